@@ -1,0 +1,7 @@
+//! Reusable pieces: they take props and render.
+
+pub mod adjust_dialog;
+pub mod auto_sync_toggle;
+pub mod badge;
+pub mod pagination;
+pub mod toast;

@@ -1,0 +1,15 @@
+//! Tally's single-page app: a Leptos (CSR) shell over the `/api/v1` JSON API.
+//!
+//! `api` is the only module that speaks HTTP; `pages` own their data; `components` take props
+//! and render.
+
+mod api;
+mod app;
+mod components;
+mod format;
+mod pages;
+
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(app::App);
+}

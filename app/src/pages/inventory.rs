@@ -1,0 +1,165 @@
+//! The inventory screen: every product with its quantity and Auto Sync switch, a page at a time.
+
+use crate::api;
+use crate::components::adjust_dialog::AdjustDialog;
+use crate::components::auto_sync_toggle::AutoSyncToggle;
+use crate::components::pagination::Pagination;
+use crate::format::thousands;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use tally_domain::api::{Product, ProductPage};
+use tally_domain::PageRequest;
+
+/// `/`: the inventory table.
+#[component]
+pub fn Inventory() -> impl IntoView {
+    let query = use_query_map();
+    let paging = Memo::new(move |_| {
+        query
+            .with(|q| PageRequest::parse(q.get_str("page"), q.get_str("per_page")))
+            .unwrap_or_default()
+    });
+    let products = LocalResource::new(move || api::products(paging.get()));
+    view! {
+        <section class="page-header">
+            <div>
+                <h1>"Inventory"</h1>
+                <p class="muted">
+                    "Quantities here are the master count. With Auto Sync on, every change is pushed to the product's storefront listings within seconds."
+                </p>
+            </div>
+        </section>
+        <Transition fallback=|| view! { <TableSkeleton /> }>
+            {move || {
+                products
+                    .get()
+                    .map(|result| match result {
+                        Ok(page) => view! { <ProductTable page=page paging=paging.get() /> }.into_any(),
+                        Err(e) => {
+                            view! {
+                                <div class="banner banner-critical" role="alert">
+                                    <strong>"Products could not be loaded. "</strong>
+                                    {e.message}
+                                    <button class="button" on:click=move |_| products.refetch()>
+                                        "Try again"
+                                    </button>
+                                </div>
+                            }
+                                .into_any()
+                        }
+                    })
+            }}
+        </Transition>
+    }
+}
+
+#[component]
+fn ProductTable(page: ProductPage, paging: PageRequest) -> impl IntoView {
+    if page.total == 0 {
+        return view! {
+            <div class="empty-state" data-testid="inventory-empty">
+                <h2>"No products yet"</h2>
+                <p>"Products you add, upload or import from orders appear here."</p>
+            </div>
+        }
+        .into_any();
+    }
+    let total = page.total;
+    view! {
+        <div class="card">
+            <table class="table" data-testid="inventory-table">
+                <caption class="visually-hidden">
+                    {format!("Products, page {} ({} in all)", paging.page, thousands(total))}
+                </caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"SKU"</th>
+                        <th scope="col">"Product"</th>
+                        <th scope="col" class="num">"On hand"</th>
+                        <th scope="col">"Created via"</th>
+                        <th scope="col" class="actions-col">
+                            <span class="visually-hidden">"Actions"</span>
+                        </th>
+                    </tr>
+                </thead>
+                <tbody>
+                    <For each=move || page.items.clone() key=|p| (p.id, p.version, p.auto_sync) let:product>
+                        <ProductRow product=product />
+                    </For>
+                </tbody>
+            </table>
+            <Pagination base="/" paging=paging total=total />
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn ProductRow(product: Product) -> impl IntoView {
+    let quantity = RwSignal::new(product.quantity.get());
+    let auto_sync = RwSignal::new(product.auto_sync);
+    let adjusting = RwSignal::new(false);
+    let sku = product.sku.to_string();
+    let row_id = format!("product-{sku}");
+    let dialog_sku = sku.clone();
+    view! {
+        <tr data-testid=row_id>
+            <td class="sku-cell">
+                <AutoSyncToggle id=product.id sku=sku.clone() on=auto_sync />
+                <code class="sku">{sku.clone()}</code>
+            </td>
+            <td>{product.name.clone()}</td>
+            <td
+                class="num"
+                class:zero=move || quantity.get() == 0
+                data-testid=format!("quantity-{sku}")
+            >
+                {move || thousands(quantity.get() as u64)}
+            </td>
+            <td class="muted">{product.created_via.label()}</td>
+            <td class="actions-col">
+                <button
+                    type="button"
+                    class="button button-small"
+                    data-testid=format!("adjust-{sku}")
+                    on:click=move |_| adjusting.set(true)
+                >
+                    "Adjust"
+                </button>
+                <Show when=move || adjusting.get()>
+                    <AdjustDialog
+                        id=product.id
+                        sku=dialog_sku.clone()
+                        quantity=quantity
+                        auto_sync=auto_sync
+                        open=adjusting
+                    />
+                </Show>
+            </td>
+        </tr>
+    }
+}
+
+/// Grey rows of the table's size, so the layout does not jump while loading.
+#[component]
+fn TableSkeleton() -> impl IntoView {
+    view! {
+        <div class="card" aria-busy="true" data-testid="loading">
+            <table class="table">
+                <tbody>
+                    {(0..10)
+                        .map(|_| {
+                            view! {
+                                <tr class="skeleton-row">
+                                    <td colspan="5">
+                                        <span class="skeleton"></span>
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}

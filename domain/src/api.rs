@@ -1,0 +1,209 @@
+//! The JSON shapes of the `/api/v1` endpoints, shared by the worker and the app.
+//!
+//! Times are milliseconds since the Unix epoch (UTC), which JavaScript's `Date` reads directly.
+
+use crate::created_via::CreatedVia;
+use crate::product::ProductId;
+use crate::quantity::{Adjustment, Quantity, WholeNumber};
+use crate::sku::Sku;
+use crate::sync::{SyncStatus, SyncTrigger};
+use serde::{Deserialize, Serialize};
+
+/// A product as the API returns it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Product {
+    pub id: ProductId,
+    pub sku: Sku,
+    pub name: String,
+    pub quantity: Quantity,
+    pub auto_sync: bool,
+    pub created_via: CreatedVia,
+    /// Bumped by every change to the quantity; pushes are keyed by it.
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// One page of products.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductPage {
+    pub items: Vec<Product>,
+    pub page: u32,
+    pub per_page: u32,
+    /// Products in the whole (filtered) list, not just this page.
+    pub total: u64,
+}
+
+/// `PATCH /api/v1/products/{id}/auto-sync`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetAutoSync {
+    pub auto_sync: bool,
+}
+
+/// How an adjustment changes the quantity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AdjustMode {
+    /// Set to exactly `amount`.
+    Set,
+    /// Add `amount` (negative subtracts).
+    Add,
+}
+
+/// `POST /api/v1/products/{id}/adjustments`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdjustQuantity {
+    pub mode: AdjustMode,
+    pub amount: WholeNumber,
+    /// Why (a stock count, damage, a return...); shown in the product's ledger.
+    #[serde(default)]
+    pub reason: String,
+}
+
+impl AdjustQuantity {
+    /// The adjustment this request asks for, or the field and message that are wrong.
+    pub fn adjustment(&self) -> Result<Adjustment, FieldError> {
+        match self.mode {
+            AdjustMode::Set => Quantity::new(self.amount.0)
+                .map(Adjustment::Set)
+                .map_err(|e| FieldError::new("amount", format!("amount {e}"))),
+            AdjustMode::Add => Ok(Adjustment::Add(self.amount)),
+        }
+    }
+}
+
+/// The longest reason a seller can give for an adjustment.
+pub const MAX_REASON_LEN: usize = 500;
+
+/// The answer to an adjustment: the product as it now stands, and the change recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdjustmentResult {
+    pub product: Product,
+    pub before: i64,
+    pub after: i64,
+    /// True when Auto Sync queued a push for this change.
+    pub sync_queued: bool,
+}
+
+/// A line of the Inventory Sync History.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncHistoryEntry {
+    pub id: i64,
+    pub created_at: i64,
+    pub product_id: ProductId,
+    pub sku: String,
+    pub storefront: Option<String>,
+    pub trigger: SyncTrigger,
+    pub quantity: i64,
+    pub status: SyncStatus,
+    pub message: String,
+    pub action: Option<String>,
+}
+
+/// One page of sync history, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncHistoryPage {
+    pub items: Vec<SyncHistoryEntry>,
+    pub page: u32,
+    pub per_page: u32,
+    pub total: u64,
+}
+
+/// One dependency's part of the health report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Check {
+    pub ok: bool,
+    /// Round-trip time of the check.
+    pub millis: i64,
+    pub detail: String,
+}
+
+/// `GET /api/v1/health`: a real round trip to each binding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    pub ok: bool,
+    pub d1: Check,
+    pub kv: Check,
+    /// Sending a ping onto the sync queue.
+    pub queue: Check,
+    /// When the queue consumer last handled a ping (the other half of the round trip).
+    pub queue_last_consumed_at: Option<i64>,
+    /// The nonce of that ping, so a caller can tell its own ping has come back.
+    pub queue_last_ping: Option<String>,
+    /// When the cron trigger last ran.
+    pub cron_last_run_at: Option<i64>,
+}
+
+/// A field and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    /// A message about one field.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The body of every error response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong, for a person and for a program.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code, e.g. `invalid_field`, `not_found`.
+    pub code: String,
+    /// A sentence a seller can act on.
+    pub message: String,
+    /// The field (or CSV row/column) at fault, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str) -> Result<AdjustQuantity, String> {
+        serde_json::from_str(json).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_set_adjustment_needs_a_non_negative_amount() {
+        let req = parse(r#"{"mode":"set","amount":-1,"reason":"count"}"#).unwrap();
+        let err = req.adjustment().unwrap_err();
+        assert_eq!(err.field, "amount");
+        assert!(err.message.contains("negative"));
+    }
+
+    #[test]
+    fn an_add_adjustment_may_be_negative() {
+        let req = parse(r#"{"mode":"add","amount":-3}"#).unwrap();
+        assert_eq!(req.adjustment().unwrap(), Adjustment::Add(WholeNumber(-3)));
+        assert_eq!(req.reason, "");
+    }
+
+    #[test]
+    fn unknown_fields_and_fractional_amounts_are_refused() {
+        assert!(parse(r#"{"mode":"add","amount":1,"qty":2}"#)
+            .unwrap_err()
+            .contains("unknown field"));
+        assert!(parse(r#"{"mode":"add","amount":1.5}"#)
+            .unwrap_err()
+            .contains("whole number"));
+        assert!(parse(r#"{"mode":"multiply","amount":1}"#)
+            .unwrap_err()
+            .contains("unknown variant"));
+    }
+}

@@ -1,0 +1,19 @@
+//! Tally's domain: the rules of inventory and Auto Sync, with no I/O and no clock.
+//!
+//! Everything here takes plain values (and an explicit `now` where time matters) and returns
+//! decisions as data. The worker (`edge`) and the single-page app (`app`) both depend on this
+//! crate, so the wire types in [`api`] are shared by both sides of every request.
+
+pub mod api;
+pub mod created_via;
+pub mod paging;
+pub mod product;
+pub mod quantity;
+pub mod sku;
+pub mod sync;
+
+pub use created_via::CreatedVia;
+pub use paging::{PageRequest, PageSize};
+pub use product::{AccountId, ProductId};
+pub use quantity::{Adjustment, AdjustmentError, Quantity, QuantityError};
+pub use sku::{Sku, SkuError};

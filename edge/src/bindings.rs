@@ -1,0 +1,10 @@
+//! Names of the bindings declared in `wrangler.toml`, in one place.
+
+/// The D1 database: products, ledger, outbox, sync history.
+pub const DB: &str = "DB";
+/// The KV namespace: health probes and cron heartbeats (never counts).
+pub const KV: &str = "KV";
+/// The producer binding of the sync queue.
+pub const SYNC_QUEUE: &str = "SYNC_QUEUE";
+/// The queue name of the dead-letter queue, as the consumer sees it in a batch.
+pub const SYNC_DLQ_NAME: &str = "tally-sync-dlq";

@@ -1,0 +1,37 @@
+//! The cron trigger: re-sends sync outbox entries that no consumer has handled in time, so a
+//! failed queue send or a worker restart can delay a push but never lose it.
+
+use crate::bindings::{DB, KV};
+use crate::clock::now_ms;
+use crate::error::ApiError;
+use crate::store::outbox;
+use worker::{Env, ScheduledEvent};
+
+/// How long an outbox entry may stay pending before the cron sends it again. Longer than a
+/// queue delivery plus a retry delay, so healthy entries are not sent twice.
+const STALE_AFTER_MS: i64 = 60_000;
+
+/// Entries re-sent per run; more wait for the next run (a queue batch send takes at most 100).
+const RESEND_LIMIT: u32 = 100;
+
+/// KV key with the time of the last cron run (shown by the health check).
+pub const LAST_RUN_KEY: &str = "cron:last-run";
+
+/// One cron run. Failures are logged; the next run tries again.
+pub async fn run(event: &ScheduledEvent, env: &Env) {
+    if let Err(e) = resend_stale(env).await {
+        worker::console_error!("cron {}: {e}", event.cron());
+    }
+}
+
+async fn resend_stale(env: &Env) -> Result<(), ApiError> {
+    let now = now_ms();
+    let db = env.d1(DB)?;
+    let stale = outbox::stale_pending(&db, now - STALE_AFTER_MS, RESEND_LIMIT).await?;
+    outbox::resend(env, &db, &stale, now).await?;
+    env.kv(KV)?
+        .put(LAST_RUN_KEY, now.to_string())?
+        .execute()
+        .await?;
+    Ok(())
+}

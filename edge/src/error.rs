@@ -1,0 +1,113 @@
+//! Every way a request can fail, and the one place that turns each into an HTTP answer.
+//!
+//! Messages are written for the seller (or the developer of an integration) and name the field
+//! at fault. Internal failures are logged in full and answered with a generic message: binding
+//! errors can carry SQL, which is never echoed.
+
+use tally_domain::api::{ErrorBody, ErrorDetail, FieldError};
+use worker::Response;
+
+/// A failed request.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the body is not the JSON we expect (syntax, wrong type, unknown field).
+    #[error("{message}")]
+    MalformedBody {
+        message: String,
+        field: Option<String>,
+    },
+    /// 422: the JSON is well formed but a value breaks a rule.
+    #[error("{}", .0.message)]
+    InvalidField(FieldError),
+    /// 404: no such thing in the caller's account (another account's ids answer the same).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// 404: no endpoint at this method and path.
+    #[error("no endpoint {method} {path}; see /api/v1/openapi.json")]
+    NoSuchEndpoint { method: String, path: String },
+    /// 413: the body is over the limit for this endpoint.
+    #[error("the request body is over the {limit_bytes}-byte limit for this endpoint")]
+    TooLarge { limit_bytes: usize },
+    /// 415: the body is not JSON.
+    #[error("send the body as JSON with `Content-Type: application/json`")]
+    NotJson,
+    /// 503: too much contention on one product; nothing was applied and a retry will succeed.
+    #[error("{0}")]
+    Busy(String),
+    /// 500: a binding failed. Logged; the caller sees a generic message.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    fn status(&self) -> u16 {
+        match self {
+            ApiError::MalformedBody { .. } => 400,
+            ApiError::InvalidField(_) => 422,
+            ApiError::NotFound(_) | ApiError::NoSuchEndpoint { .. } => 404,
+            ApiError::TooLarge { .. } => 413,
+            ApiError::NotJson => 415,
+            ApiError::Busy(_) => 503,
+            ApiError::Internal(_) => 500,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            ApiError::MalformedBody { .. } => "malformed_body",
+            ApiError::InvalidField(_) => "invalid_field",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::NoSuchEndpoint { .. } => "no_such_endpoint",
+            ApiError::TooLarge { .. } => "body_too_large",
+            ApiError::NotJson => "not_json",
+            ApiError::Busy(_) => "busy",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    fn field(&self) -> Option<String> {
+        match self {
+            ApiError::MalformedBody { field, .. } => field.clone(),
+            ApiError::InvalidField(e) => Some(e.field.clone()),
+            _ => None,
+        }
+    }
+
+    /// The HTTP response for this error.
+    pub fn into_response(self) -> Response {
+        let message = match &self {
+            ApiError::Internal(detail) => {
+                worker::console_error!("internal error: {detail}");
+                "Something went wrong on our side and nothing was changed. Try again in a moment."
+                    .to_owned()
+            }
+            other => other.to_string(),
+        };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code().to_owned(),
+                message,
+                field: self.field(),
+            },
+        };
+        crate::request::json_response(&body, self.status())
+    }
+}
+
+impl From<worker::Error> for ApiError {
+    fn from(e: worker::Error) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<worker::KvError> for ApiError {
+    fn from(e: worker::KvError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<FieldError> for ApiError {
+    fn from(e: FieldError) -> Self {
+        ApiError::InvalidField(e)
+    }
+}

@@ -1,0 +1,143 @@
+//! Products: list, read, Auto Sync on/off, and manual quantity adjustments.
+
+use crate::bindings::DB;
+use crate::clock::now_ms;
+use crate::error::ApiError;
+use crate::request::{json_body, ok, query_param, MAX_JSON_BODY};
+use crate::store::outbox;
+use crate::store::products::{self, QuantityWrite, Written};
+use tally_domain::api::{
+    AdjustQuantity, AdjustmentResult, FieldError, ProductPage, SetAutoSync, MAX_REASON_LEN,
+};
+use tally_domain::sync::SyncTrigger;
+use tally_domain::{AccountId, PageRequest, ProductId};
+use worker::{Delay, Env, Request, Response};
+
+/// How often an adjustment re-reads and retries when concurrent changes to the same product
+/// keep winning the race. Each lost race means another change *was* applied, so this bounds
+/// waiting, not correctness; running out answers 503 with nothing applied.
+const MAX_ATTEMPTS: u32 = 200;
+
+/// `page` and `per_page` from the query string.
+pub fn paging(req: &Request) -> Result<PageRequest, ApiError> {
+    let page = query_param(req, "page")?;
+    let per_page = query_param(req, "per_page")?;
+    PageRequest::parse(page.as_deref(), per_page.as_deref()).map_err(|e| {
+        let field = if e.to_string().starts_with("per_page") {
+            "per_page"
+        } else {
+            "page"
+        };
+        FieldError::new(field, e.to_string()).into()
+    })
+}
+
+/// `GET /api/v1/products`.
+pub async fn list(req: &Request, env: &Env, account: AccountId) -> Result<Response, ApiError> {
+    let paging = paging(req)?;
+    let (rows, total) = products::page(&env.d1(DB)?, account, paging).await?;
+    let items = rows
+        .into_iter()
+        .map(products::ProductRow::into_product)
+        .collect::<Result<_, _>>()?;
+    ok(&ProductPage {
+        items,
+        page: paging.page,
+        per_page: paging.per_page.rows(),
+        total,
+    })
+}
+
+/// `GET /api/v1/products/{id}`.
+pub async fn get(env: &Env, account: AccountId, id: ProductId) -> Result<Response, ApiError> {
+    let row = products::find(&env.d1(DB)?, account, id)
+        .await?
+        .ok_or(ApiError::NotFound("product"))?;
+    ok(&row.into_product()?)
+}
+
+/// `PATCH /api/v1/products/{id}/auto-sync`. Turning Auto Sync on pushes nothing by itself.
+pub async fn set_auto_sync(
+    req: &mut Request,
+    env: &Env,
+    account: AccountId,
+    id: ProductId,
+) -> Result<Response, ApiError> {
+    let body: SetAutoSync = json_body(req, MAX_JSON_BODY).await?;
+    let db = env.d1(DB)?;
+    if !products::set_auto_sync(&db, account, id, body.auto_sync, now_ms()).await? {
+        return Err(ApiError::NotFound("product"));
+    }
+    get(env, account, id).await
+}
+
+/// `POST /api/v1/products/{id}/adjustments`: set or add to the quantity on hand.
+pub async fn adjust(
+    req: &mut Request,
+    env: &Env,
+    account: AccountId,
+    id: ProductId,
+) -> Result<Response, ApiError> {
+    let body: AdjustQuantity = json_body(req, MAX_JSON_BODY).await?;
+    let adjustment = body.adjustment()?;
+    let reason = body.reason.trim();
+    if reason.chars().count() > MAX_REASON_LEN {
+        return Err(FieldError::new(
+            "reason",
+            format!("reason is over the {MAX_REASON_LEN}-character limit"),
+        )
+        .into());
+    }
+    let db = env.d1(DB)?;
+    for attempt in 0..MAX_ATTEMPTS {
+        let row = products::find(&db, account, id)
+            .await?
+            .ok_or(ApiError::NotFound("product"))?;
+        let after = adjustment
+            .apply(row.on_hand()?)
+            .map_err(|e| FieldError::new("amount", e.to_string()))?;
+        let now = now_ms();
+        let write = QuantityWrite {
+            account,
+            product: &row,
+            after,
+            source: "adjustment",
+            reference: None,
+            reason,
+            trigger: SyncTrigger::Adjustment,
+            now,
+        };
+        let outbox_id = match products::write_quantity(&db, &write).await? {
+            Written::Stale => {
+                back_off(attempt).await;
+                continue;
+            }
+            Written::Applied { outbox_id } => outbox_id,
+        };
+        if let Some(outbox_id) = outbox_id {
+            outbox::send_or_leave_for_cron(env, account, id, outbox_id).await;
+        }
+        let before = row.quantity;
+        let mut product = row.into_product()?;
+        product.quantity = after;
+        product.version += 1;
+        product.updated_at = now;
+        return ok(&AdjustmentResult {
+            product,
+            before,
+            after: after.get(),
+            sync_queued: outbox_id.is_some(),
+        });
+    }
+    Err(ApiError::Busy(
+        "This product is changing too fast to apply the adjustment; nothing was changed. Try again."
+            .into(),
+    ))
+}
+
+/// A short random pause so racing adjustments spread out instead of colliding again.
+async fn back_off(attempt: u32) {
+    let max_ms = 2 + u64::from(attempt.min(20));
+    let ms = (js_sys::Math::random() * max_ms as f64) as u64;
+    Delay::from(std::time::Duration::from_millis(ms)).await;
+}

@@ -1,0 +1,77 @@
+//! Reading request bodies and query strings, and writing JSON responses.
+
+use crate::error::ApiError;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use worker::{Headers, Request, Response, ResponseBuilder};
+
+/// The largest JSON body any endpoint takes.
+pub const MAX_JSON_BODY: usize = 64 * 1024;
+
+/// Reads a JSON body of at most `limit` bytes into `T`, naming the field when it does not fit.
+pub async fn json_body<T: DeserializeOwned>(
+    req: &mut Request,
+    limit: usize,
+) -> Result<T, ApiError> {
+    let content_type = req.headers().get("content-type")?.unwrap_or_default();
+    if !content_type
+        .to_ascii_lowercase()
+        .starts_with("application/json")
+    {
+        return Err(ApiError::NotJson);
+    }
+    let declared = req
+        .headers()
+        .get("content-length")?
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(ApiError::TooLarge { limit_bytes: limit });
+    }
+    let bytes = req.bytes().await?;
+    if bytes.len() > limit {
+        return Err(ApiError::TooLarge { limit_bytes: limit });
+    }
+    parse_json(&bytes)
+}
+
+/// Parses JSON, reporting the path of the offending field (e.g. `amount`).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let field = (path != ".").then_some(path);
+        let inner = e.into_inner();
+        let message = match &field {
+            Some(f) => format!("{f}: {inner}"),
+            None => format!("the body is not valid JSON for this endpoint: {inner}"),
+        };
+        ApiError::MalformedBody { message, field }
+    })
+}
+
+/// The value of one query-string parameter.
+pub fn query_param(req: &Request, name: &str) -> Result<Option<String>, ApiError> {
+    let url = req.url()?;
+    Ok(url
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned()))
+}
+
+/// A JSON response with the given status. Serialising our own types cannot fail, and this never
+/// does: every path through the API ends in a well-formed response.
+pub fn json_response<T: Serialize>(body: &T, status: u16) -> Response {
+    let text = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
+    let headers = Headers::new();
+    let _ = headers.set("content-type", "application/json; charset=utf-8");
+    let _ = headers.set("cache-control", "no-store");
+    ResponseBuilder::new()
+        .with_status(status)
+        .with_headers(headers)
+        .fixed(text)
+}
+
+/// 200 with a JSON body.
+pub fn ok<T: Serialize>(body: &T) -> Result<Response, ApiError> {
+    Ok(json_response(body, 200))
+}

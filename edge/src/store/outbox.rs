@@ -1,0 +1,116 @@
+//! The `sync_outbox` table: quantity changes waiting to be pushed, and sending them to the queue.
+
+use crate::bindings::SYNC_QUEUE;
+use crate::db::int;
+use crate::error::ApiError;
+use serde::Deserialize;
+use tally_domain::sync::SyncMessage;
+use tally_domain::{AccountId, ProductId};
+use worker::{BatchMessageBuilder, D1Database, Env, MessageBuilder};
+
+/// An outbox entry as the consumer needs it.
+#[derive(Debug, Deserialize)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub account_id: i64,
+    pub product_id: i64,
+    pub trigger: String,
+    pub status: String,
+}
+
+impl OutboxRow {
+    /// The queue message that delivers this entry.
+    pub fn message(&self) -> SyncMessage {
+        SyncMessage::ProductChanged {
+            account_id: AccountId(self.account_id),
+            product_id: ProductId(self.product_id),
+            outbox_id: self.id,
+        }
+    }
+}
+
+/// Puts one message on the sync queue.
+pub async fn send(env: &Env, message: SyncMessage) -> Result<(), ApiError> {
+    env.queue(SYNC_QUEUE)?
+        .send(MessageBuilder::new(message).build())
+        .await?;
+    Ok(())
+}
+
+/// Sends the queue message for a freshly written outbox entry. A failure here loses nothing:
+/// the entry stays pending and the cron handler sends it again, so the seller's change is
+/// confirmed either way.
+pub async fn send_or_leave_for_cron(env: &Env, account: AccountId, product: ProductId, id: i64) {
+    let message = SyncMessage::ProductChanged {
+        account_id: account,
+        product_id: product,
+        outbox_id: id,
+    };
+    if let Err(e) = send(env, message).await {
+        worker::console_warn!("outbox {id}: queue send failed, cron will re-send: {e}");
+    }
+}
+
+/// One entry of the account, if it exists there.
+pub async fn find(
+    db: &D1Database,
+    account: AccountId,
+    id: i64,
+) -> Result<Option<OutboxRow>, ApiError> {
+    Ok(db
+        .prepare(
+            "SELECT id, account_id, product_id, trigger, status FROM sync_outbox \
+             WHERE id = ?1 AND account_id = ?2",
+        )
+        .bind(&[int(id), int(account.0)])?
+        .first::<OutboxRow>(None)
+        .await?)
+}
+
+/// Pending entries not touched since `before`: their message was lost, failed to send, or is
+/// still waiting on a retry. Oldest first, at most `limit`.
+pub async fn stale_pending(
+    db: &D1Database,
+    before: i64,
+    limit: u32,
+) -> Result<Vec<OutboxRow>, ApiError> {
+    Ok(db
+        .prepare(
+            "SELECT id, account_id, product_id, trigger, status FROM sync_outbox \
+             WHERE status = 'pending' AND updated_at < ?1 ORDER BY updated_at LIMIT ?2",
+        )
+        .bind(&[int(before), int(i64::from(limit))])?
+        .all()
+        .await?
+        .results::<OutboxRow>()?)
+}
+
+/// Re-sends the given entries and marks them touched, so the next cron run leaves them alone
+/// until they are stale again.
+pub async fn resend(
+    env: &Env,
+    db: &D1Database,
+    rows: &[OutboxRow],
+    now: i64,
+) -> Result<(), ApiError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut batch = BatchMessageBuilder::new();
+    for row in rows {
+        batch = batch.message(MessageBuilder::new(row.message()).build());
+    }
+    env.queue(SYNC_QUEUE)?.send_batch(batch.build()).await?;
+    let touches = rows
+        .iter()
+        .map(|row| {
+            db.prepare(
+                "UPDATE sync_outbox SET attempts = attempts + 1, updated_at = ?1 \
+                 WHERE id = ?2 AND status = 'pending'",
+            )
+            .bind(&[int(now), int(row.id)])
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    db.batch(touches).await?;
+    Ok(())
+}

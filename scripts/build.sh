@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Builds the SPA (Trunk → dist/) and the worker (worker-build → edge/build/), both release.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$TALLY_ROOT"
+
+step "App: trunk build --release → dist/"
+trunk build --release --quiet
+step "Worker: worker-build --release → edge/build/"
+(cd edge && worker-build --release >/dev/null)

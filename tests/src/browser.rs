@@ -1,0 +1,102 @@
+//! Headless Chromium driven over WebDriver: chromedriver from Debian on a free port, one fresh
+//! browser profile per session.
+
+use crate::process::{free_port, Group, TempDir};
+use crate::worker::answers_200;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// A running chromedriver. Dropping it stops chromedriver and every Chromium it started.
+pub struct Chromedriver {
+    pub url: String,
+    group: Group,
+    profiles: TempDir,
+}
+
+impl Chromedriver {
+    /// Starts chromedriver and waits until it answers `/status`.
+    pub fn start() -> Self {
+        let profiles = TempDir::new("chromium");
+        let port = free_port();
+        let mut command = Command::new("chromedriver");
+        command.args([&format!("--port={port}"), "--allowed-ips=127.0.0.1"]);
+        let group = Group::spawn(
+            "chromedriver",
+            command,
+            profiles.path().join("chromedriver.log"),
+        );
+        let mut driver = Self {
+            url: format!("http://127.0.0.1:{port}"),
+            group,
+            profiles,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !answers_200(port, "/status") {
+            driver.group.assert_running();
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not start:\n{}",
+                driver.group.log_tail()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        driver
+    }
+
+    /// A new headless Chromium session at 1280×900 with its own empty profile.
+    pub async fn session(&self) -> Client {
+        let profile = self
+            .profiles
+            .path()
+            .join(format!("profile-{}", free_port()));
+        let args = [
+            "--headless=new".to_owned(),
+            "--no-sandbox".to_owned(),
+            "--disable-gpu".to_owned(),
+            "--disable-dev-shm-usage".to_owned(),
+            "--disable-quic".to_owned(),
+            "--no-first-run".to_owned(),
+            "--disable-background-networking".to_owned(),
+            "--disable-component-update".to_owned(),
+            "--disable-sync".to_owned(),
+            "--window-size=1280,900".to_owned(),
+            format!("--user-data-dir={}", profile.display()),
+        ];
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({ "binary": "/usr/bin/chromium", "args": args }),
+        );
+        ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps)
+            .connect(&self.url)
+            .await
+            .expect("chromedriver opens a Chromium session")
+    }
+}
+
+/// Finds an element by `data-testid`, waiting up to `timeout` for it to appear.
+pub async fn by_testid(
+    client: &Client,
+    testid: &str,
+    timeout: Duration,
+) -> fantoccini::elements::Element {
+    let selector = format!("[data-testid=\"{testid}\"]");
+    client
+        .wait()
+        .at_most(timeout)
+        .for_element(Locator::Css(&selector))
+        .await
+        .unwrap_or_else(|e| panic!("no element [data-testid={testid}] within {timeout:?}: {e}"))
+}
+
+/// Saves a screenshot under `target/screenshots/<name>.png` (kept for the README).
+pub async fn screenshot(client: &Client, name: &str) {
+    let dir = crate::repo_root().join("target/screenshots");
+    let _ = std::fs::create_dir_all(&dir);
+    if let Ok(png) = client.screenshot().await {
+        let _ = std::fs::write(dir.join(format!("{name}.png")), png);
+    }
+}

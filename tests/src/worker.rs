@@ -1,0 +1,115 @@
+//! `wrangler dev` on a free port with fresh local D1/KV/Queues state, migrated and seeded with
+//! the demo data by the same script the run command uses.
+
+use crate::process::{free_port, Group, TempDir};
+use crate::repo_root;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// A running worker. Dropping it stops wrangler and workerd and deletes the state.
+pub struct TestWorker {
+    pub base_url: String,
+    pub port: u16,
+    // Field order matters: the processes stop before their state directory is removed.
+    group: Group,
+    _state: TempDir,
+}
+
+/// How long a cold `wrangler dev` may take to answer (5–11 s seen on 2 cores).
+const READY_TIMEOUT: Duration = Duration::from_secs(90);
+
+fn wrangler() -> std::path::PathBuf {
+    repo_root().join("node_modules/.bin/wrangler")
+}
+
+fn check_built() {
+    let root = repo_root();
+    for (path, what) in [
+        ("edge/build/worker/shim.mjs", "the worker"),
+        ("dist/index.html", "the app"),
+    ] {
+        assert!(
+            root.join(path).exists(),
+            "{what} is not built ({path} is missing): run scripts/build.sh (scripts/test.sh does)"
+        );
+    }
+    assert!(
+        wrangler().exists(),
+        "wrangler is not installed: run scripts/setup.sh"
+    );
+}
+
+impl TestWorker {
+    /// Starts a worker and waits until `/api/v1/health` answers 200.
+    pub fn start() -> Self {
+        check_built();
+        let state = TempDir::new("worker");
+        let persist = state.path().join("state");
+        let status = Command::new(repo_root().join("scripts/db.sh"))
+            .arg(&persist)
+            .status()
+            .expect("scripts/db.sh runs");
+        assert!(status.success(), "migrating and seeding local D1 failed");
+
+        let port = free_port();
+        let mut command = Command::new(wrangler());
+        command
+            .current_dir(repo_root().join("edge"))
+            .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--inspector-port", &free_port().to_string()])
+            .arg("--persist-to")
+            .arg(&persist)
+            .args(["--show-interactive-dev-session=false", "--test-scheduled"])
+            .env("CI", "true")
+            .env("WRANGLER_SEND_METRICS", "false")
+            .env("WRANGLER_SEND_ERROR_REPORTS", "false")
+            .env("CLOUDFLARE_CF_FETCH_ENABLED", "false");
+        let group = Group::spawn("wrangler dev", command, state.path().join("wrangler.log"));
+        let mut worker = Self {
+            base_url: format!("http://127.0.0.1:{port}"),
+            port,
+            group,
+            _state: state,
+        };
+        worker.wait_ready();
+        worker
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + READY_TIMEOUT;
+        let url = format!("{}/api/v1/health", self.base_url);
+        loop {
+            self.group.assert_running();
+            if answers_200(self.port, "/api/v1/health") {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "wrangler dev did not answer {url} within {READY_TIMEOUT:?}:\n{}",
+                self.group.log_tail()
+            );
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    /// The worker's log so far (for failure messages).
+    pub fn log_tail(&self) -> String {
+        self.group.log_tail()
+    }
+}
+
+/// A plain blocking HTTP/1.1 GET that reports whether the status is 200 (startup happens before
+/// any async runtime exists).
+pub fn answers_200(port: u16, path: &str) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).is_ok() && head.ends_with(b" 200")
+}

@@ -1,0 +1,254 @@
+//! Browser tests: a seller's journeys through the real UI in headless Chromium, served by the
+//! real worker under `wrangler dev`.
+
+use std::sync::Arc;
+use std::time::Duration;
+use tally_tests::browser::{by_testid, screenshot, Chromedriver};
+use tally_tests::client::Api;
+use tally_tests::eventually;
+use tally_tests::suite::{arguments, case, runtime};
+use tally_tests::worker::TestWorker;
+
+const UI_WAIT: Duration = Duration::from_secs(20);
+
+#[derive(Clone)]
+struct Ctx {
+    api: Api,
+    driver: Arc<Chromedriver>,
+}
+
+fn main() {
+    let args = arguments();
+    let worker = TestWorker::start();
+    let driver = Arc::new(Chromedriver::start());
+    let ctx = Ctx {
+        api: Api::new(&worker.base_url),
+        driver: Arc::clone(&driver),
+    };
+    let rt = runtime();
+    let tests = vec![
+        case(
+            &rt,
+            &ctx,
+            "a_seller_turns_on_auto_sync_for_a_row_and_it_survives_a_reload",
+            toggle_persists,
+        ),
+        case(
+            &rt,
+            &ctx,
+            "a_seller_adjusts_a_quantity_and_sees_the_sync_history_entry",
+            adjust_and_history,
+        ),
+        case(
+            &rt,
+            &ctx,
+            "a_seller_pages_through_inventory_with_the_page_in_the_url",
+            paging,
+        ),
+    ];
+    let conclusion = libtest_mimic::run(&args, tests);
+    drop(ctx);
+    drop(driver);
+    drop(worker);
+    conclusion.exit();
+}
+
+async fn attr(client: &fantoccini::Client, testid: &str, name: &str) -> Option<String> {
+    by_testid(client, testid, UI_WAIT)
+        .await
+        .attr(name)
+        .await
+        .expect("attribute read")
+}
+
+async fn toggle_persists(ctx: Ctx) {
+    let client = ctx.driver.session().await;
+    client
+        .goto(&format!("{}/?page=1&per_page=25", ctx.api.base))
+        .await
+        .unwrap();
+    // BAG-0102 is seeded with Auto Sync off (only every third product starts on).
+    let page = ctx.api.products(1, 25).await;
+    let product = page
+        .items
+        .iter()
+        .find(|p| !p.auto_sync)
+        .expect("a row with Auto Sync off");
+    let toggle = format!("auto-sync-{}", product.sku);
+    assert_eq!(
+        attr(&client, &toggle, "aria-checked").await.as_deref(),
+        Some("false")
+    );
+    by_testid(&client, &toggle, UI_WAIT)
+        .await
+        .click()
+        .await
+        .unwrap();
+    let toast = by_testid(&client, "toast", UI_WAIT)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        toast.contains(&format!("Auto Sync turned on for {}", product.sku)),
+        "{toast}"
+    );
+    screenshot(&client, "inventory").await;
+
+    client.refresh().await.unwrap();
+    let after = eventually("the toggle to render after reload", UI_WAIT, || {
+        let client = client.clone();
+        let toggle = toggle.clone();
+        async move { attr(&client, &toggle, "aria-checked").await }
+    })
+    .await;
+    assert_eq!(after, "true", "Auto Sync stayed on after a reload");
+    assert!(
+        ctx.api.product(product.id.0).await.auto_sync,
+        "and it is on in D1"
+    );
+    client.close().await.unwrap();
+}
+
+async fn adjust_and_history(ctx: Ctx) {
+    let client = ctx.driver.session().await;
+    let page = ctx.api.products(2, 25).await;
+    let product = page
+        .items
+        .iter()
+        .find(|p| p.auto_sync)
+        .expect("a row with Auto Sync on")
+        .clone();
+    let sku = product.sku.to_string();
+    client
+        .goto(&format!("{}/?page=2&per_page=25", ctx.api.base))
+        .await
+        .unwrap();
+    by_testid(&client, &format!("adjust-{sku}"), UI_WAIT)
+        .await
+        .click()
+        .await
+        .unwrap();
+    let amount = by_testid(&client, "adjust-amount", UI_WAIT).await;
+    amount.send_keys("-99999").await.unwrap();
+    let error = by_testid(&client, "adjust-error", UI_WAIT)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        error.contains("Amount cannot be negative"),
+        "set mode refuses negatives: {error}"
+    );
+    assert_eq!(
+        attr(&client, "adjust-save", "disabled").await.as_deref(),
+        Some("true")
+    );
+
+    amount.clear().await.unwrap();
+    amount.send_keys("42").await.unwrap();
+    let preview = by_testid(&client, "adjust-preview", UI_WAIT)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(preview.contains("New quantity: 42"), "{preview}");
+    screenshot(&client, "adjust-dialog").await;
+    by_testid(&client, "adjust-save", UI_WAIT)
+        .await
+        .click()
+        .await
+        .unwrap();
+    let toast = by_testid(&client, "toast", UI_WAIT)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        toast.contains(&format!("{sku}: {} → 42", product.quantity)),
+        "{toast}"
+    );
+    assert!(toast.contains("push queued"), "{toast}");
+    let shown = by_testid(&client, &format!("quantity-{sku}"), UI_WAIT)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(shown, "42");
+    assert_eq!(ctx.api.product(product.id.0).await.quantity.get(), 42);
+
+    client
+        .goto(&format!("{}/history", ctx.api.base))
+        .await
+        .unwrap();
+    let message = eventually("the history row for the adjustment", UI_WAIT, || {
+        let client = client.clone();
+        let sku = sku.clone();
+        async move {
+            let table = client
+                .find(fantoccini::Locator::Css("[data-testid=history-table]"))
+                .await
+                .ok()?;
+            let text = table.text().await.ok()?;
+            text.contains(&sku).then_some(text)
+        }
+    })
+    .await;
+    assert!(message.contains("No active listings"), "{message}");
+    assert!(
+        message.contains("Skipped"),
+        "the badge says the word: {message}"
+    );
+    screenshot(&client, "sync-history").await;
+    client.close().await.unwrap();
+}
+
+async fn paging(ctx: Ctx) {
+    let client = ctx.driver.session().await;
+    client.goto(&format!("{}/", ctx.api.base)).await.unwrap();
+    let range = by_testid(&client, "page-range", UI_WAIT)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(range, "1–25 of 1,200");
+    by_testid(&client, "next-page", UI_WAIT)
+        .await
+        .click()
+        .await
+        .unwrap();
+    let range = eventually("page 2", UI_WAIT, || {
+        let client = client.clone();
+        async move {
+            let text = by_testid(&client, "page-range", UI_WAIT)
+                .await
+                .text()
+                .await
+                .ok()?;
+            (text == "26–50 of 1,200").then_some(text)
+        }
+    })
+    .await;
+    assert_eq!(range, "26–50 of 1,200");
+    let url = client.current_url().await.unwrap();
+    assert!(url.as_str().ends_with("?page=2&per_page=25"), "{url}");
+
+    client
+        .goto(&format!("{}/?page=5&per_page=250", ctx.api.base))
+        .await
+        .unwrap();
+    let range = by_testid(&client, "page-range", UI_WAIT)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(range, "1,001–1,200 of 1,200");
+    let rows = client
+        .find_all(fantoccini::Locator::Css(
+            "[data-testid=inventory-table] tbody tr",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 200);
+    client.close().await.unwrap();
+}
