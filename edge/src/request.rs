@@ -40,7 +40,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let field = (path != ".").then_some(path);
-        let inner = e.into_inner();
+        // serde_json appends " at line 1 column 26": noise for a seller, the field says where.
+        let inner = e.into_inner().to_string();
+        let inner = inner.split(" at line ").next().unwrap_or_default();
         let message = match &field {
             Some(f) => format!("{f}: {inner}"),
             None => format!("the body is not valid JSON for this endpoint: {inner}"),
