@@ -73,12 +73,11 @@ async fn check_d1(env: &Env) -> Result<String, ApiError> {
 }
 
 async fn check_kv(env: &Env, nonce: &str) -> Result<String, ApiError> {
+    // A key per check, so concurrent health checks cannot read each other's probe.
+    let key = format!("health:probe:{nonce}");
     let kv = env.kv(KV)?;
-    kv.put("health:probe", nonce)?
-        .expiration_ttl(60)
-        .execute()
-        .await?;
-    match kv.get("health:probe").text().await? {
+    kv.put(&key, nonce)?.expiration_ttl(60).execute().await?;
+    match kv.get(&key).text().await? {
         Some(read) if read == nonce => Ok("wrote and read back a probe".into()),
         other => Err(ApiError::Internal(format!("KV read back {other:?}"))),
     }
