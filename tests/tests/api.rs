@@ -324,7 +324,9 @@ async fn concurrent_adjustments(api: Api) {
 async fn bad_adjustments(api: Api) {
     let product = product_by_sku(&api, "BAG-0030").await;
     let path = format!("/api/v1/products/{}/adjustments", product.id.0);
-    let cases: Vec<(&str, Vec<u8>, &str, u16, Option<&str>)> = vec![
+    // (what, body, content type, expected status, field named in the error)
+    type Case<'a> = (&'a str, Vec<u8>, &'a str, u16, Option<&'a str>);
+    let cases: Vec<Case> = vec![
         (
             "malformed JSON",
             b"{\"mode\":".to_vec(),

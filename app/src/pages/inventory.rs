@@ -104,9 +104,11 @@ fn ProductRow(product: Product) -> impl IntoView {
     let dialog_sku = sku.clone();
     view! {
         <tr data-testid=row_id>
-            <td class="sku-cell">
-                <AutoSyncToggle id=product.id sku=sku.clone() on=auto_sync />
-                <code class="sku">{sku.clone()}</code>
+            <td>
+                <div class="sku-cell">
+                    <AutoSyncToggle id=product.id sku=sku.clone() on=auto_sync />
+                    <code class="sku">{sku.clone()}</code>
+                </div>
             </td>
             <td>{product.name.clone()}</td>
             <td
