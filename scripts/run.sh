@@ -15,7 +15,14 @@ step "Local D1: migrations and demo data (.tally/state)"
 cat <<MSG
 
   Tally is starting at http://127.0.0.1:$port
-  Demo account: Demo Outfitters (1,200 products). Press Ctrl-C to stop.
+
+  Demo account  Demo Outfitters (subscriber plan, 1,200 products)
+    sign in     demo@tally.example / tally-demo-password
+    API key     tally_demo_local_only_8d2f6c1a9e7b4d3c5f0a1b2c3d4e
+                curl -H 'Authorization: Bearer tally_demo_local_only_8d2f6c1a9e7b4d3c5f0a1b2c3d4e' \
+                  http://127.0.0.1:$port/api/v1/products
+
+  Press Ctrl-C to stop.
 
 MSG
 cd edge

@@ -4,13 +4,18 @@ use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tally_domain::api::{
-    AdjustQuantity, AdjustmentResult, ErrorBody, Product, ProductPage, SetAutoSync, SyncHistoryPage,
+    AdjustQuantity, AdjustmentResult, ApiKeySummary, AutoSyncRulesView, CreatedApiKey, ErrorBody,
+    Me, NewApiKey, Product, ProductPage, SetAutoSync, SetAutoSyncRules, SignIn, SignUp,
+    SyncHistoryPage,
 };
+use tally_domain::rules::Rule;
 use tally_domain::{PageRequest, ProductId};
 
 /// Why a call failed, worded for the seller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
+    /// HTTP status; 0 when the worker could not be reached.
+    pub status: u16,
     pub message: String,
     /// The field at fault, for showing the message under it.
     pub field: Option<String>,
@@ -19,11 +24,17 @@ pub struct ApiError {
 impl ApiError {
     fn network(e: impl std::fmt::Display) -> Self {
         Self {
+            status: 0,
             message: format!(
                 "Tally could not be reached ({e}). Check your connection and try again."
             ),
             field: None,
         }
+    }
+
+    /// Whether the caller must sign in (again).
+    pub fn is_unauthenticated(&self) -> bool {
+        self.status == 401
     }
 }
 
@@ -43,10 +54,12 @@ async fn read<T: DeserializeOwned>(
     let status = response.status();
     match response.json::<ErrorBody>().await {
         Ok(body) => Err(ApiError {
+            status,
             message: body.error.message,
             field: body.error.field,
         }),
         Err(_) => Err(ApiError {
+            status,
             message: format!("Tally answered with an unexpected error (HTTP {status}). Try again."),
             field: None,
         }),
@@ -57,8 +70,70 @@ async fn send_json<B: Serialize, T: DeserializeOwned>(
     request: gloo_net::http::RequestBuilder,
     body: &B,
 ) -> Result<T, ApiError> {
-    let request = request.json(body).map_err(ApiError::network)?;
+    let request = request
+        .header(CSRF_HEADER, "1")
+        .json(body)
+        .map_err(ApiError::network)?;
     read(request.send().await).await
+}
+
+/// Sent with every request that changes data: the worker refuses cookie-authenticated writes
+/// without it, which no other site can make a browser add (CSRF defence).
+const CSRF_HEADER: &str = "X-Tally-Csrf";
+
+/// `GET /api/v1/auth/me`: 401 when nobody is signed in.
+pub async fn me() -> Result<Me, ApiError> {
+    read(Request::get("/api/v1/auth/me").send().await).await
+}
+
+/// `POST /api/v1/auth/login`.
+pub async fn sign_in(body: &SignIn) -> Result<Me, ApiError> {
+    send_json(Request::post("/api/v1/auth/login"), body).await
+}
+
+/// `POST /api/v1/auth/signup`.
+pub async fn sign_up(body: &SignUp) -> Result<Me, ApiError> {
+    send_json(Request::post("/api/v1/auth/signup"), body).await
+}
+
+/// `POST /api/v1/auth/logout`.
+pub async fn sign_out() -> Result<serde_json::Value, ApiError> {
+    send_json(Request::post("/api/v1/auth/logout"), &serde_json::json!({})).await
+}
+
+/// `GET /api/v1/api-keys`.
+pub async fn api_keys() -> Result<Vec<ApiKeySummary>, ApiError> {
+    read(Request::get("/api/v1/api-keys").send().await).await
+}
+
+/// `POST /api/v1/api-keys`.
+pub async fn create_api_key(name: String) -> Result<CreatedApiKey, ApiError> {
+    send_json(Request::post("/api/v1/api-keys"), &NewApiKey { name }).await
+}
+
+/// `DELETE /api/v1/api-keys/{id}`.
+pub async fn revoke_api_key(id: i64) -> Result<serde_json::Value, ApiError> {
+    let request = Request::delete(&format!("/api/v1/api-keys/{id}")).header(CSRF_HEADER, "1");
+    read(request.send().await).await
+}
+
+/// `GET /api/v1/settings/auto-sync-rules`.
+pub async fn auto_sync_rules() -> Result<AutoSyncRulesView, ApiError> {
+    read(
+        Request::get("/api/v1/settings/auto-sync-rules")
+            .send()
+            .await,
+    )
+    .await
+}
+
+/// `PUT /api/v1/settings/auto-sync-rules`.
+pub async fn save_auto_sync_rules(rules: Vec<Rule>) -> Result<AutoSyncRulesView, ApiError> {
+    send_json(
+        Request::put("/api/v1/settings/auto-sync-rules"),
+        &SetAutoSyncRules { rules },
+    )
+    .await
 }
 
 /// `GET /api/v1/products`.

@@ -136,6 +136,78 @@ pub struct Health {
     pub cron_last_run_at: Option<i64>,
 }
 
+/// `POST /api/v1/auth/signup`: a new account with its first user. New accounts are on the
+/// free plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignUp {
+    pub email: String,
+    pub password: String,
+    /// The store's name, shown in the top bar.
+    pub store_name: String,
+}
+
+/// `POST /api/v1/auth/login`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignIn {
+    pub email: String,
+    pub password: String,
+}
+
+/// `GET /api/v1/auth/me`: who is signed in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub email: Option<String>,
+    pub account_name: String,
+    pub plan: crate::account::Plan,
+}
+
+/// An API key as listed: never the key itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKeySummary {
+    pub id: i64,
+    pub name: String,
+    /// The key's first characters, e.g. `tally_3fA9xQ`.
+    pub hint: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// `POST /api/v1/api-keys`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewApiKey {
+    pub name: String,
+}
+
+/// A created key: the only time the key itself is ever returned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedApiKey {
+    pub key: String,
+    pub summary: ApiKeySummary,
+}
+
+/// `GET /api/v1/settings/auto-sync-rules`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AutoSyncRulesView {
+    pub rules: Vec<crate::rules::Rule>,
+    /// False on the free plan: the rules are shown read-only.
+    pub editable: bool,
+    /// Why the rules cannot be changed, when they cannot.
+    pub explanation: Option<String>,
+    /// A consequence the seller should know (order-import products push 0).
+    pub warning: Option<String>,
+}
+
+/// `PUT /api/v1/settings/auto-sync-rules`: the rules to store (methods left out keep theirs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetAutoSyncRules {
+    pub rules: Vec<crate::rules::Rule>,
+}
+
 /// A field and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldError {

@@ -4,11 +4,14 @@
 //! decisions as data. The worker (`edge`) and the single-page app (`app`) both depend on this
 //! crate, so the wire types in [`api`] are shared by both sides of every request.
 
+pub mod account;
 pub mod api;
 pub mod created_via;
 pub mod paging;
 pub mod product;
 pub mod quantity;
+pub mod rules;
+pub mod secret;
 pub mod sku;
 pub mod sync;
 

@@ -22,3 +22,11 @@ SELECT
   1767225600000 + i * 60000,
   1767225600000 + i * 60000
 FROM n;
+
+-- The demo sign-in (printed by scripts/run.sh): demo@tally.example / tally-demo-password,
+-- and a demo API key. Local use only: never load this seed into a deployed database.
+INSERT OR IGNORE INTO users (id, account_id, email, password_hash, created_at)
+VALUES (1, 1, 'demo@tally.example', 'pbkdf2-sha256$100000$dGFsbHktZGVtby1zYWx0IQ$0V-MdJVjVZJALolbtD3TbxpM8PLyED4HU9R7BTdSdsM', 1767225600000);
+
+INSERT OR IGNORE INTO api_keys (id, account_id, name, hint, digest, created_at)
+VALUES (1, 1, 'Demo integration', 'tally_demo_l', '338616b31d56dc12cd3bebc213b63783db6f303afa332716ad2039bc2db062b1', 1767225600000);

@@ -1,15 +1,152 @@
-//! Who is calling. Every query is scoped to the caller's account.
+//! Who is calling, and for which account. Every query is scoped to the caller's account.
 //!
-//! Until sign-in exists every request acts for the demo account; sessions and API keys will
-//! resolve the account here, and nowhere else.
+//! Two ways in: the SPA's session cookie (a random token whose SHA-256 keys a KV entry), or an
+//! integration's `Authorization: Bearer tally_…` API key (looked up by SHA-256 in D1). A
+//! cookie-authenticated request that changes state must also carry `X-Tally-Csrf: 1`: a custom
+//! header no other site can make a browser send without a CORS preflight, which we never grant.
 
+use crate::bindings::{DB, KV};
+use crate::db::{int, text};
+use crate::error::ApiError;
+use serde::{Deserialize, Serialize};
+use tally_domain::account::Plan;
+use tally_domain::secret::token_digest;
 use tally_domain::AccountId;
-use worker::Request;
+use worker::{Env, Method, Request};
 
-/// The demo account created by `edge/seed/demo.sql`.
-pub const DEMO_ACCOUNT: AccountId = AccountId(1);
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "tally_session";
+/// The header that proves a state-changing request came from our own pages.
+pub const CSRF_HEADER: &str = "x-tally-csrf";
+/// How long a session lasts without signing in again.
+pub const SESSION_SECONDS: u64 = 30 * 24 * 3600;
 
-/// The account a request acts for.
-pub fn account(_req: &Request) -> AccountId {
-    DEMO_ACCOUNT
+/// How the caller authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Session,
+    ApiKey,
+}
+
+/// The authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub account: AccountId,
+    pub plan: Plan,
+    pub via: Via,
+    /// The session token's digest (to revoke it on sign-out).
+    pub session_key: Option<String>,
+}
+
+/// What a session's KV entry holds.
+#[derive(Serialize, Deserialize)]
+pub struct Session {
+    pub account_id: i64,
+    pub user_id: i64,
+}
+
+/// KV key of a session token.
+pub fn session_key(token: &str) -> String {
+    format!("session:{}", token_digest(token))
+}
+
+/// The `Set-Cookie` value that starts a session.
+pub fn session_cookie(token: &str) -> String {
+    format!("{SESSION_COOKIE}={token}; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age={SESSION_SECONDS}")
+}
+
+/// The `Set-Cookie` value that ends one.
+pub fn cleared_cookie() -> String {
+    format!("{SESSION_COOKIE}=; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=0")
+}
+
+fn cookie(req: &Request, name: &str) -> Option<String> {
+    let header = req.headers().get("cookie").ok()??;
+    header.split(';').find_map(|pair| {
+        let (k, v) = pair.trim().split_once('=')?;
+        (k == name && !v.is_empty()).then(|| v.to_owned())
+    })
+}
+
+#[derive(Deserialize)]
+struct KeyRow {
+    id: i64,
+    account_id: i64,
+    plan: String,
+}
+
+#[derive(Deserialize)]
+struct PlanRow {
+    plan: String,
+}
+
+/// Resolves the caller, or 401 if the request carries no valid credentials.
+pub async fn resolve(req: &Request, env: &Env) -> Result<Caller, ApiError> {
+    if let Some(auth) = req.headers().get("authorization")? {
+        let key = auth
+            .strip_prefix("Bearer ")
+            .ok_or(ApiError::Unauthenticated)?;
+        return by_api_key(env, key.trim()).await;
+    }
+    let token = cookie(req, SESSION_COOKIE).ok_or(ApiError::Unauthenticated)?;
+    let key = session_key(&token);
+    let session = env
+        .kv(KV)?
+        .get(&key)
+        .json::<Session>()
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
+    let plan = env
+        .d1(DB)?
+        .prepare("SELECT plan FROM accounts WHERE id = ?1")
+        .bind(&[int(session.account_id)])?
+        .first::<PlanRow>(None)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
+    let caller = Caller {
+        account: AccountId(session.account_id),
+        plan: Plan::from_stored(&plan.plan),
+        via: Via::Session,
+        session_key: Some(key),
+    };
+    check_csrf(req, &caller)?;
+    Ok(caller)
+}
+
+async fn by_api_key(env: &Env, key: &str) -> Result<Caller, ApiError> {
+    let db = env.d1(DB)?;
+    let row = db
+        .prepare(
+            "SELECT k.id AS id, k.account_id AS account_id, a.plan AS plan \
+             FROM api_keys k JOIN accounts a ON a.id = k.account_id \
+             WHERE k.digest = ?1 AND k.revoked_at IS NULL",
+        )
+        .bind(&[text(&token_digest(key))])?
+        .first::<KeyRow>(None)
+        .await?
+        .ok_or(ApiError::BadApiKey)?;
+    db.prepare("UPDATE api_keys SET last_used_at = ?1 WHERE id = ?2")
+        .bind(&[int(crate::clock::now_ms()), int(row.id)])?
+        .run()
+        .await?;
+    Ok(Caller {
+        account: AccountId(row.account_id),
+        plan: Plan::from_stored(&row.plan),
+        via: Via::ApiKey,
+        session_key: None,
+    })
+}
+
+/// Cookie-authenticated requests that change state need the CSRF header.
+fn check_csrf(req: &Request, caller: &Caller) -> Result<(), ApiError> {
+    let safe = matches!(req.method(), Method::Get | Method::Head | Method::Options);
+    if caller.via == Via::ApiKey || safe {
+        return Ok(());
+    }
+    match req.headers().get(CSRF_HEADER)? {
+        Some(v) if v == "1" => Ok(()),
+        _ => Err(ApiError::Forbidden(format!(
+            "this request changes data and must carry the `{CSRF_HEADER}: 1` header"
+        ))),
+    }
 }

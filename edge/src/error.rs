@@ -19,6 +19,21 @@ pub enum ApiError {
     /// 422: the JSON is well formed but a value breaks a rule.
     #[error("{}", .0.message)]
     InvalidField(FieldError),
+    /// 401: no session or API key.
+    #[error("sign in first (or send an API key as `Authorization: Bearer tally_…`)")]
+    Unauthenticated,
+    /// 401: an API key that does not exist or was revoked.
+    #[error("this API key is not valid: it may have been revoked. Create a new one in Settings > API keys")]
+    BadApiKey,
+    /// 401: the email and password do not match an account.
+    #[error("the email or password is wrong")]
+    BadCredentials,
+    /// 403: allowed for nobody in this situation (CSRF) or not on this plan.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 409: the change conflicts with what exists (a taken email, a duplicate SKU).
+    #[error("{}", .0.message)]
+    Conflict(FieldError),
     /// 404: no such thing in the caller's account (another account's ids answer the same).
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -44,6 +59,9 @@ impl ApiError {
         match self {
             ApiError::MalformedBody { .. } => 400,
             ApiError::InvalidField(_) => 422,
+            ApiError::Unauthenticated | ApiError::BadApiKey | ApiError::BadCredentials => 401,
+            ApiError::Forbidden(_) => 403,
+            ApiError::Conflict(_) => 409,
             ApiError::NotFound(_) | ApiError::NoSuchEndpoint { .. } => 404,
             ApiError::TooLarge { .. } => 413,
             ApiError::NotJson => 415,
@@ -56,6 +74,11 @@ impl ApiError {
         match self {
             ApiError::MalformedBody { .. } => "malformed_body",
             ApiError::InvalidField(_) => "invalid_field",
+            ApiError::Unauthenticated => "unauthenticated",
+            ApiError::BadApiKey => "bad_api_key",
+            ApiError::BadCredentials => "bad_credentials",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::Conflict(_) => "conflict",
             ApiError::NotFound(_) => "not_found",
             ApiError::NoSuchEndpoint { .. } => "no_such_endpoint",
             ApiError::TooLarge { .. } => "body_too_large",
@@ -68,7 +91,7 @@ impl ApiError {
     fn field(&self) -> Option<String> {
         match self {
             ApiError::MalformedBody { field, .. } => field.clone(),
-            ApiError::InvalidField(e) => Some(e.field.clone()),
+            ApiError::InvalidField(e) | ApiError::Conflict(e) => Some(e.field.clone()),
             _ => None,
         }
     }

@@ -11,6 +11,7 @@ mod caller;
 mod clock;
 mod consumer;
 mod cron;
+mod crypto;
 mod db;
 mod error;
 mod handlers;

@@ -2,7 +2,7 @@
 
 use crate::caller;
 use crate::error::ApiError;
-use crate::handlers::{health, history, products};
+use crate::handlers::{api_keys, auth, health, history, products, rules};
 use tally_domain::ProductId;
 use worker::{Env, Method, Request, Response};
 
@@ -19,9 +19,23 @@ async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
     let path = req.path();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let method = req.method();
-    let account = caller::account(req);
+    // Endpoints anyone may call.
     match (&method, segments.as_slice()) {
-        (Method::Get, ["api", "v1", "health"]) => health::get(env).await,
+        (Method::Get, ["api", "v1", "health"]) => return health::get(env).await,
+        (Method::Post, ["api", "v1", "auth", "signup"]) => return auth::sign_up(req, env).await,
+        (Method::Post, ["api", "v1", "auth", "login"]) => return auth::sign_in(req, env).await,
+        _ => {}
+    }
+    let caller = caller::resolve(req, env).await?;
+    let account = caller.account;
+    match (&method, segments.as_slice()) {
+        (Method::Get, ["api", "v1", "auth", "me"]) => auth::me(env, &caller).await,
+        (Method::Post, ["api", "v1", "auth", "logout"]) => auth::sign_out(env, &caller).await,
+        (Method::Get, ["api", "v1", "api-keys"]) => api_keys::list(env, &caller).await,
+        (Method::Post, ["api", "v1", "api-keys"]) => api_keys::create(req, env, &caller).await,
+        (Method::Delete, ["api", "v1", "api-keys", id]) => {
+            api_keys::revoke(env, &caller, parse_id(id, "API key")?).await
+        }
         (Method::Get, ["api", "v1", "products"]) => products::list(req, env, account).await,
         (Method::Get, ["api", "v1", "products", id]) => {
             products::get(env, account, product_id(id)?).await
@@ -33,6 +47,12 @@ async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
             products::adjust(req, env, account, product_id(id)?).await
         }
         (Method::Get, ["api", "v1", "sync-history"]) => history::list(req, env, account).await,
+        (Method::Get, ["api", "v1", "settings", "auto-sync-rules"]) => {
+            rules::get(env, &caller).await
+        }
+        (Method::Put, ["api", "v1", "settings", "auto-sync-rules"]) => {
+            rules::put(req, env, &caller).await
+        }
         _ => Err(ApiError::NoSuchEndpoint {
             method: method.to_string(),
             path,
@@ -40,10 +60,14 @@ async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
     }
 }
 
-/// A product id from the path. Anything that is not a positive integer cannot name a product.
-fn product_id(raw: &str) -> Result<ProductId, ApiError> {
+/// An id from the path. Anything that is not a positive integer cannot name a row.
+fn parse_id(raw: &str, what: &'static str) -> Result<i64, ApiError> {
     match raw.parse::<i64>() {
-        Ok(id) if id > 0 => Ok(ProductId(id)),
-        _ => Err(ApiError::NotFound("product")),
+        Ok(id) if id > 0 => Ok(id),
+        _ => Err(ApiError::NotFound(what)),
     }
+}
+
+fn product_id(raw: &str) -> Result<ProductId, ApiError> {
+    parse_id(raw, "product").map(ProductId)
 }

@@ -84,12 +84,23 @@ pub async fn by_testid(
     timeout: Duration,
 ) -> fantoccini::elements::Element {
     let selector = format!("[data-testid=\"{testid}\"]");
-    client
+    match client
         .wait()
         .at_most(timeout)
         .for_element(Locator::Css(&selector))
         .await
-        .unwrap_or_else(|e| panic!("no element [data-testid={testid}] within {timeout:?}: {e}"))
+    {
+        Ok(element) => element,
+        Err(e) => {
+            screenshot(client, &format!("failed-{testid}")).await;
+            let url = client
+                .current_url()
+                .await
+                .map(|u| u.to_string())
+                .unwrap_or_default();
+            panic!("no element [data-testid={testid}] within {timeout:?} at {url}: {e} (screenshot in target/screenshots)")
+        }
+    }
 }
 
 /// Saves a screenshot under `target/screenshots/<name>.png` (kept for the README).
@@ -99,4 +110,25 @@ pub async fn screenshot(client: &Client, name: &str) {
     if let Ok(png) = client.screenshot().await {
         let _ = std::fs::write(dir.join(format!("{name}.png")), png);
     }
+}
+
+/// Signs in through the sign-in page (where a signed-out visitor lands) and waits for the app.
+pub async fn sign_in(client: &Client, email: &str, password: &str) {
+    let wait = Duration::from_secs(20);
+    by_testid(client, "email", wait)
+        .await
+        .send_keys(email)
+        .await
+        .expect("typing the email");
+    by_testid(client, "password", wait)
+        .await
+        .send_keys(password)
+        .await
+        .expect("typing the password");
+    by_testid(client, "auth-submit", wait)
+        .await
+        .click()
+        .await
+        .expect("submitting");
+    by_testid(client, "account-name", wait).await;
 }

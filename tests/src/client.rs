@@ -4,10 +4,28 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tally_domain::api::{Product, ProductPage, SyncHistoryPage};
 
+/// The demo sign-in seeded by `edge/seed/demo.sql`.
+pub const DEMO_EMAIL: &str = "demo@tally.example";
+/// The demo password.
+pub const DEMO_PASSWORD: &str = "tally-demo-password";
+/// The demo API key.
+pub const DEMO_API_KEY: &str = "tally_demo_local_only_8d2f6c1a9e7b4d3c5f0a1b2c3d4e";
+
+/// How a client authenticates.
+#[derive(Clone, Debug)]
+pub enum Auth {
+    None,
+    /// The SPA's way: the session cookie plus the CSRF header on writes.
+    Session(String),
+    /// An integration's way: `Authorization: Bearer <key>`.
+    Key(String),
+}
+
 /// An HTTP client pointed at one worker.
 #[derive(Clone)]
 pub struct Api {
     pub base: String,
+    pub auth: Auth,
     http: reqwest::Client,
 }
 
@@ -16,7 +34,10 @@ pub struct Api {
 pub struct Answer {
     pub status: u16,
     pub body: Value,
+    pub set_cookie: Option<String>,
 }
+
+static NEXT_ACCOUNT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
 
 impl Answer {
     /// The body as `T`, panicking with the body if it does not fit.
@@ -41,23 +62,117 @@ impl Api {
     pub fn new(base: &str) -> Self {
         Self {
             base: base.to_owned(),
+            auth: Auth::None,
             http: reqwest::Client::new(),
+        }
+    }
+
+    /// The same worker with other credentials.
+    pub fn with_auth(&self, auth: Auth) -> Self {
+        Self {
+            auth,
+            ..self.clone()
+        }
+    }
+
+    /// Signs in and returns a client carrying the session, asserting success.
+    pub async fn signed_in(&self, email: &str, password: &str) -> Self {
+        let (answer, cookie) = self
+            .session_call(
+                "/api/v1/auth/login",
+                &serde_json::json!({ "email": email, "password": password }),
+            )
+            .await;
+        assert_eq!(answer.status, 200, "sign-in failed: {}", answer.body);
+        self.with_auth(Auth::Session(
+            cookie.expect("sign-in sets the session cookie"),
+        ))
+    }
+
+    /// Creates a new (free) account with a unique email and returns a client signed in to it.
+    pub async fn new_account(&self, store_name: &str) -> Self {
+        let email = format!(
+            "seller-{}-{}@example.com",
+            std::process::id(),
+            NEXT_ACCOUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        let body = serde_json::json!({ "email": email, "password": "a long enough password", "store_name": store_name });
+        let (answer, cookie) = self.session_call("/api/v1/auth/signup", &body).await;
+        assert_eq!(answer.status, 201, "sign-up failed: {}", answer.body);
+        self.with_auth(Auth::Session(
+            cookie.expect("sign-up sets the session cookie"),
+        ))
+    }
+
+    /// Posts to a sign-in endpoint and returns the answer and the session cookie it set.
+    pub async fn session_call(&self, path: &str, body: &Value) -> (Answer, Option<String>) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .json(body)
+            .send()
+            .await
+            .expect("the worker answers");
+        let cookie = response
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let status = response.status().as_u16();
+        let body = response.json().await.expect("a JSON body");
+        let session = cookie
+            .as_deref()
+            .and_then(|c| c.split(';').next())
+            .and_then(|kv| kv.strip_prefix("tally_session="))
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned);
+        (
+            Answer {
+                status,
+                body,
+                set_cookie: cookie,
+            },
+            session,
+        )
+    }
+
+    fn authorise(&self, request: reqwest::RequestBuilder, write: bool) -> reqwest::RequestBuilder {
+        match &self.auth {
+            Auth::None => request,
+            Auth::Session(token) => {
+                let request = request.header("cookie", format!("tally_session={token}"));
+                if write {
+                    request.header("x-tally-csrf", "1")
+                } else {
+                    request
+                }
+            }
+            Auth::Key(key) => request.header("authorization", format!("Bearer {key}")),
         }
     }
 
     async fn answer(&self, request: reqwest::RequestBuilder) -> Answer {
         let response = request.send().await.expect("the worker answers");
         let status = response.status().as_u16();
+        let set_cookie = response
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let text = response.text().await.expect("a body arrives");
         let body = serde_json::from_str(&text)
             .unwrap_or_else(|_| panic!("HTTP {status} with a non-JSON body: {text:?}"));
-        Answer { status, body }
+        Answer {
+            status,
+            body,
+            set_cookie,
+        }
     }
 
     /// GET a path.
     pub async fn get(&self, path: &str) -> Answer {
-        self.answer(self.http.get(format!("{}{path}", self.base)))
-            .await
+        let request = self.authorise(self.http.get(format!("{}{path}", self.base)), false);
+        self.answer(request).await
     }
 
     /// Sends `body` as raw bytes with a content type (for malformed-input tests).
@@ -74,7 +189,7 @@ impl Api {
             .request(method, format!("{}{path}", self.base))
             .header("content-type", content_type)
             .body(body);
-        self.answer(request).await
+        self.answer(self.authorise(request, true)).await
     }
 
     /// Sends `body` as JSON.

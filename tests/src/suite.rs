@@ -43,3 +43,12 @@ where
 pub fn arguments() -> Arguments {
     Arguments::from_args()
 }
+
+/// A trial per async test function, named after the function (so names are sentences):
+/// `cases![&rt, &ctx; a_test, another_test]`.
+#[macro_export]
+macro_rules! cases {
+    ($rt:expr, $ctx:expr; $($test:ident),* $(,)?) => {
+        vec![$($crate::suite::case($rt, $ctx, stringify!($test), $test)),*]
+    };
+}

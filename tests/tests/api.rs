@@ -6,9 +6,9 @@ use serde_json::json;
 use std::time::Duration;
 use tally_domain::api::{AdjustmentResult, Health, Product};
 use tally_domain::sync::SyncStatus;
-use tally_tests::client::Api;
+use tally_tests::client::{Api, Auth, DEMO_API_KEY, DEMO_EMAIL, DEMO_PASSWORD};
 use tally_tests::eventually;
-use tally_tests::suite::{arguments, case, runtime};
+use tally_tests::suite::{arguments, runtime};
 use tally_tests::worker::TestWorker;
 
 /// Queue deliveries take about a second locally; the first of a cold run up to ~5 s.
@@ -17,75 +17,28 @@ const QUEUE_WAIT: Duration = Duration::from_secs(30);
 fn main() {
     let args = arguments();
     let worker = TestWorker::start();
-    let api = Api::new(&worker.base_url);
     let rt = runtime();
-    let tests = vec![
-        case(
-            &rt,
-            &api,
-            "health_reports_a_real_round_trip_through_d1_kv_and_the_queue",
-            health_round_trip,
-        ),
-        case(
-            &rt,
-            &api,
-            "the_cron_trigger_runs_and_is_reported_by_health",
-            cron_runs,
-        ),
-        case(
-            &rt,
-            &api,
-            "products_are_listed_a_page_at_a_time_in_sku_order",
-            products_paged,
-        ),
-        case(
-            &rt,
-            &api,
-            "only_the_offered_page_sizes_are_accepted",
-            bad_paging,
-        ),
-        case(
-            &rt,
-            &api,
-            "turning_auto_sync_on_persists_and_pushes_nothing",
-            auto_sync_persists_and_pushes_nothing,
-        ),
-        case(
-            &rt,
-            &api,
-            "an_adjustment_with_auto_sync_on_reaches_the_queue_consumer_once",
-            adjustment_reaches_consumer,
-        ),
-        case(
-            &rt,
-            &api,
-            "an_adjustment_with_auto_sync_off_queues_nothing",
-            adjustment_without_auto_sync,
-        ),
-        case(
-            &rt,
-            &api,
-            "fifty_concurrent_adjustments_on_one_sku_all_count",
-            concurrent_adjustments,
-        ),
-        case(
-            &rt,
-            &api,
-            "bad_adjustments_get_a_4xx_naming_the_field_and_change_nothing",
-            bad_adjustments,
-        ),
-        case(
-            &rt,
-            &api,
-            "unknown_products_and_endpoints_answer_404_json",
-            unknown_things,
-        ),
-        case(
-            &rt,
-            &api,
-            "the_spa_is_served_from_the_same_origin_with_deep_links",
-            spa_served,
-        ),
+    let api = rt.block_on(Api::new(&worker.base_url).signed_in(DEMO_EMAIL, DEMO_PASSWORD));
+    let tests = tally_tests::cases![&rt, &api;
+        health_reports_a_real_round_trip_through_d1_kv_and_the_queue,
+        the_cron_trigger_runs_and_is_reported_by_health,
+        products_are_listed_a_page_at_a_time_in_sku_order,
+        only_the_offered_page_sizes_are_accepted,
+        turning_auto_sync_on_persists_and_pushes_nothing,
+        an_adjustment_with_auto_sync_on_reaches_the_queue_consumer_once,
+        an_adjustment_with_auto_sync_off_queues_nothing,
+        fifty_concurrent_adjustments_on_one_sku_all_count,
+        bad_adjustments_get_a_4xx_naming_the_field_and_change_nothing,
+        unknown_products_and_endpoints_answer_404_json,
+        the_spa_is_served_from_the_same_origin_with_deep_links,
+        requests_without_credentials_get_401,
+        sign_up_sets_a_secure_http_only_cookie_and_refuses_a_taken_email,
+        a_wrong_password_gets_401_without_saying_which_part,
+        cookie_writes_need_the_csrf_header,
+        sign_out_revokes_the_session,
+        api_keys_are_shown_once_work_as_bearer_and_stop_when_revoked,
+        one_account_cannot_see_or_change_another_accounts_data_by_id,
+        auto_sync_rules_are_read_only_on_the_free_plan_and_editable_for_subscribers,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     if conclusion.has_failed() {
@@ -119,7 +72,7 @@ fn now_ms() -> i64 {
         .as_millis() as i64
 }
 
-async fn health_round_trip(api: Api) {
+async fn health_reports_a_real_round_trip_through_d1_kv_and_the_queue(api: Api) {
     let sent_at = now_ms();
     let first = api.get("/api/v1/health").await;
     assert_eq!(first.status, 200, "{}", first.body);
@@ -128,8 +81,11 @@ async fn health_round_trip(api: Api) {
         health.d1.ok && health.kv.ok && health.queue.ok,
         "{health:?}"
     );
+    let migrations = std::fs::read_dir(tally_tests::repo_root().join("edge/migrations"))
+        .expect("edge/migrations exists")
+        .count();
     assert!(
-        health.d1.detail.contains("1 migrations applied"),
+        health.d1.detail == format!("{migrations} migrations applied"),
         "{}",
         health.d1.detail
     );
@@ -151,7 +107,7 @@ async fn health_round_trip(api: Api) {
     assert!(consumed_at <= now_ms());
 }
 
-async fn cron_runs(api: Api) {
+async fn the_cron_trigger_runs_and_is_reported_by_health(api: Api) {
     let before: Health = api.get("/api/v1/health").await.json();
     let started = now_ms();
     let response = reqwest::get(format!("{}/__scheduled?cron=*+*+*+*+*", api.base))
@@ -169,7 +125,7 @@ async fn cron_runs(api: Api) {
     assert_ne!(before.cron_last_run_at, Some(last));
 }
 
-async fn products_paged(api: Api) {
+async fn products_are_listed_a_page_at_a_time_in_sku_order(api: Api) {
     let first = api.products(1, 25).await;
     assert_eq!(first.total, 1200);
     assert_eq!(first.items.len(), 25);
@@ -190,7 +146,7 @@ async fn products_paged(api: Api) {
     assert_eq!(beyond.total, 1200);
 }
 
-async fn bad_paging(api: Api) {
+async fn only_the_offered_page_sizes_are_accepted(api: Api) {
     for (query, field) in [
         ("per_page=30", "per_page"),
         ("per_page=1000", "per_page"),
@@ -203,7 +159,7 @@ async fn bad_paging(api: Api) {
     }
 }
 
-async fn auto_sync_persists_and_pushes_nothing(api: Api) {
+async fn turning_auto_sync_on_persists_and_pushes_nothing(api: Api) {
     let product = product_by_sku(&api, "TEE-0016").await;
     assert!(!product.auto_sync, "the seed leaves #16 with Auto Sync off");
     let updated = api.set_auto_sync(product.id.0, true).await;
@@ -234,7 +190,7 @@ async fn auto_sync_persists_and_pushes_nothing(api: Api) {
     assert!(!off.auto_sync);
 }
 
-async fn adjustment_reaches_consumer(api: Api) {
+async fn an_adjustment_with_auto_sync_on_reaches_the_queue_consumer_once(api: Api) {
     let product = product_by_sku(&api, "CAP-0026").await;
     api.set_auto_sync(product.id.0, true).await;
     let answer = api.adjust(product.id.0, "add", 5).await;
@@ -273,7 +229,7 @@ async fn adjustment_reaches_consumer(api: Api) {
     assert_eq!(entry.sku, "CAP-0026");
 }
 
-async fn adjustment_without_auto_sync(api: Api) {
+async fn an_adjustment_with_auto_sync_off_queues_nothing(api: Api) {
     let product = product_by_sku(&api, "BOOT-0028").await;
     api.set_auto_sync(product.id.0, false).await;
     let answer = api.adjust(product.id.0, "set", 77).await;
@@ -284,7 +240,7 @@ async fn adjustment_without_auto_sync(api: Api) {
     assert_eq!(api.product(product.id.0).await.quantity.get(), 77);
 }
 
-async fn concurrent_adjustments(api: Api) {
+async fn fifty_concurrent_adjustments_on_one_sku_all_count(api: Api) {
     let product = product_by_sku(&api, "MUG-0029").await;
     api.set_auto_sync(product.id.0, true).await;
     let start = api.product(product.id.0).await;
@@ -321,7 +277,7 @@ async fn concurrent_adjustments(api: Api) {
     .await;
 }
 
-async fn bad_adjustments(api: Api) {
+async fn bad_adjustments_get_a_4xx_naming_the_field_and_change_nothing(api: Api) {
     let product = product_by_sku(&api, "BAG-0030").await;
     let path = format!("/api/v1/products/{}/adjustments", product.id.0);
     // (what, body, content type, expected status, field named in the error)
@@ -424,7 +380,7 @@ async fn bad_adjustments(api: Api) {
     assert_eq!(toggle.error_field(), Some("auto_sync"));
 }
 
-async fn unknown_things(api: Api) {
+async fn unknown_products_and_endpoints_answer_404_json(api: Api) {
     for path in [
         "/api/v1/products/999999",
         "/api/v1/products/abc",
@@ -441,7 +397,7 @@ async fn unknown_things(api: Api) {
     assert_eq!(endpoint.body["error"]["code"], "no_such_endpoint");
 }
 
-async fn spa_served(api: Api) {
+async fn the_spa_is_served_from_the_same_origin_with_deep_links(api: Api) {
     for path in ["/", "/history", "/some/deep/link"] {
         let response = reqwest::get(format!("{}{path}", api.base))
             .await
@@ -450,4 +406,275 @@ async fn spa_served(api: Api) {
         let html = response.text().await.unwrap();
         assert!(html.contains("<title>Tally"), "{path} serves the SPA");
     }
+}
+
+async fn requests_without_credentials_get_401(api: Api) {
+    let anonymous = api.with_auth(Auth::None);
+    for path in [
+        "/api/v1/products",
+        "/api/v1/products/1",
+        "/api/v1/sync-history",
+        "/api/v1/auth/me",
+    ] {
+        let answer = anonymous.get(path).await;
+        assert_eq!(answer.status, 401, "{path}");
+        assert_eq!(answer.body["error"]["code"], "unauthenticated");
+    }
+    let forged = api.with_auth(Auth::Session("not-a-session".into()));
+    assert_eq!(forged.get("/api/v1/products").await.status, 401);
+    let bad_key = api.with_auth(Auth::Key("tally_nope".into()));
+    let answer = bad_key.get("/api/v1/products").await;
+    assert_eq!(answer.status, 401);
+    assert_eq!(answer.body["error"]["code"], "bad_api_key");
+}
+
+async fn sign_up_sets_a_secure_http_only_cookie_and_refuses_a_taken_email(api: Api) {
+    let email = format!("owner-{}@example.com", std::process::id());
+    let body = json!({ "email": email, "password": "a long enough password", "store_name": "Fern & Field" });
+    let (answer, session) = api.session_call("/api/v1/auth/signup", &body).await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    assert_eq!(answer.body["plan"], "free");
+    assert_eq!(answer.body["account_name"], "Fern & Field");
+    let cookie = answer.set_cookie.expect("a session cookie");
+    for attribute in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(attribute), "{attribute} in {cookie}");
+    }
+    let seller = api.with_auth(Auth::Session(session.unwrap()));
+    let me = seller.get("/api/v1/auth/me").await;
+    assert_eq!(me.status, 200);
+    assert_eq!(me.body["email"], email.as_str());
+    assert!(
+        !me.body.to_string().contains("pbkdf2"),
+        "no password hash in {}",
+        me.body
+    );
+    assert_eq!(
+        seller.products(1, 25).await.total,
+        0,
+        "a new account starts empty"
+    );
+
+    let (again, _) = api.session_call("/api/v1/auth/signup", &body).await;
+    assert_eq!(again.status, 409);
+    assert_eq!(again.error_field(), Some("email"));
+
+    let cases = [
+        (
+            json!({ "email": "nope", "password": "a long enough password", "store_name": "S" }),
+            "email",
+        ),
+        (
+            json!({ "email": "a@b.co", "password": "short", "store_name": "S" }),
+            "password",
+        ),
+        (
+            json!({ "email": "a@b.co", "password": "a long enough password", "store_name": " " }),
+            "store_name",
+        ),
+    ];
+    for (body, field) in cases {
+        let (answer, _) = api.session_call("/api/v1/auth/signup", &body).await;
+        assert_eq!(answer.status, 422, "{body}");
+        assert_eq!(answer.error_field(), Some(field), "{body}");
+    }
+}
+
+async fn a_wrong_password_gets_401_without_saying_which_part(api: Api) {
+    for (email, password) in [
+        (DEMO_EMAIL, "not the password"),
+        ("nobody@example.com", DEMO_PASSWORD),
+    ] {
+        let (answer, session) = api
+            .session_call(
+                "/api/v1/auth/login",
+                &json!({ "email": email, "password": password }),
+            )
+            .await;
+        assert_eq!(answer.status, 401, "{email}");
+        assert_eq!(answer.error_message(), "the email or password is wrong");
+        assert!(session.is_none());
+    }
+}
+
+async fn cookie_writes_need_the_csrf_header(api: Api) {
+    let product = product_by_sku(&api, "SCRF-0031").await;
+    let Auth::Session(token) = &api.auth else {
+        panic!("the suite signs in with a session")
+    };
+    let response = reqwest::Client::new()
+        .patch(format!(
+            "{}/api/v1/products/{}/auto-sync",
+            api.base, product.id.0
+        ))
+        .header("cookie", format!("tally_session={token}"))
+        .json(&json!({ "auto_sync": !product.auto_sync }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("x-tally-csrf"));
+    assert_eq!(
+        api.product(product.id.0).await.auto_sync,
+        product.auto_sync,
+        "nothing changed"
+    );
+}
+
+async fn sign_out_revokes_the_session(api: Api) {
+    let seller = api.new_account("Sign-out Supply").await;
+    assert_eq!(seller.get("/api/v1/auth/me").await.status, 200);
+    let out = seller
+        .send_json("POST", "/api/v1/auth/logout", &json!({}))
+        .await;
+    assert_eq!(out.status, 200);
+    assert!(out.set_cookie.unwrap().contains("Max-Age=0"));
+    assert_eq!(
+        seller.get("/api/v1/auth/me").await.status,
+        401,
+        "the old cookie is dead"
+    );
+}
+
+async fn api_keys_are_shown_once_work_as_bearer_and_stop_when_revoked(api: Api) {
+    let seller = api.new_account("Key Holders").await;
+    let created = seller
+        .send_json(
+            "POST",
+            "/api/v1/api-keys",
+            &json!({ "name": "Order import" }),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let key = created.body["key"].as_str().unwrap().to_owned();
+    assert!(key.starts_with("tally_"));
+    let listed = seller.get("/api/v1/api-keys").await;
+    assert_eq!(listed.status, 200);
+    assert!(
+        !listed.body.to_string().contains(&key),
+        "the key is never shown again"
+    );
+    assert_eq!(listed.body[0]["hint"], key[..12]);
+
+    let integration = api.with_auth(Auth::Key(key.clone()));
+    assert_eq!(
+        integration.products(1, 25).await.total,
+        0,
+        "the key acts for its own account"
+    );
+    let id = created.body["summary"]["id"].as_i64().unwrap();
+    // Bearer writes need no CSRF header: no browser sends them on its own.
+    let revoke = integration
+        .send_json("DELETE", &format!("/api/v1/api-keys/{id}"), &json!({}))
+        .await;
+    assert_eq!(revoke.status, 200);
+    assert_eq!(integration.get("/api/v1/products").await.status, 401);
+    let again = seller
+        .send_json("DELETE", &format!("/api/v1/api-keys/{id}"), &json!({}))
+        .await;
+    assert_eq!(again.status, 404);
+
+    let demo = api.with_auth(Auth::Key(DEMO_API_KEY.into()));
+    assert_eq!(
+        demo.products(1, 25).await.total,
+        1200,
+        "the demo key reaches the demo account"
+    );
+}
+
+async fn one_account_cannot_see_or_change_another_accounts_data_by_id(api: Api) {
+    let demo_product = product_by_sku(&api, "HOOD-0033").await;
+    let other = api.new_account("Someone Else").await;
+    let id = demo_product.id.0;
+    assert_eq!(
+        other.get(&format!("/api/v1/products/{id}")).await.status,
+        404
+    );
+    let toggle = other
+        .send_json(
+            "PATCH",
+            &format!("/api/v1/products/{id}/auto-sync"),
+            &json!({ "auto_sync": true }),
+        )
+        .await;
+    assert_eq!(toggle.status, 404);
+    assert_eq!(other.adjust(id, "set", 0).await.status, 404);
+    assert_eq!(other.history_of(id).await.total, 0);
+    assert_eq!(other.products(1, 250).await.total, 0);
+    let keys = other.get("/api/v1/api-keys").await;
+    assert_eq!(
+        keys.body.as_array().map(Vec::len),
+        Some(0),
+        "no demo keys leak: {}",
+        keys.body
+    );
+    let revoke = other
+        .send_json("DELETE", "/api/v1/api-keys/1", &json!({}))
+        .await;
+    assert_eq!(revoke.status, 404, "another account's key id");
+    let after = api.product(id).await;
+    assert_eq!(after, demo_product, "the demo product is untouched");
+}
+
+async fn auto_sync_rules_are_read_only_on_the_free_plan_and_editable_for_subscribers(api: Api) {
+    let free = api.new_account("Free Plan Shop").await;
+    let view = free.get("/api/v1/settings/auto-sync-rules").await;
+    assert_eq!(view.status, 200);
+    assert_eq!(view.body["editable"], false);
+    assert!(view.body["explanation"]
+        .as_str()
+        .unwrap()
+        .contains("subscriber feature"));
+    assert_eq!(
+        view.body["rules"].as_array().unwrap().len(),
+        5,
+        "every creation method"
+    );
+    let body = json!({ "rules": [{ "created_via": "manual", "auto_sync": true }] });
+    let refused = free
+        .send_json("PUT", "/api/v1/settings/auto-sync-rules", &body)
+        .await;
+    assert_eq!(refused.status, 403);
+    assert!(refused.error_message().contains("subscriber feature"));
+    let unchanged = free.get("/api/v1/settings/auto-sync-rules").await;
+    assert!(unchanged.body["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["auto_sync"] == false));
+
+    // The demo account subscribes. (Rules are per account: this changes only the demo's.)
+    let body = json!({ "rules": [{ "created_via": "order_import", "auto_sync": true }] });
+    let saved = api
+        .send_json("PUT", "/api/v1/settings/auto-sync-rules", &body)
+        .await;
+    assert_eq!(saved.status, 200, "{}", saved.body);
+    assert_eq!(saved.body["editable"], true);
+    assert!(saved.body["warning"]
+        .as_str()
+        .unwrap()
+        .contains("quantity 0"));
+    let order_import = saved.body["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["created_via"] == "order_import")
+        .unwrap()
+        .clone();
+    assert_eq!(order_import["auto_sync"], true);
+    let off = json!({ "rules": [{ "created_via": "order_import", "auto_sync": false }] });
+    let back = api
+        .send_json("PUT", "/api/v1/settings/auto-sync-rules", &off)
+        .await;
+    assert!(back.body["warning"].is_null());
+
+    let bad = json!({ "rules": [{ "created_via": "fax", "auto_sync": true }] });
+    let answer = api
+        .send_json("PUT", "/api/v1/settings/auto-sync-rules", &bad)
+        .await;
+    assert_eq!(answer.status, 400);
+    assert_eq!(answer.error_field(), Some("rules[0].created_via"));
 }

@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 use std::time::Duration;
-use tally_tests::browser::{by_testid, screenshot, Chromedriver};
-use tally_tests::client::Api;
+use tally_tests::browser::{by_testid, screenshot, sign_in, Chromedriver};
+use tally_tests::client::{Api, DEMO_EMAIL, DEMO_PASSWORD};
 use tally_tests::eventually;
-use tally_tests::suite::{arguments, case, runtime};
+use tally_tests::suite::{arguments, runtime};
 use tally_tests::worker::TestWorker;
 
 const UI_WAIT: Duration = Duration::from_secs(20);
@@ -21,30 +21,16 @@ fn main() {
     let args = arguments();
     let worker = TestWorker::start();
     let driver = Arc::new(Chromedriver::start());
+    let rt = runtime();
     let ctx = Ctx {
-        api: Api::new(&worker.base_url),
+        api: rt.block_on(Api::new(&worker.base_url).signed_in(DEMO_EMAIL, DEMO_PASSWORD)),
         driver: Arc::clone(&driver),
     };
-    let rt = runtime();
-    let tests = vec![
-        case(
-            &rt,
-            &ctx,
-            "a_seller_turns_on_auto_sync_for_a_row_and_it_survives_a_reload",
-            toggle_persists,
-        ),
-        case(
-            &rt,
-            &ctx,
-            "a_seller_adjusts_a_quantity_and_sees_the_sync_history_entry",
-            adjust_and_history,
-        ),
-        case(
-            &rt,
-            &ctx,
-            "a_seller_pages_through_inventory_with_the_page_in_the_url",
-            paging,
-        ),
+    let tests = tally_tests::cases![&rt, &ctx;
+        a_seller_turns_on_auto_sync_for_a_row_and_it_survives_a_reload,
+        a_seller_adjusts_a_quantity_and_sees_the_sync_history_entry,
+        a_seller_pages_through_inventory_with_the_page_in_the_url,
+        a_subscriber_turns_on_auto_sync_for_order_imports_after_reading_the_warning,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     drop(ctx);
@@ -61,13 +47,23 @@ async fn attr(client: &fantoccini::Client, testid: &str, name: &str) -> Option<S
         .expect("attribute read")
 }
 
-async fn toggle_persists(ctx: Ctx) {
+async fn a_seller_turns_on_auto_sync_for_a_row_and_it_survives_a_reload(ctx: Ctx) {
     let client = ctx.driver.session().await;
+    // Signed out, the inventory sends the seller to sign in, then back to the same page.
     client
         .goto(&format!("{}/?page=1&per_page=25", ctx.api.base))
         .await
         .unwrap();
-    // BAG-0102 is seeded with Auto Sync off (only every third product starts on).
+    by_testid(&client, "auth-form", UI_WAIT).await;
+    let login_url = client.current_url().await.unwrap();
+    assert!(login_url.as_str().contains("/login?next="), "{login_url}");
+    sign_in(&client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    let back = client.current_url().await.unwrap();
+    assert!(
+        back.as_str().ends_with("/?page=1&per_page=25"),
+        "back where the seller was: {back}"
+    );
+    // Only every third product starts with Auto Sync on.
     let page = ctx.api.products(1, 25).await;
     let product = page
         .items
@@ -110,7 +106,7 @@ async fn toggle_persists(ctx: Ctx) {
     client.close().await.unwrap();
 }
 
-async fn adjust_and_history(ctx: Ctx) {
+async fn a_seller_adjusts_a_quantity_and_sees_the_sync_history_entry(ctx: Ctx) {
     let client = ctx.driver.session().await;
     let page = ctx.api.products(2, 25).await;
     let product = page
@@ -124,6 +120,7 @@ async fn adjust_and_history(ctx: Ctx) {
         .goto(&format!("{}/?page=2&per_page=25", ctx.api.base))
         .await
         .unwrap();
+    sign_in(&client, DEMO_EMAIL, DEMO_PASSWORD).await;
     by_testid(&client, &format!("adjust-{sku}"), UI_WAIT)
         .await
         .click()
@@ -203,9 +200,10 @@ async fn adjust_and_history(ctx: Ctx) {
     client.close().await.unwrap();
 }
 
-async fn paging(ctx: Ctx) {
+async fn a_seller_pages_through_inventory_with_the_page_in_the_url(ctx: Ctx) {
     let client = ctx.driver.session().await;
     client.goto(&format!("{}/", ctx.api.base)).await.unwrap();
+    sign_in(&client, DEMO_EMAIL, DEMO_PASSWORD).await;
     let range = by_testid(&client, "page-range", UI_WAIT)
         .await
         .text()
@@ -250,5 +248,65 @@ async fn paging(ctx: Ctx) {
         .await
         .unwrap();
     assert_eq!(rows.len(), 200);
+    client.close().await.unwrap();
+}
+
+async fn a_subscriber_turns_on_auto_sync_for_order_imports_after_reading_the_warning(ctx: Ctx) {
+    let client = ctx.driver.session().await;
+    client
+        .goto(&format!("{}/settings/inventory", ctx.api.base))
+        .await
+        .unwrap();
+    sign_in(&client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    let save = "rules-save";
+    assert_eq!(
+        attr(&client, save, "disabled").await.as_deref(),
+        Some("true"),
+        "nothing changed yet"
+    );
+    by_testid(&client, "rule-order_import", UI_WAIT)
+        .await
+        .click()
+        .await
+        .unwrap();
+    let warning = by_testid(&client, "rules-warning", UI_WAIT)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(warning.contains("start at quantity 0"), "{warning}");
+    screenshot(&client, "auto-sync-rules").await;
+    by_testid(&client, save, UI_WAIT)
+        .await
+        .click()
+        .await
+        .unwrap();
+    let toast = by_testid(&client, "toast", UI_WAIT)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(toast.contains("Auto Sync Rules saved"), "{toast}");
+    let stored = ctx.api.get("/api/v1/settings/auto-sync-rules").await;
+    let on = stored.body["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["created_via"] == "order_import" && r["auto_sync"] == true);
+    assert!(on, "saved in D1: {}", stored.body);
+    client.refresh().await.unwrap();
+    let checked = eventually("the rules to load after reload", UI_WAIT, || {
+        let client = client.clone();
+        async move {
+            by_testid(&client, "rule-order_import", UI_WAIT)
+                .await
+                .prop("checked")
+                .await
+                .ok()
+                .flatten()
+        }
+    })
+    .await;
+    assert_eq!(checked, "true");
     client.close().await.unwrap();
 }

@@ -4,4 +4,5 @@ pub mod adjust_dialog;
 pub mod auto_sync_toggle;
 pub mod badge;
 pub mod pagination;
+pub mod settings_nav;
 pub mod toast;

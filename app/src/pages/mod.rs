@@ -1,4 +1,7 @@
 //! One module per screen; each owns its data.
 
+pub mod api_keys;
 pub mod inventory;
+pub mod inventory_settings;
+pub mod sign_in;
 pub mod sync_history;

@@ -1,5 +1,8 @@
 //! One module per resource; each handler is a short sequence: parse → domain → store → respond.
 
+pub mod api_keys;
+pub mod auth;
 pub mod health;
 pub mod history;
 pub mod products;
+pub mod rules;

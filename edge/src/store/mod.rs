@@ -4,6 +4,7 @@ pub mod history;
 pub mod listings;
 pub mod outbox;
 pub mod products;
+pub mod rules;
 
 use crate::error::ApiError;
 use worker::D1Result;

@@ -1,0 +1,15 @@
+//! The tabs at the top of every settings page.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+/// Settings sub-navigation.
+#[component]
+pub fn SettingsNav() -> impl IntoView {
+    view! {
+        <nav class="tabs" aria-label="Settings">
+            <A href="/settings/inventory">"Inventory"</A>
+            <A href="/settings/api-keys">"API keys"</A>
+        </nav>
+    }
+}

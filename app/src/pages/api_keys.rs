@@ -1,0 +1,155 @@
+//! Settings > API keys: keys for integrations that import orders or products. A new key is
+//! shown once; afterwards only its first characters.
+
+use crate::api;
+use crate::components::settings_nav::SettingsNav;
+use crate::components::toast::{use_toaster, Tone};
+use crate::format::{exact, now_ms, relative};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use tally_domain::api::ApiKeySummary;
+
+/// `/settings/api-keys`.
+#[component]
+pub fn ApiKeys() -> impl IntoView {
+    let toaster = use_toaster();
+    let keys = LocalResource::new(api::api_keys);
+    let name = RwSignal::new(String::new());
+    let created = RwSignal::new(None::<String>);
+    let create = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let wanted = name.get_untracked();
+        spawn_local(async move {
+            match api::create_api_key(wanted).await {
+                Ok(key) => {
+                    created.set(Some(key.key));
+                    name.set(String::new());
+                    keys.refetch();
+                }
+                Err(e) => toaster.show(Tone::Critical, e.message),
+            }
+        });
+    };
+    let revoke = move |id: i64| {
+        spawn_local(async move {
+            match api::revoke_api_key(id).await {
+                Ok(_) => {
+                    toaster.show(Tone::Success, "API key revoked: it stops working at once");
+                    keys.refetch();
+                }
+                Err(e) => toaster.show(Tone::Critical, e.message),
+            }
+        });
+    };
+    view! {
+        <section class="page-header">
+            <div>
+                <h1>"Settings"</h1>
+                <p class="muted">
+                    "Integrations send a key as " <code>"Authorization: Bearer tally_…"</code>
+                    " to import orders and products. Treat keys like passwords."
+                </p>
+            </div>
+        </section>
+        <SettingsNav />
+        <h2>"API keys"</h2>
+        <form class="card card-padded inline-form" on:submit=create>
+            <label class="field">
+                <span>"Name"</span>
+                <input
+                    type="text"
+                    placeholder="e.g. Order import"
+                    data-testid="api-key-name"
+                    prop:value=move || name.get()
+                    on:input=move |ev| name.set(event_target_value(&ev))
+                />
+            </label>
+            <button
+                type="submit"
+                class="button button-primary"
+                data-testid="api-key-create"
+                disabled=move || name.get().trim().is_empty()
+            >
+                "Create key"
+            </button>
+        </form>
+        <Show when=move || created.get().is_some()>
+            <div class="banner banner-success" role="status" data-testid="api-key-created">
+                <div>
+                    <strong>"Copy this key now: it will not be shown again."</strong>
+                    <code class="secret">{move || created.get().unwrap_or_default()}</code>
+                </div>
+                <button class="button" on:click=move |_| created.set(None)>"Done"</button>
+            </div>
+        </Show>
+        <Transition fallback=|| view! { <p class="muted">"Loading keys…"</p> }>
+            {move || {
+                keys.get()
+                    .map(|result| match result {
+                        Ok(list) if list.is_empty() => {
+                            view! {
+                                <div class="empty-state">
+                                    <h2>"No API keys"</h2>
+                                    <p>"Create one for each integration, so you can revoke it alone."</p>
+                                </div>
+                            }
+                                .into_any()
+                        }
+                        Ok(list) => view! { <KeyTable keys=list revoke=revoke /> }.into_any(),
+                        Err(e) => {
+                            view! { <div class="banner banner-critical" role="alert">{e.message}</div> }
+                                .into_any()
+                        }
+                    })
+            }}
+        </Transition>
+    }
+}
+
+#[component]
+fn KeyTable(keys: Vec<ApiKeySummary>, revoke: impl Fn(i64) + Copy + 'static) -> impl IntoView {
+    let now = now_ms();
+    view! {
+        <div class="card">
+            <table class="table" data-testid="api-key-table">
+                <thead>
+                    <tr>
+                        <th scope="col">"Name"</th>
+                        <th scope="col">"Key"</th>
+                        <th scope="col">"Created"</th>
+                        <th scope="col">"Last used"</th>
+                        <th scope="col" class="actions-col"><span class="visually-hidden">"Actions"</span></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {keys
+                        .into_iter()
+                        .map(|k| {
+                            let id = k.id;
+                            view! {
+                                <tr>
+                                    <td>{k.name}</td>
+                                    <td><code>{format!("{}…", k.hint)}</code></td>
+                                    <td><time title=exact(k.created_at)>{relative(k.created_at, now)}</time></td>
+                                    <td>
+                                        {k.last_used_at.map_or_else(|| "Never".to_owned(), |t| relative(t, now))}
+                                    </td>
+                                    <td class="actions-col">
+                                        {match k.revoked_at {
+                                            Some(_) => view! { <span class="badge badge-neutral">"Revoked"</span> }.into_any(),
+                                            None => view! {
+                                                <button class="button button-small" on:click=move |_| revoke(id)>
+                                                    "Revoke"
+                                                </button>
+                                            }.into_any(),
+                                        }}
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}

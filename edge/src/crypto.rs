@@ -1,0 +1,77 @@
+//! The platform's WebCrypto: random bytes and PBKDF2. Native code, so a 100,000-iteration
+//! password hash fits Workers' CPU limits (a pure-wasm PBKDF2 would not).
+
+use crate::error::ApiError;
+use js_sys::{Array, Object, Reflect, Uint8Array};
+use tally_domain::secret::{PasswordHash, PBKDF2_ITERATIONS};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+fn web_crypto() -> Result<web_sys::Crypto, ApiError> {
+    Reflect::get(&js_sys::global(), &JsValue::from_str("crypto"))
+        .ok()
+        .and_then(|c| c.dyn_into::<web_sys::Crypto>().ok())
+        .ok_or_else(|| ApiError::Internal("WebCrypto is not available".into()))
+}
+
+fn js_err(what: &str) -> impl Fn(JsValue) -> ApiError + '_ {
+    move |e| ApiError::Internal(format!("{what}: {e:?}"))
+}
+
+/// `N` cryptographically random bytes.
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], ApiError> {
+    let mut bytes = [0u8; N];
+    web_crypto()?
+        .get_random_values_with_u8_array(&mut bytes)
+        .map_err(js_err("getRandomValues"))?;
+    Ok(bytes)
+}
+
+/// PBKDF2-HMAC-SHA256 of `password` with `salt` over `iterations` rounds, 256 bits.
+pub async fn pbkdf2(password: &str, salt: &[u8], iterations: u32) -> Result<Vec<u8>, ApiError> {
+    let subtle = web_crypto()?.subtle();
+    let usages = Array::of1(&JsValue::from_str("deriveBits"));
+    let key_data = Uint8Array::from(password.as_bytes());
+    let key = JsFuture::from(
+        subtle
+            .import_key_with_str("raw", &key_data, "PBKDF2", false, &usages)
+            .map_err(js_err("importKey"))?,
+    )
+    .await
+    .map_err(js_err("importKey"))?
+    .unchecked_into::<web_sys::CryptoKey>();
+    let params = Object::new();
+    let set = |k: &str, v: JsValue| Reflect::set(&params, &JsValue::from_str(k), &v);
+    set("name", "PBKDF2".into()).map_err(js_err("params"))?;
+    set("hash", "SHA-256".into()).map_err(js_err("params"))?;
+    set("salt", Uint8Array::from(salt).into()).map_err(js_err("params"))?;
+    set("iterations", iterations.into()).map_err(js_err("params"))?;
+    let bits = JsFuture::from(
+        subtle
+            .derive_bits_with_object(&params, &key, 256)
+            .map_err(js_err("deriveBits"))?,
+    )
+    .await
+    .map_err(js_err("deriveBits"))?;
+    Ok(Uint8Array::new(&bits).to_vec())
+}
+
+/// A new stored hash for `password`, with a fresh random salt.
+pub async fn hash_password(password: &str) -> Result<PasswordHash, ApiError> {
+    let salt = random_bytes::<16>()?.to_vec();
+    let hash = pbkdf2(password, &salt, PBKDF2_ITERATIONS).await?;
+    Ok(PasswordHash {
+        iterations: PBKDF2_ITERATIONS,
+        salt,
+        hash,
+    })
+}
+
+/// Whether `password` matches the stored hash. Unreadable hashes never match.
+pub async fn verify_password(password: &str, stored: &str) -> Result<bool, ApiError> {
+    let Some(expected) = PasswordHash::decode(stored) else {
+        return Ok(false);
+    };
+    let derived = pbkdf2(password, &expected.salt, expected.iterations).await?;
+    Ok(expected.matches(&derived))
+}
