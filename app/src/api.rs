@@ -4,8 +4,8 @@ use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tally_domain::api::{
-    AdjustQuantity, AdjustmentResult, ApiKeySummary, AutoSyncRulesView, CreatedApiKey, ErrorBody,
-    Me, NewApiKey, Product, ProductPage, SetAutoSync, SetAutoSyncRules, SignIn, SignUp,
+    AdjustQuantity, AdjustmentResult, ApiKeySummary, AutoSyncRulesView, BulkResult, CreatedApiKey,
+    ErrorBody, Me, NewApiKey, Product, ProductPage, SetAutoSync, SetAutoSyncRules, SignIn, SignUp,
     SyncHistoryPage,
 };
 use tally_domain::rules::Rule;
@@ -144,6 +144,18 @@ pub async fn products(paging: PageRequest) -> Result<ProductPage, ApiError> {
         paging.per_page.rows()
     );
     read(Request::get(&url).send().await).await
+}
+
+/// `POST /api/v1/products/auto-sync`: Auto Sync on or off for selected products.
+pub async fn bulk_auto_sync(ids: &[ProductId], on: bool) -> Result<BulkResult, ApiError> {
+    let body = serde_json::json!({ "ids": ids, "auto_sync": on });
+    send_json(Request::post("/api/v1/products/auto-sync"), &body).await
+}
+
+/// `POST /api/v1/products/sync-now`.
+pub async fn sync_now(ids: &[ProductId]) -> Result<BulkResult, ApiError> {
+    let body = serde_json::json!({ "ids": ids });
+    send_json(Request::post("/api/v1/products/sync-now"), &body).await
 }
 
 /// `PATCH /api/v1/products/{id}/auto-sync`.

@@ -208,6 +208,31 @@ pub struct SetAutoSyncRules {
     pub rules: Vec<crate::rules::Rule>,
 }
 
+/// `POST /api/v1/products/auto-sync`: Auto Sync on or off for selected products. Pushes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulkAutoSync {
+    pub ids: crate::selection::Selection,
+    pub auto_sync: bool,
+}
+
+/// `POST /api/v1/products/sync-now`: push the current quantity of these products now, even if
+/// nothing changed, and turn Auto Sync on for them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncNow {
+    pub ids: crate::selection::Selection,
+}
+
+/// The answer to a bulk action on selected products.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkResult {
+    /// Products changed.
+    pub updated: u64,
+    /// Pushes queued (Sync Now only).
+    pub queued: u64,
+}
+
 /// A field and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldError {

@@ -12,6 +12,7 @@ pub mod product;
 pub mod quantity;
 pub mod rules;
 pub mod secret;
+pub mod selection;
 pub mod sku;
 pub mod sync;
 

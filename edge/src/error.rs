@@ -37,6 +37,9 @@ pub enum ApiError {
     /// 404: no such thing in the caller's account (another account's ids answer the same).
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// 404: some of the ids a bulk request named are not the caller's products.
+    #[error("{0}")]
+    NotFoundIds(String),
     /// 404: no endpoint at this method and path.
     #[error("no endpoint {method} {path}; see /api/v1/openapi.json")]
     NoSuchEndpoint { method: String, path: String },
@@ -62,7 +65,9 @@ impl ApiError {
             ApiError::Unauthenticated | ApiError::BadApiKey | ApiError::BadCredentials => 401,
             ApiError::Forbidden(_) => 403,
             ApiError::Conflict(_) => 409,
-            ApiError::NotFound(_) | ApiError::NoSuchEndpoint { .. } => 404,
+            ApiError::NotFound(_) | ApiError::NotFoundIds(_) | ApiError::NoSuchEndpoint { .. } => {
+                404
+            }
             ApiError::TooLarge { .. } => 413,
             ApiError::NotJson => 415,
             ApiError::Busy(_) => 503,
@@ -79,7 +84,7 @@ impl ApiError {
             ApiError::BadCredentials => "bad_credentials",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::Conflict(_) => "conflict",
-            ApiError::NotFound(_) => "not_found",
+            ApiError::NotFound(_) | ApiError::NotFoundIds(_) => "not_found",
             ApiError::NoSuchEndpoint { .. } => "no_such_endpoint",
             ApiError::TooLarge { .. } => "body_too_large",
             ApiError::NotJson => "not_json",
@@ -92,6 +97,7 @@ impl ApiError {
         match self {
             ApiError::MalformedBody { field, .. } => field.clone(),
             ApiError::InvalidField(e) | ApiError::Conflict(e) => Some(e.field.clone()),
+            ApiError::NotFoundIds(_) => Some("ids".to_owned()),
             _ => None,
         }
     }

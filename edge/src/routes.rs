@@ -2,7 +2,7 @@
 
 use crate::caller;
 use crate::error::ApiError;
-use crate::handlers::{api_keys, auth, health, history, products, rules};
+use crate::handlers::{api_keys, auth, bulk, health, history, products, rules};
 use tally_domain::ProductId;
 use worker::{Env, Method, Request, Response};
 
@@ -37,6 +37,12 @@ async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
             api_keys::revoke(env, &caller, parse_id(id, "API key")?).await
         }
         (Method::Get, ["api", "v1", "products"]) => products::list(req, env, account).await,
+        (Method::Post, ["api", "v1", "products", "auto-sync"]) => {
+            bulk::set_auto_sync(req, env, account).await
+        }
+        (Method::Post, ["api", "v1", "products", "sync-now"]) => {
+            bulk::sync_now(req, env, account).await
+        }
         (Method::Get, ["api", "v1", "products", id]) => {
             products::get(env, account, product_id(id)?).await
         }

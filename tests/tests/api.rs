@@ -39,6 +39,9 @@ fn main() {
         api_keys_are_shown_once_work_as_bearer_and_stop_when_revoked,
         one_account_cannot_see_or_change_another_accounts_data_by_id,
         auto_sync_rules_are_read_only_on_the_free_plan_and_editable_for_subscribers,
+        bulk_auto_sync_changes_exactly_the_selected_products_and_pushes_nothing,
+        sync_now_pushes_the_selected_products_even_when_unchanged_and_turns_auto_sync_on,
+        bulk_requests_over_250_or_with_foreign_ids_change_nothing,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     if conclusion.has_failed() {
@@ -677,4 +680,121 @@ async fn auto_sync_rules_are_read_only_on_the_free_plan_and_editable_for_subscri
         .await;
     assert_eq!(answer.status, 400);
     assert_eq!(answer.error_field(), Some("rules[0].created_via"));
+}
+
+/// Demo products on one page of 250, by position, that no other test touches.
+async fn untouched_products(api: &Api, page: u32, range: std::ops::Range<usize>) -> Vec<Product> {
+    api.products(page, 250).await.items[range].to_vec()
+}
+
+async fn bulk_auto_sync_changes_exactly_the_selected_products_and_pushes_nothing(api: Api) {
+    let chosen = untouched_products(&api, 3, 0..5).await;
+    let ids: Vec<i64> = chosen.iter().map(|p| p.id.0).collect();
+    let answer = api
+        .send_json(
+            "POST",
+            "/api/v1/products/auto-sync",
+            &json!({ "ids": ids, "auto_sync": true }),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.body["updated"], 5);
+    for p in &chosen {
+        let now = api.product(p.id.0).await;
+        assert!(now.auto_sync);
+        assert_eq!(now.version, p.version, "no quantity change");
+        assert_eq!(api.history_of(p.id.0).await.total, 0, "nothing pushed");
+    }
+    let neighbour = &untouched_products(&api, 3, 5..6).await[0];
+    assert_eq!(
+        api.product(neighbour.id.0).await.auto_sync,
+        neighbour.auto_sync,
+        "only the selection"
+    );
+    let off = api
+        .send_json(
+            "POST",
+            "/api/v1/products/auto-sync",
+            &json!({ "ids": ids, "auto_sync": false }),
+        )
+        .await;
+    assert_eq!(off.body["updated"], 5);
+    assert!(!api.product(ids[0]).await.auto_sync);
+}
+
+async fn sync_now_pushes_the_selected_products_even_when_unchanged_and_turns_auto_sync_on(
+    api: Api,
+) {
+    let chosen = untouched_products(&api, 3, 10..13).await;
+    let ids: Vec<i64> = chosen.iter().map(|p| p.id.0).collect();
+    let answer = api
+        .send_json("POST", "/api/v1/products/sync-now", &json!({ "ids": ids }))
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.body["queued"], 3);
+    for p in &chosen {
+        let now = api.product(p.id.0).await;
+        assert!(now.auto_sync, "Sync Now turns Auto Sync on");
+        assert_eq!(now.quantity, p.quantity, "Sync Now changes no quantity");
+        let history = eventually("the Sync Now push to be handled", QUEUE_WAIT, || {
+            let api = api.clone();
+            let id = p.id.0;
+            async move {
+                let page = api.history_of(id).await;
+                (page.total > 0).then_some(page)
+            }
+        })
+        .await;
+        assert_eq!(history.total, 1);
+        assert_eq!(
+            history.items[0].trigger,
+            tally_domain::sync::SyncTrigger::SyncNow
+        );
+        assert_eq!(history.items[0].quantity, p.quantity.get());
+    }
+}
+
+async fn bulk_requests_over_250_or_with_foreign_ids_change_nothing(api: Api) {
+    let too_many: Vec<i64> = (1..=251).collect();
+    let bodies = [
+        ("/api/v1/products/sync-now", json!({ "ids": too_many })),
+        (
+            "/api/v1/products/auto-sync",
+            json!({ "ids": too_many, "auto_sync": true }),
+        ),
+    ];
+    for (path, body) in bodies {
+        let answer = api.send_json("POST", path, &body).await;
+        assert_eq!(answer.status, 400, "{path}: {}", answer.body);
+        assert_eq!(answer.error_field(), Some("ids"), "{path}");
+        assert!(answer.error_message().contains("at most 250"), "{path}");
+    }
+    let chosen = untouched_products(&api, 3, 20..22).await;
+    let mut ids: Vec<i64> = chosen.iter().map(|p| p.id.0).collect();
+    ids.push(999_999);
+    let answer = api
+        .send_json("POST", "/api/v1/products/sync-now", &json!({ "ids": ids }))
+        .await;
+    assert_eq!(answer.status, 404);
+    assert!(answer.error_message().contains("999999"));
+    for p in &chosen {
+        assert_eq!(
+            api.product(p.id.0).await.auto_sync,
+            p.auto_sync,
+            "nothing half-applied"
+        );
+    }
+    let other = api.new_account("Bulk Stranger").await;
+    let foreign = other
+        .send_json(
+            "POST",
+            "/api/v1/products/auto-sync",
+            &json!({ "ids": [chosen[0].id.0], "auto_sync": true }),
+        )
+        .await;
+    assert_eq!(foreign.status, 404, "another account's id");
+    assert_eq!(
+        api.product(chosen[0].id.0).await.auto_sync,
+        chosen[0].auto_sync
+    );
 }

@@ -31,6 +31,8 @@ fn main() {
         a_seller_adjusts_a_quantity_and_sees_the_sync_history_entry,
         a_seller_pages_through_inventory_with_the_page_in_the_url,
         a_subscriber_turns_on_auto_sync_for_order_imports_after_reading_the_warning,
+        a_seller_selects_three_rows_and_presses_sync_now,
+        a_seller_selects_a_whole_page_and_turns_auto_sync_on,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     drop(ctx);
@@ -308,5 +310,124 @@ async fn a_subscriber_turns_on_auto_sync_for_order_imports_after_reading_the_war
     })
     .await;
     assert_eq!(checked, "true");
+    client.close().await.unwrap();
+}
+
+async fn a_seller_selects_three_rows_and_presses_sync_now(ctx: Ctx) {
+    let client = ctx.driver.session().await;
+    let page = ctx.api.products(4, 25).await;
+    let chosen: Vec<_> = page.items[..3].to_vec();
+    client
+        .goto(&format!("{}/?page=4&per_page=25", ctx.api.base))
+        .await
+        .unwrap();
+    sign_in(&client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    for p in &chosen {
+        by_testid(&client, &format!("select-{}", p.sku), UI_WAIT)
+            .await
+            .click()
+            .await
+            .unwrap();
+    }
+    let count = by_testid(&client, "selected-count", UI_WAIT)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(count, "3 selected on this page");
+    screenshot(&client, "bulk-actions").await;
+    by_testid(&client, "bulk-sync-now", UI_WAIT)
+        .await
+        .click()
+        .await
+        .unwrap();
+    let toast = by_testid(&client, "toast", UI_WAIT)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(toast.contains("Sync Now: 3 pushes queued"), "{toast}");
+    for p in &chosen {
+        let on = eventually("the row to show Auto Sync on", UI_WAIT, || {
+            let client = client.clone();
+            let testid = format!("auto-sync-{}", p.sku);
+            async move {
+                attr(&client, &testid, "aria-checked")
+                    .await
+                    .filter(|v| v == "true")
+            }
+        })
+        .await;
+        assert_eq!(on, "true");
+        assert!(ctx.api.product(p.id.0).await.auto_sync);
+    }
+    client
+        .goto(&format!("{}/history", ctx.api.base))
+        .await
+        .unwrap();
+    let text = eventually("three Sync Now rows in the history", UI_WAIT, || {
+        let client = client.clone();
+        let skus: Vec<String> = chosen.iter().map(|p| p.sku.to_string()).collect();
+        async move {
+            let table = client
+                .find(fantoccini::Locator::Css("[data-testid=history-table]"))
+                .await
+                .ok()?;
+            let text = table.text().await.ok()?;
+            skus.iter()
+                .all(|s| text.contains(s.as_str()))
+                .then_some(text)
+        }
+    })
+    .await;
+    assert!(text.matches("Sync Now").count() >= 3, "{text}");
+    client.close().await.unwrap();
+}
+
+async fn a_seller_selects_a_whole_page_and_turns_auto_sync_on(ctx: Ctx) {
+    let client = ctx.driver.session().await;
+    client
+        .goto(&format!("{}/?page=3&per_page=250", ctx.api.base))
+        .await
+        .unwrap();
+    sign_in(&client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    by_testid(&client, "select-page", UI_WAIT)
+        .await
+        .click()
+        .await
+        .unwrap();
+    let count = by_testid(&client, "selected-count", UI_WAIT)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(count, "250 selected on this page");
+    by_testid(&client, "bulk-on", UI_WAIT)
+        .await
+        .click()
+        .await
+        .unwrap();
+    let toast = by_testid(&client, "toast", UI_WAIT)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        toast.contains("Auto Sync turned on for 250 products"),
+        "{toast}"
+    );
+    let page = ctx.api.products(3, 250).await;
+    assert!(page.items.iter().all(|p| p.auto_sync), "all 250 on in D1");
+    client.refresh().await.unwrap();
+    let first = format!("auto-sync-{}", page.items[0].sku);
+    let last = format!("auto-sync-{}", page.items[249].sku);
+    assert_eq!(
+        attr(&client, &first, "aria-checked").await.as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        attr(&client, &last, "aria-checked").await.as_deref(),
+        Some("true")
+    );
     client.close().await.unwrap();
 }

@@ -3,6 +3,7 @@
 pub mod adjust_dialog;
 pub mod auto_sync_toggle;
 pub mod badge;
+pub mod bulk_bar;
 pub mod pagination;
 pub mod settings_nav;
 pub mod toast;

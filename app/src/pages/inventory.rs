@@ -3,12 +3,13 @@
 use crate::api;
 use crate::components::adjust_dialog::AdjustDialog;
 use crate::components::auto_sync_toggle::AutoSyncToggle;
+use crate::components::bulk_bar::BulkBar;
 use crate::components::pagination::Pagination;
 use crate::format::thousands;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use tally_domain::api::{Product, ProductPage};
-use tally_domain::PageRequest;
+use tally_domain::{PageRequest, ProductId};
 
 /// `/`: the inventory table.
 #[component]
@@ -20,6 +21,12 @@ pub fn Inventory() -> impl IntoView {
             .unwrap_or_default()
     });
     let products = LocalResource::new(move || api::products(paging.get()));
+    // The selection belongs to the page on screen: moving to another page clears it.
+    let selected = RwSignal::new(Vec::<ProductId>::new());
+    Effect::new(move |_| {
+        paging.track();
+        selected.set(Vec::new());
+    });
     view! {
         <section class="page-header">
             <div>
@@ -29,12 +36,13 @@ pub fn Inventory() -> impl IntoView {
                 </p>
             </div>
         </section>
+        <BulkBar selected=selected products=products />
         <Transition fallback=|| view! { <TableSkeleton /> }>
             {move || {
                 products
                     .get()
                     .map(|result| match result {
-                        Ok(page) => view! { <ProductTable page=page paging=paging.get() /> }.into_any(),
+                        Ok(page) => view! { <ProductTable page=page paging=paging.get() selected=selected /> }.into_any(),
                         Err(e) => {
                             view! {
                                 <div class="banner banner-critical" role="alert">
@@ -54,7 +62,11 @@ pub fn Inventory() -> impl IntoView {
 }
 
 #[component]
-fn ProductTable(page: ProductPage, paging: PageRequest) -> impl IntoView {
+fn ProductTable(
+    page: ProductPage,
+    paging: PageRequest,
+    selected: RwSignal<Vec<ProductId>>,
+) -> impl IntoView {
     if page.total == 0 {
         return view! {
             <div class="empty-state" data-testid="inventory-empty">
@@ -65,6 +77,19 @@ fn ProductTable(page: ProductPage, paging: PageRequest) -> impl IntoView {
         .into_any();
     }
     let total = page.total;
+    let page_ids: Vec<ProductId> = page.items.iter().map(|p| p.id).collect();
+    let all_ids = page_ids.clone();
+    let all_selected = move || {
+        let chosen = selected.get();
+        !page_ids.is_empty() && page_ids.iter().all(|id| chosen.contains(id))
+    };
+    let toggle_all = move |ev: leptos::ev::Event| {
+        selected.set(if event_target_checked(&ev) {
+            all_ids.clone()
+        } else {
+            Vec::new()
+        });
+    };
     view! {
         <div class="card">
             <table class="table" data-testid="inventory-table">
@@ -73,6 +98,15 @@ fn ProductTable(page: ProductPage, paging: PageRequest) -> impl IntoView {
                 </caption>
                 <thead>
                     <tr>
+                        <th scope="col" class="check-col">
+                            <input
+                                type="checkbox"
+                                aria-label="Select all products on this page"
+                                data-testid="select-page"
+                                prop:checked=all_selected
+                                on:change=toggle_all
+                            />
+                        </th>
                         <th scope="col">"SKU"</th>
                         <th scope="col">"Product"</th>
                         <th scope="col" class="num">"On hand"</th>
@@ -84,7 +118,7 @@ fn ProductTable(page: ProductPage, paging: PageRequest) -> impl IntoView {
                 </thead>
                 <tbody>
                     <For each=move || page.items.clone() key=|p| (p.id, p.version, p.auto_sync) let:product>
-                        <ProductRow product=product />
+                        <ProductRow product=product selected=selected />
                     </For>
                 </tbody>
             </table>
@@ -95,7 +129,18 @@ fn ProductTable(page: ProductPage, paging: PageRequest) -> impl IntoView {
 }
 
 #[component]
-fn ProductRow(product: Product) -> impl IntoView {
+fn ProductRow(product: Product, selected: RwSignal<Vec<ProductId>>) -> impl IntoView {
+    let id = product.id;
+    let checked = move || selected.get().contains(&id);
+    let pick = move |ev: leptos::ev::Event| {
+        let on = event_target_checked(&ev);
+        selected.update(|ids| {
+            ids.retain(|x| *x != id);
+            if on {
+                ids.push(id);
+            }
+        });
+    };
     let quantity = RwSignal::new(product.quantity.get());
     let auto_sync = RwSignal::new(product.auto_sync);
     let adjusting = RwSignal::new(false);
@@ -103,7 +148,16 @@ fn ProductRow(product: Product) -> impl IntoView {
     let row_id = format!("product-{sku}");
     let dialog_sku = sku.clone();
     view! {
-        <tr data-testid=row_id>
+        <tr data-testid=row_id class:selected=checked>
+            <td class="check-col">
+                <input
+                    type="checkbox"
+                    aria-label=format!("Select {sku}")
+                    data-testid=format!("select-{sku}")
+                    prop:checked=checked
+                    on:change=pick
+                />
+            </td>
             <td>
                 <div class="sku-cell">
                     <AutoSyncToggle id=product.id sku=sku.clone() on=auto_sync />
@@ -153,7 +207,7 @@ fn TableSkeleton() -> impl IntoView {
                         .map(|_| {
                             view! {
                                 <tr class="skeleton-row">
-                                    <td colspan="5">
+                                    <td colspan="6">
                                         <span class="skeleton"></span>
                                     </td>
                                 </tr>

@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod auth;
+pub mod bulk;
 pub mod health;
 pub mod history;
 pub mod products;

@@ -5,6 +5,7 @@ pub mod listings;
 pub mod outbox;
 pub mod products;
 pub mod rules;
+pub mod selection;
 
 use crate::error::ApiError;
 use worker::D1Result;

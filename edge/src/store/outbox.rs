@@ -51,6 +51,27 @@ pub async fn send_or_leave_for_cron(env: &Env, account: AccountId, product: Prod
     }
 }
 
+/// Sends many messages, in the queue's batches of at most 100. A failed send loses nothing: the
+/// entries stay pending and the cron handler sends them again.
+pub async fn send_many(env: &Env, messages: Vec<SyncMessage>) {
+    let queue = match env.queue(SYNC_QUEUE) {
+        Ok(q) => q,
+        Err(e) => {
+            worker::console_warn!("sync queue unavailable, cron will re-send: {e}");
+            return;
+        }
+    };
+    for chunk in messages.chunks(100) {
+        let mut batch = BatchMessageBuilder::new();
+        for message in chunk {
+            batch = batch.message(MessageBuilder::new(message.clone()).build());
+        }
+        if let Err(e) = queue.send_batch(batch.build()).await {
+            worker::console_warn!("queue batch send failed, cron will re-send: {e}");
+        }
+    }
+}
+
 /// One entry of the account, if it exists there.
 pub async fn find(
     db: &D1Database,

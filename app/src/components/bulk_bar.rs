@@ -1,0 +1,90 @@
+//! The bulk-actions bar: appears when rows are selected and says exactly what "all" means.
+
+use crate::api::{self, ApiError};
+use crate::components::toast::{use_toaster, Tone};
+use crate::format::thousands;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use tally_domain::api::{BulkResult, ProductPage};
+use tally_domain::ProductId;
+
+/// Which bulk action to run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Action {
+    On,
+    Off,
+    SyncNow,
+}
+
+impl Action {
+    fn done(self, r: &BulkResult) -> String {
+        let n = thousands(r.updated);
+        match self {
+            Action::On => format!(
+                "Auto Sync turned on for {n} products. Nothing is pushed until a quantity changes."
+            ),
+            Action::Off => format!("Auto Sync turned off for {n} products."),
+            Action::SyncNow => format!(
+                "Sync Now: {} pushes queued; Auto Sync is on for these {n} products.",
+                thousands(r.queued)
+            ),
+        }
+    }
+}
+
+/// Actions for the selected rows of the current page.
+#[component]
+pub fn BulkBar(
+    selected: RwSignal<Vec<ProductId>>,
+    products: LocalResource<Result<ProductPage, ApiError>>,
+) -> impl IntoView {
+    let toaster = use_toaster();
+    let busy = RwSignal::new(false);
+    let run = move |action: Action| {
+        let ids = selected.get_untracked();
+        busy.set(true);
+        spawn_local(async move {
+            let result = match action {
+                Action::On => api::bulk_auto_sync(&ids, true).await,
+                Action::Off => api::bulk_auto_sync(&ids, false).await,
+                Action::SyncNow => api::sync_now(&ids).await,
+            };
+            busy.set(false);
+            match result {
+                Ok(r) => {
+                    toaster.show(Tone::Success, action.done(&r));
+                    selected.set(Vec::new());
+                    products.refetch();
+                }
+                Err(e) => toaster.show(Tone::Critical, e.message),
+            }
+        });
+    };
+    view! {
+        <Show when=move || !selected.get().is_empty()>
+            <div class="bulk-bar" role="region" aria-label="Bulk actions" data-testid="bulk-bar">
+                <strong data-testid="selected-count">
+                    {move || format!("{} selected on this page", selected.get().len())}
+                </strong>
+                <button class="button" data-testid="bulk-on" disabled=move || busy.get() on:click=move |_| run(Action::On)>
+                    "Turn on Auto Sync"
+                </button>
+                <button class="button" data-testid="bulk-off" disabled=move || busy.get() on:click=move |_| run(Action::Off)>
+                    "Turn off Auto Sync"
+                </button>
+                <button
+                    class="button button-primary"
+                    data-testid="bulk-sync-now"
+                    title="Push the current quantity of each selected product to all its listings now, and turn Auto Sync on for them."
+                    disabled=move || busy.get()
+                    on:click=move |_| run(Action::SyncNow)
+                >
+                    "Sync Now"
+                </button>
+                <button class="button button-plain" on:click=move |_| selected.set(Vec::new())>
+                    "Clear selection"
+                </button>
+            </div>
+        </Show>
+    }
+}

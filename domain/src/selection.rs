@@ -1,0 +1,107 @@
+//! A seller's selection of products for a bulk action: at most one page of 250.
+
+use crate::product::ProductId;
+use serde::{Deserialize, Serialize};
+
+/// The most products one bulk request (selected rows, Sync Now) takes: one page of 250.
+pub const MAX_SELECTED: usize = 250;
+
+/// Why a selection was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SelectionError {
+    #[error("select at least one product")]
+    Empty,
+    #[error("{0} products were selected; select at most {MAX_SELECTED} at a time (one page of 250), or use \"for all in filter\"")]
+    TooMany(usize),
+    #[error("product ids are positive whole numbers; {0} is not one")]
+    BadId(i64),
+}
+
+/// A checked selection: 1 to 250 distinct product ids, in the order given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Selection(Vec<ProductId>);
+
+impl Selection {
+    /// Checks ids as they arrive; repeats count once.
+    pub fn new(ids: &[i64]) -> Result<Self, SelectionError> {
+        if let Some(bad) = ids.iter().find(|id| **id <= 0) {
+            return Err(SelectionError::BadId(*bad));
+        }
+        let mut unique: Vec<ProductId> = Vec::with_capacity(ids.len());
+        for id in ids {
+            if !unique.iter().any(|p| p.0 == *id) {
+                unique.push(ProductId(*id));
+            }
+        }
+        match unique.len() {
+            0 => Err(SelectionError::Empty),
+            n if n > MAX_SELECTED => Err(SelectionError::TooMany(n)),
+            _ => Ok(Self(unique)),
+        }
+    }
+
+    /// The ids.
+    pub fn ids(&self) -> &[ProductId] {
+        &self.0
+    }
+
+    /// The ids in groups of at most `size` (D1 binds at most 100 parameters per statement).
+    pub fn chunks(&self, size: usize) -> impl Iterator<Item = &[ProductId]> {
+        self.0.chunks(size)
+    }
+}
+
+impl<'de> Deserialize<'de> for Selection {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let ids = Vec::<i64>::deserialize(d)?;
+        Selection::new(&ids).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_of_250_is_accepted_and_repeats_count_once() {
+        let ids: Vec<i64> = (1..=250).chain([1, 2, 3]).collect();
+        assert_eq!(Selection::new(&ids).unwrap().ids().len(), 250);
+    }
+
+    #[test]
+    fn more_than_250_is_refused_with_the_count() {
+        let ids: Vec<i64> = (1..=251).collect();
+        let err = Selection::new(&ids).unwrap_err();
+        assert_eq!(err, SelectionError::TooMany(251));
+        assert!(err.to_string().contains("at most 250"));
+    }
+
+    #[test]
+    fn empty_selections_and_bad_ids_are_refused() {
+        assert_eq!(Selection::new(&[]), Err(SelectionError::Empty));
+        assert_eq!(Selection::new(&[3, 0]), Err(SelectionError::BadId(0)));
+        assert_eq!(Selection::new(&[-7]), Err(SelectionError::BadId(-7)));
+    }
+
+    #[test]
+    fn chunks_keep_every_id_once() {
+        let ids: Vec<i64> = (1..=250).collect();
+        let selection = Selection::new(&ids).unwrap();
+        let sizes: Vec<usize> = selection.chunks(90).map(<[ProductId]>::len).collect();
+        assert_eq!(sizes, vec![90, 90, 70]);
+    }
+
+    #[test]
+    fn selections_deserialize_with_the_same_checks() {
+        let too_many = format!(
+            "[{}]",
+            (1..=300)
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let err = serde_json::from_str::<Selection>(&too_many).unwrap_err();
+        assert!(err.to_string().contains("300 products were selected"));
+    }
+}

@@ -1,0 +1,68 @@
+//! Bulk actions on selected products (at most one page of 250): Auto Sync on/off, Sync Now.
+
+use crate::bindings::DB;
+use crate::clock::now_ms;
+use crate::error::ApiError;
+use crate::request::{json_body, ok, MAX_JSON_BODY};
+use crate::store::{outbox, selection};
+use tally_domain::api::{BulkAutoSync, BulkResult, SyncNow};
+use tally_domain::selection::Selection;
+use tally_domain::sync::SyncMessage;
+use tally_domain::{AccountId, ProductId};
+use worker::{D1Database, Env, Request, Response};
+
+/// Refuses the whole request if any selected id is not the account's product.
+async fn check_all_exist(
+    db: &D1Database,
+    account: AccountId,
+    ids: &Selection,
+) -> Result<(), ApiError> {
+    let missing = selection::missing(db, account, ids).await?;
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = missing.iter().map(|id| id.0.to_string()).collect();
+    Err(ApiError::NotFoundIds(format!(
+        "no product with id {} in your account; nothing was changed",
+        list.join(", ")
+    )))
+}
+
+/// `POST /api/v1/products/auto-sync`: turning Auto Sync on pushes nothing by itself.
+pub async fn set_auto_sync(
+    req: &mut Request,
+    env: &Env,
+    account: AccountId,
+) -> Result<Response, ApiError> {
+    let body: BulkAutoSync = json_body(req, MAX_JSON_BODY).await?;
+    let db = env.d1(DB)?;
+    check_all_exist(&db, account, &body.ids).await?;
+    let updated =
+        selection::set_auto_sync(&db, account, &body.ids, body.auto_sync, now_ms()).await?;
+    ok(&BulkResult { updated, queued: 0 })
+}
+
+/// `POST /api/v1/products/sync-now`: a forced push per product, and Auto Sync on for them.
+pub async fn sync_now(
+    req: &mut Request,
+    env: &Env,
+    account: AccountId,
+) -> Result<Response, ApiError> {
+    let body: SyncNow = json_body(req, MAX_JSON_BODY).await?;
+    let db = env.d1(DB)?;
+    check_all_exist(&db, account, &body.ids).await?;
+    let queued = selection::sync_now(&db, account, &body.ids, now_ms()).await?;
+    let messages = queued
+        .iter()
+        .map(|q| SyncMessage::ProductChanged {
+            account_id: account,
+            product_id: ProductId(q.product_id),
+            outbox_id: q.id,
+        })
+        .collect();
+    outbox::send_many(env, messages).await;
+    ok(&BulkResult {
+        updated: body.ids.ids().len() as u64,
+        queued: queued.len() as u64,
+    })
+}
