@@ -1,12 +1,13 @@
 //! The one module that talks to the worker: one typed function per endpoint, one error type.
 
+use crate::list_query::ListQuery;
 use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tally_domain::api::{
     AdjustQuantity, AdjustmentResult, ApiKeySummary, AutoSyncRulesView, BulkResult, CreatedApiKey,
-    ErrorBody, Me, NewApiKey, Product, ProductPage, SetAutoSync, SetAutoSyncRules, SignIn, SignUp,
-    SyncHistoryPage,
+    ErrorBody, Me, NewApiKey, NewProduct, Product, ProductPage, SetAutoSync, SetAutoSyncRules,
+    SignIn, SignUp, SyncHistoryPage,
 };
 use tally_domain::rules::Rule;
 use tally_domain::{PageRequest, ProductId};
@@ -136,14 +137,14 @@ pub async fn save_auto_sync_rules(rules: Vec<Rule>) -> Result<AutoSyncRulesView,
     .await
 }
 
-/// `GET /api/v1/products`.
-pub async fn products(paging: PageRequest) -> Result<ProductPage, ApiError> {
-    let url = format!(
-        "/api/v1/products?page={}&per_page={}",
-        paging.page,
-        paging.per_page.rows()
-    );
-    read(Request::get(&url).send().await).await
+/// `GET /api/v1/products` for the inventory's filters, sort and page.
+pub async fn products(query: ListQuery) -> Result<ProductPage, ApiError> {
+    read(Request::get(&query.api_path()).send().await).await
+}
+
+/// `POST /api/v1/products`.
+pub async fn create_product(body: &NewProduct) -> Result<Product, ApiError> {
+    send_json(Request::post("/api/v1/products"), body).await
 }
 
 /// `POST /api/v1/products/auto-sync`: Auto Sync on or off for selected products.

@@ -7,6 +7,7 @@ mod api;
 mod app;
 mod components;
 mod format;
+mod list_query;
 mod pages;
 mod session;
 

@@ -18,10 +18,31 @@ pub struct Product {
     pub quantity: Quantity,
     pub auto_sync: bool,
     pub created_via: CreatedVia,
+    /// Empty when not set.
+    pub brand: String,
+    /// Empty when not set.
+    pub supplier: String,
+    pub tags: Vec<String>,
     /// Bumped by every change to the quantity; pushes are keyed by it.
     pub version: i64,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// `POST /api/v1/products`: a new product. It is created `manual` from the app and `api` with
+/// an API key, and starts with Auto Sync as the account's Auto Sync Rules say.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewProduct {
+    pub sku: Sku,
+    pub name: String,
+    pub quantity: Quantity,
+    #[serde(default)]
+    pub brand: String,
+    #[serde(default)]
+    pub supplier: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
 }
 
 /// One page of products.

@@ -7,6 +7,8 @@
 pub mod account;
 pub mod api;
 pub mod created_via;
+pub mod csv_export;
+pub mod filter;
 pub mod paging;
 pub mod product;
 pub mod quantity;

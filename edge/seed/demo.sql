@@ -30,3 +30,10 @@ VALUES (1, 1, 'demo@tally.example', 'pbkdf2-sha256$100000$dGFsbHktZGVtby1zYWx0IQ
 
 INSERT OR IGNORE INTO api_keys (id, account_id, name, hint, digest, created_at)
 VALUES (1, 1, 'Demo integration', 'tally_demo_l', '338616b31d56dc12cd3bebc213b63783db6f303afa332716ad2039bc2db062b1', 1767225600000);
+
+-- Brands, suppliers and tags for the demo products (only where not set yet).
+UPDATE products SET
+  brand = CASE id % 3 WHEN 0 THEN 'Northwind' WHEN 1 THEN 'Fern & Field' ELSE 'Harbor Goods' END,
+  supplier = CASE id % 2 WHEN 0 THEN 'Atlas Wholesale' ELSE 'Blue Ridge Supply' END,
+  tags = CASE WHEN id % 5 = 0 THEN 'summer,sale' WHEN id % 7 = 0 THEN 'winter' ELSE 'core' END
+WHERE account_id = 1 AND brand = '';

@@ -37,6 +37,10 @@ async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
             api_keys::revoke(env, &caller, parse_id(id, "API key")?).await
         }
         (Method::Get, ["api", "v1", "products"]) => products::list(req, env, account).await,
+        (Method::Post, ["api", "v1", "products"]) => products::create(req, env, &caller).await,
+        (Method::Get, ["api", "v1", "products", "export.csv"]) => {
+            products::export(req, env, account).await
+        }
         (Method::Post, ["api", "v1", "products", "auto-sync"]) => {
             bulk::set_auto_sync(req, env, account).await
         }

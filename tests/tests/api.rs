@@ -42,6 +42,9 @@ fn main() {
         bulk_auto_sync_changes_exactly_the_selected_products_and_pushes_nothing,
         sync_now_pushes_the_selected_products_even_when_unchanged_and_turns_auto_sync_on,
         bulk_requests_over_250_or_with_foreign_ids_change_nothing,
+        products_are_created_with_the_rules_auto_sync_and_a_unique_sku,
+        every_filter_and_sort_narrows_the_list_exactly,
+        csv_export_holds_exactly_the_filtered_products,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     if conclusion.has_failed() {
@@ -796,5 +799,205 @@ async fn bulk_requests_over_250_or_with_foreign_ids_change_nothing(api: Api) {
     assert_eq!(
         api.product(chosen[0].id.0).await.auto_sync,
         chosen[0].auto_sync
+    );
+}
+
+/// Creates a product through the API, asserting success.
+async fn create(api: &Api, body: serde_json::Value) -> Product {
+    let answer = api.send_json("POST", "/api/v1/products", &body).await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    answer.json()
+}
+
+async fn products_are_created_with_the_rules_auto_sync_and_a_unique_sku(api: Api) {
+    let seller = api.new_account("Creator Co").await;
+    let p = create(
+        &seller,
+        json!({ "sku": "NEW-1", "name": "New thing", "quantity": 5, "tags": ["a, b"] }),
+    )
+    .await;
+    assert_eq!(
+        p.created_via,
+        tally_domain::CreatedVia::Manual,
+        "created in the app"
+    );
+    assert!(!p.auto_sync, "no rule: Auto Sync starts off");
+    assert_eq!(p.tags, vec!["a", "b"]);
+    let dup = seller
+        .send_json(
+            "POST",
+            "/api/v1/products",
+            &json!({ "sku": "NEW-1", "name": "Again", "quantity": 1 }),
+        )
+        .await;
+    assert_eq!(dup.status, 409);
+    assert_eq!(dup.error_field(), Some("sku"));
+    for (body, field) in [
+        (json!({ "sku": "", "name": "x", "quantity": 1 }), "sku"),
+        (
+            json!({ "sku": "OK-2", "name": "x", "quantity": -1 }),
+            "quantity",
+        ),
+        (
+            json!({ "sku": "OK-2", "name": "x", "quantity": 2.5 }),
+            "quantity",
+        ),
+        (json!({ "sku": "OK\t2", "name": "x", "quantity": 1 }), "sku"),
+    ] {
+        let answer = seller.send_json("POST", "/api/v1/products", &body).await;
+        assert_eq!(answer.status, 400, "{body}");
+        assert_eq!(answer.error_field(), Some(field), "{body}");
+    }
+    let blank = seller
+        .send_json(
+            "POST",
+            "/api/v1/products",
+            &json!({ "sku": "OK-3", "name": " ", "quantity": 1 }),
+        )
+        .await;
+    assert_eq!(blank.status, 422);
+    assert_eq!(blank.error_field(), Some("name"));
+
+    // The demo account subscribes: with the API rule on, an API-created product starts synced
+    // and its first quantity is pushed.
+    let rule = json!({ "rules": [{ "created_via": "api", "auto_sync": true }] });
+    assert_eq!(
+        api.send_json("PUT", "/api/v1/settings/auto-sync-rules", &rule)
+            .await
+            .status,
+        200
+    );
+    let integration = api.with_auth(Auth::Key(DEMO_API_KEY.into()));
+    let synced = create(
+        &integration,
+        json!({ "sku": "API-NEW-1", "name": "From an integration", "quantity": 9 }),
+    )
+    .await;
+    assert_eq!(synced.created_via, tally_domain::CreatedVia::Api);
+    assert!(synced.auto_sync);
+    let history = eventually("the new product's first push", QUEUE_WAIT, || {
+        let api = api.clone();
+        async move {
+            let page = api.history_of(synced.id.0).await;
+            (page.total > 0).then_some(page)
+        }
+    })
+    .await;
+    assert_eq!(history.items[0].quantity, 9);
+    let off = json!({ "rules": [{ "created_via": "api", "auto_sync": false }] });
+    api.send_json("PUT", "/api/v1/settings/auto-sync-rules", &off)
+        .await;
+}
+
+/// A fresh account with six products whose every filter has a known answer.
+async fn filter_fixture(api: &Api) -> Api {
+    let seller = api.new_account("Filter Farm").await;
+    let rows = [
+        ("TEE-RED", "Red tee", 0, "Acme", "North", "summer"),
+        ("TEE-BLUE", "Blue tee", 5, "Acme", "South", "summer,sale"),
+        ("MUG-1", "Coffee mug", 12, "Brewco", "North", ""),
+        ("MUG-2", "Tea mug", 0, "Brewco", "South", "sale"),
+        ("CAP-1", "Cap", 40, "Acme", "North", "winter"),
+        ("SOCK-1", "Socks (tee set)", 3, "", "", ""),
+    ];
+    for (sku, name, q, brand, supplier, tags) in rows {
+        create(&seller, json!({ "sku": sku, "name": name, "quantity": q, "brand": brand, "supplier": supplier, "tags": [tags] })).await;
+    }
+    let mug1 = seller
+        .get("/api/v1/products?q=MUG-1")
+        .await
+        .json::<tally_domain::api::ProductPage>()
+        .items[0]
+        .id
+        .0;
+    seller.set_auto_sync(mug1, true).await;
+    seller
+}
+
+async fn skus(api: &Api, query: &str) -> Vec<String> {
+    let answer = api
+        .get(&format!("/api/v1/products?per_page=250&{query}"))
+        .await;
+    assert_eq!(answer.status, 200, "{query}: {}", answer.body);
+    let page: tally_domain::api::ProductPage = answer.json();
+    assert_eq!(page.total as usize, page.items.len(), "{query}");
+    page.items.into_iter().map(|p| p.sku.to_string()).collect()
+}
+
+async fn every_filter_and_sort_narrows_the_list_exactly(api: Api) {
+    let seller = filter_fixture(&api).await;
+    let cases: [(&str, &[&str]); 11] = [
+        (
+            "",
+            &["CAP-1", "MUG-1", "MUG-2", "SOCK-1", "TEE-BLUE", "TEE-RED"],
+        ),
+        ("q=tee", &["SOCK-1", "TEE-BLUE", "TEE-RED"]),
+        ("q=MUG", &["MUG-1", "MUG-2"]),
+        ("auto_sync=on", &["MUG-1"]),
+        ("auto_sync=off&qty_max=0", &["MUG-2", "TEE-RED"]),
+        ("qty_min=5&qty_max=12", &["MUG-1", "TEE-BLUE"]),
+        (
+            "created_via=manual&brand=acme",
+            &["CAP-1", "TEE-BLUE", "TEE-RED"],
+        ),
+        ("supplier=South", &["MUG-2", "TEE-BLUE"]),
+        ("tag=sale", &["MUG-2", "TEE-BLUE"]),
+        ("tag=SUMMER&brand=Acme", &["TEE-BLUE", "TEE-RED"]),
+        ("created_via=order_import", &[]),
+    ];
+    for (query, expected) in cases {
+        assert_eq!(skus(&seller, query).await, expected, "{query}");
+    }
+    // Ties (two at 0) keep a stable order: by id, in the sort's direction.
+    let by_quantity = skus(&seller, "sort=-quantity").await;
+    assert_eq!(
+        by_quantity,
+        ["CAP-1", "MUG-1", "TEE-BLUE", "SOCK-1", "MUG-2", "TEE-RED"]
+    );
+    assert_eq!(skus(&seller, "sort=name").await[0], "TEE-BLUE", "\"Blue tee\" sorts first");
+    for (query, field) in [
+        ("auto_sync=maybe", "auto_sync"),
+        ("qty_min=-1", "qty_min"),
+        ("sort=price", "sort"),
+        ("created_via=fax", "created_via"),
+        ("qty_min=9&qty_max=1", "qty_min"),
+    ] {
+        let answer = seller.get(&format!("/api/v1/products?{query}")).await;
+        assert_eq!(answer.status, 422, "{query}");
+        assert_eq!(answer.error_field(), Some(field), "{query}");
+    }
+}
+
+async fn csv_export_holds_exactly_the_filtered_products(api: Api) {
+    let seller = filter_fixture(&api).await;
+    let Auth::Session(token) = &seller.auth else {
+        panic!("a session")
+    };
+    let response = reqwest::Client::new()
+        .get(format!(
+            "{}/api/v1/products/export.csv?tag=sale&sort=sku",
+            seller.base
+        ))
+        .header("cookie", format!("tally_session={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let text = response.text().await.unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "sku,name,quantity,auto_sync,created_via,brand,supplier,tags"
+    );
+    assert_eq!(
+        lines[1..],
+        [
+            "MUG-2,Tea mug,0,off,manual,Brewco,South,sale",
+            "TEE-BLUE,Blue tee,5,off,manual,Acme,South,\"summer,sale\""
+        ]
     );
 }

@@ -33,6 +33,8 @@ fn main() {
         a_subscriber_turns_on_auto_sync_for_order_imports_after_reading_the_warning,
         a_seller_selects_three_rows_and_presses_sync_now,
         a_seller_selects_a_whole_page_and_turns_auto_sync_on,
+        a_seller_filters_the_inventory_and_the_filter_lives_in_the_url,
+        a_seller_adds_a_product_by_hand,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     drop(ctx);
@@ -429,5 +431,125 @@ async fn a_seller_selects_a_whole_page_and_turns_auto_sync_on(ctx: Ctx) {
         attr(&client, &last, "aria-checked").await.as_deref(),
         Some("true")
     );
+    client.close().await.unwrap();
+}
+
+async fn a_seller_filters_the_inventory_and_the_filter_lives_in_the_url(ctx: Ctx) {
+    let client = ctx.driver.session().await;
+    client.goto(&format!("{}/", ctx.api.base)).await.unwrap();
+    sign_in(&client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    let search = by_testid(&client, "filter-q", UI_WAIT).await;
+    search.send_keys("SCRF\n").await.unwrap();
+    let url = eventually("the search to reach the URL", UI_WAIT, || {
+        let client = client.clone();
+        async move {
+            let url = client.current_url().await.ok()?;
+            url.as_str().contains("q=SCRF").then_some(url)
+        }
+    })
+    .await;
+    let expected = ctx
+        .api
+        .get("/api/v1/products?q=SCRF")
+        .await
+        .json::<tally_domain::api::ProductPage>()
+        .total;
+    let range = eventually("the filtered count", UI_WAIT, || {
+        let client = client.clone();
+        async move {
+            let text = by_testid(&client, "page-range", UI_WAIT)
+                .await
+                .text()
+                .await
+                .ok()?;
+            text.ends_with(&format!("of {expected}")).then_some(text)
+        }
+    })
+    .await;
+    assert!(range.starts_with("1–25"), "{range}");
+    let chips = by_testid(&client, "filter-chips", UI_WAIT)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(chips.contains("Search: SCRF"), "{chips}");
+    screenshot(&client, "filters").await;
+
+    // The filter is in the URL: a reload shows the same list.
+    client.goto(url.as_str()).await.unwrap();
+    let again = by_testid(&client, "page-range", UI_WAIT)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(again, range);
+    by_testid(&client, "clear-filters", UI_WAIT)
+        .await
+        .click()
+        .await
+        .unwrap();
+    eventually("all products again", UI_WAIT, || {
+        let client = client.clone();
+        async move {
+            let text = by_testid(&client, "page-range", UI_WAIT)
+                .await
+                .text()
+                .await
+                .ok()?;
+            text.ends_with("of 1,200").then_some(())
+        }
+    })
+    .await;
+    client.close().await.unwrap();
+}
+
+async fn a_seller_adds_a_product_by_hand(ctx: Ctx) {
+    let client = ctx.driver.session().await;
+    client.goto(&format!("{}/", ctx.api.base)).await.unwrap();
+    sign_in(&client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    by_testid(&client, "add-product", UI_WAIT)
+        .await
+        .click()
+        .await
+        .unwrap();
+    by_testid(&client, "new-sku", UI_WAIT)
+        .await
+        .send_keys("LAMP-1")
+        .await
+        .unwrap();
+    let quantity = by_testid(&client, "new-quantity", UI_WAIT).await;
+    quantity.clear().await.unwrap();
+    quantity.send_keys("-3").await.unwrap();
+    by_testid(&client, "new-name", UI_WAIT)
+        .await
+        .send_keys("Desk lamp")
+        .await
+        .unwrap();
+    assert_eq!(
+        attr(&client, "new-save", "disabled").await.as_deref(),
+        Some("true"),
+        "a negative quantity cannot be saved"
+    );
+    quantity.clear().await.unwrap();
+    quantity.send_keys("8").await.unwrap();
+    by_testid(&client, "new-save", UI_WAIT)
+        .await
+        .click()
+        .await
+        .unwrap();
+    let toast = by_testid(&client, "toast", UI_WAIT)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(toast.contains("LAMP-1 added with 8 on hand"), "{toast}");
+    let found = ctx
+        .api
+        .get("/api/v1/products?q=LAMP-1")
+        .await
+        .json::<tally_domain::api::ProductPage>();
+    assert_eq!(found.items.len(), 1);
+    assert_eq!(found.items[0].quantity.get(), 8);
+    assert_eq!(found.items[0].created_via, tally_domain::CreatedVia::Manual);
     client.close().await.unwrap();
 }

@@ -1,9 +1,11 @@
 //! Reusable pieces: they take props and render.
 
+pub mod add_product_dialog;
 pub mod adjust_dialog;
 pub mod auto_sync_toggle;
 pub mod badge;
 pub mod bulk_bar;
+pub mod filter_bar;
 pub mod pagination;
 pub mod settings_nav;
 pub mod toast;

@@ -7,10 +7,11 @@ use leptos_router::hooks::use_navigate;
 use tally_domain::paging::page_count;
 use tally_domain::{PageRequest, PageSize};
 
-/// The URL of `paging` on the page at `base`.
-pub fn page_href(base: &str, paging: PageRequest) -> String {
+/// The URL of `paging` on the page at `base`, keeping the other parameters in `query`.
+pub fn page_href(base: &str, query: &str, paging: PageRequest) -> String {
+    let sep = if query.is_empty() { "" } else { "&" };
     format!(
-        "{base}?page={}&per_page={}",
+        "{base}?{query}{sep}page={}&per_page={}",
         paging.page,
         paging.per_page.rows()
     )
@@ -18,13 +19,21 @@ pub fn page_href(base: &str, paging: PageRequest) -> String {
 
 /// Paging controls for a list of `total` rows.
 #[component]
-pub fn Pagination(base: &'static str, paging: PageRequest, total: u64) -> impl IntoView {
+pub fn Pagination(
+    base: &'static str,
+    /// Filters and sort to keep in every page link (URL-encoded, without `?`).
+    #[prop(optional)]
+    query: String,
+    paging: PageRequest,
+    total: u64,
+) -> impl IntoView {
     let pages = page_count(total, paging.per_page);
     let first = if total == 0 { 0 } else { paging.offset() + 1 };
     let last = (paging.offset() + u64::from(paging.limit())).min(total);
     let prev = (paging.page > 1).then(|| {
         page_href(
             base,
+            &query,
             PageRequest {
                 page: paging.page - 1,
                 ..paging
@@ -34,6 +43,7 @@ pub fn Pagination(base: &'static str, paging: PageRequest, total: u64) -> impl I
     let next = (u64::from(paging.page) < pages).then(|| {
         page_href(
             base,
+            &query,
             PageRequest {
                 page: paging.page + 1,
                 ..paging
@@ -47,6 +57,7 @@ pub fn Pagination(base: &'static str, paging: PageRequest, total: u64) -> impl I
         navigate(
             &page_href(
                 base,
+                &query,
                 PageRequest {
                     page: 1,
                     per_page: size,

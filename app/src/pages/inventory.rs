@@ -1,32 +1,34 @@
 //! The inventory screen: every product with its quantity and Auto Sync switch, a page at a time.
 
 use crate::api;
+use crate::components::add_product_dialog::AddProductDialog;
 use crate::components::adjust_dialog::AdjustDialog;
 use crate::components::auto_sync_toggle::AutoSyncToggle;
 use crate::components::bulk_bar::BulkBar;
+use crate::components::filter_bar::FilterBar;
 use crate::components::pagination::Pagination;
 use crate::format::thousands;
+use crate::list_query::ListQuery;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use tally_domain::api::{Product, ProductPage};
-use tally_domain::{PageRequest, ProductId};
+use tally_domain::filter::SortField;
+use tally_domain::ProductId;
 
 /// `/`: the inventory table.
 #[component]
 pub fn Inventory() -> impl IntoView {
     let query = use_query_map();
-    let paging = Memo::new(move |_| {
-        query
-            .with(|q| PageRequest::parse(q.get_str("page"), q.get_str("per_page")))
-            .unwrap_or_default()
-    });
-    let products = LocalResource::new(move || api::products(paging.get()));
-    // The selection belongs to the page on screen: moving to another page clears it.
+    let list = Memo::new(move |_| query.with(ListQuery::from_params));
+    let products = LocalResource::new(move || api::products(list.get()));
+    // The selection belongs to the rows on screen: another page, filter or sort clears it.
     let selected = RwSignal::new(Vec::<ProductId>::new());
     Effect::new(move |_| {
-        paging.track();
+        list.track();
         selected.set(Vec::new());
     });
+    let adding = RwSignal::new(false);
+    let export_href = move || format!("/api/v1/products/export.csv?{}", list.get().filter_query());
     view! {
         <section class="page-header">
             <div>
@@ -35,14 +37,26 @@ pub fn Inventory() -> impl IntoView {
                     "Quantities here are the master count. With Auto Sync on, every change is pushed to the product's storefront listings within seconds."
                 </p>
             </div>
+            <div class="header-actions">
+                <a class="button" href=export_href download="tally-products.csv" data-testid="export-csv">
+                    "Export CSV"
+                </a>
+                <button class="button button-primary" data-testid="add-product" on:click=move |_| adding.set(true)>
+                    "Add product"
+                </button>
+            </div>
         </section>
+        <Show when=move || adding.get()>
+            <AddProductDialog open=adding products=products />
+        </Show>
+        <FilterBar list=list />
         <BulkBar selected=selected products=products />
         <Transition fallback=|| view! { <TableSkeleton /> }>
             {move || {
                 products
                     .get()
                     .map(|result| match result {
-                        Ok(page) => view! { <ProductTable page=page paging=paging.get() selected=selected /> }.into_any(),
+                        Ok(page) => view! { <ProductTable page=page list=list.get() selected=selected /> }.into_any(),
                         Err(e) => {
                             view! {
                                 <div class="banner banner-critical" role="alert">
@@ -64,18 +78,52 @@ pub fn Inventory() -> impl IntoView {
 #[component]
 fn ProductTable(
     page: ProductPage,
-    paging: PageRequest,
+    list: ListQuery,
     selected: RwSignal<Vec<ProductId>>,
 ) -> impl IntoView {
-    if page.total == 0 {
+    let paging = list.paging;
+    if page.total == 0 && list.filter.is_empty() {
         return view! {
             <div class="empty-state" data-testid="inventory-empty">
                 <h2>"No products yet"</h2>
-                <p>"Products you add, upload or import from orders appear here."</p>
+                <p>"Add a product, or import orders through the API: products appear here."</p>
             </div>
         }
         .into_any();
     }
+    if page.total == 0 {
+        let clear = ListQuery::default().href();
+        return view! {
+            <div class="empty-state" data-testid="inventory-no-match">
+                <h2>"No products match these filters"</h2>
+                <p>"Change or remove a filter. " <a href=clear>"Clear all filters"</a></p>
+            </div>
+        }
+        .into_any();
+    }
+    let sort_header = |label: &'static str, field: SortField, class: &'static str| {
+        let target = ListQuery {
+            sort: list.sort.toggled(field),
+            ..list.clone()
+        }
+        .href();
+        let aria = match (list.sort.field == field, list.sort.descending) {
+            (true, false) => "ascending",
+            (true, true) => "descending",
+            (false, _) => "none",
+        };
+        let arrow = match aria {
+            "ascending" => " ↑",
+            "descending" => " ↓",
+            _ => "",
+        };
+        view! {
+            <th scope="col" class=class aria-sort=aria>
+                <a class="sort-link" href=target data-testid=format!("sort-{label}")>{label}{arrow}</a>
+            </th>
+        }
+    };
+    let query = list.filter_query();
     let total = page.total;
     let page_ids: Vec<ProductId> = page.items.iter().map(|p| p.id).collect();
     let all_ids = page_ids.clone();
@@ -107,9 +155,9 @@ fn ProductTable(
                                 on:change=toggle_all
                             />
                         </th>
-                        <th scope="col">"SKU"</th>
-                        <th scope="col">"Product"</th>
-                        <th scope="col" class="num">"On hand"</th>
+                        {sort_header("SKU", SortField::Sku, "")}
+                        {sort_header("Product", SortField::Name, "")}
+                        {sort_header("On hand", SortField::Quantity, "num")}
                         <th scope="col">"Created via"</th>
                         <th scope="col" class="actions-col">
                             <span class="visually-hidden">"Actions"</span>
@@ -122,7 +170,7 @@ fn ProductTable(
                     </For>
                 </tbody>
             </table>
-            <Pagination base="/" paging=paging total=total />
+            <Pagination base="/" query=query paging=paging total=total />
         </div>
     }
     .into_any()
@@ -147,6 +195,11 @@ fn ProductRow(product: Product, selected: RwSignal<Vec<ProductId>>) -> impl Into
     let sku = product.sku.to_string();
     let row_id = format!("product-{sku}");
     let dialog_sku = sku.clone();
+    let meta = [product.brand.clone(), product.tags.join(", ")]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" · ");
     view! {
         <tr data-testid=row_id class:selected=checked>
             <td class="check-col">
@@ -164,7 +217,10 @@ fn ProductRow(product: Product, selected: RwSignal<Vec<ProductId>>) -> impl Into
                     <code class="sku">{sku.clone()}</code>
                 </div>
             </td>
-            <td>{product.name.clone()}</td>
+            <td>
+                {product.name.clone()}
+                <span class="product-meta">{meta}</span>
+            </td>
             <td
                 class="num"
                 class:zero=move || quantity.get() == 0

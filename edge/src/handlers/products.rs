@@ -1,15 +1,21 @@
 //! Products: list, read, Auto Sync on/off, and manual quantity adjustments.
 
 use crate::bindings::DB;
+use crate::caller::{Caller, Via};
 use crate::clock::now_ms;
 use crate::error::ApiError;
-use crate::request::{json_body, ok, query_param, MAX_JSON_BODY};
+use crate::request::{json_body, json_response, ok, query_param, MAX_JSON_BODY};
 use crate::store::outbox;
 use crate::store::products::{self, QuantityWrite, Written};
+use crate::store::rules;
 use tally_domain::api::{
-    AdjustQuantity, AdjustmentResult, FieldError, ProductPage, SetAutoSync, MAX_REASON_LEN,
+    AdjustQuantity, AdjustmentResult, FieldError, NewProduct, ProductPage, SetAutoSync,
+    MAX_REASON_LEN,
 };
+use tally_domain::filter::{clean_tags, ProductFilter, Sort};
+use tally_domain::product::clean_name;
 use tally_domain::sync::SyncTrigger;
+use tally_domain::CreatedVia;
 use tally_domain::{AccountId, PageRequest, ProductId};
 use worker::{Delay, Env, Request, Response};
 
@@ -32,10 +38,26 @@ pub fn paging(req: &Request) -> Result<PageRequest, ApiError> {
     })
 }
 
-/// `GET /api/v1/products`.
+/// The filter and sort in the query string.
+fn filter_and_sort(req: &Request) -> Result<(ProductFilter, Sort), ApiError> {
+    let url = req.url()?;
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let filter = ProductFilter::from_params(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+    let sort = match pairs.iter().find(|(k, _)| k == "sort") {
+        Some((_, raw)) if !raw.is_empty() => Sort::parse(raw)?,
+        _ => Sort::default(),
+    };
+    Ok((filter, sort))
+}
+
+/// `GET /api/v1/products?page&per_page&sort&<filters>`.
 pub async fn list(req: &Request, env: &Env, account: AccountId) -> Result<Response, ApiError> {
     let paging = paging(req)?;
-    let (rows, total) = products::page(&env.d1(DB)?, account, paging).await?;
+    let (filter, sort) = filter_and_sort(req)?;
+    let (rows, total) = products::page(&env.d1(DB)?, account, &filter, sort, paging).await?;
     let items = rows
         .into_iter()
         .map(products::ProductRow::into_product)
@@ -46,6 +68,96 @@ pub async fn list(req: &Request, env: &Env, account: AccountId) -> Result<Respon
         per_page: paging.per_page.rows(),
         total,
     })
+}
+
+/// The most rows one export holds.
+const MAX_EXPORT_ROWS: u32 = 100_000;
+
+/// `GET /api/v1/products/export.csv?<filters>&sort`: exactly the filtered products, as CSV.
+pub async fn export(req: &Request, env: &Env, account: AccountId) -> Result<Response, ApiError> {
+    let (filter, sort) = filter_and_sort(req)?;
+    let db = env.d1(DB)?;
+    let mut csv = String::new();
+    let per_page = tally_domain::PageSize::TwoFifty;
+    for page in 1..=(MAX_EXPORT_ROWS / per_page.rows()) {
+        let (rows, total) =
+            products::page(&db, account, &filter, sort, PageRequest { page, per_page }).await?;
+        let items = rows
+            .into_iter()
+            .map(products::ProductRow::into_product)
+            .collect::<Result<Vec<_>, _>>()?;
+        csv.push_str(&tally_domain::csv_export::write(&items, page == 1));
+        if u64::from(page * per_page.rows()) >= total {
+            break;
+        }
+    }
+    let headers = worker::Headers::new();
+    headers.set("content-type", "text/csv; charset=utf-8")?;
+    headers.set(
+        "content-disposition",
+        "attachment; filename=\"tally-products.csv\"",
+    )?;
+    headers.set("cache-control", "no-store")?;
+    Ok(worker::ResponseBuilder::new()
+        .with_headers(headers)
+        .fixed(csv.into_bytes()))
+}
+
+/// `POST /api/v1/products`: created `manual` from the app, `api` with an API key; Auto Sync
+/// starts as the account's rules say.
+pub async fn create(req: &mut Request, env: &Env, caller: &Caller) -> Result<Response, ApiError> {
+    let body: NewProduct = json_body(req, MAX_JSON_BODY).await?;
+    let name = clean_name(&body.name).map_err(|e| FieldError::new("name", e.to_string()))?;
+    let brand = short_text("brand", &body.brand)?;
+    let supplier = short_text("supplier", &body.supplier)?;
+    let tags = clean_tags(&body.tags)?.join(",");
+    let via = match caller.via {
+        Via::Session => CreatedVia::Manual,
+        Via::ApiKey => CreatedVia::Api,
+    };
+    let db = env.d1(DB)?;
+    let auto_sync = rules::load(&db, caller.account).await?.starts_on(via);
+    let row = products::NewProductRow {
+        sku: body.sku.as_str(),
+        name: &name,
+        quantity: body.quantity.get(),
+        created_via: via.as_str(),
+        auto_sync,
+        brand: &brand,
+        supplier: &supplier,
+        tags: &tags,
+        trigger: SyncTrigger::Adjustment,
+        now: now_ms(),
+    };
+    match products::create(&db, caller.account, &row).await? {
+        products::Created::SkuTaken => Err(ApiError::Conflict(FieldError::new(
+            "sku",
+            format!("SKU {} already exists in your inventory", body.sku),
+        ))),
+        products::Created::Product { id, outbox_id } => {
+            if let Some(outbox_id) = outbox_id {
+                outbox::send_or_leave_for_cron(env, caller.account, ProductId(id), outbox_id).await;
+            }
+            let product = products::find(&db, caller.account, ProductId(id))
+                .await?
+                .ok_or(ApiError::NotFound("product"))?
+                .into_product()?;
+            Ok(json_response(&product, 201))
+        }
+    }
+}
+
+/// Brand and supplier: trimmed, at most 100 characters, no control characters.
+fn short_text(field: &str, raw: &str) -> Result<String, ApiError> {
+    let t = raw.trim();
+    if t.chars().count() > 100 || t.chars().any(char::is_control) {
+        return Err(FieldError::new(
+            field,
+            format!("{field} is over 100 characters or has a control character"),
+        )
+        .into());
+    }
+    Ok(t.to_owned())
 }
 
 /// `GET /api/v1/products/{id}`.

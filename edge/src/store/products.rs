@@ -1,16 +1,18 @@
 //! The `products` table and the atomic write of a quantity change (product + ledger + outbox).
 
+use super::filter::{order_by, where_clause};
 use super::{changes, inserted_id, Count};
 use crate::db::{flag, int, text};
 use crate::error::ApiError;
 use serde::Deserialize;
 use tally_domain::api::Product;
+use tally_domain::filter::{ProductFilter, Sort};
 use tally_domain::sync::SyncTrigger;
 use tally_domain::{AccountId, PageRequest, ProductId, Quantity, Sku};
 use worker::D1Database;
 
-const COLUMNS: &str =
-    "id, sku, name, quantity, auto_sync, created_via, version, created_at, updated_at";
+const COLUMNS: &str = "id, sku, name, quantity, auto_sync, created_via, brand, supplier, tags, \
+                       version, created_at, updated_at";
 
 /// A product row as D1 returns it (booleans are 0/1 integers).
 #[derive(Debug, Deserialize)]
@@ -21,6 +23,9 @@ pub struct ProductRow {
     pub quantity: i64,
     pub auto_sync: i64,
     pub created_via: String,
+    pub brand: String,
+    pub supplier: String,
+    pub tags: String,
     pub version: i64,
     pub created_at: i64,
     pub updated_at: i64,
@@ -43,6 +48,14 @@ impl ProductRow {
             quantity: Quantity::new(self.quantity).map_err(|_| bad("quantity"))?,
             created_via: self.created_via.parse().map_err(|_| bad("created_via"))?,
             auto_sync: self.auto_sync == 1,
+            tags: self
+                .tags
+                .split(',')
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            brand: self.brand,
+            supplier: self.supplier,
             version: self.version,
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -51,24 +64,27 @@ impl ProductRow {
     }
 }
 
-/// One page of the account's products, ordered by SKU, and the total count.
+/// One page of the account's products matching `filter`, in `sort` order, and how many match.
 pub async fn page(
     db: &D1Database,
     account: AccountId,
+    filter: &ProductFilter,
+    sort: Sort,
     paging: PageRequest,
 ) -> Result<(Vec<ProductRow>, u64), ApiError> {
+    let mut w = where_clause(account, filter);
+    let count = db
+        .prepare(format!("SELECT COUNT(*) AS n FROM products {}", w.sql))
+        .bind(&w.params)?;
+    let limit = w.next(int(i64::from(paging.limit())));
+    let offset = w.next(int(paging.offset() as i64));
     let rows = db
         .prepare(format!(
-            "SELECT {COLUMNS} FROM products WHERE account_id = ?1 ORDER BY sku LIMIT ?2 OFFSET ?3"
+            "SELECT {COLUMNS} FROM products {} {} LIMIT {limit} OFFSET {offset}",
+            w.sql,
+            order_by(sort)
         ))
-        .bind(&[
-            int(account.0),
-            int(i64::from(paging.limit())),
-            int(paging.offset() as i64),
-        ])?;
-    let count = db
-        .prepare("SELECT COUNT(*) AS n FROM products WHERE account_id = ?1")
-        .bind(&[int(account.0)])?;
+        .bind(&w.params)?;
     let results = db.batch(vec![rows, count]).await?;
     let total = results[1].results::<Count>()?.first().map_or(0, |c| c.n);
     Ok((results[0].results::<ProductRow>()?, total))
@@ -183,4 +199,106 @@ pub async fn write_quantity(db: &D1Database, w: &QuantityWrite<'_>) -> Result<Wr
     Ok(Written::Applied {
         outbox_id: inserted_id(&results[2])?,
     })
+}
+
+/// A new product, checked by the domain.
+pub struct NewProductRow<'a> {
+    pub sku: &'a str,
+    pub name: &'a str,
+    pub quantity: i64,
+    pub created_via: &'static str,
+    pub auto_sync: bool,
+    pub brand: &'a str,
+    pub supplier: &'a str,
+    pub tags: &'a str,
+    /// The outbox trigger if Auto Sync starts on (the push of the first quantity).
+    pub trigger: SyncTrigger,
+    pub now: i64,
+}
+
+/// What became of a new product.
+pub enum Created {
+    Product {
+        id: i64,
+        outbox_id: Option<i64>,
+    },
+    /// The account already has this SKU.
+    SkuTaken,
+}
+
+/// Creates a product, its first ledger entry and (with Auto Sync on) its first push, in one batch.
+pub async fn create(
+    db: &D1Database,
+    account: AccountId,
+    p: &NewProductRow<'_>,
+) -> Result<Created, ApiError> {
+    if find_by_sku(db, account, p.sku).await?.is_some() {
+        return Ok(Created::SkuTaken);
+    }
+    let product_id = "(SELECT id FROM products WHERE account_id = ?1 AND sku = ?2)";
+    let insert = db
+        .prepare(
+            "INSERT INTO products (account_id, sku, name, quantity, auto_sync, created_via, brand, \
+             supplier, tags, version, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10, ?10)",
+        )
+        .bind(&[
+            int(account.0),
+            text(p.sku),
+            text(p.name),
+            int(p.quantity),
+            flag(p.auto_sync),
+            text(p.created_via),
+            text(p.brand),
+            text(p.supplier),
+            text(p.tags),
+            int(p.now),
+        ])?;
+    let ledger = db
+        .prepare(format!(
+            "INSERT INTO quantity_changes \
+             (account_id, product_id, before, after, delta, source, reference, reason, version, created_at) \
+             VALUES (?1, {product_id}, 0, ?3, ?3, 'adjustment', NULL, 'Product created', 1, ?4)"
+        ))
+        .bind(&[int(account.0), text(p.sku), int(p.quantity), int(p.now)])?;
+    let mut statements = vec![insert, ledger];
+    if p.auto_sync {
+        statements.push(
+            db.prepare(format!(
+                "INSERT INTO sync_outbox (account_id, product_id, version, trigger, created_at, updated_at) \
+                 VALUES (?1, {product_id}, 1, ?3, ?4, ?4)"
+            ))
+            .bind(&[int(account.0), text(p.sku), text(p.trigger.as_str()), int(p.now)])?,
+        );
+    }
+    // A concurrent create of the same SKU fails the whole batch on the UNIQUE index.
+    let results = match db.batch(statements).await {
+        Ok(r) => r,
+        Err(_) if find_by_sku(db, account, p.sku).await?.is_some() => return Ok(Created::SkuTaken),
+        Err(e) => return Err(e.into()),
+    };
+    let id = find_by_sku(db, account, p.sku)
+        .await?
+        .map(|r| r.id)
+        .ok_or_else(|| ApiError::Internal("the new product is missing".into()))?;
+    let outbox_id = match results.get(2) {
+        Some(r) => inserted_id(r)?,
+        None => None,
+    };
+    Ok(Created::Product { id, outbox_id })
+}
+
+/// One product of the account by SKU.
+pub async fn find_by_sku(
+    db: &D1Database,
+    account: AccountId,
+    sku: &str,
+) -> Result<Option<ProductRow>, ApiError> {
+    Ok(db
+        .prepare(format!(
+            "SELECT {COLUMNS} FROM products WHERE account_id = ?1 AND sku = ?2"
+        ))
+        .bind(&[int(account.0), text(sku)])?
+        .first::<ProductRow>(None)
+        .await?)
 }

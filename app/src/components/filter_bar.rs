@@ -1,0 +1,166 @@
+//! The filters above the inventory table. Every change goes into the URL (so it survives a
+//! reload and can be shared), and each active filter shows as a removable chip.
+
+use crate::list_query::ListQuery;
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+use tally_domain::filter::ProductFilter;
+use tally_domain::CreatedVia;
+
+/// Sets one URL parameter of the filter (empty clears it), ignoring values the domain refuses.
+fn with_param(filter: &ProductFilter, key: &str, value: &str) -> ProductFilter {
+    let mut params: Vec<(&str, String)> = filter
+        .to_params()
+        .into_iter()
+        .filter(|(k, _)| *k != key)
+        .collect();
+    params.push((key_static(key), value.to_owned()));
+    ProductFilter::from_params(params.iter().map(|(k, v)| (*k, v.as_str())))
+        .unwrap_or_else(|_| filter.clone())
+}
+
+fn key_static(key: &str) -> &'static str {
+    ProductFilter::PARAMS
+        .iter()
+        .find(|k| **k == key)
+        .copied()
+        .unwrap_or("q")
+}
+
+/// The filter controls and chips for the list in the URL.
+#[component]
+pub fn FilterBar(list: Memo<ListQuery>) -> impl IntoView {
+    let navigate = use_navigate();
+    let apply = move |key: &'static str, value: String| {
+        let current = list.get_untracked();
+        let filter = with_param(&current.filter, key, &value);
+        navigate(&current.with_filter(filter).href(), Default::default());
+    };
+    let value = move |key: &'static str| {
+        move || {
+            list.get()
+                .filter
+                .to_params()
+                .into_iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| v)
+                .unwrap_or_default()
+        }
+    };
+    let apply_text = apply.clone();
+    let text_input = move |key: &'static str, label: &'static str, placeholder: &'static str| {
+        let apply = apply_text.clone();
+        view! {
+            <label class="filter">
+                <span>{label}</span>
+                <input
+                    type="search"
+                    placeholder=placeholder
+                    data-testid=format!("filter-{key}")
+                    prop:value=value(key)
+                    on:change=move |ev| apply(key, event_target_value(&ev))
+                />
+            </label>
+        }
+    };
+    let apply_sync = apply.clone();
+    let apply_via = apply.clone();
+    let apply_stock = apply.clone();
+    let chips = move || list.get().filter.chips();
+    view! {
+        <section class="filter-bar" aria-label="Filters">
+            <div class="filter-row">
+                <label class="filter filter-search">
+                    <span>"Search"</span>
+                    <input
+                        type="search"
+                        placeholder="SKU or product name"
+                        data-testid="filter-q"
+                        prop:value=value("q")
+                        on:change={
+                            let apply = apply.clone();
+                            move |ev| apply("q", event_target_value(&ev))
+                        }
+                    />
+                </label>
+                <label class="filter">
+                    <span>"Auto Sync"</span>
+                    <select
+                        data-testid="filter-auto_sync"
+                        prop:value=value("auto_sync")
+                        on:change=move |ev| apply_sync("auto_sync", event_target_value(&ev))
+                    >
+                        <option value="">"Any"</option>
+                        <option value="on">"On"</option>
+                        <option value="off">"Off"</option>
+                    </select>
+                </label>
+                <label class="filter">
+                    <span>"Stock"</span>
+                    <select
+                        data-testid="filter-stock"
+                        prop:value=move || {
+                            let f = list.get().filter;
+                            match (f.min_quantity, f.max_quantity) {
+                                (None, Some(0)) => "out",
+                                _ => "",
+                            }
+                        }
+                        on:change=move |ev| {
+                            let out = event_target_value(&ev) == "out";
+                            apply_stock("qty_max", if out { "0".into() } else { String::new() });
+                        }
+                    >
+                        <option value="">"Any"</option>
+                        <option value="out">"Out of stock"</option>
+                    </select>
+                </label>
+                <label class="filter">
+                    <span>"Created via"</span>
+                    <select
+                        data-testid="filter-created_via"
+                        prop:value=value("created_via")
+                        on:change=move |ev| apply_via("created_via", event_target_value(&ev))
+                    >
+                        <option value="">"Any"</option>
+                        {CreatedVia::ALL
+                            .into_iter()
+                            .map(|via| view! { <option value=via.as_str()>{via.label()}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
+                {text_input("brand", "Brand", "Any brand")}
+                {text_input("supplier", "Supplier", "Any supplier")}
+                {text_input("tag", "Tag", "Any tag")}
+            </div>
+            <Show when=move || !chips().is_empty()>
+                <div class="chips" data-testid="filter-chips">
+                    {move || {
+                        let current = list.get();
+                        chips()
+                            .into_iter()
+                            .map(|(key, label)| {
+                                let without = with_param(&current.filter, key, "");
+                                let href = current.with_filter(without).href();
+                                let aria = format!("Remove filter {label}");
+                                view! {
+                                    <a class="chip" href=href aria-label=aria>
+                                        {label}
+                                        <span aria-hidden="true">" ×"</span>
+                                    </a>
+                                }
+                            })
+                            .collect_view()
+                    }}
+                    <a
+                        class="chip-clear"
+                        data-testid="clear-filters"
+                        href=move || ListQuery { paging: list.get().paging, ..ListQuery::default() }.with_filter(ProductFilter::default()).href()
+                    >
+                        "Clear all"
+                    </a>
+                </div>
+            </Show>
+        </section>
+    }
+}
