@@ -9,6 +9,8 @@ use tally_domain::api::{
     ErrorBody, Me, NewApiKey, NewProduct, Product, ProductPage, SetAutoSync, SetAutoSyncRules,
     SignIn, SignUp, SyncHistoryPage,
 };
+use tally_domain::bulk_job::{BulkAction, BulkJob, StartBulkJob};
+use tally_domain::filter::ProductFilter;
 use tally_domain::rules::Rule;
 use tally_domain::{PageRequest, ProductId};
 
@@ -140,6 +142,52 @@ pub async fn save_auto_sync_rules(rules: Vec<Rule>) -> Result<AutoSyncRulesView,
 /// `GET /api/v1/products` for the inventory's filters, sort and page.
 pub async fn products(query: ListQuery) -> Result<ProductPage, ApiError> {
     read(Request::get(&query.api_path()).send().await).await
+}
+
+/// `POST /api/v1/bulk-jobs`: "for all in filter".
+pub async fn start_bulk_job(
+    action: BulkAction,
+    filter: &ProductFilter,
+) -> Result<BulkJob, ApiError> {
+    let filter: std::collections::BTreeMap<String, String> = filter
+        .to_params()
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+    send_json(
+        Request::post("/api/v1/bulk-jobs"),
+        &StartBulkJob { action, filter },
+    )
+    .await
+}
+
+/// `GET /api/v1/bulk-jobs/{id}`.
+pub async fn bulk_job(id: i64) -> Result<BulkJob, ApiError> {
+    read(
+        Request::get(&format!("/api/v1/bulk-jobs/{id}"))
+            .send()
+            .await,
+    )
+    .await
+}
+
+/// `GET /api/v1/bulk-jobs?status=running`.
+pub async fn running_bulk_jobs() -> Result<Vec<BulkJob>, ApiError> {
+    read(
+        Request::get("/api/v1/bulk-jobs?status=running")
+            .send()
+            .await,
+    )
+    .await
+}
+
+/// `POST /api/v1/bulk-jobs/{id}/cancel`.
+pub async fn cancel_bulk_job(id: i64) -> Result<BulkJob, ApiError> {
+    send_json(
+        Request::post(&format!("/api/v1/bulk-jobs/{id}/cancel")),
+        &serde_json::json!({}),
+    )
+    .await
 }
 
 /// `POST /api/v1/products`.

@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod api;
+pub mod bulk_job;
 pub mod created_via;
 pub mod csv_export;
 pub mod filter;

@@ -18,6 +18,8 @@ pub enum SyncMessage {
         /// The sync outbox entry this message delivers; marked done when handled.
         outbox_id: i64,
     },
+    /// Continue a bulk job from where it stands (its cursor is in D1, so a repeat is harmless).
+    BulkJob { account_id: AccountId, job_id: i64 },
     /// The health check's round trip through the queue.
     Ping { nonce: String },
 }

@@ -9,6 +9,7 @@ use crate::bindings::{DB, KV, SYNC_DLQ_NAME};
 use crate::clock::now_ms;
 use crate::db::int;
 use crate::error::ApiError;
+use crate::store::bulk_jobs::{self, Step};
 use crate::store::{history, listings, outbox, products};
 use serde::{Deserialize, Serialize};
 use tally_domain::sync::{plan_pushes, PlannedEntry, SyncMessage, SyncStatus};
@@ -63,12 +64,44 @@ pub async fn handle_batch(batch: MessageBatch<SyncMessage>, env: &Env) {
 async fn handle(message: &SyncMessage, env: &Env) -> Result<(), ApiError> {
     match message {
         SyncMessage::Ping { nonce } => record_ping(env, nonce).await,
+        SyncMessage::BulkJob { account_id, job_id } => {
+            run_bulk_job(env, *account_id, *job_id).await
+        }
         SyncMessage::ProductChanged {
             account_id,
             product_id,
             outbox_id,
         } => product_changed(env, *account_id, *product_id, *outbox_id).await,
     }
+}
+
+/// Chunks one delivery handles before handing the rest to a fresh message, so no single
+/// invocation runs long and other messages are not held up behind a big job.
+const CHUNKS_PER_DELIVERY: u32 = 10;
+
+/// Advances a bulk job chunk by chunk; continues in a new message if work remains.
+async fn run_bulk_job(env: &Env, account: AccountId, job_id: i64) -> Result<(), ApiError> {
+    let db = env.d1(DB)?;
+    for _ in 0..CHUNKS_PER_DELIVERY {
+        let Some(job) = bulk_jobs::find(&db, account, job_id).await? else {
+            return Ok(());
+        };
+        if job.status != "running" {
+            return Ok(());
+        }
+        match bulk_jobs::advance(&db, &job, now_ms()).await? {
+            Step::Progressed => continue,
+            Step::Finished | Step::Stopped => return Ok(()),
+        }
+    }
+    outbox::send(
+        env,
+        SyncMessage::BulkJob {
+            account_id: account,
+            job_id,
+        },
+    )
+    .await
 }
 
 async fn record_ping(env: &Env, nonce: &str) -> Result<(), ApiError> {

@@ -1,10 +1,13 @@
-//! The cron trigger: re-sends sync outbox entries that no consumer has handled in time, so a
-//! failed queue send or a worker restart can delay a push but never lose it.
+//! The cron trigger: re-sends sync outbox entries that no consumer has handled in time, and
+//! resumes bulk jobs that stopped moving, so a failed queue send or a worker restart can delay
+//! work but never lose it.
 
 use crate::bindings::{DB, KV};
 use crate::clock::now_ms;
 use crate::error::ApiError;
-use crate::store::outbox;
+use crate::store::{bulk_jobs, outbox};
+use tally_domain::sync::SyncMessage;
+use tally_domain::AccountId;
 use worker::{Env, ScheduledEvent};
 
 /// How long an outbox entry may stay pending before the cron sends it again. Longer than a
@@ -29,6 +32,15 @@ async fn resend_stale(env: &Env) -> Result<(), ApiError> {
     let db = env.d1(DB)?;
     let stale = outbox::stale_pending(&db, now - STALE_AFTER_MS, RESEND_LIMIT).await?;
     outbox::resend(env, &db, &stale, now).await?;
+    let stalled = bulk_jobs::stalled(&db, now - STALE_AFTER_MS, RESEND_LIMIT).await?;
+    let resume = stalled
+        .iter()
+        .map(|job| SyncMessage::BulkJob {
+            account_id: AccountId(job.account_id),
+            job_id: job.id,
+        })
+        .collect();
+    outbox::send_many(env, resume).await;
     env.kv(KV)?
         .put(LAST_RUN_KEY, now.to_string())?
         .execute()

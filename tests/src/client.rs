@@ -8,6 +8,9 @@ use tally_domain::api::{Product, ProductPage, SyncHistoryPage};
 pub const DEMO_EMAIL: &str = "demo@tally.example";
 /// The demo password.
 pub const DEMO_PASSWORD: &str = "tally-demo-password";
+/// The second test account (`tests/fixtures/large-account.sql`): 5,000 products.
+pub const BULK_EMAIL: &str = "bulk@tally.example";
+
 /// The demo API key.
 pub const DEMO_API_KEY: &str = "tally_demo_local_only_8d2f6c1a9e7b4d3c5f0a1b2c3d4e";
 

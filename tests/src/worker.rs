@@ -50,6 +50,19 @@ impl TestWorker {
             .status()
             .expect("scripts/db.sh runs");
         assert!(status.success(), "migrating and seeding local D1 failed");
+        let status = Command::new(wrangler())
+            .current_dir(repo_root().join("edge"))
+            .args(["d1", "execute", "tally", "--local", "--persist-to"])
+            .arg(&persist)
+            .arg("--file")
+            .arg(repo_root().join("tests/fixtures/large-account.sql"))
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("wrangler d1 execute runs");
+        assert!(
+            status.success(),
+            "loading tests/fixtures/large-account.sql failed"
+        );
 
         let port = free_port();
         let mut command = Command::new(wrangler());

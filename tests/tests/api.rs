@@ -6,7 +6,7 @@ use serde_json::json;
 use std::time::Duration;
 use tally_domain::api::{AdjustmentResult, Health, Product};
 use tally_domain::sync::SyncStatus;
-use tally_tests::client::{Api, Auth, DEMO_API_KEY, DEMO_EMAIL, DEMO_PASSWORD};
+use tally_tests::client::{Api, Auth, BULK_EMAIL, DEMO_API_KEY, DEMO_EMAIL, DEMO_PASSWORD};
 use tally_tests::eventually;
 use tally_tests::suite::{arguments, runtime};
 use tally_tests::worker::TestWorker;
@@ -45,6 +45,8 @@ fn main() {
         products_are_created_with_the_rules_auto_sync_and_a_unique_sku,
         every_filter_and_sort_narrows_the_list_exactly,
         csv_export_holds_exactly_the_filtered_products,
+        auto_sync_for_all_in_filter_runs_as_a_job_over_several_chunks_and_touches_only_the_filter,
+        bulk_jobs_of_another_account_answer_404,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     if conclusion.has_failed() {
@@ -954,7 +956,11 @@ async fn every_filter_and_sort_narrows_the_list_exactly(api: Api) {
         by_quantity,
         ["CAP-1", "MUG-1", "TEE-BLUE", "SOCK-1", "MUG-2", "TEE-RED"]
     );
-    assert_eq!(skus(&seller, "sort=name").await[0], "TEE-BLUE", "\"Blue tee\" sorts first");
+    assert_eq!(
+        skus(&seller, "sort=name").await[0],
+        "TEE-BLUE",
+        "\"Blue tee\" sorts first"
+    );
     for (query, field) in [
         ("auto_sync=maybe", "auto_sync"),
         ("qty_min=-1", "qty_min"),
@@ -999,5 +1005,166 @@ async fn csv_export_holds_exactly_the_filtered_products(api: Api) {
             "MUG-2,Tea mug,0,off,manual,Brewco,South,sale",
             "TEE-BLUE,Blue tee,5,off,manual,Acme,South,\"summer,sale\""
         ]
+    );
+}
+
+async fn count(api: &Api, query: &str) -> u64 {
+    let answer = api.get(&format!("/api/v1/products?{query}")).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    answer.json::<tally_domain::api::ProductPage>().total
+}
+
+async fn finished_job(api: &Api, id: i64) -> tally_domain::bulk_job::BulkJob {
+    eventually("the bulk job to finish", Duration::from_secs(60), || {
+        let api = api.clone();
+        async move {
+            let job: tally_domain::bulk_job::BulkJob =
+                api.get(&format!("/api/v1/bulk-jobs/{id}")).await.json();
+            (job.status != tally_domain::bulk_job::JobStatus::Running).then_some(job)
+        }
+    })
+    .await
+}
+
+async fn auto_sync_for_all_in_filter_runs_as_a_job_over_several_chunks_and_touches_only_the_filter(
+    api: Api,
+) {
+    let seller = api.signed_in(BULK_EMAIL, DEMO_PASSWORD).await;
+    assert_eq!(count(&seller, "").await, 5_000);
+    let odd_off = count(&seller, "brand=Odd&auto_sync=off").await;
+    let even_off = count(&seller, "brand=Even&auto_sync=off").await;
+    assert_eq!(odd_off, 2_500, "no odd product starts on");
+    let body =
+        json!({ "action": "auto_sync_on", "filter": { "brand": "Odd", "auto_sync": "off" } });
+    let started = seller.send_json("POST", "/api/v1/bulk-jobs", &body).await;
+    assert_eq!(started.status, 202, "{}", started.body);
+    assert_eq!(started.body["total"], 2_500);
+    let running = seller.get("/api/v1/bulk-jobs").await;
+    assert!(running
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|j| j["id"] == started.body["id"]));
+    let job = finished_job(&seller, started.body["id"].as_i64().unwrap()).await;
+    assert_eq!(job.status, tally_domain::bulk_job::JobStatus::Finished);
+    assert_eq!((job.done, job.total), (2_500, 2_500));
+    assert_eq!(
+        count(&seller, "brand=Odd&auto_sync=off").await,
+        0,
+        "every odd product is on"
+    );
+    assert_eq!(
+        count(&seller, "brand=Even&auto_sync=off").await,
+        even_off,
+        "no even product touched"
+    );
+    // Turning Auto Sync on pushes nothing: no outbox entries, so no history.
+    let history = seller.get("/api/v1/sync-history").await;
+    assert_eq!(history.body["total"], 0);
+
+    let empty = json!({ "action": "auto_sync_on", "filter": { "q": "no-such-product" } });
+    let started = seller.send_json("POST", "/api/v1/bulk-jobs", &empty).await;
+    assert_eq!(started.body["total"], 0);
+    let job = finished_job(&seller, started.body["id"].as_i64().unwrap()).await;
+    assert_eq!(job.done, 0);
+
+    let bad = json!({ "action": "auto_sync_on", "filter": { "qty_min": "-1" } });
+    let answer = seller.send_json("POST", "/api/v1/bulk-jobs", &bad).await;
+    assert_eq!(answer.status, 422);
+    assert_eq!(answer.error_field(), Some("filter.qty_min"));
+
+    // Run here, after the job above: both work on this account's products.
+    a_cancelled_bulk_job_stops_and_what_it_did_matches_its_count(&seller).await;
+}
+
+async fn a_cancelled_bulk_job_stops_and_what_it_did_matches_its_count(seller: &Api) {
+    let before_on = count(seller, "auto_sync=on").await;
+    let body = json!({ "action": "auto_sync_off", "filter": {} });
+    let started = seller.send_json("POST", "/api/v1/bulk-jobs", &body).await;
+    let id = started.body["id"].as_i64().unwrap();
+    let cancelled = seller
+        .send_json(
+            "POST",
+            &format!("/api/v1/bulk-jobs/{id}/cancel"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(cancelled.status, 200);
+    let job = finished_job(seller, id).await;
+    let now_on = count(seller, "auto_sync=on").await;
+    assert_eq!(job.total, 5_000, "no filter: every product");
+    match job.status {
+        tally_domain::bulk_job::JobStatus::Cancelled => {
+            assert!(job.done < job.total, "cancelled before the end: {job:?}");
+            // Chunks go in id order and are whole: exactly the first `done` products are off.
+            let first_untouched = format!("BULK-{:05}", job.done + 1);
+            let rest_on = count(seller, &format!("auto_sync=on&q={first_untouched}")).await;
+            assert!(
+                now_on <= before_on && now_on >= rest_on,
+                "{now_on} of {before_on}"
+            );
+            let handled = seller
+                .get("/api/v1/products?per_page=250&sort=sku&auto_sync=on")
+                .await;
+            let page: tally_domain::api::ProductPage = handled.json();
+            if let Some(first_on) = page.items.first() {
+                assert!(
+                    first_on.sku.as_str() > format!("BULK-{:05}", job.done).as_str(),
+                    "{first_on:?} after {}",
+                    job.done
+                );
+            }
+        }
+        // On a fast machine every chunk can finish before the cancel lands.
+        _ => assert_eq!(now_on, 0),
+    }
+    let again = seller
+        .send_json(
+            "POST",
+            &format!("/api/v1/bulk-jobs/{id}/cancel"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(
+        again.body["status"],
+        job.status.as_str(),
+        "cancelling a stopped job changes nothing"
+    );
+}
+
+async fn bulk_jobs_of_another_account_answer_404(api: Api) {
+    let seller = api.signed_in(BULK_EMAIL, DEMO_PASSWORD).await;
+    let body = json!({ "action": "auto_sync_on", "filter": { "q": "BULK-00001" } });
+    let id = seller
+        .send_json("POST", "/api/v1/bulk-jobs", &body)
+        .await
+        .body["id"]
+        .as_i64()
+        .unwrap();
+    let stranger = api.new_account("Job Snoop").await;
+    assert_eq!(
+        stranger
+            .get(&format!("/api/v1/bulk-jobs/{id}"))
+            .await
+            .status,
+        404
+    );
+    let cancel = stranger
+        .send_json(
+            "POST",
+            &format!("/api/v1/bulk-jobs/{id}/cancel"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(cancel.status, 404);
+    assert_eq!(
+        stranger
+            .get("/api/v1/bulk-jobs")
+            .await
+            .body
+            .as_array()
+            .map(Vec::len),
+        Some(0)
     );
 }

@@ -35,6 +35,7 @@ fn main() {
         a_seller_selects_a_whole_page_and_turns_auto_sync_on,
         a_seller_filters_the_inventory_and_the_filter_lives_in_the_url,
         a_seller_adds_a_product_by_hand,
+        a_seller_turns_on_auto_sync_for_all_in_a_filter_and_watches_it_finish,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     drop(ctx);
@@ -551,5 +552,106 @@ async fn a_seller_adds_a_product_by_hand(ctx: Ctx) {
     assert_eq!(found.items.len(), 1);
     assert_eq!(found.items[0].quantity.get(), 8);
     assert_eq!(found.items[0].created_via, tally_domain::CreatedVia::Manual);
+    client.close().await.unwrap();
+}
+
+async fn a_seller_turns_on_auto_sync_for_all_in_a_filter_and_watches_it_finish(ctx: Ctx) {
+    let client = ctx.driver.session().await;
+    let matching = ctx
+        .api
+        .get("/api/v1/products?tag=winter&per_page=250")
+        .await
+        .json::<tally_domain::api::ProductPage>();
+    assert!(
+        matching.items.iter().any(|p| !p.auto_sync),
+        "some start off"
+    );
+    client
+        .goto(&format!("{}/?tag=winter&page=1&per_page=250", ctx.api.base))
+        .await
+        .unwrap();
+    sign_in(&client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    by_testid(&client, "select-page", UI_WAIT)
+        .await
+        .click()
+        .await
+        .unwrap();
+    let selected = by_testid(&client, "selected-count", UI_WAIT)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        selected,
+        format!("{} selected on this page", matching.total.min(250))
+    );
+    by_testid(&client, "all-on", UI_WAIT)
+        .await
+        .click()
+        .await
+        .unwrap();
+    let confirm = by_testid(&client, "confirm-all", UI_WAIT)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        confirm.contains(&format!(
+            "Turn Auto Sync on for {} products",
+            matching.total
+        )),
+        "{confirm}"
+    );
+    assert!(confirm.contains("matching these filters"), "{confirm}");
+    by_testid(&client, "confirm-all-yes", UI_WAIT)
+        .await
+        .click()
+        .await
+        .unwrap();
+    let job = by_testid(&client, "bulk-job", UI_WAIT).await;
+    assert!(job.text().await.unwrap().contains("products"));
+    let counts = eventually("the job to finish on screen", UI_WAIT, || {
+        let client = client.clone();
+        async move {
+            let job = by_testid(&client, "bulk-job", UI_WAIT).await;
+            (job.attr("data-status").await.ok()?? == "finished").then_some(())?;
+            by_testid(&client, "bulk-job-counts", UI_WAIT)
+                .await
+                .text()
+                .await
+                .ok()
+        }
+    })
+    .await;
+    assert_eq!(counts, format!("{0} of {0} products", matching.total));
+    screenshot(&client, "bulk-job").await;
+    let toast = by_testid(&client, "toast", UI_WAIT)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        toast.contains(&format!(
+            "Auto Sync turned on for {} products",
+            matching.total
+        )),
+        "{toast}"
+    );
+
+    client.refresh().await.unwrap();
+    for p in matching.items.iter().take(5) {
+        let on = attr(&client, &format!("auto-sync-{}", p.sku), "aria-checked").await;
+        assert_eq!(on.as_deref(), Some("true"), "{} after reload", p.sku);
+    }
+    let after = ctx
+        .api
+        .get("/api/v1/products?tag=winter&auto_sync=off")
+        .await;
+    assert_eq!(after.body["total"], 0, "every product in the filter is on");
+    let outside = ctx.api.get("/api/v1/products?tag=core&auto_sync=off").await;
+    assert!(
+        outside.body["total"].as_u64().unwrap() > 0,
+        "products outside the filter untouched"
+    );
     client.close().await.unwrap();
 }

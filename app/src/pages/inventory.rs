@@ -5,6 +5,7 @@ use crate::components::add_product_dialog::AddProductDialog;
 use crate::components::adjust_dialog::AdjustDialog;
 use crate::components::auto_sync_toggle::AutoSyncToggle;
 use crate::components::bulk_bar::BulkBar;
+use crate::components::filter_actions::FilterActions;
 use crate::components::filter_bar::FilterBar;
 use crate::components::pagination::Pagination;
 use crate::format::thousands;
@@ -50,6 +51,7 @@ pub fn Inventory() -> impl IntoView {
             <AddProductDialog open=adding products=products />
         </Show>
         <FilterBar list=list />
+        <FilterActions list=list products=products />
         <BulkBar selected=selected products=products />
         <Transition fallback=|| view! { <TableSkeleton /> }>
             {move || {

@@ -1,5 +1,6 @@
 //! SQL, one module per table. Every statement is scoped by `account_id`.
 
+pub mod bulk_jobs;
 pub mod filter;
 pub mod history;
 pub mod listings;
