@@ -10,6 +10,7 @@ pub mod bulk_job;
 pub mod created_via;
 pub mod csv_export;
 pub mod filter;
+pub mod order;
 pub mod paging;
 pub mod product;
 pub mod quantity;

@@ -39,7 +39,18 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
-        let field = (path != ".").then_some(path);
+        let mut field = (path != ".").then_some(path);
+        // A missing field is reported at its parent's path: name the field itself.
+        let text = e.inner().to_string();
+        if let Some(name) = text
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next())
+        {
+            field = Some(match field {
+                Some(parent) => format!("{parent}.{name}"),
+                None => name.to_owned(),
+            });
+        }
         // serde_json appends " at line 1 column 26": noise for a seller, the field says where.
         let inner = e.into_inner().to_string();
         let inner = inner.split(" at line ").next().unwrap_or_default();

@@ -2,7 +2,7 @@
 
 use crate::caller;
 use crate::error::ApiError;
-use crate::handlers::{api_keys, auth, bulk, bulk_jobs, health, history, products, rules};
+use crate::handlers::{api_keys, auth, bulk, bulk_jobs, health, history, orders, products, rules};
 use tally_domain::ProductId;
 use worker::{Env, Method, Request, Response};
 
@@ -57,6 +57,11 @@ async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
             products::adjust(req, env, account, product_id(id)?).await
         }
         (Method::Get, ["api", "v1", "sync-history"]) => history::list(req, env, account).await,
+        (Method::Post, ["api", "v1", "orders"]) => orders::import(req, env, account).await,
+        (Method::Get, ["api", "v1", "orders"]) => orders::list(env, account).await,
+        (Method::Post, ["api", "v1", "orders", "cancel"]) => {
+            orders::cancel(req, env, account).await
+        }
         (Method::Post, ["api", "v1", "bulk-jobs"]) => bulk_jobs::start(req, env, account).await,
         (Method::Get, ["api", "v1", "bulk-jobs"]) => bulk_jobs::list(req, env, account).await,
         (Method::Get, ["api", "v1", "bulk-jobs", id]) => {

@@ -66,7 +66,12 @@ impl Api {
         Self {
             base: base.to_owned(),
             auth: Auth::None,
-            http: reqwest::Client::new(),
+            // No idle connections: a pooled connection the dev server has just timed out
+            // would reset the next request (a client-side keep-alive race, not a worker fault).
+            http: reqwest::Client::builder()
+                .pool_max_idle_per_host(0)
+                .build()
+                .expect("a plain HTTP client"),
         }
     }
 
@@ -154,8 +159,29 @@ impl Api {
         }
     }
 
-    async fn answer(&self, request: reqwest::RequestBuilder) -> Answer {
-        let response = request.send().await.expect("the worker answers");
+    async fn answer(&self, mut request: reqwest::RequestBuilder) -> Answer {
+        let mut attempt = 0;
+        let response = loop {
+            let retry = request.try_clone();
+            let response = request.send().await.expect("the worker answers");
+            // wrangler dev's proxy sometimes loses a request on its way to the worker and says
+            // so with this 503 (cloudflare/workers-sdk#14641: a keep-alive race inside the dev
+            // server; the worker never saw the request). Send it again, as the message asks.
+            // Our own 503 is JSON and is never retried.
+            if response.status() == 503 && attempt < 3 {
+                if let (Some(again), Some(hint)) = (retry, response.headers().get("retry-after")) {
+                    let json = response.headers().get("content-type").is_some_and(|ct| {
+                        ct.to_str().unwrap_or("").starts_with("application/json")
+                    });
+                    if hint == "0" && !json {
+                        attempt += 1;
+                        request = again;
+                        continue;
+                    }
+                }
+            }
+            break response;
+        };
         let status = response.status().as_u16();
         let set_cookie = response
             .headers()

@@ -47,6 +47,10 @@ fn main() {
         csv_export_holds_exactly_the_filtered_products,
         auto_sync_for_all_in_filter_runs_as_a_job_over_several_chunks_and_touches_only_the_filter,
         bulk_jobs_of_another_account_answer_404,
+        an_order_takes_its_units_once_and_a_cancellation_puts_them_back,
+        an_oversold_order_stops_at_zero_and_unknown_skus_are_created_at_zero,
+        fifty_concurrent_orders_on_one_sku_end_at_the_exact_quantity_and_repeats_apply_once,
+        bad_orders_get_a_4xx_naming_the_field,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     if conclusion.has_failed() {
@@ -1166,5 +1170,227 @@ async fn bulk_jobs_of_another_account_answer_404(api: Api) {
             .as_array()
             .map(Vec::len),
         Some(0)
+    );
+}
+
+async fn place(api: &Api, body: serde_json::Value) -> tally_tests::client::Answer {
+    api.send_json("POST", "/api/v1/orders", &body).await
+}
+
+async fn an_order_takes_its_units_once_and_a_cancellation_puts_them_back(api: Api) {
+    let seller = api.new_account("Order Desk").await;
+    let a = create(
+        &seller,
+        json!({ "sku": "A-1", "name": "A", "quantity": 10 }),
+    )
+    .await;
+    let b = create(&seller, json!({ "sku": "B-1", "name": "B", "quantity": 4 })).await;
+    seller.set_auto_sync(a.id.0, true).await;
+    let order = json!({ "storefront": "Shopify", "order_id": "#1001", "lines": [
+        { "sku": "A-1", "quantity": 2 }, { "sku": "B-1", "quantity": 1 }, { "sku": "A-1", "quantity": 1 } ] });
+    let first = place(&seller, order.clone()).await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    assert_eq!(first.body["storefront"], "shopify");
+    assert_eq!(first.body["already_applied"], false);
+    assert_eq!(seller.product(a.id.0).await.quantity.get(), 7, "2 + 1 of A");
+    assert_eq!(seller.product(b.id.0).await.quantity.get(), 3);
+
+    let again = place(&seller, order).await;
+    assert_eq!(again.status, 200);
+    assert_eq!(again.body["already_applied"], true);
+    assert_eq!(
+        seller.product(a.id.0).await.quantity.get(),
+        7,
+        "a repeated order id applies once"
+    );
+
+    // Auto Sync was on for A: its change was pushed (no listings yet, so recorded as skipped).
+    let history = eventually("the order's push", QUEUE_WAIT, || {
+        let seller = seller.clone();
+        async move {
+            let page = seller.history_of(a.id.0).await;
+            (page.total > 0).then_some(page)
+        }
+    })
+    .await;
+    assert_eq!(
+        history.items[0].trigger,
+        tally_domain::sync::SyncTrigger::Order
+    );
+    assert_eq!(history.items[0].quantity, 7);
+    assert_eq!(
+        seller.history_of(b.id.0).await.total,
+        0,
+        "Auto Sync off for B"
+    );
+
+    let cancel = json!({ "storefront": "shopify", "order_id": "#1001" });
+    let cancelled = seller
+        .send_json("POST", "/api/v1/orders/cancel", &cancel)
+        .await;
+    assert_eq!(cancelled.status, 200, "{}", cancelled.body);
+    assert_eq!(cancelled.body["status"], "cancelled");
+    assert_eq!(seller.product(a.id.0).await.quantity.get(), 10);
+    assert_eq!(seller.product(b.id.0).await.quantity.get(), 4);
+    let twice = seller
+        .send_json("POST", "/api/v1/orders/cancel", &cancel)
+        .await;
+    assert_eq!(twice.body["already_applied"], true);
+    assert_eq!(
+        seller.product(a.id.0).await.quantity.get(),
+        10,
+        "a cancellation applies once"
+    );
+
+    let stranger = api.new_account("Order Snoop").await;
+    let foreign = stranger
+        .send_json("POST", "/api/v1/orders/cancel", &cancel)
+        .await;
+    assert_eq!(foreign.status, 404);
+    let listed = seller.get("/api/v1/orders").await;
+    assert_eq!(listed.body[0]["order_id"], "#1001");
+    assert_eq!(
+        stranger
+            .get("/api/v1/orders")
+            .await
+            .body
+            .as_array()
+            .map(Vec::len),
+        Some(0)
+    );
+}
+
+async fn an_oversold_order_stops_at_zero_and_unknown_skus_are_created_at_zero(api: Api) {
+    let seller = api.new_account("Oversold Outlet").await;
+    let p = create(
+        &seller,
+        json!({ "sku": "LOW-1", "name": "Low", "quantity": 2 }),
+    )
+    .await;
+    let answer = place(
+        &seller,
+        json!({ "order_id": "7", "lines": [
+        { "sku": "LOW-1", "quantity": 5 }, { "sku": "NEVER-SEEN", "quantity": 1 } ] }),
+    )
+    .await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    let lines = answer.body["lines"].as_array().unwrap();
+    let low = lines.iter().find(|l| l["sku"] == "LOW-1").unwrap();
+    assert_eq!(
+        (
+            low["before"].as_i64(),
+            low["after"].as_i64(),
+            low["oversold"].as_i64()
+        ),
+        (Some(2), Some(0), Some(3))
+    );
+    assert_eq!(seller.product(p.id.0).await.quantity.get(), 0);
+    let created = seller
+        .get("/api/v1/products?q=NEVER-SEEN")
+        .await
+        .json::<tally_domain::api::ProductPage>();
+    assert_eq!(created.items.len(), 1);
+    assert_eq!(created.items[0].quantity.get(), 0);
+    assert_eq!(
+        created.items[0].created_via,
+        tally_domain::CreatedVia::OrderImport
+    );
+    assert!(
+        !created.items[0].auto_sync,
+        "free plan: no rules, Auto Sync off"
+    );
+}
+
+async fn fifty_concurrent_orders_on_one_sku_end_at_the_exact_quantity_and_repeats_apply_once(
+    api: Api,
+) {
+    let seller = api.new_account("Rush Hour").await;
+    let p = create(
+        &seller,
+        json!({ "sku": "HOT-1", "name": "Hot item", "quantity": 500 }),
+    )
+    .await;
+    let orders = (0..50).map(|i| {
+        let seller = seller.clone();
+        async move {
+            place(&seller, json!({ "order_id": format!("R-{i}"), "lines": [{ "sku": "HOT-1", "quantity": 3 }] })).await
+        }
+    });
+    // The same order delivered ten times at once (a webhook retried) counts once.
+    let repeats = (0..10).map(|_| {
+        let seller = seller.clone();
+        async move {
+            place(
+                &seller,
+                json!({ "order_id": "R-DUP", "lines": [{ "sku": "HOT-1", "quantity": 7 }] }),
+            )
+            .await
+        }
+    });
+    let (placed, repeated) = futures::future::join(
+        futures::future::join_all(orders),
+        futures::future::join_all(repeats),
+    )
+    .await;
+    assert!(
+        placed.iter().all(|a| a.status == 201),
+        "{:?}",
+        placed.iter().map(|a| a.status).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        repeated.iter().filter(|a| a.status == 201).count(),
+        1,
+        "exactly one delivery applied"
+    );
+    assert!(repeated.iter().all(|a| a.status == 200 || a.status == 201));
+    let end = seller.product(p.id.0).await;
+    assert_eq!(end.quantity.get(), 500 - 50 * 3 - 7);
+    assert_eq!(end.version, p.version + 51);
+}
+
+async fn bad_orders_get_a_4xx_naming_the_field(api: Api) {
+    let seller = api.new_account("Bad Orders").await;
+    let cases = [
+        (
+            json!({ "order_id": "1", "lines": [{ "sku": "A", "quantity": -1 }] }),
+            400,
+            "lines[0].quantity",
+        ),
+        (
+            json!({ "order_id": "1", "lines": [{ "sku": "A", "quantity": 1.5 }] }),
+            400,
+            "lines[0].quantity",
+        ),
+        (
+            json!({ "order_id": "1", "lines": [{ "sku": "", "quantity": 1 }] }),
+            400,
+            "lines[0].sku",
+        ),
+        (
+            json!({ "order_id": "1", "lines": [{ "sku": "A", "quantity": 0 }] }),
+            422,
+            "lines[0].quantity",
+        ),
+        (
+            json!({ "order_id": "", "lines": [{ "sku": "A", "quantity": 1 }] }),
+            422,
+            "order_id",
+        ),
+        (json!({ "order_id": "1", "lines": [] }), 422, "lines"),
+        (
+            json!({ "lines": [{ "sku": "A", "quantity": 1 }] }),
+            400,
+            "order_id",
+        ),
+    ];
+    for (body, status, field) in cases {
+        let answer = place(&seller, body.clone()).await;
+        assert_eq!(answer.status, status, "{body}: {}", answer.body);
+        assert_eq!(answer.error_field(), Some(field), "{body}");
+    }
+    assert_eq!(
+        seller.products(1, 25).await.total,
+        0,
+        "no product was created by a refused order"
     );
 }

@@ -6,5 +6,6 @@ pub mod bulk;
 pub mod bulk_jobs;
 pub mod health;
 pub mod history;
+pub mod orders;
 pub mod products;
 pub mod rules;

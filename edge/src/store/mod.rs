@@ -4,6 +4,7 @@ pub mod bulk_jobs;
 pub mod filter;
 pub mod history;
 pub mod listings;
+pub mod orders;
 pub mod outbox;
 pub mod products;
 pub mod rules;

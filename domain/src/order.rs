@@ -1,0 +1,189 @@
+//! Sales orders: each line takes units off a product's quantity on hand, once per order id.
+//!
+//! An order that sells more than is on hand (an oversell: the storefront showed a stale
+//! quantity) takes the quantity to 0, never below, and says how many units were oversold. A
+//! cancellation puts back exactly what the order took.
+
+use crate::api::FieldError;
+use crate::quantity::Quantity;
+use crate::sku::Sku;
+use serde::{Deserialize, Serialize};
+
+/// The most lines one order may have.
+pub const MAX_LINES: usize = 100;
+/// The longest order id or storefront name we keep.
+pub const MAX_REFERENCE_LEN: usize = 100;
+
+/// One line as it arrives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderLineIn {
+    pub sku: Sku,
+    pub quantity: Quantity,
+}
+
+/// `POST /api/v1/orders`: an order entered by hand or imported by an integration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderIn {
+    /// Where the order was placed (`shopify`, `ebay`, `manual`, ...). With `order_id` it names
+    /// the order: the same pair is never applied twice.
+    #[serde(default = "manual")]
+    pub storefront: String,
+    /// The storefront's order number.
+    pub order_id: String,
+    pub lines: Vec<OrderLineIn>,
+}
+
+fn manual() -> String {
+    "manual".to_owned()
+}
+
+/// A checked order: lines with the same SKU summed, every quantity at least 1.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Order {
+    pub storefront: String,
+    pub order_id: String,
+    pub lines: Vec<(Sku, i64)>,
+}
+
+fn reference_part(field: &str, raw: &str) -> Result<String, FieldError> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return Err(FieldError::new(field, format!("{field} is empty")));
+    }
+    if t.chars().count() > MAX_REFERENCE_LEN || t.chars().any(char::is_control) {
+        return Err(FieldError::new(
+            field,
+            format!("{field} is over {MAX_REFERENCE_LEN} characters or has a control character"),
+        ));
+    }
+    Ok(t.to_owned())
+}
+
+impl OrderIn {
+    /// Checks the order, naming the field (or `lines[i].quantity`) at fault.
+    pub fn check(&self) -> Result<Order, FieldError> {
+        let storefront = reference_part("storefront", &self.storefront)?.to_lowercase();
+        let order_id = reference_part("order_id", &self.order_id)?;
+        if self.lines.is_empty() {
+            return Err(FieldError::new("lines", "an order needs at least one line"));
+        }
+        if self.lines.len() > MAX_LINES {
+            return Err(FieldError::new(
+                "lines",
+                format!(
+                    "an order can have at most {MAX_LINES} lines, not {}",
+                    self.lines.len()
+                ),
+            ));
+        }
+        let mut lines: Vec<(Sku, i64)> = Vec::new();
+        for (i, line) in self.lines.iter().enumerate() {
+            let units = line.quantity.get();
+            if units == 0 {
+                return Err(FieldError::new(
+                    format!("lines[{i}].quantity"),
+                    "a line sells at least 1 unit",
+                ));
+            }
+            match lines.iter_mut().find(|(sku, _)| *sku == line.sku) {
+                Some((_, total)) => *total += units,
+                None => lines.push((line.sku.clone(), units)),
+            }
+        }
+        Ok(Order {
+            storefront,
+            order_id,
+            lines,
+        })
+    }
+}
+
+impl Order {
+    /// The ledger reference of this order: `storefront:order_id`.
+    pub fn reference(&self) -> String {
+        format!("{}:{}", self.storefront, self.order_id)
+    }
+}
+
+/// What selling `units` does to `on_hand`: the quantity after (never below 0) and the units
+/// oversold.
+pub fn sell(on_hand: i64, units: i64) -> (i64, i64) {
+    let after = (on_hand - units).max(0);
+    (after, units - (on_hand - after))
+}
+
+/// One line of an applied order, as the API reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLineOut {
+    pub sku: String,
+    pub product_id: i64,
+    pub before: i64,
+    pub after: i64,
+    /// Units sold that were not on hand.
+    pub oversold: i64,
+}
+
+/// The answer to an order or a cancellation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderOut {
+    pub storefront: String,
+    pub order_id: String,
+    /// `placed` or `cancelled`.
+    pub status: String,
+    pub lines: Vec<OrderLineOut>,
+    /// True when this order id had been applied before: nothing changed this time.
+    pub already_applied: bool,
+    pub created_at: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order(json: &str) -> Result<Order, FieldError> {
+        serde_json::from_str::<OrderIn>(json)
+            .map_err(|e| FieldError::new("json", e.to_string()))?
+            .check()
+    }
+
+    #[test]
+    fn lines_with_the_same_sku_are_summed() {
+        let o = order(r#"{"order_id":"1001","lines":[{"sku":"A","quantity":2},{"sku":"B","quantity":1},{"sku":"A","quantity":3}]}"#).unwrap();
+        assert_eq!(o.storefront, "manual");
+        assert_eq!(o.lines.len(), 2);
+        assert_eq!(o.lines[0].1, 5);
+        assert_eq!(o.reference(), "manual:1001");
+    }
+
+    #[test]
+    fn bad_orders_name_the_field() {
+        let cases = [
+            (
+                r#"{"order_id":" ","lines":[{"sku":"A","quantity":1}]}"#,
+                "order_id",
+            ),
+            (r#"{"order_id":"1","lines":[]}"#, "lines"),
+            (
+                r#"{"order_id":"1","lines":[{"sku":"A","quantity":0}]}"#,
+                "lines[0].quantity",
+            ),
+            (
+                r#"{"order_id":"1","storefront":"","lines":[{"sku":"A","quantity":1}]}"#,
+                "storefront",
+            ),
+        ];
+        for (json, field) in cases {
+            assert_eq!(order(json).unwrap_err().field, field, "{json}");
+        }
+    }
+
+    #[test]
+    fn selling_never_goes_below_zero_and_counts_the_oversell() {
+        assert_eq!(sell(10, 3), (7, 0));
+        assert_eq!(sell(3, 3), (0, 0));
+        assert_eq!(sell(2, 5), (0, 3));
+        assert_eq!(sell(0, 1), (0, 1));
+    }
+}
