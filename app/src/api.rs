@@ -6,8 +6,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tally_domain::api::{
     AdjustQuantity, AdjustmentResult, ApiKeySummary, AutoSyncRulesView, BulkResult, CreatedApiKey,
-    ErrorBody, Me, NewApiKey, NewProduct, Product, ProductPage, SetAutoSync, SetAutoSyncRules,
-    SignIn, SignUp, SyncHistoryPage,
+    ErrorBody, LedgerEntry, Me, NewApiKey, NewProduct, Product, ProductPage, SetAutoSync,
+    SetAutoSyncRules, SignIn, SignUp, SyncHistoryPage,
 };
 use tally_domain::bulk_job::{BulkAction, BulkJob, StartBulkJob};
 use tally_domain::filter::ProductFilter;
@@ -205,6 +205,21 @@ pub async fn bulk_auto_sync(ids: &[ProductId], on: bool) -> Result<BulkResult, A
 pub async fn sync_now(ids: &[ProductId]) -> Result<BulkResult, ApiError> {
     let body = serde_json::json!({ "ids": ids });
     send_json(Request::post("/api/v1/products/sync-now"), &body).await
+}
+
+/// `GET /api/v1/products/{id}`.
+pub async fn product(id: ProductId) -> Result<Product, ApiError> {
+    read(Request::get(&format!("/api/v1/products/{id}")).send().await).await
+}
+
+/// `GET /api/v1/products/{id}/ledger`.
+pub async fn ledger(id: ProductId) -> Result<Vec<LedgerEntry>, ApiError> {
+    read(
+        Request::get(&format!("/api/v1/products/{id}/ledger"))
+            .send()
+            .await,
+    )
+    .await
 }
 
 /// `PATCH /api/v1/products/{id}/auto-sync`.

@@ -4,6 +4,7 @@ use crate::api;
 use crate::components::toast::{provide_toaster, use_toaster, ToastArea, Tone};
 use crate::pages::api_keys::ApiKeys;
 use crate::pages::inventory_settings::InventorySettings;
+use crate::pages::product_details::ProductDetails;
 use crate::pages::sign_in::{SignInPage, SignUpPage};
 use crate::pages::{inventory::Inventory, sync_history::SyncHistory};
 use crate::session::{provide_session, use_session};
@@ -29,6 +30,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=SignedIn>
                     <Route path=path!("/") view=Inventory />
                     <Route path=path!("/history") view=SyncHistory />
+                    <Route path=path!("/products/:id") view=ProductDetails />
                     <Route path=path!("/settings/api-keys") view=ApiKeys />
                     <Route path=path!("/settings/inventory") view=InventorySettings />
                     <Route path=path!("/settings") view=InventorySettings />

@@ -45,6 +45,21 @@ pub struct NewProduct {
     pub tags: Vec<String>,
 }
 
+/// One line of a product's ledger: a change to its quantity on hand.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerEntry {
+    pub id: i64,
+    pub before: i64,
+    pub after: i64,
+    pub delta: i64,
+    /// `adjustment`, `order` or `upload`.
+    pub source: String,
+    /// The order (`storefront:order_id`) or upload the change came from.
+    pub reference: Option<String>,
+    pub reason: String,
+    pub created_at: i64,
+}
+
 /// One page of products.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProductPage {

@@ -51,6 +51,7 @@ fn main() {
         an_oversold_order_stops_at_zero_and_unknown_skus_are_created_at_zero,
         fifty_concurrent_orders_on_one_sku_end_at_the_exact_quantity_and_repeats_apply_once,
         bad_orders_get_a_4xx_naming_the_field,
+        the_ledger_lists_every_change_with_its_source_and_is_private,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     if conclusion.has_failed() {
@@ -1392,5 +1393,47 @@ async fn bad_orders_get_a_4xx_naming_the_field(api: Api) {
         seller.products(1, 25).await.total,
         0,
         "no product was created by a refused order"
+    );
+}
+
+async fn the_ledger_lists_every_change_with_its_source_and_is_private(api: Api) {
+    let seller = api.new_account("Ledger Keepers").await;
+    let p = create(
+        &seller,
+        json!({ "sku": "L-1", "name": "Ledgered", "quantity": 10 }),
+    )
+    .await;
+    assert_eq!(seller.adjust(p.id.0, "set", 12).await.status, 200);
+    place(
+        &seller,
+        json!({ "order_id": "55", "lines": [{ "sku": "L-1", "quantity": 5 }] }),
+    )
+    .await;
+    let ledger = seller
+        .get(&format!("/api/v1/products/{}/ledger", p.id.0))
+        .await;
+    assert_eq!(ledger.status, 200);
+    let rows: Vec<tally_domain::api::LedgerEntry> = ledger.json();
+    let summary: Vec<(String, i64, i64)> = rows
+        .iter()
+        .map(|r| (r.source.clone(), r.before, r.after))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("order".into(), 12, 7),
+            ("adjustment".into(), 10, 12),
+            ("adjustment".into(), 0, 10)
+        ],
+        "newest first; creation is the first line"
+    );
+    assert_eq!(rows[0].reference.as_deref(), Some("manual:55"));
+    let stranger = api.new_account("Ledger Snoop").await;
+    assert_eq!(
+        stranger
+            .get(&format!("/api/v1/products/{}/ledger", p.id.0))
+            .await
+            .status,
+        404
     );
 }

@@ -36,6 +36,7 @@ fn main() {
         a_seller_filters_the_inventory_and_the_filter_lives_in_the_url,
         a_seller_adds_a_product_by_hand,
         a_seller_turns_on_auto_sync_for_all_in_a_filter_and_watches_it_finish,
+        a_seller_turns_on_auto_sync_on_the_details_tab_and_sees_the_quantity_history,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     drop(ctx);
@@ -652,6 +653,85 @@ async fn a_seller_turns_on_auto_sync_for_all_in_a_filter_and_watches_it_finish(c
     assert!(
         outside.body["total"].as_u64().unwrap() > 0,
         "products outside the filter untouched"
+    );
+    client.close().await.unwrap();
+}
+
+async fn a_seller_turns_on_auto_sync_on_the_details_tab_and_sees_the_quantity_history(ctx: Ctx) {
+    let client = ctx.driver.session().await;
+    let page = ctx.api.products(5, 25).await;
+    let product = page
+        .items
+        .iter()
+        .find(|p| !p.auto_sync)
+        .expect("one with Auto Sync off")
+        .clone();
+    // Two changes before the visit, so the history has a shape.
+    for (mode, amount) in [("add", 10), ("add", -4)] {
+        assert_eq!(ctx.api.adjust(product.id.0, mode, amount).await.status, 200);
+    }
+    client
+        .goto(&format!("{}/?page=5&per_page=25", ctx.api.base))
+        .await
+        .unwrap();
+    sign_in(&client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    by_testid(&client, &format!("open-{}", product.sku), UI_WAIT)
+        .await
+        .click()
+        .await
+        .unwrap();
+    let checkbox = by_testid(&client, "details-auto-sync", UI_WAIT).await;
+    assert_eq!(
+        checkbox.prop("checked").await.unwrap().as_deref(),
+        Some("false")
+    );
+    assert_eq!(
+        attr(&client, "details-save", "disabled").await.as_deref(),
+        Some("true"),
+        "nothing to save yet"
+    );
+    checkbox.click().await.unwrap();
+    by_testid(&client, "details-save", UI_WAIT)
+        .await
+        .click()
+        .await
+        .unwrap();
+    let toast = by_testid(&client, "toast", UI_WAIT)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        toast.contains(&format!("Auto Sync is on for {}", product.sku)),
+        "{toast}"
+    );
+    assert!(ctx.api.product(product.id.0).await.auto_sync, "saved in D1");
+    assert_eq!(
+        ctx.api.history_of(product.id.0).await.total,
+        0,
+        "saving pushed nothing"
+    );
+
+    let rows = client
+        .find_all(fantoccini::Locator::Css("[data-testid=ledger-row]"))
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 2, "two changes in the ledger");
+    let newest = rows[0].text().await.unwrap();
+    let q = product.quantity.get();
+    assert!(
+        newest.contains(&format!("{} → {}", q + 10, q + 6)),
+        "{newest}"
+    );
+    by_testid(&client, "quantity-chart", UI_WAIT).await;
+    screenshot(&client, "product-details").await;
+
+    client.refresh().await.unwrap();
+    let again = by_testid(&client, "details-auto-sync", UI_WAIT).await;
+    assert_eq!(
+        again.prop("checked").await.unwrap().as_deref(),
+        Some("true"),
+        "after a reload"
     );
     client.close().await.unwrap();
 }

@@ -8,5 +8,6 @@ pub mod bulk_bar;
 pub mod filter_actions;
 pub mod filter_bar;
 pub mod pagination;
+pub mod quantity_chart;
 pub mod settings_nav;
 pub mod toast;

@@ -216,7 +216,9 @@ fn ProductRow(product: Product, selected: RwSignal<Vec<ProductId>>) -> impl Into
             <td>
                 <div class="sku-cell">
                     <AutoSyncToggle id=product.id sku=sku.clone() on=auto_sync />
-                    <code class="sku">{sku.clone()}</code>
+                    <a class="sku" href=format!("/products/{}", product.id) data-testid=format!("open-{sku}")>
+                        {sku.clone()}
+                    </a>
                 </div>
             </td>
             <td>

@@ -3,5 +3,6 @@
 pub mod api_keys;
 pub mod inventory;
 pub mod inventory_settings;
+pub mod product_details;
 pub mod sign_in;
 pub mod sync_history;

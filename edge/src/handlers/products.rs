@@ -168,6 +168,15 @@ pub async fn get(env: &Env, account: AccountId, id: ProductId) -> Result<Respons
     ok(&row.into_product()?)
 }
 
+/// `GET /api/v1/products/{id}/ledger`: the newest 500 changes to its quantity.
+pub async fn ledger(env: &Env, account: AccountId, id: ProductId) -> Result<Response, ApiError> {
+    let db = env.d1(DB)?;
+    products::find(&db, account, id)
+        .await?
+        .ok_or(ApiError::NotFound("product"))?;
+    ok(&crate::store::ledger::for_product(&db, account, id, 500).await?)
+}
+
 /// `PATCH /api/v1/products/{id}/auto-sync`. Turning Auto Sync on pushes nothing by itself.
 pub async fn set_auto_sync(
     req: &mut Request,

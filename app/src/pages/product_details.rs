@@ -1,0 +1,207 @@
+//! A product's Details tab: its Auto Sync checkbox with Save (the seed's second way to turn it
+//! on), its quantity with Adjust, and its ledger with a chart of quantity over time.
+
+use crate::api;
+use crate::components::adjust_dialog::AdjustDialog;
+use crate::components::quantity_chart::QuantityChart;
+use crate::components::toast::{use_toaster, Tone};
+use crate::format::{exact, now_ms, relative, thousands};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_params_map;
+use tally_domain::api::{LedgerEntry, Product};
+use tally_domain::ProductId;
+
+/// `/products/:id`.
+#[component]
+pub fn ProductDetails() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| {
+        params.with(|p| {
+            p.get("id")
+                .and_then(|s| s.parse::<i64>().ok())
+                .map(ProductId)
+        })
+    });
+    let product = LocalResource::new(move || async move {
+        match id.get() {
+            Some(id) => api::product(id).await,
+            None => Err(api::ApiError {
+                status: 404,
+                message: "product not found".into(),
+                field: None,
+            }),
+        }
+    });
+    view! {
+        <p class="breadcrumb"><a href="/">"‹ Inventory"</a></p>
+        <Transition fallback=|| view! { <p class="muted" data-testid="loading">"Loading product…"</p> }>
+            {move || {
+                product.get().map(|result| match result {
+                    Ok(p) => view! { <Details product=p /> }.into_any(),
+                    Err(e) => view! {
+                        <div class="empty-state" data-testid="product-missing">
+                            <h1>"Product not found"</h1>
+                            <p>{e.message} ". " <a href="/">"Back to Inventory"</a></p>
+                        </div>
+                    }.into_any(),
+                })
+            }}
+        </Transition>
+    }
+}
+
+#[component]
+fn Details(product: Product) -> impl IntoView {
+    let toaster = use_toaster();
+    let id = product.id;
+    let quantity = RwSignal::new(product.quantity.get());
+    let saved_sync = RwSignal::new(product.auto_sync);
+    let draft_sync = RwSignal::new(product.auto_sync);
+    let live_sync = RwSignal::new(product.auto_sync);
+    let saving = RwSignal::new(false);
+    let adjusting = RwSignal::new(false);
+    let ledger = LocalResource::new(move || {
+        quantity.track();
+        api::ledger(id)
+    });
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        saving.set(true);
+        let wanted = draft_sync.get_untracked();
+        spawn_local(async move {
+            match api::set_auto_sync(id, wanted).await {
+                Ok(p) => {
+                    saved_sync.set(p.auto_sync);
+                    live_sync.set(p.auto_sync);
+                    let word = if p.auto_sync { "on" } else { "off" };
+                    toaster.show(
+                        Tone::Success,
+                        format!("Saved: Auto Sync is {word} for {}", p.sku),
+                    );
+                }
+                Err(e) => toaster.show(Tone::Critical, e.message),
+            }
+            saving.set(false);
+        });
+    };
+    let sku = product.sku.to_string();
+    let meta = [
+        ("Brand", product.brand.clone()),
+        ("Supplier", product.supplier.clone()),
+        ("Tags", product.tags.join(", ")),
+        ("Created via", product.created_via.label().to_owned()),
+    ];
+    view! {
+        <section class="page-header">
+            <div>
+                <h1>{product.name}</h1>
+                <p class="muted"><code class="sku">{sku.clone()}</code></p>
+            </div>
+            <div class="header-actions">
+                <button class="button button-primary" data-testid="details-adjust" on:click=move |_| adjusting.set(true)>
+                    "Adjust quantity"
+                </button>
+            </div>
+        </section>
+        <Show when=move || adjusting.get()>
+            <AdjustDialog id=id sku=sku.clone() quantity=quantity auto_sync=live_sync open=adjusting />
+        </Show>
+        <nav class="tabs" aria-label="Product"><a aria-current="page" href="#">"Details"</a></nav>
+        <div class="details-grid">
+            <form class="card card-padded" on:submit=save data-testid="details-form">
+                <div class="stat">
+                    <span class="muted">"On hand"</span>
+                    <strong class="stat-value" class:zero=move || quantity.get() == 0 data-testid="details-quantity">
+                        {move || thousands(quantity.get() as u64)}
+                    </strong>
+                </div>
+                <label class="checkbox">
+                    <input
+                        type="checkbox"
+                        data-testid="details-auto-sync"
+                        prop:checked=move || draft_sync.get()
+                        on:change=move |ev| draft_sync.set(event_target_checked(&ev))
+                    />
+                    <span>
+                        <strong>"Auto Sync"</strong>
+                        <span class="muted">
+                            "Push this product's quantity to all its listings whenever it changes. Saving pushes nothing by itself."
+                        </span>
+                    </span>
+                </label>
+                <div class="form-actions">
+                    <button
+                        type="submit"
+                        class="button button-primary"
+                        data-testid="details-save"
+                        disabled=move || draft_sync.get() == saved_sync.get() || saving.get()
+                    >
+                        {move || if saving.get() { "Saving…" } else { "Save" }}
+                    </button>
+                </div>
+            </form>
+            <dl class="card card-padded facts">
+                {meta.into_iter().map(|(k, v)| view! {
+                    <dt>{k}</dt>
+                    <dd>{if v.is_empty() { "—".to_owned() } else { v }}</dd>
+                }).collect_view()}
+            </dl>
+        </div>
+        <h2>"Quantity history"</h2>
+        <Transition fallback=|| view! { <p class="muted">"Loading history…"</p> }>
+            {move || ledger.get().map(|result| match result {
+                Ok(entries) if entries.is_empty() => view! {
+                    <div class="empty-state"><p>"No changes recorded yet."</p></div>
+                }.into_any(),
+                Ok(entries) => view! {
+                    <div class="card card-padded"><QuantityChart entries=entries.clone() /></div>
+                    <LedgerTable entries=entries />
+                }.into_any(),
+                Err(e) => view! { <div class="banner banner-critical" role="alert">{e.message}</div> }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+fn source_label(e: &LedgerEntry) -> String {
+    match e.source.as_str() {
+        "order" => format!("Order {}", e.reference.clone().unwrap_or_default()),
+        "upload" => "File upload".to_owned(),
+        _ => "Manual adjustment".to_owned(),
+    }
+}
+
+#[component]
+fn LedgerTable(entries: Vec<LedgerEntry>) -> impl IntoView {
+    let now = now_ms();
+    view! {
+        <div class="card">
+            <table class="table" data-testid="ledger-table">
+                <thead>
+                    <tr>
+                        <th scope="col">"When"</th>
+                        <th scope="col">"Source"</th>
+                        <th scope="col">"Reason"</th>
+                        <th scope="col" class="num">"Change"</th>
+                        <th scope="col" class="num">"On hand"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {entries.into_iter().map(|e| {
+                        let change = if e.delta > 0 { format!("+{}", e.delta) } else { e.delta.to_string() };
+                        view! {
+                            <tr data-testid="ledger-row">
+                                <td><time title=exact(e.created_at)>{relative(e.created_at, now)}</time></td>
+                                <td>{source_label(&e)}</td>
+                                <td class="muted">{if e.reason.is_empty() { "—".to_owned() } else { e.reason.clone() }}</td>
+                                <td class="num">{change}</td>
+                                <td class="num">{format!("{} → {}", e.before, e.after)}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
