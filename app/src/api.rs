@@ -10,6 +10,7 @@ use tally_domain::api::{
     SetAutoSyncRules, SignIn, SignUp, SyncHistoryPage,
 };
 use tally_domain::bulk_job::{BulkAction, BulkJob, StartBulkJob};
+use tally_domain::csv_import::{CellError, UploadPreview};
 use tally_domain::filter::ProductFilter;
 use tally_domain::rules::Rule;
 use tally_domain::{PageRequest, ProductId};
@@ -25,7 +26,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn network(e: impl std::fmt::Display) -> Self {
+    pub(crate) fn network(e: impl std::fmt::Display) -> Self {
         Self {
             status: 0,
             message: format!(
@@ -188,6 +189,56 @@ pub async fn cancel_bulk_job(id: i64) -> Result<BulkJob, ApiError> {
         &serde_json::json!({}),
     )
     .await
+}
+
+/// A refused upload: the message and every bad cell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadRefused {
+    pub message: String,
+    pub rows: Vec<CellError>,
+}
+
+/// `POST /api/v1/uploads` with the file's text.
+pub async fn upload_file(csv: String) -> Result<UploadPreview, UploadRefused> {
+    let response = Request::post("/api/v1/uploads")
+        .header(CSRF_HEADER, "1")
+        .header("content-type", "text/csv")
+        .body(csv)
+        .map_err(|e| UploadRefused {
+            message: e.to_string(),
+            rows: Vec::new(),
+        })?
+        .send()
+        .await
+        .map_err(|e| UploadRefused {
+            message: ApiError::network(e).message,
+            rows: Vec::new(),
+        })?;
+    if response.ok() {
+        return response
+            .json::<UploadPreview>()
+            .await
+            .map_err(|e| UploadRefused {
+                message: e.to_string(),
+                rows: Vec::new(),
+            });
+    }
+    match response.json::<ErrorBody>().await {
+        Ok(body) => Err(UploadRefused {
+            message: body.error.message,
+            rows: body.error.rows.unwrap_or_default(),
+        }),
+        Err(e) => Err(UploadRefused {
+            message: e.to_string(),
+            rows: Vec::new(),
+        }),
+    }
+}
+
+/// `POST /api/v1/uploads/{id}/apply`.
+pub async fn apply_upload(id: i64, confirm_wipe: bool) -> Result<UploadPreview, ApiError> {
+    let body = serde_json::json!({ "confirm_wipe": confirm_wipe });
+    send_json(Request::post(&format!("/api/v1/uploads/{id}/apply")), &body).await
 }
 
 /// `POST /api/v1/products`.

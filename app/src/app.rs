@@ -6,6 +6,7 @@ use crate::pages::api_keys::ApiKeys;
 use crate::pages::inventory_settings::InventorySettings;
 use crate::pages::product_details::ProductDetails;
 use crate::pages::sign_in::{SignInPage, SignUpPage};
+use crate::pages::upload::Upload;
 use crate::pages::{inventory::Inventory, sync_history::SyncHistory};
 use crate::session::{provide_session, use_session};
 use leptos::prelude::*;
@@ -31,6 +32,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=Inventory />
                     <Route path=path!("/history") view=SyncHistory />
                     <Route path=path!("/products/:id") view=ProductDetails />
+                    <Route path=path!("/uploads") view=Upload />
                     <Route path=path!("/settings/api-keys") view=ApiKeys />
                     <Route path=path!("/settings/inventory") view=InventorySettings />
                     <Route path=path!("/settings") view=InventorySettings />

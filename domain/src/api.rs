@@ -302,6 +302,9 @@ pub struct ErrorDetail {
     /// The field (or CSV row/column) at fault, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// For a refused inventory file: each bad cell by row and column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<Vec<crate::csv_import::CellError>>,
 }
 
 #[cfg(test)]

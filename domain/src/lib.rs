@@ -9,6 +9,7 @@ pub mod api;
 pub mod bulk_job;
 pub mod created_via;
 pub mod csv_export;
+pub mod csv_import;
 pub mod filter;
 pub mod order;
 pub mod paging;

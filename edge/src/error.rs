@@ -34,6 +34,15 @@ pub enum ApiError {
     /// 409: the change conflicts with what exists (a taken email, a duplicate SKU).
     #[error("{}", .0.message)]
     Conflict(FieldError),
+    /// 422: an inventory file with bad rows; every error is in the body.
+    #[error("the file has {} problem(s); nothing was changed. Fix the rows listed and upload it again", .0.total)]
+    BadFile(tally_domain::csv_import::FileErrors),
+    /// 415: an upload that is not CSV.
+    #[error("send the inventory file as CSV with `Content-Type: text/csv`")]
+    NotCsv,
+    /// 409: the action needs an explicit confirmation (the upload wipe guard).
+    #[error("{0}")]
+    NeedsConfirmation(String),
     /// 404: no such thing in the caller's account (another account's ids answer the same).
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -61,7 +70,9 @@ impl ApiError {
     fn status(&self) -> u16 {
         match self {
             ApiError::MalformedBody { .. } => 400,
-            ApiError::InvalidField(_) => 422,
+            ApiError::InvalidField(_) | ApiError::BadFile(_) => 422,
+            ApiError::NotCsv => 415,
+            ApiError::NeedsConfirmation(_) => 409,
             ApiError::Unauthenticated | ApiError::BadApiKey | ApiError::BadCredentials => 401,
             ApiError::Forbidden(_) => 403,
             ApiError::Conflict(_) => 409,
@@ -79,6 +90,9 @@ impl ApiError {
         match self {
             ApiError::MalformedBody { .. } => "malformed_body",
             ApiError::InvalidField(_) => "invalid_field",
+            ApiError::BadFile(_) => "bad_file",
+            ApiError::NotCsv => "not_csv",
+            ApiError::NeedsConfirmation(_) => "needs_confirmation",
             ApiError::Unauthenticated => "unauthenticated",
             ApiError::BadApiKey => "bad_api_key",
             ApiError::BadCredentials => "bad_credentials",
@@ -98,6 +112,10 @@ impl ApiError {
             ApiError::MalformedBody { field, .. } => field.clone(),
             ApiError::InvalidField(e) | ApiError::Conflict(e) => Some(e.field.clone()),
             ApiError::NotFoundIds(_) => Some("ids".to_owned()),
+            ApiError::BadFile(f) => f
+                .errors
+                .first()
+                .map(|e| format!("row {} {}", e.row, e.column).trim().to_owned()),
             _ => None,
         }
     }
@@ -117,6 +135,10 @@ impl ApiError {
                 code: self.code().to_owned(),
                 message,
                 field: self.field(),
+                rows: match &self {
+                    ApiError::BadFile(f) => Some(f.errors.clone()),
+                    _ => None,
+                },
             },
         };
         crate::request::json_response(&body, self.status())

@@ -2,7 +2,9 @@
 
 use crate::caller;
 use crate::error::ApiError;
-use crate::handlers::{api_keys, auth, bulk, bulk_jobs, health, history, orders, products, rules};
+use crate::handlers::{
+    api_keys, auth, bulk, bulk_jobs, health, history, orders, products, rules, uploads,
+};
 use tally_domain::ProductId;
 use worker::{Env, Method, Request, Response};
 
@@ -64,6 +66,13 @@ async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
         (Method::Get, ["api", "v1", "orders"]) => orders::list(env, account).await,
         (Method::Post, ["api", "v1", "orders", "cancel"]) => {
             orders::cancel(req, env, account).await
+        }
+        (Method::Post, ["api", "v1", "uploads"]) => uploads::upload(req, env, account).await,
+        (Method::Get, ["api", "v1", "uploads", id]) => {
+            uploads::get(env, account, parse_id(id, "upload")?).await
+        }
+        (Method::Post, ["api", "v1", "uploads", id, "apply"]) => {
+            uploads::apply(req, env, account, parse_id(id, "upload")?).await
         }
         (Method::Post, ["api", "v1", "bulk-jobs"]) => bulk_jobs::start(req, env, account).await,
         (Method::Get, ["api", "v1", "bulk-jobs"]) => bulk_jobs::list(req, env, account).await,

@@ -52,6 +52,9 @@ fn main() {
         fifty_concurrent_orders_on_one_sku_end_at_the_exact_quantity_and_repeats_apply_once,
         bad_orders_get_a_4xx_naming_the_field,
         the_ledger_lists_every_change_with_its_source_and_is_private,
+        a_bad_inventory_file_is_refused_whole_with_every_error_by_row_and_column,
+        a_good_inventory_file_is_previewed_then_applied_once,
+        a_file_that_zeroes_many_products_needs_confirmation,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     if conclusion.has_failed() {
@@ -1436,4 +1439,216 @@ async fn the_ledger_lists_every_change_with_its_source_and_is_private(api: Api) 
             .status,
         404
     );
+}
+
+async fn upload(api: &Api, csv: &str) -> tally_tests::client::Answer {
+    api.send_raw(
+        "POST",
+        "/api/v1/uploads",
+        "text/csv",
+        csv.as_bytes().to_vec(),
+    )
+    .await
+}
+
+async fn a_bad_inventory_file_is_refused_whole_with_every_error_by_row_and_column(api: Api) {
+    let seller = api.new_account("Bad Files").await;
+    let p = create(
+        &seller,
+        json!({ "sku": "GOOD-1", "name": "Good", "quantity": 3 }),
+    )
+    .await;
+    let answer = upload(&seller, "sku,quantity\nGOOD-1,9\nBAD-1,-2\n,4\nBAD-2,1.5\n").await;
+    assert_eq!(answer.status, 422, "{}", answer.body);
+    assert_eq!(answer.body["error"]["code"], "bad_file");
+    let rows: Vec<(u64, String)> = answer.body["error"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["row"].as_u64().unwrap(),
+                e["column"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            (3, "quantity".into()),
+            (4, "sku".into()),
+            (5, "quantity".into())
+        ]
+    );
+    assert_eq!(answer.error_field(), Some("row 3 quantity"));
+    assert_eq!(
+        seller.product(p.id.0).await.quantity.get(),
+        3,
+        "the good row was not applied either"
+    );
+
+    let header = upload(&seller, "code,count\nGOOD-1,1\n").await;
+    assert_eq!(header.status, 422);
+    assert!(header.error_message().contains("problem"));
+    assert!(header.body["error"]["rows"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("sku and quantity"));
+    let not_csv = seller
+        .send_raw(
+            "POST",
+            "/api/v1/uploads",
+            "application/json",
+            b"{}".to_vec(),
+        )
+        .await;
+    assert_eq!(not_csv.status, 415);
+    let binary = seller
+        .send_raw(
+            "POST",
+            "/api/v1/uploads",
+            "text/csv",
+            vec![0xff, 0xfe, 0x00, 0x41],
+        )
+        .await;
+    assert_eq!(binary.status, 422);
+}
+
+async fn a_good_inventory_file_is_previewed_then_applied_once(api: Api) {
+    let seller = api.new_account("Good Files").await;
+    let a = create(
+        &seller,
+        json!({ "sku": "UP-A", "name": "A", "quantity": 5 }),
+    )
+    .await;
+    let b = create(
+        &seller,
+        json!({ "sku": "UP-B", "name": "B", "quantity": 8 }),
+    )
+    .await;
+    seller.set_auto_sync(a.id.0, true).await;
+    let csv = "sku,quantity,name,auto_sync\nUP-A,12,,on\nUP-B,8,,off\nUP-NEW,4,Brand new,off\n";
+    let preview = upload(&seller, csv).await;
+    assert_eq!(preview.status, 201, "{}", preview.body);
+    let id = preview.body["id"].as_i64().unwrap();
+    assert_eq!(
+        (
+            preview.body["to_update"].as_u64(),
+            preview.body["to_create"].as_u64(),
+            preview.body["unchanged"].as_u64()
+        ),
+        (Some(1), Some(1), Some(1))
+    );
+    assert_eq!(preview.body["ignored_columns"], json!(["auto_sync"]));
+    assert_eq!(preview.body["wipe_guard"], false);
+    assert_eq!(
+        seller.product(a.id.0).await.quantity.get(),
+        5,
+        "a preview changes nothing"
+    );
+
+    let applied = seller
+        .send_json("POST", &format!("/api/v1/uploads/{id}/apply"), &json!({}))
+        .await;
+    assert_eq!(applied.status, 200, "{}", applied.body);
+    assert_eq!(applied.body["status"], "applied");
+    assert_eq!(seller.product(a.id.0).await.quantity.get(), 12);
+    assert_eq!(
+        seller.product(b.id.0).await.version,
+        b.version,
+        "an unchanged row changes nothing"
+    );
+    let new = seller
+        .get("/api/v1/products?q=UP-NEW")
+        .await
+        .json::<tally_domain::api::ProductPage>();
+    assert_eq!(new.items[0].quantity.get(), 4);
+    assert_eq!(new.items[0].name, "Brand new");
+    assert_eq!(
+        new.items[0].created_via,
+        tally_domain::CreatedVia::FileUpload
+    );
+    let ledger: Vec<tally_domain::api::LedgerEntry> = seller
+        .get(&format!("/api/v1/products/{}/ledger", a.id.0))
+        .await
+        .json();
+    assert_eq!(
+        (ledger[0].source.as_str(), ledger[0].before, ledger[0].after),
+        ("upload", 5, 12)
+    );
+    assert_eq!(
+        ledger[0].reference.as_deref(),
+        Some(format!("upload:{id}").as_str())
+    );
+    eventually(
+        "the upload's push for the Auto Sync product",
+        QUEUE_WAIT,
+        || {
+            let seller = seller.clone();
+            async move {
+                let h = seller.history_of(a.id.0).await;
+                h.items
+                    .first()
+                    .filter(|e| {
+                        e.trigger == tally_domain::sync::SyncTrigger::Upload && e.quantity == 12
+                    })
+                    .map(|_| ())
+            }
+        },
+    )
+    .await;
+
+    // Applying again (a double click, a retry) changes nothing.
+    assert_eq!(seller.adjust(a.id.0, "set", 30).await.status, 200);
+    let again = seller
+        .send_json("POST", &format!("/api/v1/uploads/{id}/apply"), &json!({}))
+        .await;
+    assert_eq!(again.status, 200);
+    assert_eq!(
+        seller.product(a.id.0).await.quantity.get(),
+        30,
+        "the file was not applied twice"
+    );
+    let stranger = api.new_account("Upload Snoop").await;
+    assert_eq!(
+        stranger.get(&format!("/api/v1/uploads/{id}")).await.status,
+        404
+    );
+}
+
+async fn a_file_that_zeroes_many_products_needs_confirmation(api: Api) {
+    let seller = api.new_account("Wipe Guarded").await;
+    for i in 0..5 {
+        create(
+            &seller,
+            json!({ "sku": format!("W-{i}"), "name": "W", "quantity": 10 }),
+        )
+        .await;
+    }
+    let preview = upload(&seller, "sku,quantity\nW-0,0\nW-1,0\nW-2,10\n").await;
+    assert_eq!(preview.body["zeroing"], 2);
+    assert_eq!(preview.body["stocked"], 5);
+    assert_eq!(preview.body["wipe_guard"], true, "2 of 5 is over a fifth");
+    let id = preview.body["id"].as_i64().unwrap();
+    let refused = seller
+        .send_json("POST", &format!("/api/v1/uploads/{id}/apply"), &json!({}))
+        .await;
+    assert_eq!(refused.status, 409);
+    assert!(
+        refused
+            .error_message()
+            .contains("2 of your 5 stocked products to 0"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(count(&seller, "qty_max=0").await, 0, "nothing applied");
+    let confirmed = seller
+        .send_json(
+            "POST",
+            &format!("/api/v1/uploads/{id}/apply"),
+            &json!({ "confirm_wipe": true }),
+        )
+        .await;
+    assert_eq!(confirmed.status, 200, "{}", confirmed.body);
+    assert_eq!(count(&seller, "qty_max=0").await, 2);
 }

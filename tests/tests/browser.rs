@@ -37,6 +37,7 @@ fn main() {
         a_seller_adds_a_product_by_hand,
         a_seller_turns_on_auto_sync_for_all_in_a_filter_and_watches_it_finish,
         a_seller_turns_on_auto_sync_on_the_details_tab_and_sees_the_quantity_history,
+        a_seller_uploads_a_file_with_an_error_then_a_good_file_and_applies_it,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     drop(ctx);
@@ -733,5 +734,106 @@ async fn a_seller_turns_on_auto_sync_on_the_details_tab_and_sees_the_quantity_hi
         Some("true"),
         "after a reload"
     );
+    client.close().await.unwrap();
+}
+
+async fn a_seller_uploads_a_file_with_an_error_then_a_good_file_and_applies_it(ctx: Ctx) {
+    let dir = tally_tests::process::TempDir::new("upload");
+    let bad = dir.path().join("bad.csv");
+    let good = dir.path().join("good.csv");
+    std::fs::write(&bad, "sku,quantity\nTEE-0008,5\nTEE-0016,lots\n").unwrap();
+    std::fs::write(
+        &good,
+        "sku,quantity,name\nTEE-0008,41\nUPLOADED-1,6,Uploaded thing\n",
+    )
+    .unwrap();
+    let before = ctx
+        .api
+        .get("/api/v1/products?q=TEE-0008")
+        .await
+        .json::<tally_domain::api::ProductPage>()
+        .items[0]
+        .clone();
+
+    let client = ctx.driver.session().await;
+    client
+        .goto(&format!("{}/uploads", ctx.api.base))
+        .await
+        .unwrap();
+    sign_in(&client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    by_testid(&client, "upload-file", UI_WAIT)
+        .await
+        .send_keys(bad.to_str().unwrap())
+        .await
+        .unwrap();
+    let refused = by_testid(&client, "upload-refused", UI_WAIT)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(refused.contains("nothing was changed"), "{refused}");
+    let errors = by_testid(&client, "upload-errors", UI_WAIT)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        errors.contains('3') && errors.contains("quantity"),
+        "row 3, column quantity: {errors}"
+    );
+    screenshot(&client, "upload-errors").await;
+    assert_eq!(
+        ctx.api.product(before.id.0).await.quantity,
+        before.quantity,
+        "nothing applied"
+    );
+
+    by_testid(&client, "upload-file", UI_WAIT)
+        .await
+        .send_keys(good.to_str().unwrap())
+        .await
+        .unwrap();
+    let preview = by_testid(&client, "upload-preview", UI_WAIT).await;
+    assert_eq!(
+        by_testid(&client, "to-update", UI_WAIT)
+            .await
+            .text()
+            .await
+            .unwrap(),
+        "1"
+    );
+    assert_eq!(
+        by_testid(&client, "to-create", UI_WAIT)
+            .await
+            .text()
+            .await
+            .unwrap(),
+        "1"
+    );
+    assert_eq!(
+        preview.attr("data-status").await.unwrap().as_deref(),
+        Some("ready")
+    );
+    by_testid(&client, "apply-upload", UI_WAIT)
+        .await
+        .click()
+        .await
+        .unwrap();
+    let toast = by_testid(&client, "toast", UI_WAIT)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        toast.contains("File applied: 1 updated, 1 created"),
+        "{toast}"
+    );
+    assert_eq!(ctx.api.product(before.id.0).await.quantity.get(), 41);
+    let created = ctx
+        .api
+        .get("/api/v1/products?q=UPLOADED-1")
+        .await
+        .json::<tally_domain::api::ProductPage>();
+    assert_eq!(created.items[0].name, "Uploaded thing");
     client.close().await.unwrap();
 }

@@ -39,6 +39,7 @@ pub fn Inventory() -> impl IntoView {
                 </p>
             </div>
             <div class="header-actions">
+                <a class="button" href="/uploads" data-testid="upload-link">"Upload file"</a>
                 <a class="button" href=export_href download="tally-products.csv" data-testid="export-csv">
                     "Export CSV"
                 </a>

@@ -6,3 +6,4 @@ pub mod inventory_settings;
 pub mod product_details;
 pub mod sign_in;
 pub mod sync_history;
+pub mod upload;

@@ -9,3 +9,4 @@ pub mod history;
 pub mod orders;
 pub mod products;
 pub mod rules;
+pub mod uploads;

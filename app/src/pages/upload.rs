@@ -1,0 +1,153 @@
+//! Upload an inventory file: choose a CSV, see what it will do (or every bad cell), apply it.
+
+use crate::api::{self, UploadRefused};
+use crate::components::toast::{use_toaster, Tone};
+use crate::format::thousands;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use tally_domain::csv_import::{UploadPreview, WIPE_GUARD_PERCENT};
+use wasm_bindgen::JsCast;
+
+async fn read_file(input: web_sys::HtmlInputElement) -> Result<String, String> {
+    let file = input
+        .files()
+        .and_then(|f| f.get(0))
+        .ok_or_else(|| "choose a file first".to_owned())?;
+    let text = wasm_bindgen_futures::JsFuture::from(file.text())
+        .await
+        .map_err(|_| "the file could not be read".to_owned())?;
+    text.as_string()
+        .ok_or_else(|| "the file is not text".to_owned())
+}
+
+/// `/uploads`.
+#[component]
+pub fn Upload() -> impl IntoView {
+    let toaster = use_toaster();
+    let preview = RwSignal::new(None::<UploadPreview>);
+    let refused = RwSignal::new(None::<UploadRefused>);
+    let busy = RwSignal::new(false);
+    let confirm_wipe = RwSignal::new(false);
+    let input_ref = NodeRef::<leptos::html::Input>::new();
+    let choose = move |_| {
+        let Some(input) = input_ref.get_untracked() else {
+            return;
+        };
+        let input: web_sys::HtmlInputElement = input.unchecked_into();
+        busy.set(true);
+        preview.set(None);
+        refused.set(None);
+        confirm_wipe.set(false);
+        spawn_local(async move {
+            match read_file(input).await {
+                Ok(text) => match api::upload_file(text).await {
+                    Ok(p) => preview.set(Some(p)),
+                    Err(r) => refused.set(Some(r)),
+                },
+                Err(message) => refused.set(Some(UploadRefused {
+                    message,
+                    rows: Vec::new(),
+                })),
+            }
+            busy.set(false);
+        });
+    };
+    let apply = move |_| {
+        let Some(p) = preview.get_untracked() else {
+            return;
+        };
+        busy.set(true);
+        spawn_local(async move {
+            match api::apply_upload(p.id, confirm_wipe.get_untracked()).await {
+                Ok(done) => {
+                    toaster.show(
+                        Tone::Success,
+                        format!(
+                            "File applied: {} updated, {} created",
+                            thousands(p.to_update),
+                            thousands(p.to_create)
+                        ),
+                    );
+                    preview.set(Some(done));
+                }
+                Err(e) => toaster.show(Tone::Critical, e.message),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <p class="breadcrumb"><a href="/">"‹ Inventory"</a></p>
+        <section class="page-header">
+            <div>
+                <h1>"Upload inventory file"</h1>
+                <p class="muted">
+                    "A CSV with the columns " <code>"sku"</code> " and " <code>"quantity"</code>
+                    " (and optionally name, brand, supplier, tags). An export from Tally works as it is. Nothing changes until you apply the file, and a file with any bad row is not applied at all."
+                </p>
+            </div>
+        </section>
+        <div class="card card-padded inline-form">
+            <label class="field">
+                <span>"CSV file"</span>
+                <input type="file" accept=".csv,text/csv" node_ref=input_ref data-testid="upload-file" on:change=choose />
+            </label>
+            <Show when=move || busy.get()><span class="muted">"Reading…"</span></Show>
+        </div>
+        {move || refused.get().map(|r| view! {
+            <div class="banner banner-critical" role="alert" data-testid="upload-refused">{r.message.clone()}</div>
+            <Show when={let n = r.rows.len(); move || n > 0}>
+                <div class="card">
+                    <table class="table" data-testid="upload-errors">
+                        <thead><tr><th scope="col" class="num">"Row"</th><th scope="col">"Column"</th><th scope="col">"Problem"</th></tr></thead>
+                        <tbody>
+                            {r.rows.clone().into_iter().map(|e| view! {
+                                <tr><td class="num">{e.row}</td><td><code>{e.column}</code></td><td>{e.message}</td></tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            </Show>
+        })}
+        {move || preview.get().map(|p| {
+            let applied = p.status == "applied";
+            let guard = p.wipe_guard && !applied;
+            view! {
+                <div class="card card-padded preview-card" data-testid="upload-preview" data-status=p.status.clone()>
+                    <h2>{if applied { "Applied" } else { "Ready to apply" }}</h2>
+                    <dl class="counts">
+                        <div><dt>"Rows"</dt><dd>{thousands(p.rows)}</dd></div>
+                        <div><dt>"To update"</dt><dd data-testid="to-update">{thousands(p.to_update)}</dd></div>
+                        <div><dt>"To create"</dt><dd data-testid="to-create">{thousands(p.to_create)}</dd></div>
+                        <div><dt>"Unchanged"</dt><dd>{thousands(p.unchanged)}</dd></div>
+                    </dl>
+                    {(!p.ignored_columns.is_empty()).then(|| view! {
+                        <p class="muted">{format!("Columns not read: {}", p.ignored_columns.join(", "))}</p>
+                    })}
+                    {guard.then(|| view! {
+                        <div class="banner banner-warning" role="alert" data-testid="wipe-guard">
+                            <label class="checkbox">
+                                <input type="checkbox" data-testid="confirm-wipe" on:change=move |ev| confirm_wipe.set(event_target_checked(&ev)) />
+                                <span>{format!(
+                                    "This file sets {} of your {} stocked products to 0 (more than {WIPE_GUARD_PERCENT}%). Tick to confirm the file is complete.",
+                                    thousands(p.zeroing), thousands(p.stocked)
+                                )}</span>
+                            </label>
+                        </div>
+                    })}
+                    {(!applied).then(|| view! {
+                        <div class="form-actions">
+                            <button
+                                class="button button-primary"
+                                data-testid="apply-upload"
+                                disabled=move || busy.get() || (guard && !confirm_wipe.get())
+                                on:click=apply
+                            >
+                                "Apply file"
+                            </button>
+                        </div>
+                    })}
+                </div>
+            }
+        })}
+    }
+}

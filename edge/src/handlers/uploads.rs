@@ -1,0 +1,106 @@
+//! Inventory file uploads: upload → preview → apply. A file with any bad row is refused whole,
+//! with every error by row and column; a good file is staged, previewed, and applied whole.
+
+use crate::bindings::DB;
+use crate::clock::now_ms;
+use crate::error::ApiError;
+use crate::request::{json_body, json_response, ok, MAX_JSON_BODY};
+use crate::store::{outbox, rules, uploads};
+use serde::Deserialize;
+use tally_domain::csv_import::{self, MAX_BYTES};
+use tally_domain::sync::SyncMessage;
+use tally_domain::{AccountId, CreatedVia, ProductId};
+use worker::{Env, Request, Response};
+
+/// `POST /api/v1/uploads` with the CSV as the body (`Content-Type: text/csv`): 201 with the
+/// preview, or 422 with every error.
+pub async fn upload(
+    req: &mut Request,
+    env: &Env,
+    account: AccountId,
+) -> Result<Response, ApiError> {
+    let content_type = req
+        .headers()
+        .get("content-type")?
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if !(content_type.starts_with("text/csv") || content_type.starts_with("text/plain")) {
+        return Err(ApiError::NotCsv);
+    }
+    let bytes = req.bytes().await?;
+    if bytes.len() > MAX_BYTES {
+        return Err(ApiError::TooLarge {
+            limit_bytes: MAX_BYTES,
+        });
+    }
+    let file = csv_import::parse(&bytes).map_err(ApiError::BadFile)?;
+    let db = env.d1(DB)?;
+    let id = uploads::stage(&db, account, &file.rows, &file.ignored_columns, now_ms()).await?;
+    let record = uploads::find(&db, account, id)
+        .await?
+        .ok_or(ApiError::NotFound("upload"))?;
+    Ok(json_response(
+        &uploads::preview(&db, account, &record).await?,
+        201,
+    ))
+}
+
+/// `GET /api/v1/uploads/{id}`: the preview again.
+pub async fn get(env: &Env, account: AccountId, id: i64) -> Result<Response, ApiError> {
+    let db = env.d1(DB)?;
+    let record = uploads::find(&db, account, id)
+        .await?
+        .ok_or(ApiError::NotFound("upload"))?;
+    ok(&uploads::preview(&db, account, &record).await?)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Apply {
+    /// Required when the preview's wipe guard is on.
+    #[serde(default)]
+    confirm_wipe: bool,
+}
+
+/// `POST /api/v1/uploads/{id}/apply`: applies the whole file in one transaction.
+pub async fn apply(
+    req: &mut Request,
+    env: &Env,
+    account: AccountId,
+    id: i64,
+) -> Result<Response, ApiError> {
+    let body: Apply = json_body(req, MAX_JSON_BODY).await?;
+    let db = env.d1(DB)?;
+    let record = uploads::find(&db, account, id)
+        .await?
+        .ok_or(ApiError::NotFound("upload"))?;
+    let preview = uploads::preview(&db, account, &record).await?;
+    if record.status == "applied" {
+        return ok(&preview);
+    }
+    if preview.wipe_guard && !body.confirm_wipe {
+        return Err(ApiError::NeedsConfirmation(format!(
+            "this file sets {} of your {} stocked products to 0. Check it is complete, then apply \
+             again with confirm_wipe to go ahead",
+            preview.zeroing, preview.stocked
+        )));
+    }
+    let new_auto_sync = rules::load(&db, account)
+        .await?
+        .starts_on(CreatedVia::FileUpload);
+    if let Some(queued) = uploads::apply(&db, account, id, new_auto_sync, now_ms()).await? {
+        let messages = queued
+            .iter()
+            .map(|q| SyncMessage::ProductChanged {
+                account_id: account,
+                product_id: ProductId(q.product_id),
+                outbox_id: q.id,
+            })
+            .collect();
+        outbox::send_many(env, messages).await;
+    }
+    let record = uploads::find(&db, account, id)
+        .await?
+        .ok_or(ApiError::NotFound("upload"))?;
+    ok(&uploads::preview(&db, account, &record).await?)
+}
