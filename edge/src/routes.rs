@@ -24,6 +24,7 @@ async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
     // Endpoints anyone may call.
     match (&method, segments.as_slice()) {
         (Method::Get, ["api", "v1", "health"]) => return health::get(env).await,
+        (Method::Get, ["api", "v1", "openapi.json"]) => return Ok(openapi()),
         (Method::Post, ["api", "v1", "auth", "signup"]) => return auth::sign_up(req, env).await,
         (Method::Post, ["api", "v1", "auth", "login"]) => return auth::sign_in(req, env).await,
         _ => {}
@@ -105,4 +106,13 @@ fn parse_id(raw: &str, what: &'static str) -> Result<i64, ApiError> {
 
 fn product_id(raw: &str) -> Result<ProductId, ApiError> {
     parse_id(raw, "product").map(ProductId)
+}
+
+/// The OpenAPI document (`edge/src/openapi.json`, checked against real answers by the tests).
+fn openapi() -> Response {
+    let headers = worker::Headers::new();
+    let _ = headers.set("content-type", "application/json; charset=utf-8");
+    worker::ResponseBuilder::new()
+        .with_headers(headers)
+        .fixed(include_bytes!("openapi.json").to_vec())
 }

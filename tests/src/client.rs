@@ -212,7 +212,8 @@ impl Api {
         content_type: &str,
         body: Vec<u8>,
     ) -> Answer {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a valid method");
+        let method = reqwest::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
+            .expect("a valid method");
         let request = self
             .http
             .request(method, format!("{}{path}", self.base))

@@ -55,6 +55,7 @@ fn main() {
         a_bad_inventory_file_is_refused_whole_with_every_error_by_row_and_column,
         a_good_inventory_file_is_previewed_then_applied_once,
         a_file_that_zeroes_many_products_needs_confirmation,
+        the_openapi_document_covers_every_route_and_matches_real_answers,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     if conclusion.has_failed() {
@@ -1651,4 +1652,120 @@ async fn a_file_that_zeroes_many_products_needs_confirmation(api: Api) {
         .await;
     assert_eq!(confirmed.status, 200, "{}", confirmed.body);
     assert_eq!(count(&seller, "qty_max=0").await, 2);
+}
+
+async fn the_openapi_document_covers_every_route_and_matches_real_answers(api: Api) {
+    let doc = api.with_auth(Auth::None).get("/api/v1/openapi.json").await;
+    assert_eq!(doc.status, 200);
+    let doc = doc.body;
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+
+    // Every route in the route table is documented (and nothing else is).
+    let routes =
+        std::fs::read_to_string(tally_tests::repo_root().join("edge/src/routes.rs")).unwrap();
+    let mut routed = std::collections::BTreeSet::new();
+    for line in routes.lines() {
+        let Some(start) = line.find("(Method::") else {
+            continue;
+        };
+        let method = line[start + 9..].split(',').next().unwrap().to_lowercase();
+        let Some(open) = line.find("[\"api\"") else {
+            continue;
+        };
+        let close = line[open..].find(']').unwrap() + open;
+        // Quoted segments are literal; a bare identifier (`id`) is a path parameter.
+        let segments: Vec<String> = line[open + 1..close]
+            .split(',')
+            .map(str::trim)
+            .map(
+                |s| match s.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+                    Some(literal) => literal.to_owned(),
+                    None => format!("{{{s}}}"),
+                },
+            )
+            .collect();
+        routed.insert((method, format!("/{}", segments.join("/"))));
+    }
+    let documented: std::collections::BTreeSet<(String, String)> = paths
+        .iter()
+        .flat_map(|(path, ops)| {
+            ops.as_object()
+                .unwrap()
+                .keys()
+                .map(move |m| (m.clone(), path.clone()))
+        })
+        .collect();
+    assert_eq!(routed, documented, "routes.rs and openapi.json disagree");
+
+    // Real answers fit the documented schemas and status codes.
+    let product = product_by_sku(&api, "TEE-0040").await;
+    let id = product.id.0;
+    let cases: Vec<(String, String)> = vec![
+        ("/api/v1/health".into(), "/api/v1/health".into()),
+        ("/api/v1/auth/me".into(), "/api/v1/auth/me".into()),
+        ("/api/v1/api-keys".into(), "/api/v1/api-keys".into()),
+        (
+            "/api/v1/products".into(),
+            "/api/v1/products?per_page=50&sort=-quantity".into(),
+        ),
+        (
+            "/api/v1/products/{id}".into(),
+            format!("/api/v1/products/{id}"),
+        ),
+        (
+            "/api/v1/products/{id}/ledger".into(),
+            format!("/api/v1/products/{id}/ledger"),
+        ),
+        (
+            "/api/v1/sync-history".into(),
+            "/api/v1/sync-history?per_page=100".into(),
+        ),
+        (
+            "/api/v1/settings/auto-sync-rules".into(),
+            "/api/v1/settings/auto-sync-rules".into(),
+        ),
+        ("/api/v1/bulk-jobs".into(), "/api/v1/bulk-jobs".into()),
+        ("/api/v1/orders".into(), "/api/v1/orders".into()),
+    ];
+    for (template, url) in cases {
+        let answer = api.get(&url).await;
+        let schema = &paths[&template]["get"]["responses"][answer.status.to_string()];
+        assert!(
+            !schema.is_null(),
+            "{url}: status {} is not documented",
+            answer.status
+        );
+        let body_schema = &schema["content"]["application/json"]["schema"];
+        let problems = tally_tests::schema::check(&doc, body_schema, &answer.body, "$");
+        assert!(problems.is_empty(), "{url}: {problems:?}");
+    }
+    // Error answers fit the documented error shape, for every documented operation.
+    for (path, ops) in paths {
+        for (method, op) in ops.as_object().unwrap() {
+            let url = path.replace("{id}", "999999");
+            let answer = if method == "get" {
+                api.get(&url).await
+            } else {
+                api.send_raw(method, &url, "application/json", b"{".to_vec())
+                    .await
+            };
+            if answer.status >= 400 {
+                let documented = &op["responses"][answer.status.to_string()];
+                assert!(
+                    !documented.is_null(),
+                    "{method} {url}: {} not documented ({})",
+                    answer.status,
+                    answer.body
+                );
+                let problems = tally_tests::schema::check(
+                    &doc,
+                    &doc["components"]["schemas"]["Error"],
+                    &answer.body,
+                    "$",
+                );
+                assert!(problems.is_empty(), "{method} {url}: {problems:?}");
+            }
+        }
+    }
 }
