@@ -50,12 +50,16 @@ if [[ ! -x node_modules/.bin/wrangler || package-lock.json -nt node_modules/.pac
 fi
 
 if $with_browser; then
-  step "Chromium and chromedriver (Debian packages)"
-  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  step "Chromium, chromedriver and sqlite3 (Debian packages; tests and bench)"
+  missing=()
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v chromedriver >/dev/null || missing+=(chromium-driver)
+  command -v sqlite3 >/dev/null || missing+=(sqlite3)
+  if ((${#missing[@]})); then
     sudo_if_needed=""
     [[ "$(id -u)" != 0 ]] && sudo_if_needed="sudo"
     $sudo_if_needed apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo_if_needed apt-get install -y -qq chromium chromium-driver sqlite3 >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo_if_needed apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
 fi
 step "Tools ready"

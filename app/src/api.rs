@@ -12,6 +12,7 @@ use tally_domain::api::{
 use tally_domain::bulk_job::{BulkAction, BulkJob, StartBulkJob};
 use tally_domain::csv_import::{CellError, UploadPreview};
 use tally_domain::filter::ProductFilter;
+use tally_domain::order::{OrderIn, OrderOut};
 use tally_domain::rules::Rule;
 use tally_domain::{PageRequest, ProductId};
 
@@ -189,6 +190,22 @@ pub async fn cancel_bulk_job(id: i64) -> Result<BulkJob, ApiError> {
         &serde_json::json!({}),
     )
     .await
+}
+
+/// `POST /api/v1/orders`.
+pub async fn place_order(order: &OrderIn) -> Result<OrderOut, ApiError> {
+    send_json(Request::post("/api/v1/orders"), order).await
+}
+
+/// `GET /api/v1/orders`.
+pub async fn orders() -> Result<Vec<OrderOut>, ApiError> {
+    read(Request::get("/api/v1/orders").send().await).await
+}
+
+/// `POST /api/v1/orders/cancel`.
+pub async fn cancel_order(storefront: &str, order_id: &str) -> Result<OrderOut, ApiError> {
+    let body = serde_json::json!({ "storefront": storefront, "order_id": order_id });
+    send_json(Request::post("/api/v1/orders/cancel"), &body).await
 }
 
 /// A refused upload: the message and every bad cell.

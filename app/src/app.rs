@@ -4,6 +4,7 @@ use crate::api;
 use crate::components::toast::{provide_toaster, use_toaster, ToastArea, Tone};
 use crate::pages::api_keys::ApiKeys;
 use crate::pages::inventory_settings::InventorySettings;
+use crate::pages::orders::Orders;
 use crate::pages::product_details::ProductDetails;
 use crate::pages::sign_in::{SignInPage, SignUpPage};
 use crate::pages::upload::Upload;
@@ -33,6 +34,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/history") view=SyncHistory />
                     <Route path=path!("/products/:id") view=ProductDetails />
                     <Route path=path!("/uploads") view=Upload />
+                    <Route path=path!("/orders") view=Orders />
                     <Route path=path!("/settings/api-keys") view=ApiKeys />
                     <Route path=path!("/settings/inventory") view=InventorySettings />
                     <Route path=path!("/settings") view=InventorySettings />
@@ -100,6 +102,7 @@ fn TopBar(me: Me) -> impl IntoView {
             </a>
             <nav class="nav" aria-label="Main">
                 <A href="/" exact=true>"Inventory"</A>
+                <A href="/orders">"Orders"</A>
                 <A href="/history">"Sync history"</A>
                 <A href="/settings/inventory">"Settings"</A>
             </nav>

@@ -105,6 +105,11 @@ impl TestWorker {
         }
     }
 
+    /// Where the local D1/KV/Queues state lives (for loading extra fixtures).
+    pub fn state_dir(&self) -> std::path::PathBuf {
+        self._state.path().join("state")
+    }
+
     /// The worker's log so far (for failure messages).
     pub fn log_tail(&self) -> String {
         self.group.log_tail()

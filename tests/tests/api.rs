@@ -1143,8 +1143,9 @@ async fn a_cancelled_bulk_job_stops_and_what_it_did_matches_its_count(seller: &A
 }
 
 async fn bulk_jobs_of_another_account_answer_404(api: Api) {
+    // A job that matches nothing: the bulk account's products belong to the test above.
     let seller = api.signed_in(BULK_EMAIL, DEMO_PASSWORD).await;
-    let body = json!({ "action": "auto_sync_on", "filter": { "q": "BULK-00001" } });
+    let body = json!({ "action": "auto_sync_on", "filter": { "q": "matches-nothing" } });
     let id = seller
         .send_json("POST", "/api/v1/bulk-jobs", &body)
         .await

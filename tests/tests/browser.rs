@@ -38,6 +38,7 @@ fn main() {
         a_seller_turns_on_auto_sync_for_all_in_a_filter_and_watches_it_finish,
         a_seller_turns_on_auto_sync_on_the_details_tab_and_sees_the_quantity_history,
         a_seller_uploads_a_file_with_an_error_then_a_good_file_and_applies_it,
+        a_seller_enters_an_order_by_hand_and_cancels_it,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     drop(ctx);
@@ -835,5 +836,86 @@ async fn a_seller_uploads_a_file_with_an_error_then_a_good_file_and_applies_it(c
         .await
         .json::<tally_domain::api::ProductPage>();
     assert_eq!(created.items[0].name, "Uploaded thing");
+    client.close().await.unwrap();
+}
+
+async fn a_seller_enters_an_order_by_hand_and_cancels_it(ctx: Ctx) {
+    let product = ctx
+        .api
+        .get("/api/v1/products?q=HOOD-0041")
+        .await
+        .json::<tally_domain::api::ProductPage>()
+        .items[0]
+        .clone();
+    let client = ctx.driver.session().await;
+    client
+        .goto(&format!("{}/orders", ctx.api.base))
+        .await
+        .unwrap();
+    sign_in(&client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    by_testid(&client, "order-id", UI_WAIT)
+        .await
+        .send_keys("PHONE-1")
+        .await
+        .unwrap();
+    by_testid(&client, "line-sku-0", UI_WAIT)
+        .await
+        .send_keys("HOOD-0041")
+        .await
+        .unwrap();
+    let qty = by_testid(&client, "line-qty-0", UI_WAIT).await;
+    qty.clear().await.unwrap();
+    qty.send_keys("2\t").await.unwrap();
+    by_testid(&client, "order-save", UI_WAIT)
+        .await
+        .click()
+        .await
+        .unwrap();
+    let toast = by_testid(&client, "toast", UI_WAIT)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(toast.contains("Order PHONE-1 entered"), "{toast}");
+    assert_eq!(
+        ctx.api.product(product.id.0).await.quantity.get(),
+        product.quantity.get() - 2
+    );
+    let table = by_testid(&client, "orders-table", UI_WAIT)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        table.contains("PHONE-1") && table.contains("Placed"),
+        "{table}"
+    );
+    screenshot(&client, "orders").await;
+    client
+        .find(fantoccini::Locator::XPath(
+            "//button[normalize-space()='Cancel order']",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually("the cancellation", UI_WAIT, || {
+        let client = client.clone();
+        async move {
+            let text = by_testid(&client, "orders-table", UI_WAIT)
+                .await
+                .text()
+                .await
+                .ok()?;
+            text.contains("Cancelled").then_some(())
+        }
+    })
+    .await;
+    assert_eq!(
+        ctx.api.product(product.id.0).await.quantity,
+        product.quantity,
+        "units back in stock"
+    );
     client.close().await.unwrap();
 }

@@ -3,6 +3,7 @@
 pub mod api_keys;
 pub mod inventory;
 pub mod inventory_settings;
+pub mod orders;
 pub mod product_details;
 pub mod sign_in;
 pub mod sync_history;

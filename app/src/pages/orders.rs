@@ -1,0 +1,187 @@
+//! Sales orders: enter one by hand (each line takes units off its product, once per order
+//! number), see the newest, cancel one to put its units back.
+
+use crate::api;
+use crate::components::toast::{use_toaster, Tone};
+use crate::format::{exact, now_ms, relative};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use tally_domain::order::{OrderIn, OrderLineIn, OrderOut};
+use tally_domain::{Quantity, Sku};
+
+/// The lines as typed: SKU and quantity text.
+type Draft = Vec<(String, String)>;
+
+/// Checks the typed order with the domain's own parsers.
+fn check(order_id: &str, lines: &Draft) -> Result<OrderIn, String> {
+    let lines = lines
+        .iter()
+        .filter(|(sku, qty)| !(sku.trim().is_empty() && qty.trim().is_empty()))
+        .enumerate()
+        .map(|(i, (sku, qty))| {
+            let sku = Sku::parse(sku).map_err(|e| format!("Line {}: {e}", i + 1))?;
+            let quantity =
+                Quantity::parse(qty).map_err(|e| format!("Line {}: quantity {e}", i + 1))?;
+            Ok(OrderLineIn { sku, quantity })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let order = OrderIn {
+        storefront: "manual".into(),
+        order_id: order_id.to_owned(),
+        lines,
+    };
+    order.check().map_err(|e| e.message)?;
+    Ok(order)
+}
+
+/// `/orders`.
+#[component]
+pub fn Orders() -> impl IntoView {
+    let toaster = use_toaster();
+    let orders = LocalResource::new(api::orders);
+    let order_id = RwSignal::new(String::new());
+    let lines = RwSignal::new(vec![(String::new(), "1".to_owned())]);
+    let saving = RwSignal::new(false);
+    let checked = Memo::new(move |_| check(&order_id.get(), &lines.get()));
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Ok(order) = checked.get_untracked() else {
+            return;
+        };
+        saving.set(true);
+        spawn_local(async move {
+            match api::place_order(&order).await {
+                Ok(out) if out.already_applied => {
+                    toaster.show(
+                        Tone::Critical,
+                        format!("Order {} was entered before: nothing changed", out.order_id),
+                    );
+                }
+                Ok(out) => {
+                    let oversold: i64 = out.lines.iter().map(|l| l.oversold).sum();
+                    let note = if oversold > 0 {
+                        format!(" ({oversold} units oversold)")
+                    } else {
+                        String::new()
+                    };
+                    toaster.show(
+                        Tone::Success,
+                        format!("Order {} entered{note}", out.order_id),
+                    );
+                    order_id.set(String::new());
+                    lines.set(vec![(String::new(), "1".to_owned())]);
+                    orders.refetch();
+                }
+                Err(e) => toaster.show(Tone::Critical, e.message),
+            }
+            saving.set(false);
+        });
+    };
+    let cancel = move |order: OrderOut| {
+        spawn_local(async move {
+            match api::cancel_order(&order.storefront, &order.order_id).await {
+                Ok(_) => {
+                    toaster.show(
+                        Tone::Success,
+                        format!(
+                            "Order {} cancelled: its units are back in stock",
+                            order.order_id
+                        ),
+                    );
+                    orders.refetch();
+                }
+                Err(e) => toaster.show(Tone::Critical, e.message),
+            }
+        });
+    };
+    view! {
+        <section class="page-header">
+            <div>
+                <h1>"Orders"</h1>
+                <p class="muted">
+                    "Each order takes its units off the products' quantities once, however often it arrives. Integrations send orders through the API; enter others here."
+                </p>
+            </div>
+        </section>
+        <form class="card card-padded order-form" on:submit=save data-testid="order-form">
+            <h2>"Enter an order"</h2>
+            <label class="field">
+                <span>"Order number"</span>
+                <input type="text" data-testid="order-id" prop:value=move || order_id.get() on:input=move |ev| order_id.set(event_target_value(&ev)) />
+            </label>
+            {move || {
+                lines.get().into_iter().enumerate().map(|(i, (sku, qty))| view! {
+                    <div class="order-line">
+                        <label class="field">
+                            <span>"SKU"</span>
+                            <input type="text" data-testid=format!("line-sku-{i}") prop:value=sku
+                                on:change=move |ev| lines.update(|l| l[i].0 = event_target_value(&ev)) />
+                        </label>
+                        <label class="field">
+                            <span>"Quantity"</span>
+                            <input type="text" inputmode="numeric" data-testid=format!("line-qty-{i}") prop:value=qty
+                                on:change=move |ev| lines.update(|l| l[i].1 = event_target_value(&ev)) />
+                        </label>
+                    </div>
+                }).collect_view()
+            }}
+            <div class="form-actions">
+                <span class="field-error" data-testid="order-error">
+                    {move || checked.get().err().filter(|_| !order_id.get().is_empty())}
+                </span>
+                <button type="button" class="button" on:click=move |_| lines.update(|l| l.push((String::new(), "1".into())))>
+                    "Add line"
+                </button>
+                <button type="submit" class="button button-primary" data-testid="order-save" disabled=move || checked.get().is_err() || saving.get()>
+                    "Enter order"
+                </button>
+            </div>
+        </form>
+        <h2>"Newest orders"</h2>
+        <Transition fallback=|| view! { <p class="muted">"Loading orders…"</p> }>
+            {move || orders.get().map(|result| match result {
+                Ok(list) if list.is_empty() => view! {
+                    <div class="empty-state"><p>"No orders yet."</p></div>
+                }.into_any(),
+                Ok(list) => {
+                    let now = now_ms();
+                    view! {
+                        <div class="card">
+                            <table class="table" data-testid="orders-table">
+                                <thead><tr>
+                                    <th scope="col">"Order"</th><th scope="col">"From"</th><th scope="col">"Lines"</th>
+                                    <th scope="col">"When"</th><th scope="col">"Status"</th>
+                                    <th scope="col" class="actions-col"><span class="visually-hidden">"Actions"</span></th>
+                                </tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|o| {
+                                        let summary = o.lines.iter().map(|l| format!("{} {}→{}", l.sku, l.before, l.after)).collect::<Vec<_>>().join(", ");
+                                        let placed = o.status == "placed";
+                                        let for_cancel = o.clone();
+                                        view! {
+                                            <tr>
+                                                <td><strong>{o.order_id.clone()}</strong></td>
+                                                <td>{o.storefront.clone()}</td>
+                                                <td class="muted">{summary}</td>
+                                                <td><time title=exact(o.created_at)>{relative(o.created_at, now)}</time></td>
+                                                <td>{if placed {
+                                                    view! { <span class="badge badge-success">"Placed"</span> }.into_any()
+                                                } else {
+                                                    view! { <span class="badge badge-neutral">"Cancelled"</span> }.into_any()
+                                                }}</td>
+                                                <td class="actions-col">{placed.then(|| view! {
+                                                    <button class="button button-small" on:click=move |_| cancel(for_cancel.clone())>"Cancel order"</button>
+                                                })}</td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    }.into_any()
+                }
+                Err(e) => view! { <div class="banner banner-critical" role="alert">{e.message}</div> }.into_any(),
+            })}
+        </Transition>
+    }
+}

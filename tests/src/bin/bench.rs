@@ -1,0 +1,185 @@
+//! `scripts/bench.sh`: the figures in the README, measured on the real worker under
+//! `wrangler dev` (local D1/KV/Queues). Prints figures; asserts nothing about speed.
+//!
+//! 1. "Turn on Auto Sync for all in filter" over 100,000 products, next to a raw `sqlite3`
+//!    UPDATE of the same rows on the same machine.
+//! 2. An inventory file of 100,000 rows: upload (check + stage) and apply, wall time, and the
+//!    peak resident memory of the worker runtime (workerd) while it ran.
+
+use serde_json::json;
+use std::process::Command;
+use std::time::{Duration, Instant};
+use tally_tests::client::{Api, DEMO_PASSWORD};
+use tally_tests::process::TempDir;
+use tally_tests::worker::TestWorker;
+
+const PRODUCTS: u32 = 100_000;
+
+fn main() {
+    let worker = TestWorker::start();
+    let rt = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    rt.block_on(run(&worker));
+}
+
+/// SQL that creates account 3 with `PRODUCTS` products (half of them brand "Even").
+fn fixture_sql() -> String {
+    format!(
+        "INSERT OR IGNORE INTO accounts (id, name, plan, created_at) VALUES (3, 'Bench', 'subscriber', 0);
+         INSERT OR IGNORE INTO users (id, account_id, email, password_hash, created_at)
+           SELECT 3, 3, 'bench@tally.example', password_hash, 0 FROM users WHERE id = 1;
+         INSERT OR IGNORE INTO products (account_id, sku, name, quantity, auto_sync, created_via, version, created_at, updated_at, brand)
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {PRODUCTS})
+         SELECT 3, printf('B-%06d', i), printf('Bench item %d', i), i % 90, 0, 'manual', 1, 0, 0,
+                CASE WHEN i % 2 = 0 THEN 'Even' ELSE 'Odd' END FROM n;"
+    )
+}
+
+fn load_fixture(worker: &TestWorker, dir: &TempDir) {
+    let file = dir.path().join("bench.sql");
+    std::fs::write(&file, fixture_sql()).expect("write the fixture");
+    let status = Command::new(tally_tests::repo_root().join("node_modules/.bin/wrangler"))
+        .current_dir(tally_tests::repo_root().join("edge"))
+        .args(["d1", "execute", "tally", "--local", "--persist-to"])
+        .arg(worker.state_dir())
+        .arg("--file")
+        .arg(&file)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("wrangler d1 execute");
+    assert!(status.success(), "loading the bench fixture failed");
+}
+
+/// The same UPDATE in a plain SQLite database of the same shape, timed by `sqlite3` itself.
+fn raw_sqlite(dir: &TempDir) -> Duration {
+    let db = dir.path().join("raw.db");
+    let migrations = tally_tests::repo_root().join("edge/migrations");
+    let mut files: Vec<_> = std::fs::read_dir(&migrations)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let mut sql: String = files
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .collect();
+    sql.push_str(&fixture_sql().replace(
+        "SELECT 3, 3, 'bench@tally.example', password_hash, 0 FROM users WHERE id = 1",
+        "SELECT 3, 3, 'bench@tally.example', 'x', 0",
+    ));
+    let load = Command::new("sqlite3")
+        .arg(&db)
+        .arg(&sql)
+        .status()
+        .expect("sqlite3 runs");
+    assert!(load.success());
+    let started = Instant::now();
+    let update = Command::new("sqlite3")
+        .arg(&db)
+        .arg("UPDATE products SET auto_sync = 1, updated_at = 1 WHERE account_id = 3 AND lower(brand) = 'even';")
+        .status()
+        .expect("sqlite3 runs");
+    assert!(update.success());
+    started.elapsed()
+}
+
+/// Peak resident memory of every workerd process, sampled every 50 ms until `done` is set.
+fn watch_rss(done: std::sync::Arc<std::sync::atomic::AtomicBool>) -> std::thread::JoinHandle<u64> {
+    std::thread::spawn(move || {
+        let mut peak = 0;
+        while !done.load(std::sync::atomic::Ordering::Relaxed) {
+            let out = Command::new("ps")
+                .args(["-C", "workerd", "-o", "rss="])
+                .output();
+            if let Ok(out) = out {
+                let kb: u64 = String::from_utf8_lossy(&out.stdout)
+                    .split_whitespace()
+                    .filter_map(|s| s.parse::<u64>().ok())
+                    .sum();
+                peak = peak.max(kb);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        peak
+    })
+}
+
+async fn run(worker: &TestWorker) {
+    let dir = TempDir::new("bench");
+    load_fixture(worker, &dir);
+    let api = Api::new(&worker.base_url)
+        .signed_in("bench@tally.example", DEMO_PASSWORD)
+        .await;
+
+    // 1. Bulk Auto Sync over the filtered half, then over all 100,000.
+    for (label, filter) in [
+        ("50,000 (brand=Even)", json!({ "brand": "Even" })),
+        ("100,000 (no filter)", json!({})),
+    ] {
+        let started = Instant::now();
+        let job = api
+            .send_json(
+                "POST",
+                "/api/v1/bulk-jobs",
+                &json!({ "action": "auto_sync_on", "filter": filter }),
+            )
+            .await;
+        assert_eq!(job.status, 202, "{}", job.body);
+        let id = job.body["id"].as_i64().unwrap();
+        loop {
+            let now = api.get(&format!("/api/v1/bulk-jobs/{id}")).await;
+            if now.body["status"] != "running" {
+                println!(
+                    "bulk Auto Sync on {label}: {:.2} s wall ({} products)",
+                    started.elapsed().as_secs_f64(),
+                    now.body["done"]
+                );
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    let raw = raw_sqlite(&dir);
+    println!(
+        "raw sqlite3 UPDATE of the same 50,000 rows: {:.3} s (process start included)",
+        raw.as_secs_f64()
+    );
+
+    // 2. A 100,000-row inventory file.
+    let mut csv = String::from("sku,quantity\n");
+    for i in 1..=PRODUCTS {
+        csv.push_str(&format!("B-{i:06},{}\n", (i * 7) % 500));
+    }
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = watch_rss(done.clone());
+    let started = Instant::now();
+    let upload = api
+        .send_raw(
+            "POST",
+            "/api/v1/uploads",
+            "text/csv",
+            csv.clone().into_bytes(),
+        )
+        .await;
+    let uploaded = started.elapsed();
+    assert_eq!(upload.status, 201, "{}", upload.body);
+    let id = upload.body["id"].as_i64().unwrap();
+    let started = Instant::now();
+    let applied = api
+        .send_json(
+            "POST",
+            &format!("/api/v1/uploads/{id}/apply"),
+            &json!({ "confirm_wipe": true }),
+        )
+        .await;
+    let apply = started.elapsed();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let peak_kb = watcher.join().unwrap_or(0);
+    assert_eq!(applied.status, 200, "{}", applied.body);
+    println!(
+        "CSV upload of 100,000 rows ({:.1} MB): check + stage {:.2} s, apply {:.2} s; workerd peak RSS {} MB",
+        csv.len() as f64 / 1e6,
+        uploaded.as_secs_f64(),
+        apply.as_secs_f64(),
+        peak_kb / 1024
+    );
+}
