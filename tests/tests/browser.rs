@@ -47,6 +47,16 @@ fn main() {
     conclusion.exit();
 }
 
+/// Opens `path` as a signed-out visitor would (landing on the sign-in page) and signs in as
+/// the demo seller, which brings the browser back to `path`.
+async fn open_signed_in(client: &fantoccini::Client, ctx: &Ctx, path: &str) {
+    client
+        .goto(&format!("{}{path}", ctx.api.base))
+        .await
+        .expect("the page opens");
+    sign_in(client, DEMO_EMAIL, DEMO_PASSWORD).await;
+}
+
 async fn attr(client: &fantoccini::Client, testid: &str, name: &str) -> Option<String> {
     by_testid(client, testid, UI_WAIT)
         .await
@@ -124,11 +134,7 @@ async fn a_seller_adjusts_a_quantity_and_sees_the_sync_history_entry(ctx: Ctx) {
         .expect("a row with Auto Sync on")
         .clone();
     let sku = product.sku.to_string();
-    client
-        .goto(&format!("{}/?page=2&per_page=25", ctx.api.base))
-        .await
-        .unwrap();
-    sign_in(&client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    open_signed_in(&client, &ctx, "/?page=2&per_page=25").await;
     by_testid(&client, &format!("adjust-{sku}"), UI_WAIT)
         .await
         .click()
@@ -210,8 +216,7 @@ async fn a_seller_adjusts_a_quantity_and_sees_the_sync_history_entry(ctx: Ctx) {
 
 async fn a_seller_pages_through_inventory_with_the_page_in_the_url(ctx: Ctx) {
     let client = ctx.driver.session().await;
-    client.goto(&format!("{}/", ctx.api.base)).await.unwrap();
-    sign_in(&client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    open_signed_in(&client, &ctx, "/").await;
     let range = by_testid(&client, "page-range", UI_WAIT)
         .await
         .text()
@@ -261,11 +266,7 @@ async fn a_seller_pages_through_inventory_with_the_page_in_the_url(ctx: Ctx) {
 
 async fn a_subscriber_turns_on_auto_sync_for_order_imports_after_reading_the_warning(ctx: Ctx) {
     let client = ctx.driver.session().await;
-    client
-        .goto(&format!("{}/settings/inventory", ctx.api.base))
-        .await
-        .unwrap();
-    sign_in(&client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    open_signed_in(&client, &ctx, "/settings/inventory").await;
     let save = "rules-save";
     assert_eq!(
         attr(&client, save, "disabled").await.as_deref(),
@@ -323,11 +324,7 @@ async fn a_seller_selects_three_rows_and_presses_sync_now(ctx: Ctx) {
     let client = ctx.driver.session().await;
     let page = ctx.api.products(4, 25).await;
     let chosen: Vec<_> = page.items[..3].to_vec();
-    client
-        .goto(&format!("{}/?page=4&per_page=25", ctx.api.base))
-        .await
-        .unwrap();
-    sign_in(&client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    open_signed_in(&client, &ctx, "/?page=4&per_page=25").await;
     for p in &chosen {
         by_testid(&client, &format!("select-{}", p.sku), UI_WAIT)
             .await
@@ -392,11 +389,7 @@ async fn a_seller_selects_three_rows_and_presses_sync_now(ctx: Ctx) {
 
 async fn a_seller_selects_a_whole_page_and_turns_auto_sync_on(ctx: Ctx) {
     let client = ctx.driver.session().await;
-    client
-        .goto(&format!("{}/?page=3&per_page=250", ctx.api.base))
-        .await
-        .unwrap();
-    sign_in(&client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    open_signed_in(&client, &ctx, "/?page=3&per_page=250").await;
     by_testid(&client, "select-page", UI_WAIT)
         .await
         .click()
@@ -440,8 +433,7 @@ async fn a_seller_selects_a_whole_page_and_turns_auto_sync_on(ctx: Ctx) {
 
 async fn a_seller_filters_the_inventory_and_the_filter_lives_in_the_url(ctx: Ctx) {
     let client = ctx.driver.session().await;
-    client.goto(&format!("{}/", ctx.api.base)).await.unwrap();
-    sign_in(&client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    open_signed_in(&client, &ctx, "/").await;
     let search = by_testid(&client, "filter-q", UI_WAIT).await;
     search.send_keys("SCRF\n").await.unwrap();
     let url = eventually("the search to reach the URL", UI_WAIT, || {
@@ -509,8 +501,7 @@ async fn a_seller_filters_the_inventory_and_the_filter_lives_in_the_url(ctx: Ctx
 
 async fn a_seller_adds_a_product_by_hand(ctx: Ctx) {
     let client = ctx.driver.session().await;
-    client.goto(&format!("{}/", ctx.api.base)).await.unwrap();
-    sign_in(&client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    open_signed_in(&client, &ctx, "/").await;
     by_testid(&client, "add-product", UI_WAIT)
         .await
         .click()
@@ -569,11 +560,7 @@ async fn a_seller_turns_on_auto_sync_for_all_in_a_filter_and_watches_it_finish(c
         matching.items.iter().any(|p| !p.auto_sync),
         "some start off"
     );
-    client
-        .goto(&format!("{}/?tag=winter&page=1&per_page=250", ctx.api.base))
-        .await
-        .unwrap();
-    sign_in(&client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    open_signed_in(&client, &ctx, "/?tag=winter&page=1&per_page=250").await;
     by_testid(&client, "select-page", UI_WAIT)
         .await
         .click()
@@ -672,11 +659,7 @@ async fn a_seller_turns_on_auto_sync_on_the_details_tab_and_sees_the_quantity_hi
     for (mode, amount) in [("add", 10), ("add", -4)] {
         assert_eq!(ctx.api.adjust(product.id.0, mode, amount).await.status, 200);
     }
-    client
-        .goto(&format!("{}/?page=5&per_page=25", ctx.api.base))
-        .await
-        .unwrap();
-    sign_in(&client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    open_signed_in(&client, &ctx, "/?page=5&per_page=25").await;
     by_testid(&client, &format!("open-{}", product.sku), UI_WAIT)
         .await
         .click()
@@ -757,11 +740,7 @@ async fn a_seller_uploads_a_file_with_an_error_then_a_good_file_and_applies_it(c
         .clone();
 
     let client = ctx.driver.session().await;
-    client
-        .goto(&format!("{}/uploads", ctx.api.base))
-        .await
-        .unwrap();
-    sign_in(&client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    open_signed_in(&client, &ctx, "/uploads").await;
     by_testid(&client, "upload-file", UI_WAIT)
         .await
         .send_keys(bad.to_str().unwrap())
@@ -848,11 +827,7 @@ async fn a_seller_enters_an_order_by_hand_and_cancels_it(ctx: Ctx) {
         .items[0]
         .clone();
     let client = ctx.driver.session().await;
-    client
-        .goto(&format!("{}/orders", ctx.api.base))
-        .await
-        .unwrap();
-    sign_in(&client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    open_signed_in(&client, &ctx, "/orders").await;
     by_testid(&client, "order-id", UI_WAIT)
         .await
         .send_keys("PHONE-1")

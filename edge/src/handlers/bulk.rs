@@ -7,8 +7,7 @@ use crate::request::{json_body, ok, MAX_JSON_BODY};
 use crate::store::{outbox, selection};
 use tally_domain::api::{BulkAutoSync, BulkResult, SyncNow};
 use tally_domain::selection::Selection;
-use tally_domain::sync::SyncMessage;
-use tally_domain::{AccountId, ProductId};
+use tally_domain::AccountId;
 use worker::{D1Database, Env, Request, Response};
 
 /// Refuses the whole request if any selected id is not the account's product.
@@ -52,15 +51,7 @@ pub async fn sync_now(
     let db = env.d1(DB)?;
     check_all_exist(&db, account, &body.ids).await?;
     let queued = selection::sync_now(&db, account, &body.ids, now_ms()).await?;
-    let messages = queued
-        .iter()
-        .map(|q| SyncMessage::ProductChanged {
-            account_id: account,
-            product_id: ProductId(q.product_id),
-            outbox_id: q.id,
-        })
-        .collect();
-    outbox::send_many(env, messages).await;
+    outbox::send_queued(env, account, &queued).await;
     ok(&BulkResult {
         updated: body.ids.ids().len() as u64,
         queued: queued.len() as u64,

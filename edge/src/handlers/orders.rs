@@ -6,24 +6,12 @@ use crate::bindings::DB;
 use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::request::{json_body, json_response, ok, MAX_JSON_BODY};
-use crate::store::orders::{self, Applied, Queued};
+use crate::store::orders::{self, Applied};
 use crate::store::{outbox, products, rules};
 use serde::Deserialize;
 use tally_domain::order::{OrderIn, OrderOut};
-use tally_domain::sync::SyncMessage;
-use tally_domain::{AccountId, CreatedVia, ProductId};
+use tally_domain::{AccountId, CreatedVia};
 use worker::{Env, Request, Response};
-
-fn send_pushes(account: AccountId, queued: &[Queued]) -> Vec<SyncMessage> {
-    queued
-        .iter()
-        .map(|q| SyncMessage::ProductChanged {
-            account_id: account,
-            product_id: ProductId(q.product_id),
-            outbox_id: q.id,
-        })
-        .collect()
-}
 
 /// `POST /api/v1/orders`: 201 when applied now, 200 with `already_applied` for a repeat.
 pub async fn import(
@@ -62,7 +50,7 @@ pub async fn import(
         .ok_or_else(|| ApiError::Internal("the order is missing".into()))?;
     let (status, already) = match applied {
         Applied::New(queued) => {
-            outbox::send_many(env, send_pushes(account, &queued)).await;
+            outbox::send_queued(env, account, &queued).await;
             (201, false)
         }
         Applied::Already => (200, true),
@@ -99,7 +87,7 @@ pub async fn cancel(
     let applied = orders::cancel(&db, account, &row, now_ms()).await?;
     let already = match applied {
         Applied::New(queued) => {
-            outbox::send_many(env, send_pushes(account, &queued)).await;
+            outbox::send_queued(env, account, &queued).await;
             false
         }
         Applied::Already => true,

@@ -8,8 +8,7 @@ use crate::request::{json_body, json_response, ok, MAX_JSON_BODY};
 use crate::store::{outbox, rules, uploads};
 use serde::Deserialize;
 use tally_domain::csv_import::{self, MAX_BYTES};
-use tally_domain::sync::SyncMessage;
-use tally_domain::{AccountId, CreatedVia, ProductId};
+use tally_domain::{AccountId, CreatedVia};
 use worker::{Env, Request, Response};
 
 /// `POST /api/v1/uploads` with the CSV as the body (`Content-Type: text/csv`): 201 with the
@@ -89,15 +88,7 @@ pub async fn apply(
         .await?
         .starts_on(CreatedVia::FileUpload);
     if let Some(queued) = uploads::apply(&db, account, id, new_auto_sync, now_ms()).await? {
-        let messages = queued
-            .iter()
-            .map(|q| SyncMessage::ProductChanged {
-                account_id: account,
-                product_id: ProductId(q.product_id),
-                outbox_id: q.id,
-            })
-            .collect();
-        outbox::send_many(env, messages).await;
+        outbox::send_queued(env, account, &queued).await;
     }
     let record = uploads::find(&db, account, id)
         .await?

@@ -5,11 +5,12 @@
 //! conflict, however many arrive at once, and each batch is one transaction, so the order row,
 //! its ledger lines, the product updates and the outbox entries land together or not at all.
 
-use super::Count;
+use super::outbox::{self, Queued};
 use crate::db::{flag, int, text};
 use crate::error::ApiError;
 use serde::Deserialize;
 use tally_domain::order::{Order, OrderLineOut, OrderOut};
+use tally_domain::sync::SyncTrigger;
 use tally_domain::AccountId;
 use worker::{D1Database, D1PreparedStatement};
 
@@ -27,13 +28,6 @@ struct LineRow {
     sku: String,
     before: i64,
     after: i64,
-}
-
-/// An outbox entry the batch wrote.
-#[derive(Debug, Deserialize)]
-pub struct Queued {
-    pub id: i64,
-    pub product_id: i64,
 }
 
 /// One order of the account.
@@ -111,27 +105,6 @@ pub async fn report(
     })
 }
 
-fn outbox_mark(db: &D1Database) -> D1PreparedStatement {
-    db.prepare("SELECT COALESCE(MAX(id), 0) AS n FROM sync_outbox")
-}
-
-async fn queued_since(
-    db: &D1Database,
-    account: AccountId,
-    mark: u64,
-    now: i64,
-) -> Result<Vec<Queued>, ApiError> {
-    Ok(db
-        .prepare(
-            "SELECT id, product_id FROM sync_outbox \
-             WHERE id > ?1 AND account_id = ?2 AND trigger = 'order' AND created_at = ?3",
-        )
-        .bind(&[int(mark as i64), int(account.0), int(now)])?
-        .all()
-        .await?
-        .results::<Queued>()?)
-}
-
 /// A change of one product's quantity by the SQL expression `after` (in terms of `quantity`
 /// and `?3`, the amount).
 struct LineChange<'a> {
@@ -193,7 +166,7 @@ pub async fn apply(
 ) -> Result<Applied, ApiError> {
     let reference = order.reference();
     let mut statements = vec![
-        outbox_mark(db),
+        outbox::mark(db),
         db.prepare(
             "INSERT INTO orders (account_id, storefront, order_id, status, created_at, updated_at) \
              VALUES (?1, ?2, ?3, 'placed', ?4, ?4)",
@@ -233,8 +206,10 @@ pub async fn apply(
         }
         Err(e) => return Err(e.into()),
     };
-    let mark = results[0].results::<Count>()?.first().map_or(0, |c| c.n);
-    Ok(Applied::New(queued_since(db, account, mark, now).await?))
+    let mark = outbox::mark_value(&results[0])?;
+    Ok(Applied::New(
+        outbox::queued_since(db, account, SyncTrigger::Order, mark, now).await?,
+    ))
 }
 
 /// Cancels a placed order, putting back exactly what each line took.
@@ -260,7 +235,7 @@ pub async fn cancel(
         .results::<LineRow>()?;
     let cancel_reference = format!("{reference}#cancelled");
     let mut statements = vec![
-        outbox_mark(db),
+        outbox::mark(db),
         db.prepare(
             "UPDATE orders SET status = 'cancelled', updated_at = ?1 \
              WHERE account_id = ?2 AND storefront = ?3 AND order_id = ?4 AND status = 'placed'",
@@ -288,6 +263,8 @@ pub async fn cancel(
     let Ok(results) = db.batch(statements).await else {
         return Ok(Applied::Already);
     };
-    let mark = results[0].results::<Count>()?.first().map_or(0, |c| c.n);
-    Ok(Applied::New(queued_since(db, account, mark, now).await?))
+    let mark = outbox::mark_value(&results[0])?;
+    Ok(Applied::New(
+        outbox::queued_since(db, account, SyncTrigger::Order, mark, now).await?,
+    ))
 }

@@ -1,12 +1,13 @@
 //! The `sync_outbox` table: quantity changes waiting to be pushed, and sending them to the queue.
 
+use super::Count;
 use crate::bindings::SYNC_QUEUE;
-use crate::db::int;
+use crate::db::{int, text};
 use crate::error::ApiError;
 use serde::Deserialize;
-use tally_domain::sync::SyncMessage;
+use tally_domain::sync::{SyncMessage, SyncTrigger};
 use tally_domain::{AccountId, ProductId};
-use worker::{BatchMessageBuilder, D1Database, Env, MessageBuilder};
+use worker::{BatchMessageBuilder, D1Database, D1PreparedStatement, D1Result, Env, MessageBuilder};
 
 /// An outbox entry as the consumer needs it.
 #[derive(Debug, Deserialize)]
@@ -70,6 +71,56 @@ pub async fn send_many(env: &Env, messages: Vec<SyncMessage>) {
             worker::console_warn!("queue batch send failed, cron will re-send: {e}");
         }
     }
+}
+
+/// An outbox entry a batch has just written: what to send.
+#[derive(Debug, Deserialize)]
+pub struct Queued {
+    pub id: i64,
+    pub product_id: i64,
+}
+
+/// The first statement of a batch that writes outbox entries. A batch is one transaction, so
+/// every entry above the mark it reads was written by that batch.
+pub fn mark(db: &D1Database) -> D1PreparedStatement {
+    db.prepare("SELECT COALESCE(MAX(id), 0) AS n FROM sync_outbox")
+}
+
+/// The mark's value, from its statement's result.
+pub fn mark_value(result: &D1Result) -> Result<i64, ApiError> {
+    Ok(result.results::<Count>()?.first().map_or(0, |c| c.n as i64))
+}
+
+/// The account's entries with `trigger` written at `now` after `mark`.
+pub async fn queued_since(
+    db: &D1Database,
+    account: AccountId,
+    trigger: SyncTrigger,
+    mark: i64,
+    now: i64,
+) -> Result<Vec<Queued>, ApiError> {
+    Ok(db
+        .prepare(
+            "SELECT id, product_id FROM sync_outbox \
+             WHERE id > ?1 AND account_id = ?2 AND trigger = ?3 AND created_at = ?4",
+        )
+        .bind(&[int(mark), int(account.0), text(trigger.as_str()), int(now)])?
+        .all()
+        .await?
+        .results::<Queued>()?)
+}
+
+/// Sends the push message of each queued entry.
+pub async fn send_queued(env: &Env, account: AccountId, queued: &[Queued]) {
+    let messages = queued
+        .iter()
+        .map(|q| SyncMessage::ProductChanged {
+            account_id: account,
+            product_id: ProductId(q.product_id),
+            outbox_id: q.id,
+        })
+        .collect();
+    send_many(env, messages).await;
 }
 
 /// One entry of the account, if it exists there.

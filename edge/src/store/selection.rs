@@ -1,10 +1,12 @@
 //! Writes over a seller's selection of products (at most 250), each in one D1 batch.
 
-use super::{changes, Count};
+use super::changes;
+use super::outbox::{self, Queued};
 use crate::db::{flag, int, text};
 use crate::error::ApiError;
 use serde::Deserialize;
 use tally_domain::selection::Selection;
+use tally_domain::sync::SyncTrigger;
 use tally_domain::{AccountId, ProductId};
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
@@ -95,13 +97,6 @@ pub async fn set_auto_sync(
     Ok(total)
 }
 
-/// An outbox entry written by Sync Now.
-#[derive(Debug, Deserialize)]
-pub struct Queued {
-    pub id: i64,
-    pub product_id: i64,
-}
-
 /// Sync Now in one batch: Auto Sync on for every selected product, and a forced outbox entry
 /// for each at its current version. Returns the entries to send.
 pub async fn sync_now(
@@ -111,7 +106,7 @@ pub async fn sync_now(
     now: i64,
 ) -> Result<Vec<Queued>, ApiError> {
     // The batch is one transaction: every outbox id above this mark is one of ours.
-    let mut statements = vec![db.prepare("SELECT COALESCE(MAX(id), 0) AS n FROM sync_outbox")];
+    let mut statements = vec![outbox::mark(db)];
     statements.extend(set_flag_statements(db, account, selection, true, now)?);
     for ids in selection.chunks(IDS_PER_STATEMENT) {
         statements.push(
@@ -121,18 +116,13 @@ pub async fn sync_now(
                  WHERE account_id = ?3 AND id IN ({})",
                 placeholders(4, ids.len())
             ))
-            .bind(&with_ids(vec![text("sync_now"), int(now), int(account.0)], ids))?,
+            .bind(&with_ids(
+                vec![text(SyncTrigger::SyncNow.as_str()), int(now), int(account.0)],
+                ids,
+            ))?,
         );
     }
     let results = db.batch(statements).await?;
-    let mark = results[0].results::<Count>()?.first().map_or(0, |c| c.n);
-    Ok(db
-        .prepare(
-            "SELECT id, product_id FROM sync_outbox \
-             WHERE id > ?1 AND account_id = ?2 AND trigger = 'sync_now' AND created_at = ?3",
-        )
-        .bind(&[int(mark as i64), int(account.0), int(now)])?
-        .all()
-        .await?
-        .results::<Queued>()?)
+    let mark = outbox::mark_value(&results[0])?;
+    outbox::queued_since(db, account, SyncTrigger::SyncNow, mark, now).await
 }

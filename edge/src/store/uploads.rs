@@ -4,11 +4,13 @@
 //! the updates, new products with their first ledger lines, and outbox entries for products with
 //! Auto Sync on. 100,000 rows apply as one write, never half.
 
+use super::outbox::{self, Queued};
 use super::{inserted_id, Count};
 use crate::db::{flag, int, text};
 use crate::error::ApiError;
 use serde::Deserialize;
 use tally_domain::csv_import::{needs_wipe_confirmation, UploadPreview, UploadRow};
+use tally_domain::sync::SyncTrigger;
 use tally_domain::AccountId;
 use wasm_bindgen::JsValue;
 use worker::D1Database;
@@ -151,13 +153,6 @@ pub async fn preview(
     })
 }
 
-/// An outbox entry the apply wrote.
-#[derive(Debug, Deserialize)]
-pub struct Queued {
-    pub id: i64,
-    pub product_id: i64,
-}
-
 /// Applies a ready upload in one transaction. Returns `None` if it was not ready (already
 /// applied, or applied concurrently: the ledger's unique reference refuses a second apply).
 pub async fn apply(
@@ -173,7 +168,7 @@ pub async fn apply(
     let r = text(&reference);
     let t = int(now);
     let statements = vec![
-        db.prepare("SELECT COALESCE(MAX(id), 0) AS n FROM sync_outbox"),
+        outbox::mark(db),
         db.prepare(
             "UPDATE uploads SET status = 'applied', applied_at = ?3 WHERE id = ?2 AND account_id = ?1 AND status = 'ready'",
         )
@@ -226,14 +221,8 @@ pub async fn apply(
     let Ok(results) = db.batch(statements).await else {
         return Ok(None);
     };
-    let mark = results[0].results::<Count>()?.first().map_or(0, |c| c.n);
+    let mark = outbox::mark_value(&results[0])?;
     Ok(Some(
-        db.prepare(
-            "SELECT id, product_id FROM sync_outbox WHERE id > ?1 AND account_id = ?2 AND trigger = 'upload' AND created_at = ?3",
-        )
-        .bind(&[int(mark as i64), a, t])?
-        .all()
-        .await?
-        .results::<Queued>()?,
+        outbox::queued_since(db, account, SyncTrigger::Upload, mark, now).await?,
     ))
 }
