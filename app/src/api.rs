@@ -43,6 +43,16 @@ impl ApiError {
     }
 }
 
+/// The worker's messages start lower-case so they read well after a field name; shown on their
+/// own they start a sentence.
+fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.message)
@@ -60,7 +70,7 @@ async fn read<T: DeserializeOwned>(
     match response.json::<ErrorBody>().await {
         Ok(body) => Err(ApiError {
             status,
-            message: body.error.message,
+            message: sentence(&body.error.message),
             field: body.error.field,
         }),
         Err(_) => Err(ApiError {
@@ -242,7 +252,7 @@ pub async fn upload_file(csv: String) -> Result<UploadPreview, UploadRefused> {
     }
     match response.json::<ErrorBody>().await {
         Ok(body) => Err(UploadRefused {
-            message: body.error.message,
+            message: sentence(&body.error.message),
             rows: body.error.rows.unwrap_or_default(),
         }),
         Err(e) => Err(UploadRefused {

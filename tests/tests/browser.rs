@@ -479,6 +479,31 @@ async fn a_seller_filters_the_inventory_and_the_filter_lives_in_the_url(ctx: Ctx
         .await
         .unwrap();
     assert_eq!(again, range);
+    // A quantity range from the filter bar reaches the URL too.
+    let to = by_testid(&client, "filter-qty_max", UI_WAIT).await;
+    to.send_keys("0\n").await.unwrap();
+    let chips = eventually("the out-of-stock chip", UI_WAIT, || {
+        let client = client.clone();
+        async move {
+            let text = by_testid(&client, "filter-chips", UI_WAIT)
+                .await
+                .text()
+                .await
+                .ok()?;
+            text.contains("Out of stock").then_some(text)
+        }
+    })
+    .await;
+    assert!(
+        chips.contains("Search: SCRF"),
+        "both filters apply: {chips}"
+    );
+    assert!(client
+        .current_url()
+        .await
+        .unwrap()
+        .as_str()
+        .contains("qty_max=0"));
     by_testid(&client, "clear-filters", UI_WAIT)
         .await
         .click()

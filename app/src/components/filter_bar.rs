@@ -129,6 +129,8 @@ pub fn FilterBar(list: Memo<ListQuery>) -> impl IntoView {
                             .collect_view()}
                     </select>
                 </label>
+                {text_input("qty_min", "Quantity from", "0")}
+                {text_input("qty_max", "Quantity to", "Any")}
                 {text_input("brand", "Brand", "Any brand")}
                 {text_input("supplier", "Supplier", "Any supplier")}
                 {text_input("tag", "Tag", "Any tag")}
