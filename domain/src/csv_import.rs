@@ -328,8 +328,8 @@ mod tests {
         assert!(!needs_wipe_confirmation(20, 100));
         assert!(needs_wipe_confirmation(21, 100));
         assert!(
-            needs_wipe_confirmation(1, 0),
-            "zeroing with nothing stocked is still a wipe"
+            needs_wipe_confirmation(1, 1),
+            "the only stocked product set to 0"
         );
     }
 }
