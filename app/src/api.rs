@@ -6,8 +6,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tally_domain::api::{
     AdjustQuantity, AdjustmentResult, ApiKeySummary, AutoSyncRulesView, BulkResult, CreatedApiKey,
-    ErrorBody, LedgerEntry, Me, NewApiKey, NewProduct, Product, ProductPage, SetAutoSync,
-    SetAutoSyncRules, SignIn, SignUp, SyncHistoryPage,
+    ErrorBody, LedgerEntry, Listing, ListingList, ListingUpdate, Me, NewApiKey, NewListing,
+    NewProduct, Product, ProductPage, SetAutoSync, SetAutoSyncRules, SignIn, SignUp, Storefront,
+    StorefrontInput, StorefrontList, SyncHealth, SyncHistoryPage,
 };
 use tally_domain::bulk_job::{BulkAction, BulkJob, StartBulkJob};
 use tally_domain::csv_import::{CellError, UploadPreview};
@@ -312,12 +313,82 @@ pub async fn adjust(id: ProductId, body: &AdjustQuantity) -> Result<AdjustmentRe
     send_json(Request::post(&url), body).await
 }
 
+/// What the sync history list is narrowed to (empty = everything).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HistoryFilter {
+    pub status: String,
+    pub storefront_id: String,
+    pub sku: String,
+    /// A day as `YYYY-MM-DD` (from the date input), shown from its start in local time.
+    pub from: Option<i64>,
+}
+
 /// `GET /api/v1/sync-history`.
-pub async fn sync_history(paging: PageRequest) -> Result<SyncHistoryPage, ApiError> {
-    let url = format!(
+pub async fn sync_history(
+    paging: PageRequest,
+    filter: HistoryFilter,
+) -> Result<SyncHistoryPage, ApiError> {
+    let mut url = format!(
         "/api/v1/sync-history?page={}&per_page={}",
         paging.page,
         paging.per_page.rows()
     );
+    for (name, value) in [
+        ("status", filter.status),
+        ("storefront_id", filter.storefront_id),
+        ("sku", filter.sku),
+        (
+            "from",
+            filter.from.map(|f| f.to_string()).unwrap_or_default(),
+        ),
+    ] {
+        if !value.is_empty() {
+            url.push_str(&format!("&{name}={}", js_sys::encode_uri_component(&value)));
+        }
+    }
     read(Request::get(&url).send().await).await
+}
+
+/// `GET /api/v1/sync-health`.
+pub async fn sync_health() -> Result<SyncHealth, ApiError> {
+    read(Request::get("/api/v1/sync-health").send().await).await
+}
+
+/// `GET /api/v1/storefronts`.
+pub async fn storefronts() -> Result<StorefrontList, ApiError> {
+    read(Request::get("/api/v1/storefronts").send().await).await
+}
+
+/// `POST /api/v1/storefronts`.
+pub async fn create_storefront(body: &StorefrontInput) -> Result<Storefront, ApiError> {
+    send_json(Request::post("/api/v1/storefronts"), body).await
+}
+
+/// `PATCH /api/v1/storefronts/{id}`.
+pub async fn update_storefront(id: i64, body: &StorefrontInput) -> Result<Storefront, ApiError> {
+    send_json(Request::patch(&format!("/api/v1/storefronts/{id}")), body).await
+}
+
+/// `GET /api/v1/products/{id}/listings`.
+pub async fn listings(product: ProductId) -> Result<ListingList, ApiError> {
+    read(
+        Request::get(&format!("/api/v1/products/{product}/listings"))
+            .send()
+            .await,
+    )
+    .await
+}
+
+/// `POST /api/v1/products/{id}/listings`.
+pub async fn create_listing(product: ProductId, body: &NewListing) -> Result<Listing, ApiError> {
+    send_json(
+        Request::post(&format!("/api/v1/products/{product}/listings")),
+        body,
+    )
+    .await
+}
+
+/// `PATCH /api/v1/listings/{id}`.
+pub async fn update_listing(id: i64, body: &ListingUpdate) -> Result<Listing, ApiError> {
+    send_json(Request::patch(&format!("/api/v1/listings/{id}")), body).await
 }

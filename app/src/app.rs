@@ -7,6 +7,7 @@ use crate::pages::inventory_settings::InventorySettings;
 use crate::pages::orders::Orders;
 use crate::pages::product_details::ProductDetails;
 use crate::pages::sign_in::{SignInPage, SignUpPage};
+use crate::pages::storefronts::Storefronts;
 use crate::pages::upload::Upload;
 use crate::pages::{inventory::Inventory, sync_history::SyncHistory};
 use crate::session::{provide_session, use_session};
@@ -36,6 +37,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/uploads") view=Upload />
                     <Route path=path!("/orders") view=Orders />
                     <Route path=path!("/settings/api-keys") view=ApiKeys />
+                    <Route path=path!("/settings/storefronts") view=Storefronts />
                     <Route path=path!("/settings/inventory") view=InventorySettings />
                     <Route path=path!("/settings") view=InventorySettings />
                 </ParentRoute>

@@ -2,10 +2,12 @@
 //!
 //! Times are milliseconds since the Unix epoch (UTC), which JavaScript's `Date` reads directly.
 
+use crate::channel::{ChannelQuantity, ChannelRules};
 use crate::created_via::CreatedVia;
 use crate::product::ProductId;
 use crate::quantity::{Adjustment, Quantity, WholeNumber};
 use crate::sku::Sku;
+use crate::storefront::StorefrontKind;
 use crate::sync::{SyncStatus, SyncTrigger};
 use serde::{Deserialize, Serialize};
 
@@ -136,6 +138,30 @@ pub struct SyncHistoryEntry {
     pub status: SyncStatus,
     pub message: String,
     pub action: Option<String>,
+    /// The listing pushed to; `None` for an entry about the product as a whole.
+    #[serde(default)]
+    pub listing_id: Option<i64>,
+    #[serde(default)]
+    pub storefront_id: Option<i64>,
+    /// 1 for the first try of a push, more for its retries.
+    #[serde(default = "first_attempt")]
+    pub attempt: u32,
+    /// How the quantity sent was derived, e.g. "12 on hand − 2 reserve = 10".
+    #[serde(default)]
+    pub breakdown: Option<String>,
+    /// The storefront's answer in short.
+    #[serde(default)]
+    pub answer: Option<String>,
+    /// The order (`storefront:order_id`) or upload the change came from.
+    #[serde(default)]
+    pub reference: Option<String>,
+    /// When the change happened: `created_at - changed_at` is change-to-storefront latency.
+    #[serde(default)]
+    pub changed_at: Option<i64>,
+}
+
+fn first_attempt() -> u32 {
+    1
 }
 
 /// One page of sync history, newest first.
@@ -145,6 +171,135 @@ pub struct SyncHistoryPage {
     pub page: u32,
     pub per_page: u32,
     pub total: u64,
+}
+
+/// `GET /api/v1/sync/health`: the last hour of pushes, for the health panel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncHealth {
+    /// The start of the first minute shown.
+    pub since: i64,
+    /// One bucket per minute, oldest first, every minute present.
+    pub minutes: Vec<MinuteBucket>,
+    pub storefronts: Vec<StorefrontHealth>,
+    /// Outbox entries not yet settled (waiting, in flight or retrying).
+    pub in_flight: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MinuteBucket {
+    pub minute: i64,
+    pub pushes: u64,
+    pub failures: u64,
+}
+
+/// One storefront's last hour.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StorefrontHealth {
+    pub storefront_id: i64,
+    pub name: String,
+    pub pushes: u64,
+    pub failures: u64,
+    /// Change-to-storefront latency of successful pushes, in milliseconds.
+    pub p50_ms: Option<i64>,
+    pub p99_ms: Option<i64>,
+}
+
+/// A storefront connection as the API returns it. The credential is never returned; the
+/// seller sees only that one is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Storefront {
+    pub id: i64,
+    pub name: String,
+    pub kind: StorefrontKind,
+    pub base_url: String,
+    pub store_ref: Option<String>,
+    pub rules: ChannelRules,
+    pub active: bool,
+    pub has_credential: bool,
+    pub listings: u64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// `POST /api/v1/storefronts` (all of it) and `PATCH /api/v1/storefronts/{id}` (what changes).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorefrontInput {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub kind: Option<StorefrontKind>,
+    /// Empty or missing: the platform's own address, where it has one.
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// Write-only. On an edit, missing keeps the stored one.
+    #[serde(default)]
+    pub credential: Option<String>,
+    #[serde(default)]
+    pub store_ref: Option<String>,
+    #[serde(default)]
+    pub rules: Option<ChannelRules>,
+    #[serde(default)]
+    pub active: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StorefrontList {
+    pub storefronts: Vec<Storefront>,
+}
+
+/// A product's listing on a storefront.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Listing {
+    pub id: i64,
+    pub product_id: ProductId,
+    pub sku: String,
+    pub storefront_id: i64,
+    pub storefront_name: String,
+    pub kind: StorefrontKind,
+    pub external_id: String,
+    pub external_sub_id: Option<String>,
+    /// This listing's overrides of the connection's rules.
+    pub rules: ChannelRules,
+    /// Paused listings are not pushed to.
+    pub active: bool,
+    /// What the storefront would be sent now, and how.
+    pub channel_quantity: ChannelQuantity,
+    pub pushed_quantity: Option<i64>,
+    pub pushed_at: Option<i64>,
+}
+
+/// `POST /api/v1/products/{id}/listings`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewListing {
+    pub storefront_id: i64,
+    pub external_id: String,
+    #[serde(default)]
+    pub external_sub_id: Option<String>,
+    #[serde(default)]
+    pub rules: ChannelRules,
+}
+
+/// `PATCH /api/v1/listings/{id}`: pause or resume, or change the overrides.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListingUpdate {
+    #[serde(default)]
+    pub active: Option<bool>,
+    #[serde(default)]
+    pub rules: Option<ChannelRules>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListingList {
+    pub listings: Vec<Listing>,
+}
+
+/// `POST /api/v1/listings/import` answer: how many listings the CSV linked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListingImportResult {
+    pub linked: u64,
 }
 
 /// One dependency's part of the health report.

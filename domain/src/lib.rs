@@ -7,6 +7,8 @@
 pub mod account;
 pub mod api;
 pub mod bulk_job;
+pub mod channel;
+pub mod connector;
 pub mod created_via;
 pub mod csv_export;
 pub mod csv_import;
@@ -15,11 +17,14 @@ pub mod order;
 pub mod paging;
 pub mod product;
 pub mod quantity;
+pub mod retry;
 pub mod rules;
 pub mod secret;
 pub mod selection;
 pub mod sku;
+pub mod storefront;
 pub mod sync;
+pub mod sync_health;
 
 pub use created_via::CreatedVia;
 pub use paging::{PageRequest, PageSize};

@@ -4,6 +4,7 @@
 //! (a product); the consumer reads the current quantity when it acts. Two deliveries of the
 //! same message, or two messages for one product, converge on the same result.
 
+use crate::channel::{ChannelQuantity, ChannelRules};
 use crate::product::{AccountId, ProductId};
 use serde::{Deserialize, Serialize};
 
@@ -17,11 +18,19 @@ pub enum SyncMessage {
         product_id: ProductId,
         /// The sync outbox entry this message delivers; marked done when handled.
         outbox_id: i64,
+        /// 1 for the first delivery; a retry after a failed push carries the next number, so
+        /// backoff and the dead-letter decision do not depend on the queue's own counter.
+        #[serde(default = "first_attempt")]
+        attempt: u32,
     },
     /// Continue a bulk job from where it stands (its cursor is in D1, so a repeat is harmless).
     BulkJob { account_id: AccountId, job_id: i64 },
     /// The health check's round trip through the queue.
     Ping { nonce: String },
+}
+
+fn first_attempt() -> u32 {
+    1
 }
 
 /// What caused a push, as the sync history shows it.
@@ -89,14 +98,66 @@ impl SyncStatus {
     }
 }
 
-/// A listing of a product on a storefront that Auto Sync pushes to.
+/// What the engine knows of one listing when it decides whether to push.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ActiveListing {
+pub struct ListingState {
     pub listing_id: i64,
-    pub storefront_name: String,
+    /// The connection's rules with the listing's overrides applied.
+    pub rules: ChannelRules,
+    /// The product version, quantity and outbox entry of the last successful push.
+    pub pushed_version: Option<i64>,
+    pub pushed_quantity: Option<i64>,
+    pub pushed_outbox: i64,
 }
 
-/// One line for the sync history, decided by [`plan_pushes`].
+/// The decision for one listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListingPlan {
+    /// Push this quantity.
+    Push(ChannelQuantity),
+    /// The storefront already holds this quantity for the current version: nothing to send.
+    UpToDate(ChannelQuantity),
+}
+
+/// Decides whether a listing needs a push of the product's **current** quantity.
+///
+/// A listing already pushed at the current version with the same channel quantity is up to
+/// date, which is what makes repeated, late and out-of-order deliveries harmless and bursts on
+/// one product collapse into one push. Sync Now (`forced_by` = its outbox entry) pushes anyway,
+/// once: after it succeeded the listing's `pushed_outbox` has caught up with it.
+pub fn plan_listing(
+    on_hand: i64,
+    version: i64,
+    listing: &ListingState,
+    forced_by: Option<i64>,
+) -> ListingPlan {
+    let quantity = listing.rules.apply(on_hand);
+    let same = listing.pushed_version.is_some_and(|v| v >= version)
+        && listing.pushed_quantity == Some(quantity.quantity);
+    let forced = forced_by.is_some_and(|outbox| listing.pushed_outbox < outbox);
+    if same && !forced {
+        ListingPlan::UpToDate(quantity)
+    } else {
+        ListingPlan::Push(quantity)
+    }
+}
+
+/// The history entry for a product that has no active listing: skipped, and why, so a seller
+/// who expected a push sees the reason instead of silence.
+pub fn no_listings_entry(quantity: i64) -> PlannedEntry {
+    PlannedEntry {
+        listing_id: None,
+        storefront_name: None,
+        quantity,
+        status: SyncStatus::Skipped,
+        message: "No active listings for this product, so there was nothing to push.".into(),
+        action: Some(
+            "Link the product to a storefront listing to keep that storefront in sync.".into(),
+        ),
+    }
+}
+
+/// One line for the sync history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedEntry {
     pub listing_id: Option<i64>,
@@ -108,48 +169,87 @@ pub struct PlannedEntry {
     pub action: Option<String>,
 }
 
-/// Decides what a changed product's quantity means for each of its active listings.
-///
-/// Every active listing gets a queued push of the current quantity. A product with no active
-/// listing gets one skipped entry that says so, so a seller who expected a push sees why none
-/// happened instead of silence.
-pub fn plan_pushes(quantity: i64, listings: &[ActiveListing]) -> Vec<PlannedEntry> {
-    if listings.is_empty() {
-        return vec![PlannedEntry {
-            listing_id: None,
-            storefront_name: None,
-            quantity,
-            status: SyncStatus::Skipped,
-            message: "No active listings for this product, so there was nothing to push.".into(),
-            action: Some(
-                "Link the product to a storefront listing to keep that storefront in sync.".into(),
-            ),
-        }];
+/// One product's share of a queue batch: every outbox entry that named it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirtyProduct {
+    pub account_id: AccountId,
+    pub product_id: ProductId,
+    /// (outbox entry, attempt), in the order delivered.
+    pub entries: Vec<(i64, u32)>,
+}
+
+impl DirtyProduct {
+    /// The entry whose history rows describe this round: the newest one.
+    pub fn lead(&self) -> (i64, u32) {
+        self.entries
+            .iter()
+            .copied()
+            .max_by_key(|(outbox, _)| *outbox)
+            .unwrap_or((0, 1))
     }
-    listings
-        .iter()
-        .map(|l| PlannedEntry {
-            listing_id: Some(l.listing_id),
-            storefront_name: Some(l.storefront_name.clone()),
-            quantity,
-            status: SyncStatus::Queued,
-            message: format!("Quantity {quantity} queued for {}.", l.storefront_name),
-            action: None,
-        })
-        .collect()
+}
+
+/// Groups a batch's product messages by product, so a burst of changes to one product is one
+/// round of pushes of its current quantity instead of one per change.
+pub fn coalesce<'a>(messages: impl IntoIterator<Item = &'a SyncMessage>) -> Vec<DirtyProduct> {
+    let mut dirty: Vec<DirtyProduct> = Vec::new();
+    for message in messages {
+        let SyncMessage::ProductChanged {
+            account_id,
+            product_id,
+            outbox_id,
+            attempt,
+        } = message
+        else {
+            continue;
+        };
+        match dirty
+            .iter_mut()
+            .find(|d| d.account_id == *account_id && d.product_id == *product_id)
+        {
+            Some(d) => d.entries.push((*outbox_id, *attempt)),
+            None => dirty.push(DirtyProduct {
+                account_id: *account_id,
+                product_id: *product_id,
+                entries: vec![(*outbox_id, *attempt)],
+            }),
+        }
+    }
+    dirty
+}
+
+/// The `p`-th percentile (0–100) of `values` by the nearest-rank method; `None` when empty.
+pub fn percentile(values: &mut [i64], p: u32) -> Option<i64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_unstable();
+    let rank = (u64::from(p.min(100)) * values.len() as u64)
+        .div_ceil(100)
+        .max(1);
+    values.get(rank as usize - 1).copied()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn listing(pushed: Option<(i64, i64)>, outbox: i64) -> ListingState {
+        ListingState {
+            listing_id: 1,
+            rules: ChannelRules::default(),
+            pushed_version: pushed.map(|p| p.0),
+            pushed_quantity: pushed.map(|p| p.1),
+            pushed_outbox: outbox,
+        }
+    }
+
     #[test]
     fn a_product_without_listings_records_one_skipped_entry_saying_why() {
-        let plan = plan_pushes(7, &[]);
-        assert_eq!(plan.len(), 1);
-        assert_eq!(plan[0].status, SyncStatus::Skipped);
-        assert!(plan[0].message.contains("No active listings"));
-        assert!(plan[0]
+        let entry = no_listings_entry(7);
+        assert_eq!(entry.status, SyncStatus::Skipped);
+        assert!(entry.message.contains("No active listings"));
+        assert!(entry
             .action
             .as_deref()
             .unwrap()
@@ -157,23 +257,85 @@ mod tests {
     }
 
     #[test]
-    fn every_active_listing_gets_a_queued_push_of_the_current_quantity() {
-        let listings = [
-            ActiveListing {
-                listing_id: 1,
-                storefront_name: "Shopify".into(),
-            },
-            ActiveListing {
-                listing_id: 2,
-                storefront_name: "eBay".into(),
-            },
+    fn a_never_pushed_listing_gets_the_current_quantity() {
+        let plan = plan_listing(12, 3, &listing(None, 0), None);
+        assert!(matches!(plan, ListingPlan::Push(q) if q.quantity == 12));
+    }
+
+    #[test]
+    fn a_listing_pushed_at_the_current_version_is_up_to_date() {
+        let plan = plan_listing(12, 3, &listing(Some((3, 12)), 9), None);
+        assert!(matches!(plan, ListingPlan::UpToDate(_)));
+        // An older push, or a different channel quantity (the rules changed), needs a push.
+        assert!(matches!(
+            plan_listing(12, 4, &listing(Some((3, 12)), 9), None),
+            ListingPlan::Push(_)
+        ));
+        assert!(matches!(
+            plan_listing(11, 3, &listing(Some((3, 12)), 9), None),
+            ListingPlan::Push(_)
+        ));
+    }
+
+    #[test]
+    fn sync_now_pushes_an_up_to_date_listing_once() {
+        assert!(matches!(
+            plan_listing(12, 3, &listing(Some((3, 12)), 9), Some(10)),
+            ListingPlan::Push(_)
+        ));
+        // Its retry after the push landed (pushed_outbox caught up) sends nothing more.
+        assert!(matches!(
+            plan_listing(12, 3, &listing(Some((3, 12)), 10), Some(10)),
+            ListingPlan::UpToDate(_)
+        ));
+    }
+
+    #[test]
+    fn deliveries_in_any_order_converge_on_the_current_quantity() {
+        // Whatever order three deliveries arrive in, each reads the current state (version 3,
+        // 5 on hand); once one has pushed, the others find the listing up to date.
+        let mut state = listing(None, 0);
+        let mut pushes = 0;
+        for _delivery in [2, 1, 3] {
+            if let ListingPlan::Push(q) = plan_listing(5, 3, &state, None) {
+                pushes += 1;
+                state.pushed_version = Some(3);
+                state.pushed_quantity = Some(q.quantity);
+            }
+        }
+        assert_eq!(pushes, 1);
+        assert_eq!(state.pushed_quantity, Some(5));
+    }
+
+    #[test]
+    fn a_burst_on_one_product_coalesces_into_one_round() {
+        let msg = |product, outbox| SyncMessage::ProductChanged {
+            account_id: AccountId(1),
+            product_id: ProductId(product),
+            outbox_id: outbox,
+            attempt: 1,
+        };
+        let batch = [
+            msg(7, 1),
+            msg(8, 2),
+            msg(7, 3),
+            msg(7, 4),
+            SyncMessage::Ping { nonce: "x".into() },
         ];
-        let plan = plan_pushes(12, &listings);
-        assert_eq!(plan.len(), 2);
-        assert!(plan
-            .iter()
-            .all(|e| e.status == SyncStatus::Queued && e.quantity == 12));
-        assert_eq!(plan[1].storefront_name.as_deref(), Some("eBay"));
+        let dirty = coalesce(&batch);
+        assert_eq!(dirty.len(), 2);
+        assert_eq!(dirty[0].entries.len(), 3);
+        assert_eq!(dirty[0].lead(), (4, 1));
+        assert_eq!(dirty[1].product_id, ProductId(8));
+    }
+
+    #[test]
+    fn percentiles_use_the_nearest_rank() {
+        let mut v: Vec<i64> = (1..=100).rev().collect();
+        assert_eq!(percentile(&mut v, 50), Some(50));
+        assert_eq!(percentile(&mut v, 99), Some(99));
+        assert_eq!(percentile(&mut [42], 99), Some(42));
+        assert_eq!(percentile(&mut [], 50), None);
     }
 
     #[test]
@@ -182,6 +344,7 @@ mod tests {
             account_id: AccountId(1),
             product_id: ProductId(9),
             outbox_id: 3,
+            attempt: 1,
         };
         let json = serde_json::to_value(&msg).unwrap();
         assert_eq!(json["kind"], "product_changed");

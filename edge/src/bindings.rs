@@ -8,3 +8,7 @@ pub const KV: &str = "KV";
 pub const SYNC_QUEUE: &str = "SYNC_QUEUE";
 /// The queue name of the dead-letter queue, as the consumer sees it in a batch.
 pub const SYNC_DLQ_NAME: &str = "tally-sync-dlq";
+/// The producer binding of the dead-letter queue, where pushes go after their last retry.
+pub const SYNC_DLQ: &str = "SYNC_DLQ";
+/// The worker secret (base64 of 32 bytes) that seals storefront credentials.
+pub const CREDENTIALS_KEY: &str = "CREDENTIALS_KEY";

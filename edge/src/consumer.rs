@@ -5,15 +5,19 @@
 //! every write is idempotent: a handled outbox entry is skipped, history rows are unique per
 //! (outbox entry, listing).
 
-use crate::bindings::{DB, KV, SYNC_DLQ_NAME};
+use crate::bindings::{DB, KV, SYNC_DLQ, SYNC_DLQ_NAME, SYNC_QUEUE};
 use crate::clock::now_ms;
-use crate::db::int;
+use crate::engine::{self, Next};
 use crate::error::ApiError;
 use crate::store::bulk_jobs::{self, Step};
-use crate::store::{history, listings, outbox, products};
+use crate::store::history::{self, Record};
+use crate::store::{outbox, products};
 use serde::{Deserialize, Serialize};
-use tally_domain::sync::{plan_pushes, PlannedEntry, SyncMessage, SyncStatus};
-use tally_domain::{AccountId, ProductId};
+use tally_domain::connector::Failure;
+use tally_domain::retry;
+use tally_domain::storefront::StorefrontKind;
+use tally_domain::sync::{coalesce, DirtyProduct, SyncMessage, SyncStatus};
+use tally_domain::AccountId;
 use worker::{Env, Message, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
 
 /// Seconds before a failed message is delivered again. The queue's `max_retries` then moves it
@@ -33,31 +37,107 @@ pub struct LastPing {
 /// Handles one batch from the sync queue or its dead-letter queue.
 pub async fn handle_batch(batch: MessageBatch<SyncMessage>, env: &Env) {
     let dead_letters = batch.queue() == SYNC_DLQ_NAME;
+    let mut messages = Vec::new();
     for raw in batch.raw_iter() {
         // A body that does not parse will never parse: ack it so it cannot block the queue.
-        let message = match Message::<SyncMessage>::try_from(raw) {
-            Ok(m) => m,
+        match Message::<SyncMessage>::try_from(raw) {
+            Ok(m) => messages.push(m),
+            Err(e) => worker::console_error!("dropping a sync message that does not parse: {e}"),
+        }
+    }
+    if dead_letters {
+        for message in &messages {
+            settle(message, give_up(message.body(), env).await);
+        }
+        return;
+    }
+    // Product changes go through the engine together, so a burst coalesces; the rest one by one.
+    let (changes, others): (Vec<_>, Vec<_>) = messages
+        .iter()
+        .partition(|m| matches!(m.body(), SyncMessage::ProductChanged { .. }));
+    for message in others {
+        settle(message, handle(message.body(), env).await);
+    }
+    push_changes(env, &changes).await;
+}
+
+/// Acks a handled message; a failure to handle it is retried by the queue (and dead-lettered
+/// by it after `max_retries`).
+fn settle(message: &Message<SyncMessage>, outcome: Result<(), ApiError>) {
+    match outcome {
+        Ok(()) => message.ack(),
+        Err(e) => {
+            worker::console_warn!("sync message {} will be retried: {e}", message.id());
+            message.retry_with_options(
+                &QueueRetryOptionsBuilder::new()
+                    .with_delay_seconds(RETRY_DELAY_SECONDS)
+                    .build(),
+            );
+        }
+    }
+}
+
+/// Runs the engine once per account for the batch's product changes, then acts on what it
+/// decided for each product: ack, re-send later with the next attempt, or dead-letter.
+async fn push_changes(env: &Env, changes: &[&Message<SyncMessage>]) {
+    let dirty = coalesce(changes.iter().map(|m| m.body()));
+    let mut accounts: Vec<AccountId> = dirty.iter().map(|d| d.account_id).collect();
+    accounts.sort_by_key(|a| a.0);
+    accounts.dedup();
+    for account in accounts {
+        let mine: Vec<DirtyProduct> = dirty
+            .iter()
+            .filter(|d| d.account_id == account)
+            .cloned()
+            .collect();
+        let of_account = |m: &&&Message<SyncMessage>| matches!(m.body(), SyncMessage::ProductChanged { account_id, .. } if *account_id == account);
+        let outcome = engine::run(env, account, &mine).await;
+        let next = match outcome {
+            Ok(next) => next,
             Err(e) => {
-                worker::console_error!("dropping a sync message that does not parse: {e}");
+                for m in changes.iter().filter(of_account) {
+                    settle(m, Err(ApiError::Internal(e.to_string())));
+                }
                 continue;
             }
         };
-        let outcome = if dead_letters {
-            give_up(message.body(), env).await
-        } else {
-            handle(message.body(), env).await
-        };
-        match outcome {
-            Ok(()) => message.ack(),
-            Err(e) => {
-                worker::console_warn!("sync message {} will be retried: {e}", message.id());
-                message.retry_with_options(
-                    &QueueRetryOptionsBuilder::new()
-                        .with_delay_seconds(RETRY_DELAY_SECONDS)
-                        .build(),
-                );
+        for d in &mine {
+            let follow_up = match next.get(&d.product_id.0) {
+                Some(Next::Retry {
+                    outbox_id,
+                    attempt,
+                    delay_s,
+                }) => {
+                    let msg = change(d, *outbox_id, *attempt);
+                    outbox::send_later(env, SYNC_QUEUE, msg, *delay_s).await
+                }
+                Some(Next::DeadLetter { outbox_id, attempt }) => {
+                    let msg = change(d, *outbox_id, *attempt);
+                    outbox::send_later(env, SYNC_DLQ, msg, 0).await
+                }
+                _ => Ok(()),
+            };
+            let product = d.product_id;
+            for m in changes.iter().filter(of_account).filter(|m| {
+                matches!(m.body(), SyncMessage::ProductChanged { product_id, .. } if *product_id == product)
+            }) {
+                // If the follow-up could not be queued, the queue redelivers this message instead.
+                let outcome = match &follow_up {
+                    Ok(()) => Ok(()),
+                    Err(e) => Err(ApiError::Internal(format!("queueing the follow-up: {e}"))),
+                };
+                settle(m, outcome);
             }
         }
+    }
+}
+
+fn change(d: &DirtyProduct, outbox_id: i64, attempt: u32) -> SyncMessage {
+    SyncMessage::ProductChanged {
+        account_id: d.account_id,
+        product_id: d.product_id,
+        outbox_id,
+        attempt,
     }
 }
 
@@ -67,11 +147,7 @@ async fn handle(message: &SyncMessage, env: &Env) -> Result<(), ApiError> {
         SyncMessage::BulkJob { account_id, job_id } => {
             run_bulk_job(env, *account_id, *job_id).await
         }
-        SyncMessage::ProductChanged {
-            account_id,
-            product_id,
-            outbox_id,
-        } => product_changed(env, *account_id, *product_id, *outbox_id).await,
+        SyncMessage::ProductChanged { .. } => Ok(()),
     }
 }
 
@@ -113,93 +189,98 @@ async fn record_ping(env: &Env, nonce: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-async fn product_changed(
-    env: &Env,
-    account: AccountId,
-    product_id: ProductId,
-    outbox_id: i64,
-) -> Result<(), ApiError> {
-    let db = env.d1(DB)?;
-    let Some(entry) = outbox::find(&db, account, outbox_id).await? else {
-        return Ok(()); // Not ours to handle (deleted, or a forged id): nothing to do.
-    };
-    if entry.status != "pending" {
-        return Ok(()); // A repeated delivery of an entry already handled.
-    }
-    let Some(product) = products::find(&db, account, product_id).await? else {
-        return Ok(());
-    };
-    let listings = listings::active_for_product(&db, account, product_id).await?;
-    let plan = plan_pushes(product.quantity, &listings);
-    let origin = history::Origin {
-        account_id: account.0,
-        product_id: product_id.0,
-        outbox_id,
-        trigger: &entry.trigger,
-        now: now_ms(),
-    };
-    finish(&db, &origin, &plan, "done").await
-}
-
-/// After the last retry: the entry is marked failed and the seller is told what to do.
+/// After the last retry a push lands here: the outbox entry is marked failed and the history
+/// says, per listing, what went wrong and what the seller should do.
 async fn give_up(message: &SyncMessage, env: &Env) -> Result<(), ApiError> {
     let SyncMessage::ProductChanged {
         account_id,
         product_id,
         outbox_id,
+        ..
     } = message
     else {
-        return Ok(()); // A lost health ping needs no follow-up.
+        return Ok(()); // A lost health ping or bulk step needs no follow-up (the cron resumes jobs).
     };
     let db = env.d1(DB)?;
     let Some(entry) = outbox::find(&db, *account_id, *outbox_id).await? else {
         return Ok(());
     };
-    let quantity = products::find(&db, *account_id, *product_id)
-        .await?
-        .map_or(0, |p| p.quantity);
-    let failed = PlannedEntry {
-        listing_id: None,
-        storefront_name: None,
-        quantity,
-        status: SyncStatus::Failed,
-        message: "Tally could not process this quantity change after several tries.".into(),
-        action: Some(
-            "Select the product in Inventory and press Sync Now to push its current quantity."
-                .into(),
-        ),
-    };
-    let origin = history::Origin {
-        account_id: account_id.0,
-        product_id: product_id.0,
-        outbox_id: entry.id,
-        trigger: &entry.trigger,
-        now: now_ms(),
-    };
-    finish(&db, &origin, &[failed], "failed").await
-}
-
-/// Writes the history entries and closes the outbox entry in one batch.
-async fn finish(
-    db: &worker::D1Database,
-    origin: &history::Origin<'_>,
-    entries: &[PlannedEntry],
-    outbox_status: &str,
-) -> Result<(), ApiError> {
-    let mut statements = entries
+    if entry.status != "pending" {
+        return Ok(()); // Already settled: a repeated dead letter.
+    }
+    let now = now_ms();
+    let failures = history::retrying(&db, *account_id, entry.id).await?;
+    let mut writes = Vec::new();
+    let generic;
+    if failures.is_empty() {
+        // The consumer itself kept failing (not a storefront): say so once for the product.
+        let quantity = products::find(&db, *account_id, *product_id)
+            .await?
+            .map_or(0, |p| p.quantity);
+        generic = Record {
+            account_id: account_id.0,
+            product_id: product_id.0,
+            outbox_id: entry.id,
+            trigger: &entry.trigger,
+            attempt: retry::MAX_ATTEMPTS + 1,
+            changed_at: Some(entry.created_at),
+            now,
+            listing_id: None,
+            storefront_id: None,
+            storefront: None,
+            quantity,
+            status: SyncStatus::Failed,
+            message: "Tally could not process this quantity change after several tries.",
+            action: Some(
+                "Select the product in Inventory and press Sync Now to push its current quantity.",
+            ),
+            breakdown: None,
+            answer: None,
+            failure: None,
+        };
+        writes.push(history::insert(&db, &generic)?);
+    }
+    let texts: Vec<(String, String, &history::LastFailure)> = failures
         .iter()
-        .map(|e| history::insert(db, origin, e))
-        .collect::<Result<Vec<_>, _>>()?;
-    statements.push(
-        db.prepare(
-            "UPDATE sync_outbox SET status = ?1, updated_at = ?2 WHERE id = ?3 AND status = 'pending'",
-        )
-        .bind(&[
-            crate::db::text(outbox_status),
-            int(origin.now),
-            int(origin.outbox_id),
-        ])?,
-    );
-    db.batch(statements).await?;
+        .map(|f| {
+            let failure: Failure =
+                serde_json::from_str(&f.failure).unwrap_or(Failure::Unavailable {
+                    message: "unknown".into(),
+                });
+            let kind = StorefrontKind::parse(&f.storefront_kind).unwrap_or(StorefrontKind::Shopify);
+            let (cause, fix) = retry::advice(kind, &failure);
+            (
+                format!("Gave up after {} tries. {cause}", f.attempt),
+                fix,
+                f,
+            )
+        })
+        .collect();
+    for (message, fix, f) in &texts {
+        writes.push(history::insert(
+            &db,
+            &Record {
+                account_id: account_id.0,
+                product_id: product_id.0,
+                outbox_id: entry.id,
+                trigger: &entry.trigger,
+                attempt: u32::try_from(f.attempt + 1).unwrap_or(u32::MAX),
+                changed_at: Some(entry.created_at),
+                now,
+                listing_id: Some(f.listing_id),
+                storefront_id: Some(f.storefront_id),
+                storefront: Some(&f.storefront),
+                quantity: f.quantity,
+                status: SyncStatus::Failed,
+                message,
+                action: Some(fix),
+                breakdown: f.breakdown.clone(),
+                answer: None,
+                failure: Some(&f.failure),
+            },
+        )?);
+    }
+    writes.push(outbox::close(&db, *account_id, &[entry.id], "failed", now)?);
+    db.batch(writes).await?;
     Ok(())
 }

@@ -75,3 +75,80 @@ pub async fn verify_password(password: &str, stored: &str) -> Result<bool, ApiEr
     let derived = pbkdf2(password, &expected.salt, expected.iterations).await?;
     Ok(expected.matches(&derived))
 }
+
+/// Imports the 256-bit AES-GCM key given as base64 (the worker secret `CREDENTIALS_KEY`).
+async fn aes_key(key_b64: &str) -> Result<web_sys::CryptoKey, ApiError> {
+    use base64::Engine as _;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(key_b64.trim())
+        .ok()
+        .filter(|k| k.len() == 32)
+        .ok_or_else(|| {
+            ApiError::Internal("CREDENTIALS_KEY must be 32 random bytes in base64".into())
+        })?;
+    let usages = Array::of2(&"encrypt".into(), &"decrypt".into());
+    let key = JsFuture::from(
+        web_crypto()?
+            .subtle()
+            .import_key_with_str(
+                "raw",
+                &Uint8Array::from(raw.as_slice()),
+                "AES-GCM",
+                false,
+                &usages,
+            )
+            .map_err(js_err("importKey"))?,
+    )
+    .await
+    .map_err(js_err("importKey"))?;
+    Ok(key.unchecked_into())
+}
+
+fn aes_params(iv: &[u8]) -> Result<Object, ApiError> {
+    let params = Object::new();
+    Reflect::set(&params, &"name".into(), &"AES-GCM".into()).map_err(js_err("params"))?;
+    Reflect::set(&params, &"iv".into(), &Uint8Array::from(iv).into()).map_err(js_err("params"))?;
+    Ok(params)
+}
+
+/// Encrypts a storefront credential: base64 of a fresh 12-byte nonce followed by the AES-GCM
+/// ciphertext. A database copy alone never reveals a credential.
+pub async fn seal(key_b64: &str, plaintext: &str) -> Result<String, ApiError> {
+    use base64::Engine as _;
+    let key = aes_key(key_b64).await?;
+    let iv = random_bytes::<12>()?;
+    let data = plaintext.as_bytes();
+    let sealed = JsFuture::from(
+        web_crypto()?
+            .subtle()
+            .encrypt_with_object_and_u8_array(&aes_params(&iv)?, &key, data)
+            .map_err(js_err("encrypt"))?,
+    )
+    .await
+    .map_err(js_err("encrypt"))?;
+    let mut out = iv.to_vec();
+    out.extend(Uint8Array::new(&sealed).to_vec());
+    Ok(base64::engine::general_purpose::STANDARD.encode(out))
+}
+
+/// Decrypts what [`seal`] produced.
+pub async fn open(key_b64: &str, sealed: &str) -> Result<String, ApiError> {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(sealed)
+        .ok()
+        .filter(|b| b.len() > 12)
+        .ok_or_else(|| ApiError::Internal("a stored credential is unreadable".into()))?;
+    let key = aes_key(key_b64).await?;
+    let (iv, ciphertext) = bytes.split_at(12);
+    let plain = JsFuture::from(
+        web_crypto()?
+            .subtle()
+            .decrypt_with_object_and_u8_array(&aes_params(iv)?, &key, ciphertext)
+            .map_err(js_err("decrypt"))?,
+    )
+    .await
+    .map_err(js_err("decrypt: wrong CREDENTIALS_KEY?"))?;
+    String::from_utf8(Uint8Array::new(&plain).to_vec())
+        .map_err(|_| ApiError::Internal("a stored credential is not text".into()))
+}

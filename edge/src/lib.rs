@@ -13,11 +13,13 @@ mod consumer;
 mod cron;
 mod crypto;
 mod db;
+mod engine;
 mod error;
 mod handlers;
 mod request;
 mod routes;
 mod store;
+mod storefront_http;
 
 use tally_domain::sync::SyncMessage;
 use worker::{

@@ -3,7 +3,8 @@
 use crate::caller;
 use crate::error::ApiError;
 use crate::handlers::{
-    api_keys, auth, bulk, bulk_jobs, health, history, orders, products, rules, uploads,
+    api_keys, auth, bulk, bulk_jobs, health, history, listings, orders, products, rules,
+    storefronts, uploads,
 };
 use tally_domain::ProductId;
 use worker::{Env, Method, Request, Response};
@@ -63,6 +64,26 @@ async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
             products::adjust(req, env, account, product_id(id)?).await
         }
         (Method::Get, ["api", "v1", "sync-history"]) => history::list(req, env, account).await,
+        (Method::Get, ["api", "v1", "sync-health"]) => history::health(env, account).await,
+        (Method::Get, ["api", "v1", "storefronts"]) => storefronts::list(env, account).await,
+        (Method::Post, ["api", "v1", "storefronts"]) => {
+            storefronts::create(req, env, &caller).await
+        }
+        (Method::Get, ["api", "v1", "storefronts", id]) => {
+            storefronts::get(env, account, parse_id(id, "storefront")?).await
+        }
+        (Method::Patch, ["api", "v1", "storefronts", id]) => {
+            storefronts::update(req, env, account, parse_id(id, "storefront")?).await
+        }
+        (Method::Get, ["api", "v1", "products", id, "listings"]) => {
+            listings::for_product(env, account, product_id(id)?).await
+        }
+        (Method::Post, ["api", "v1", "products", id, "listings"]) => {
+            listings::create(req, env, account, product_id(id)?).await
+        }
+        (Method::Patch, ["api", "v1", "listings", id]) => {
+            listings::update(req, env, account, parse_id(id, "listing")?).await
+        }
         (Method::Post, ["api", "v1", "orders"]) => orders::import(req, env, account).await,
         (Method::Get, ["api", "v1", "orders"]) => orders::list(env, account).await,
         (Method::Post, ["api", "v1", "orders", "cancel"]) => {

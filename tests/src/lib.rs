@@ -8,6 +8,7 @@
 pub mod browser;
 pub mod client;
 pub mod process;
+pub mod sandbox;
 pub mod schema;
 pub mod suite;
 pub mod worker;

@@ -7,6 +7,7 @@ pub mod badge;
 pub mod bulk_bar;
 pub mod filter_actions;
 pub mod filter_bar;
+pub mod listings_panel;
 pub mod pagination;
 pub mod quantity_chart;
 pub mod settings_nav;

@@ -9,6 +9,7 @@ pub fn SettingsNav() -> impl IntoView {
     view! {
         <nav class="tabs" aria-label="Settings">
             <A href="/settings/inventory">"Inventory"</A>
+            <A href="/settings/storefronts">"Storefronts"</A>
             <A href="/settings/api-keys">"API keys"</A>
         </nav>
     }

@@ -6,5 +6,6 @@ pub mod inventory_settings;
 pub mod orders;
 pub mod product_details;
 pub mod sign_in;
+pub mod storefronts;
 pub mod sync_history;
 pub mod upload;

@@ -3,6 +3,7 @@
 
 use crate::api;
 use crate::components::adjust_dialog::AdjustDialog;
+use crate::components::listings_panel::ListingsPanel;
 use crate::components::quantity_chart::QuantityChart;
 use crate::components::toast::{use_toaster, Tone};
 use crate::format::{exact, now_ms, relative, thousands};
@@ -148,6 +149,7 @@ fn Details(product: Product) -> impl IntoView {
                 }).collect_view()}
             </dl>
         </div>
+        <ListingsPanel product=id quantity=quantity />
         <h2>"Quantity history"</h2>
         <Transition fallback=|| view! { <p class="muted">"Loading history…"</p> }>
             {move || ledger.get().map(|result| match result {

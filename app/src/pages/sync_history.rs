@@ -8,7 +8,7 @@ use crate::format::{exact, now_ms, relative};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use std::time::Duration;
-use tally_domain::api::{SyncHistoryEntry, SyncHistoryPage};
+use tally_domain::api::{StorefrontList, SyncHealth, SyncHistoryEntry, SyncHistoryPage};
 use tally_domain::sync::SyncTrigger;
 use tally_domain::PageRequest;
 
@@ -23,8 +23,18 @@ pub fn SyncHistory() -> impl IntoView {
             .with(|q| PageRequest::parse(q.get_str("page"), q.get_str("per_page")))
             .unwrap_or_default()
     });
-    let history = LocalResource::new(move || api::sync_history(paging.get()));
-    if let Ok(handle) = set_interval_with_handle(move || history.refetch(), REFRESH) {
+    let filter = RwSignal::new(api::HistoryFilter::default());
+    let history = LocalResource::new(move || api::sync_history(paging.get(), filter.get()));
+    let health = LocalResource::new(api::sync_health);
+    let storefronts = LocalResource::new(api::storefronts);
+    // Refresh while pushes are in flight (or might be about to be); a calm page otherwise.
+    if let Ok(handle) = set_interval_with_handle(
+        move || {
+            history.refetch();
+            health.refetch();
+        },
+        REFRESH,
+    ) {
         on_cleanup(move || handle.clear());
     }
     view! {
@@ -36,6 +46,10 @@ pub fn SyncHistory() -> impl IntoView {
                 </p>
             </div>
         </section>
+        <Transition fallback=|| ()>
+            {move || health.get().and_then(Result::ok).map(|h| view! { <HealthPanel health=h /> })}
+        </Transition>
+        <HistoryFilters filter=filter storefronts=storefronts />
         <Transition fallback=|| view! { <p class="muted" data-testid="loading">"Loading history…"</p> }>
             {move || {
                 history
@@ -54,6 +68,146 @@ pub fn SyncHistory() -> impl IntoView {
                     })
             }}
         </Transition>
+    }
+}
+
+/// Status, storefront, SKU and date filters; each change reloads the list.
+#[component]
+fn HistoryFilters(
+    filter: RwSignal<api::HistoryFilter>,
+    storefronts: LocalResource<Result<StorefrontList, api::ApiError>>,
+) -> impl IntoView {
+    let statuses = [
+        ("", "All statuses"),
+        ("succeeded", "Succeeded"),
+        ("retrying", "Retrying"),
+        ("failed", "Failed"),
+        ("skipped", "Skipped"),
+    ];
+    view! {
+        <div class="filter-bar" role="search" aria-label="Filter sync history">
+            <label class="field">
+                <span>"Status"</span>
+                <select
+                    data-testid="history-status"
+                    on:change=move |ev| filter.update(|f| f.status = event_target_value(&ev))
+                >
+                    {statuses.map(|(v, l)| view! { <option value=v>{l}</option> }).collect_view()}
+                </select>
+            </label>
+            <label class="field">
+                <span>"Storefront"</span>
+                <select
+                    data-testid="history-storefront"
+                    on:change=move |ev| filter.update(|f| f.storefront_id = event_target_value(&ev))
+                >
+                    <option value="">"All storefronts"</option>
+                    {move || {
+                        storefronts
+                            .get()
+                            .and_then(Result::ok)
+                            .map(|l| {
+                                l.storefronts
+                                    .into_iter()
+                                    .map(|s| view! { <option value=s.id.to_string()>{s.name}</option> })
+                                    .collect_view()
+                            })
+                    }}
+                </select>
+            </label>
+            <label class="field">
+                <span>"SKU starts with"</span>
+                <input
+                    type="search"
+                    data-testid="history-sku"
+                    on:change=move |ev| filter.update(|f| f.sku = event_target_value(&ev))
+                />
+            </label>
+            <label class="field">
+                <span>"Since"</span>
+                <input
+                    type="date"
+                    data-testid="history-from"
+                    on:change=move |ev| {
+                        let day = event_target_value(&ev);
+                        let from = js_sys::Date::new(&day.into()).get_time();
+                        filter.update(|f| f.from = (!from.is_nan()).then_some(from as i64));
+                    }
+                />
+            </label>
+        </div>
+    }
+}
+
+/// The last hour at a glance: pushes per minute (failures in red, with a word in the legend),
+/// and change-to-storefront latency per storefront.
+#[component]
+fn HealthPanel(health: SyncHealth) -> impl IntoView {
+    let peak = health
+        .minutes
+        .iter()
+        .map(|m| m.pushes)
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let width = health.minutes.len().max(1) * 6;
+    let bars = health
+        .minutes
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let h = |n: u64| (n as f64 / peak as f64 * 60.0).round();
+            let x = (i * 6) as f64;
+            let title = format!("{} pushes, {} failed", m.pushes, m.failures);
+            view! {
+                <g>
+                    <title>{title}</title>
+                    <rect class="bar-ok" x=x y=64.0 - h(m.pushes) width=5 height=h(m.pushes) />
+                    <rect class="bar-failed" x=x y=64.0 - h(m.failures) width=5 height=h(m.failures) />
+                </g>
+            }
+        })
+        .collect_view();
+    let total: u64 = health.minutes.iter().map(|m| m.pushes).sum();
+    let failed: u64 = health.minutes.iter().map(|m| m.failures).sum();
+    let ms = |v: Option<i64>| {
+        v.map_or_else(|| "—".to_owned(), |v| format!("{:.1} s", v as f64 / 1000.0))
+    };
+    view! {
+        <section class="card card-padded health-panel" data-testid="sync-health" aria-label="Sync health, last hour">
+            <div class="health-summary">
+                <div><strong data-testid="health-pushes">{total}</strong><span class="muted">" pushes in the last hour"</span></div>
+                <div><strong>{failed}</strong><span class="muted">" failed or retrying"</span></div>
+                <div><strong data-testid="health-in-flight">{health.in_flight}</strong><span class="muted">" changes in flight"</span></div>
+            </div>
+            <svg class="chart" viewBox=format!("0 0 {width} 64") preserveAspectRatio="none" role="img"
+                aria-label=format!("Pushes per minute over the last hour: {total} pushes, {failed} failed")>
+                {bars}
+            </svg>
+            <p class="legend muted"><span class="swatch swatch-ok"></span>"Pushes per minute "<span class="swatch swatch-failed"></span>"Failed or retrying"</p>
+            {(!health.storefronts.is_empty()).then(|| view! {
+                <table class="table table-compact">
+                    <thead><tr>
+                        <th scope="col">"Storefront"</th>
+                        <th scope="col" class="num">"Pushes"</th>
+                        <th scope="col" class="num">"Failures"</th>
+                        <th scope="col" class="num">"Latency p50"</th>
+                        <th scope="col" class="num">"p99"</th>
+                    </tr></thead>
+                    <tbody>
+                        {health.storefronts.into_iter().map(|s| view! {
+                            <tr>
+                                <td>{s.name}</td>
+                                <td class="num">{s.pushes}</td>
+                                <td class="num">{s.failures}</td>
+                                <td class="num">{ms(s.p50_ms)}</td>
+                                <td class="num">{ms(s.p99_ms)}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            })}
+        </section>
     }
 }
 
@@ -116,13 +270,19 @@ fn HistoryRow(entry: SyncHistoryEntry, now: i64) -> impl IntoView {
                 <code class="sku">{entry.sku}</code>
             </td>
             <td>{entry.storefront.unwrap_or_else(|| "—".into())}</td>
-            <td>{trigger_label(entry.trigger)}</td>
-            <td class="num">{entry.quantity}</td>
+            <td>
+                {trigger_label(entry.trigger)}
+                {entry.reference.map(|r| view! { <span class="muted">" " {r}</span> })}
+                {(entry.attempt > 1).then(|| view! { <span class="muted">" · retry " {entry.attempt - 1}</span> })}
+            </td>
+            <td class="num" title=entry.breakdown.clone().unwrap_or_default()>{entry.quantity}</td>
             <td>
                 <StatusBadge status=entry.status />
             </td>
             <td class="details">
                 <span data-testid="history-message">{entry.message}</span>
+                {entry.breakdown.map(|b| view! { <span class="muted small">{b}</span> })}
+                {entry.answer.map(|a| view! { <span class="muted small">"Storefront said: " {a}</span> })}
                 {entry.action.map(|a| view! { <span class="action-hint">{a}</span> })}
             </td>
         </tr>

@@ -1,12 +1,15 @@
-//! The `sync_history` table: what Auto Sync did for every change, as the seller sees it.
+//! The `sync_history` table: one row per push attempt (or per decision not to push), as the
+//! seller sees it in Inventory Sync History and the health panel.
 
 use super::Count;
 use crate::db::{int, opt_int, opt_text, text};
 use crate::error::ApiError;
 use serde::Deserialize;
 use tally_domain::api::SyncHistoryEntry;
-use tally_domain::sync::{PlannedEntry, SyncStatus, SyncTrigger};
+use tally_domain::sync::{SyncStatus, SyncTrigger};
+use tally_domain::sync_health::PushRecord;
 use tally_domain::{AccountId, PageRequest, ProductId};
+use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
 
 #[derive(Deserialize)]
@@ -16,11 +19,18 @@ struct HistoryRow {
     product_id: i64,
     sku: String,
     storefront: Option<String>,
+    storefront_id: Option<i64>,
+    listing_id: Option<i64>,
     trigger: String,
     quantity: i64,
     status: String,
     message: String,
     action: Option<String>,
+    attempt: i64,
+    breakdown: Option<String>,
+    answer: Option<String>,
+    changed_at: Option<i64>,
+    reference: Option<String>,
 }
 
 impl HistoryRow {
@@ -38,6 +48,13 @@ impl HistoryRow {
             status,
             message: self.message,
             action: self.action,
+            listing_id: self.listing_id,
+            storefront_id: self.storefront_id,
+            attempt: u32::try_from(self.attempt).unwrap_or(1),
+            breakdown: self.breakdown,
+            answer: self.answer,
+            reference: self.reference,
+            changed_at: self.changed_at,
         })
     }
 }
@@ -52,34 +69,74 @@ fn parse_name<T: serde::de::DeserializeOwned>(
         .map_err(|_| ApiError::Internal(format!("history {id} has a bad {field}")))
 }
 
-/// One page of the account's history, newest first, optionally for one product.
+/// What the history list can be narrowed to.
+#[derive(Debug, Default)]
+pub struct HistoryFilter {
+    pub product: Option<ProductId>,
+    pub status: Option<SyncStatus>,
+    pub storefront_id: Option<i64>,
+    /// SKUs starting with this.
+    pub sku: Option<String>,
+    /// `created_at` in `[from, to)`.
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+}
+
+impl HistoryFilter {
+    fn params(&self, account: AccountId) -> Vec<JsValue> {
+        let sku = self.sku.as_deref().map(|s| {
+            let escaped = s
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            format!("{escaped}%")
+        });
+        vec![
+            int(account.0),
+            opt_int(self.product.map(|p| p.0)),
+            opt_text(self.status.map(SyncStatus::as_str)),
+            opt_int(self.storefront_id),
+            opt_text(sku.as_deref()),
+            opt_int(self.from),
+            opt_int(self.to),
+        ]
+    }
+}
+
+const WHERE: &str = "WHERE h.account_id = ?1 AND (?2 IS NULL OR h.product_id = ?2) \
+     AND (?3 IS NULL OR h.status = ?3) AND (?4 IS NULL OR h.storefront_id = ?4) \
+     AND (?5 IS NULL OR p.sku LIKE ?5 ESCAPE '\\') \
+     AND (?6 IS NULL OR h.created_at >= ?6) AND (?7 IS NULL OR h.created_at < ?7)";
+
+/// One page of the account's history matching `filter`, newest first, and how many match.
 pub async fn page(
     db: &D1Database,
     account: AccountId,
-    product: Option<ProductId>,
+    filter: &HistoryFilter,
     paging: PageRequest,
 ) -> Result<(Vec<SyncHistoryEntry>, u64), ApiError> {
-    let product = opt_int(product.map(|p| p.0));
-    let rows = db
-        .prepare(
-            "SELECT h.id, h.created_at, h.product_id, p.sku, h.storefront, h.trigger, h.quantity, \
-                    h.status, h.message, h.action \
-             FROM sync_history h JOIN products p ON p.id = h.product_id \
-             WHERE h.account_id = ?1 AND (?2 IS NULL OR h.product_id = ?2) \
-             ORDER BY h.id DESC LIMIT ?3 OFFSET ?4",
-        )
-        .bind(&[
-            int(account.0),
-            product.clone(),
-            int(i64::from(paging.limit())),
-            int(paging.offset() as i64),
-        ])?;
+    let mut params = filter.params(account);
     let count = db
-        .prepare(
-            "SELECT COUNT(*) AS n FROM sync_history \
-             WHERE account_id = ?1 AND (?2 IS NULL OR product_id = ?2)",
-        )
-        .bind(&[int(account.0), product])?;
+        .prepare(format!(
+            "SELECT COUNT(*) AS n FROM sync_history h JOIN products p ON p.id = h.product_id {WHERE}"
+        ))
+        .bind(&params)?;
+    params.push(int(i64::from(paging.limit())));
+    params.push(int(paging.offset() as i64));
+    // The order or upload behind a push is the ledger row of the version its outbox entry
+    // recorded: no writer has to copy it.
+    let rows = db
+        .prepare(format!(
+            "SELECT h.id, h.created_at, h.product_id, p.sku, h.storefront, h.storefront_id, \
+                    h.listing_id, h.trigger, h.quantity, h.status, h.message, h.action, \
+                    h.attempt, h.breakdown, h.answer, h.changed_at, \
+                    (SELECT q.reference FROM sync_outbox o JOIN quantity_changes q \
+                       ON q.account_id = o.account_id AND q.product_id = o.product_id \
+                      AND q.version = o.version WHERE o.id = h.outbox_id) AS reference \
+             FROM sync_history h JOIN products p ON p.id = h.product_id {WHERE} \
+             ORDER BY h.id DESC LIMIT ?8 OFFSET ?9"
+        ))
+        .bind(&params)?;
     let results = db.batch(vec![rows, count]).await?;
     let total = results[1].results::<Count>()?.first().map_or(0, |c| c.n);
     let entries = results[0]
@@ -90,40 +147,136 @@ pub async fn page(
     Ok((entries, total))
 }
 
-/// Where a history entry comes from.
-pub struct Origin<'a> {
+#[derive(Deserialize)]
+struct PushRow {
+    created_at: i64,
+    status: String,
+    storefront_id: i64,
+    storefront: Option<String>,
+    changed_at: Option<i64>,
+}
+
+/// The account's push attempts since `since`, for the health panel.
+pub async fn pushes_since(
+    db: &D1Database,
+    account: AccountId,
+    since: i64,
+) -> Result<(Vec<PushRecord>, u64), ApiError> {
+    let rows = db
+        .prepare(
+            "SELECT created_at, status, storefront_id, storefront, changed_at FROM sync_history \
+             WHERE account_id = ?1 AND created_at >= ?2 AND storefront_id IS NOT NULL \
+             ORDER BY id LIMIT 100000",
+        )
+        .bind(&[int(account.0), int(since)])?;
+    let pending = db
+        .prepare(
+            "SELECT COUNT(*) AS n FROM sync_outbox WHERE account_id = ?1 AND status = 'pending'",
+        )
+        .bind(&[int(account.0)])?;
+    let results = db.batch(vec![rows, pending]).await?;
+    let in_flight = results[1].results::<Count>()?.first().map_or(0, |c| c.n);
+    let records = results[0]
+        .results::<PushRow>()?
+        .into_iter()
+        .filter_map(|r| {
+            let status = serde_json::from_value(serde_json::Value::String(r.status)).ok()?;
+            Some(PushRecord {
+                at: r.created_at,
+                status,
+                storefront_id: r.storefront_id,
+                storefront: r.storefront.unwrap_or_default(),
+                changed_at: r.changed_at,
+            })
+        })
+        .collect();
+    Ok((records, in_flight))
+}
+
+/// One history row to write.
+pub struct Record<'a> {
     pub account_id: i64,
     pub product_id: i64,
     pub outbox_id: i64,
     pub trigger: &'a str,
+    pub attempt: u32,
+    pub changed_at: Option<i64>,
     pub now: i64,
+    pub listing_id: Option<i64>,
+    pub storefront_id: Option<i64>,
+    pub storefront: Option<&'a str>,
+    pub quantity: i64,
+    pub status: SyncStatus,
+    pub message: &'a str,
+    pub action: Option<&'a str>,
+    pub breakdown: Option<String>,
+    pub answer: Option<&'a str>,
+    pub failure: Option<&'a str>,
 }
 
-/// The insert of one planned entry. `OR IGNORE` with the unique (outbox, listing) index makes a
+/// The insert of one row. `OR IGNORE` with the unique (outbox, listing, attempt) index makes a
 /// redelivered message write nothing new.
-pub fn insert(
-    db: &D1Database,
-    origin: &Origin<'_>,
-    entry: &PlannedEntry,
-) -> Result<D1PreparedStatement, ApiError> {
+pub fn insert(db: &D1Database, r: &Record<'_>) -> Result<D1PreparedStatement, ApiError> {
     Ok(db
         .prepare(
             "INSERT OR IGNORE INTO sync_history \
-             (account_id, product_id, outbox_id, listing_id, storefront, trigger, quantity, status, \
-              message, action, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+             (account_id, product_id, outbox_id, listing_id, storefront_id, storefront, trigger, \
+              quantity, status, message, action, attempt, breakdown, answer, failure, changed_at, \
+              created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
         )
         .bind(&[
-            int(origin.account_id),
-            int(origin.product_id),
-            int(origin.outbox_id),
-            opt_int(entry.listing_id),
-            opt_text(entry.storefront_name.as_deref()),
-            text(origin.trigger),
-            int(entry.quantity),
-            text(entry.status.as_str()),
-            text(&entry.message),
-            opt_text(entry.action.as_deref()),
-            int(origin.now),
+            int(r.account_id),
+            int(r.product_id),
+            int(r.outbox_id),
+            opt_int(r.listing_id),
+            opt_int(r.storefront_id),
+            opt_text(r.storefront),
+            text(r.trigger),
+            int(r.quantity),
+            text(r.status.as_str()),
+            text(r.message),
+            opt_text(r.action),
+            int(i64::from(r.attempt)),
+            opt_text(r.breakdown.as_deref()),
+            opt_text(r.answer),
+            opt_text(r.failure),
+            opt_int(r.changed_at),
+            int(r.now),
         ])?)
+}
+
+/// The last failure recorded for each listing of an outbox entry that is still retrying, for
+/// the dead-letter consumer's final word.
+#[derive(Deserialize)]
+pub struct LastFailure {
+    pub listing_id: i64,
+    pub storefront_id: i64,
+    pub storefront: String,
+    pub storefront_kind: String,
+    pub quantity: i64,
+    pub failure: String,
+    pub attempt: i64,
+    pub breakdown: Option<String>,
+}
+
+pub async fn retrying(
+    db: &D1Database,
+    account: AccountId,
+    outbox_id: i64,
+) -> Result<Vec<LastFailure>, ApiError> {
+    Ok(db
+        .prepare(
+            "SELECT h.listing_id, h.storefront_id, h.storefront, h.quantity, h.failure, h.attempt, \
+                    h.breakdown, \
+                    (SELECT kind FROM storefronts s WHERE s.id = h.storefront_id) AS storefront_kind \
+             FROM sync_history h WHERE h.account_id = ?1 AND h.outbox_id = ?2 \
+               AND h.status = 'retrying' AND h.failure IS NOT NULL \
+               AND h.attempt = (SELECT MAX(attempt) FROM sync_history g \
+                                WHERE g.outbox_id = h.outbox_id AND g.listing_id = h.listing_id)",
+        )
+        .bind(&[int(account.0), int(outbox_id)])?
+        .all()
+        .await?
+        .results::<LastFailure>()?)
 }

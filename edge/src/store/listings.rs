@@ -1,40 +1,236 @@
-//! The `listings` table: where each product is sold, and so where Auto Sync pushes.
+//! The `listings` table: where each product is sold, what the storefront was last told, and
+//! the short lease that keeps two consumers from pushing one listing at once.
 
-use crate::db::int;
+use super::storefronts::{parse_rules, rules_json};
+use crate::db::{flag, int, opt_text, text};
 use crate::error::ApiError;
 use serde::Deserialize;
-use tally_domain::sync::ActiveListing;
+use tally_domain::api::Listing;
+use tally_domain::channel::ChannelRules;
+use tally_domain::storefront::{ListingRef, StorefrontKind};
 use tally_domain::{AccountId, ProductId};
 use worker::D1Database;
 
-#[derive(Deserialize)]
-struct ListingRow {
-    id: i64,
-    storefront_name: String,
+/// A listing with its connection and product, as the screens and the engine need it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ListingRow {
+    pub id: i64,
+    pub product_id: i64,
+    pub storefront_id: i64,
+    pub external_id: String,
+    pub external_sub_id: Option<String>,
+    pub listing_rules: String,
+    pub active: i64,
+    pub pushed_version: Option<i64>,
+    pub pushed_quantity: Option<i64>,
+    pub pushed_outbox: i64,
+    pub pushed_at: Option<i64>,
+    pub revisions_day: i64,
+    pub revisions: i64,
+    pub storefront_name: String,
+    pub kind: String,
+    pub base_url: String,
+    pub credential_enc: String,
+    pub store_ref: Option<String>,
+    pub storefront_rules: String,
+    pub sku: String,
+    pub quantity: i64,
+    pub version: i64,
 }
 
-/// The product's listings that are active on an active storefront.
-pub async fn active_for_product(
+impl ListingRow {
+    pub fn kind(&self) -> Result<StorefrontKind, ApiError> {
+        StorefrontKind::parse(&self.kind)
+            .ok_or_else(|| ApiError::Internal(format!("listing {} has a bad kind", self.id)))
+    }
+
+    /// The connection's rules with this listing's overrides.
+    pub fn effective_rules(&self) -> ChannelRules {
+        parse_rules(&self.storefront_rules).overridden_by(&parse_rules(&self.listing_rules))
+    }
+
+    pub fn into_listing(self) -> Result<Listing, ApiError> {
+        Ok(Listing {
+            kind: self.kind()?,
+            channel_quantity: self.effective_rules().apply(self.quantity),
+            rules: parse_rules(&self.listing_rules),
+            active: self.active == 1,
+            id: self.id,
+            product_id: ProductId(self.product_id),
+            sku: self.sku,
+            storefront_id: self.storefront_id,
+            storefront_name: self.storefront_name,
+            external_id: self.external_id,
+            external_sub_id: self.external_sub_id,
+            pushed_quantity: self.pushed_quantity,
+            pushed_at: self.pushed_at,
+        })
+    }
+}
+
+const SELECT: &str = "SELECT l.id, l.product_id, l.storefront_id, l.external_id, \
+     l.external_sub_id, l.rules AS listing_rules, l.active, l.pushed_version, l.pushed_quantity, \
+     l.pushed_outbox, l.pushed_at, l.revisions_day, l.revisions, s.name AS storefront_name, \
+     s.kind, s.base_url, s.credential_enc, s.store_ref, s.rules AS storefront_rules, p.sku, p.quantity, p.version \
+     FROM listings l JOIN storefronts s ON s.id = l.storefront_id \
+     JOIN products p ON p.id = l.product_id";
+
+/// The product's listings, paused ones included.
+pub async fn for_product(
     db: &D1Database,
     account: AccountId,
     product: ProductId,
-) -> Result<Vec<ActiveListing>, ApiError> {
-    let rows = db
-        .prepare(
-            "SELECT l.id AS id, s.name AS storefront_name \
-             FROM listings l JOIN storefronts s ON s.id = l.storefront_id \
-             WHERE l.account_id = ?1 AND l.product_id = ?2 AND l.active = 1 AND s.active = 1 \
-             ORDER BY l.id",
-        )
+) -> Result<Vec<ListingRow>, ApiError> {
+    Ok(db
+        .prepare(format!(
+            "{SELECT} WHERE l.account_id = ?1 AND l.product_id = ?2 ORDER BY l.id"
+        ))
         .bind(&[int(account.0), int(product.0)])?
         .all()
         .await?
-        .results::<ListingRow>()?;
-    Ok(rows
-        .into_iter()
-        .map(|r| ActiveListing {
-            listing_id: r.id,
-            storefront_name: r.storefront_name,
-        })
-        .collect())
+        .results::<ListingRow>()?)
+}
+
+pub async fn find(
+    db: &D1Database,
+    account: AccountId,
+    id: i64,
+) -> Result<Option<ListingRow>, ApiError> {
+    Ok(db
+        .prepare(format!("{SELECT} WHERE l.account_id = ?1 AND l.id = ?2"))
+        .bind(&[int(account.0), int(id)])?
+        .first::<ListingRow>(None)
+        .await?)
+}
+
+/// Links a product to a storefront item. `None` when that item is already linked (the unique
+/// index on storefront and ids).
+pub async fn insert(
+    db: &D1Database,
+    account: AccountId,
+    product: ProductId,
+    storefront_id: i64,
+    ids: &ListingRef,
+    rules: &ChannelRules,
+    now: i64,
+) -> Result<Option<i64>, ApiError> {
+    let result = db
+        .prepare(
+            "INSERT OR IGNORE INTO listings (account_id, product_id, storefront_id, external_id, \
+             external_sub_id, rules, active, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?7)",
+        )
+        .bind(&[
+            int(account.0),
+            int(product.0),
+            int(storefront_id),
+            text(&ids.external_id),
+            opt_text(ids.external_sub_id.as_deref()),
+            text(&rules_json(rules)),
+            int(now),
+        ])?
+        .run()
+        .await?;
+    super::inserted_id(&result)
+}
+
+/// Pauses or resumes a listing, or changes its overrides.
+pub async fn update(
+    db: &D1Database,
+    account: AccountId,
+    id: i64,
+    active: bool,
+    rules: &ChannelRules,
+    now: i64,
+) -> Result<(), ApiError> {
+    db.prepare(
+        "UPDATE listings SET active = ?3, rules = ?4, updated_at = ?5 \
+         WHERE account_id = ?1 AND id = ?2",
+    )
+    .bind(&[
+        int(account.0),
+        int(id),
+        flag(active),
+        text(&rules_json(rules)),
+        int(now),
+    ])?
+    .run()
+    .await?;
+    Ok(())
+}
+
+/// What a lease claim found for a set of products.
+pub struct Claim {
+    /// Listings this consumer now holds, with their product's **current** quantity and version
+    /// (read after the lease was taken, so no later push can be older than this one).
+    pub claimed: Vec<ListingRow>,
+    /// Products with an active listing another consumer holds right now: try again shortly.
+    pub busy: Vec<i64>,
+    /// Products with no active listing on an active storefront.
+    pub unlisted: Vec<i64>,
+}
+
+#[derive(Deserialize)]
+struct ProductListingCount {
+    product_id: i64,
+    total: i64,
+    mine: i64,
+}
+
+/// Takes the lease of every active listing of `products` that nobody else holds, until
+/// `lease_until`, and reads them back, in one transaction.
+pub async fn claim(
+    db: &D1Database,
+    account: AccountId,
+    products: &[i64],
+    token: &str,
+    now: i64,
+    lease_until: i64,
+) -> Result<Claim, ApiError> {
+    let ids = serde_json::to_string(products).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let active = "l.account_id = ?1 AND l.product_id IN (SELECT value FROM json_each(?2)) \
+                  AND l.active = 1 AND l.storefront_id IN \
+                  (SELECT id FROM storefronts WHERE account_id = ?1 AND active = 1)";
+    let take = db
+        .prepare(format!(
+            "UPDATE listings AS l SET lease_until = ?4, lease_token = ?3 \
+             WHERE {active} AND l.lease_until < ?5"
+        ))
+        .bind(&[
+            int(account.0),
+            text(&ids),
+            text(token),
+            int(lease_until),
+            int(now),
+        ])?;
+    let read = db
+        .prepare(format!(
+            "{SELECT} WHERE l.account_id = ?1 AND l.lease_token = ?2"
+        ))
+        .bind(&[int(account.0), text(token)])?;
+    let counts = db
+        .prepare(format!(
+            "SELECT p.value AS product_id, \
+               (SELECT COUNT(*) FROM listings l WHERE {active} AND l.product_id = p.value) AS total, \
+               (SELECT COUNT(*) FROM listings l WHERE {active} AND l.product_id = p.value \
+                AND l.lease_token = ?3) AS mine \
+             FROM json_each(?2) p"
+        ))
+        .bind(&[int(account.0), text(&ids), text(token)])?;
+    let results = db.batch(vec![take, read, counts]).await?;
+    let claimed = results[1].results::<ListingRow>()?;
+    let mut busy = Vec::new();
+    let mut unlisted = Vec::new();
+    for c in results[2].results::<ProductListingCount>()? {
+        if c.total == 0 {
+            unlisted.push(c.product_id);
+        } else if c.mine < c.total {
+            busy.push(c.product_id);
+        }
+    }
+    Ok(Claim {
+        claimed,
+        busy,
+        unlisted,
+    })
 }

@@ -10,6 +10,7 @@ pub mod outbox;
 pub mod products;
 pub mod rules;
 pub mod selection;
+pub mod storefronts;
 pub mod uploads;
 
 use crate::error::ApiError;

@@ -10,13 +10,15 @@ use tally_domain::{AccountId, ProductId};
 use worker::{BatchMessageBuilder, D1Database, D1PreparedStatement, D1Result, Env, MessageBuilder};
 
 /// An outbox entry as the consumer needs it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct OutboxRow {
     pub id: i64,
     pub account_id: i64,
     pub product_id: i64,
     pub trigger: String,
     pub status: String,
+    /// When the change happened (change-to-storefront latency starts here).
+    pub created_at: i64,
 }
 
 impl OutboxRow {
@@ -26,6 +28,7 @@ impl OutboxRow {
             account_id: AccountId(self.account_id),
             product_id: ProductId(self.product_id),
             outbox_id: self.id,
+            attempt: 1,
         }
     }
 }
@@ -46,6 +49,7 @@ pub async fn send_or_leave_for_cron(env: &Env, account: AccountId, product: Prod
         account_id: account,
         product_id: product,
         outbox_id: id,
+        attempt: 1,
     };
     if let Err(e) = send(env, message).await {
         worker::console_warn!("outbox {id}: queue send failed, cron will re-send: {e}");
@@ -118,6 +122,7 @@ pub async fn send_queued(env: &Env, account: AccountId, queued: &[Queued]) {
             account_id: account,
             product_id: ProductId(q.product_id),
             outbox_id: q.id,
+            attempt: 1,
         })
         .collect();
     send_many(env, messages).await;
@@ -131,7 +136,7 @@ pub async fn find(
 ) -> Result<Option<OutboxRow>, ApiError> {
     Ok(db
         .prepare(
-            "SELECT id, account_id, product_id, trigger, status FROM sync_outbox \
+            "SELECT id, account_id, product_id, trigger, status, created_at FROM sync_outbox \
              WHERE id = ?1 AND account_id = ?2",
         )
         .bind(&[int(id), int(account.0)])?
@@ -148,7 +153,7 @@ pub async fn stale_pending(
 ) -> Result<Vec<OutboxRow>, ApiError> {
     Ok(db
         .prepare(
-            "SELECT id, account_id, product_id, trigger, status FROM sync_outbox \
+            "SELECT id, account_id, product_id, trigger, status, created_at FROM sync_outbox \
              WHERE status = 'pending' AND updated_at < ?1 ORDER BY updated_at LIMIT ?2",
         )
         .bind(&[int(before), int(i64::from(limit))])?
@@ -184,5 +189,73 @@ pub async fn resend(
         })
         .collect::<Result<Vec<_>, _>>()?;
     db.batch(touches).await?;
+    Ok(())
+}
+
+/// The account's entries among `ids`.
+pub async fn find_many(
+    db: &D1Database,
+    account: AccountId,
+    ids: &[i64],
+) -> Result<Vec<OutboxRow>, ApiError> {
+    let ids = serde_json::to_string(ids).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(db
+        .prepare(
+            "SELECT id, account_id, product_id, trigger, status, created_at FROM sync_outbox \
+             WHERE account_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
+        )
+        .bind(&[int(account.0), text(&ids)])?
+        .all()
+        .await?
+        .results::<OutboxRow>()?)
+}
+
+/// Closes pending entries with `status` (`done` or `failed`).
+pub fn close(
+    db: &D1Database,
+    account: AccountId,
+    ids: &[i64],
+    status: &str,
+    now: i64,
+) -> Result<D1PreparedStatement, ApiError> {
+    let ids = serde_json::to_string(ids).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(db
+        .prepare(
+            "UPDATE sync_outbox SET status = ?3, updated_at = ?4 \
+             WHERE account_id = ?1 AND status = 'pending' \
+               AND id IN (SELECT value FROM json_each(?2))",
+        )
+        .bind(&[int(account.0), text(&ids), text(status), int(now)])?)
+}
+
+/// Keeps an entry pending but out of the cron's way until `until` (a retry is scheduled).
+pub fn postpone(
+    db: &D1Database,
+    account: AccountId,
+    id: i64,
+    until: i64,
+) -> Result<D1PreparedStatement, ApiError> {
+    Ok(db
+        .prepare(
+            "UPDATE sync_outbox SET updated_at = ?3, attempts = attempts + 1 \
+             WHERE account_id = ?1 AND id = ?2 AND status = 'pending'",
+        )
+        .bind(&[int(account.0), int(id), int(until)])?)
+}
+
+/// Puts messages on a queue with a delay (retries after backoff).
+pub async fn send_later(
+    env: &Env,
+    binding: &str,
+    message: SyncMessage,
+    delay_s: u32,
+) -> Result<(), ApiError> {
+    env.queue(binding)?
+        .send(
+            MessageBuilder::new(message)
+                .delay_seconds(delay_s.min(43_200))
+                .build(),
+        )
+        .await?;
     Ok(())
 }

@@ -1,0 +1,202 @@
+//! A product's listings on its Details page: where it is sold, what each storefront is sent and
+//! why, a form to link another storefront item, and pause/resume.
+
+use crate::api;
+use crate::components::toast::{use_toaster, Tone};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use tally_domain::api::{Listing, ListingUpdate, NewListing, Storefront};
+use tally_domain::channel::ChannelRules;
+use tally_domain::ProductId;
+
+/// The listings section. `quantity` is read so the section refreshes after an adjustment.
+#[component]
+pub fn ListingsPanel(product: ProductId, quantity: RwSignal<i64>) -> impl IntoView {
+    let listings = LocalResource::new(move || {
+        quantity.track();
+        api::listings(product)
+    });
+    let storefronts = LocalResource::new(api::storefronts);
+    view! {
+        <h2>"Listings"</h2>
+        <p class="muted">"Auto Sync pushes this product's quantity to every active listing, after each storefront's channel rules."</p>
+        <Transition fallback=|| view! { <p class="muted">"Loading listings…"</p> }>
+            {move || listings.get().map(|result| match result {
+                Ok(l) if l.listings.is_empty() => view! {
+                    <div class="empty-state" data-testid="listings-empty">
+                        <p>"Not listed anywhere yet: link it to a storefront item below."</p>
+                    </div>
+                }.into_any(),
+                Ok(l) => view! { <ListingTable listings=l.listings on_change=move || listings.refetch() /> }.into_any(),
+                Err(e) => view! { <div class="banner banner-critical" role="alert">{e.message}</div> }.into_any(),
+            })}
+        </Transition>
+        <Transition fallback=|| ()>
+            {move || storefronts.get().map(|result| match result {
+                Ok(l) if l.storefronts.is_empty() => view! {
+                    <p class="muted">"Connect a storefront in " <a href="/settings/storefronts">"Settings › Storefronts"</a> " to list this product."</p>
+                }.into_any(),
+                Ok(l) => view! { <LinkForm product=product storefronts=l.storefronts on_linked=move || listings.refetch() /> }.into_any(),
+                Err(_) => ().into_any(),
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ListingTable(
+    listings: Vec<Listing>,
+    on_change: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let toaster = use_toaster();
+    let set_active = move |id: i64, active: bool| {
+        spawn_local(async move {
+            let body = ListingUpdate {
+                active: Some(active),
+                rules: None,
+            };
+            match api::update_listing(id, &body).await {
+                Ok(_) => {
+                    toaster.show(
+                        Tone::Success,
+                        if active {
+                            "Listing resumed"
+                        } else {
+                            "Listing paused: Auto Sync skips it"
+                        },
+                    );
+                    on_change();
+                }
+                Err(e) => toaster.show(Tone::Critical, e.message),
+            }
+        });
+    };
+    view! {
+        <div class="card">
+            <table class="table" data-testid="listing-table">
+                <thead>
+                    <tr>
+                        <th scope="col">"Storefront"</th>
+                        <th scope="col">"Item"</th>
+                        <th scope="col" class="num">"Sends"</th>
+                        <th scope="col" class="num">"Last pushed"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col" class="actions-col"><span class="visually-hidden">"Actions"</span></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {listings.into_iter().map(|l| {
+                        let id = l.id;
+                        let active = l.active;
+                        let ids = match &l.external_sub_id {
+                            Some(sub) => format!("{} · {sub}", l.external_id),
+                            None => l.external_id.clone(),
+                        };
+                        view! {
+                            <tr data-testid="listing-row">
+                                <td>{l.storefront_name.clone()} <span class="muted small">" " {l.kind.label()}</span></td>
+                                <td><code>{ids}</code></td>
+                                <td class="num" title=l.channel_quantity.breakdown()>
+                                    <span data-testid="listing-sends">{l.channel_quantity.quantity}</span>
+                                    <span class="muted small block">{l.channel_quantity.breakdown()}</span>
+                                </td>
+                                <td class="num" data-testid="listing-pushed">{l.pushed_quantity.map_or_else(|| "—".to_owned(), |q| q.to_string())}</td>
+                                <td>
+                                    {if active {
+                                        view! { <span class="badge badge-success">"Active"</span> }.into_any()
+                                    } else {
+                                        view! { <span class="badge badge-neutral">"Paused"</span> }.into_any()
+                                    }}
+                                </td>
+                                <td class="actions-col">
+                                    <button class="button button-small" on:click=move |_| set_active(id, !active)>
+                                        {if active { "Pause" } else { "Resume" }}
+                                    </button>
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn LinkForm(
+    product: ProductId,
+    storefronts: Vec<Storefront>,
+    on_linked: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let toaster = use_toaster();
+    let first = storefronts.first().map_or(0, |s| s.id);
+    let chosen = RwSignal::new(first);
+    let external_id = RwSignal::new(String::new());
+    let sub_id = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<api::ApiError>);
+    let kinds: Vec<(i64, tally_domain::storefront::StorefrontKind)> =
+        storefronts.iter().map(|s| (s.id, s.kind)).collect();
+    let kind = move || {
+        kinds
+            .iter()
+            .find(|(id, _)| *id == chosen.get())
+            .map(|(_, k)| *k)
+    };
+    let kind_for_sub = kind.clone();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let body = NewListing {
+            storefront_id: chosen.get_untracked(),
+            external_id: external_id.get_untracked(),
+            external_sub_id: Some(sub_id.get_untracked()).filter(|s| !s.trim().is_empty()),
+            rules: ChannelRules::default(),
+        };
+        spawn_local(async move {
+            match api::create_listing(product, &body).await {
+                Ok(l) => {
+                    toaster.show(Tone::Success, format!("Linked to {}", l.storefront_name));
+                    external_id.set(String::new());
+                    sub_id.set(String::new());
+                    error.set(None);
+                    on_linked();
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    let error_for = move |field: &'static str| {
+        move || {
+            error
+                .get()
+                .filter(|e| e.field.as_deref() == Some(field))
+                .map(|e| view! { <span class="field-error" role="alert">{e.message}</span> })
+        }
+    };
+    view! {
+        <form class="card card-padded inline-form" data-testid="listing-form" on:submit=submit>
+            <label class="field">
+                <span>"Storefront"</span>
+                <select data-testid="listing-storefront" on:change=move |ev| chosen.set(event_target_value(&ev).parse().unwrap_or(0))>
+                    {storefronts.into_iter().map(|s| view! { <option value=s.id.to_string()>{s.name}</option> }).collect_view()}
+                </select>
+            </label>
+            <label class="field">
+                <span>{move || kind().map_or("Item ID", |k| k.external_id_label())}</span>
+                <input type="text" data-testid="listing-external-id" prop:value=move || external_id.get()
+                    on:input=move |ev| external_id.set(event_target_value(&ev)) />
+                {error_for("external_id")}
+            </label>
+            {move || kind_for_sub().and_then(|k| k.external_sub_id_label()).map(|(label, required)| view! {
+                <label class="field">
+                    <span>{label} {(!required).then_some(" (optional)")}</span>
+                    <input type="text" data-testid="listing-sub-id" prop:value=move || sub_id.get()
+                        on:input=move |ev| sub_id.set(event_target_value(&ev)) />
+                    {error_for("external_sub_id")}
+                </label>
+            })}
+            <button type="submit" class="button button-primary" data-testid="listing-link"
+                disabled=move || external_id.get().trim().is_empty()>"Link listing"</button>
+            {move || error.get().filter(|e| e.field.as_deref().is_none_or(|f| f != "external_id" && f != "external_sub_id")).map(|e| view! { <div class="banner banner-critical" role="alert">{e.message}</div> })}
+        </form>
+    }
+}

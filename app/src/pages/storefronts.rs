@@ -1,0 +1,295 @@
+//! Settings › Storefronts: the connections Auto Sync pushes to. Credentials are write-only: the
+//! form never shows a stored one, and leaving the field empty on an edit keeps it.
+
+use crate::api;
+use crate::components::settings_nav::SettingsNav;
+use crate::components::toast::{use_toaster, Tone};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use tally_domain::api::{Storefront, StorefrontInput};
+use tally_domain::channel::ChannelRules;
+use tally_domain::storefront::StorefrontKind;
+
+/// `/settings/storefronts`.
+#[component]
+pub fn Storefronts() -> impl IntoView {
+    let list = LocalResource::new(api::storefronts);
+    // `None`: no form open; `Some(None)`: adding; `Some(Some(s))`: editing `s`.
+    let editing = RwSignal::new(None::<Option<Storefront>>);
+    view! {
+        <section class="page-header">
+            <div>
+                <h1>"Settings"</h1>
+                <p class="muted">
+                    "Connect each storefront once: Auto Sync keeps every linked listing at the right quantity."
+                </p>
+            </div>
+            <button class="button button-primary" data-testid="storefront-add" on:click=move |_| editing.set(Some(None))>
+                "Add storefront"
+            </button>
+        </section>
+        <SettingsNav />
+        <h2>"Storefronts"</h2>
+        {move || editing.get().map(|current| view! {
+            <StorefrontForm current=current on_done=move |changed| {
+                editing.set(None);
+                if changed { list.refetch(); }
+            } />
+        })}
+        <Transition fallback=|| view! { <p class="muted">"Loading storefronts…"</p> }>
+            {move || list.get().map(|result| match result {
+                Ok(l) if l.storefronts.is_empty() => view! {
+                    <div class="empty-state" data-testid="storefronts-empty">
+                        <h2>"No storefronts yet"</h2>
+                        <p>"Add your Shopify, WooCommerce, eBay, Amazon or BigCommerce store to start pushing quantities."</p>
+                    </div>
+                }.into_any(),
+                Ok(l) => view! { <StorefrontTable storefronts=l.storefronts editing=editing on_change=move || list.refetch() /> }.into_any(),
+                Err(e) => view! { <div class="banner banner-critical" role="alert">{e.message}</div> }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn StorefrontTable(
+    storefronts: Vec<Storefront>,
+    editing: RwSignal<Option<Option<Storefront>>>,
+    on_change: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let toaster = use_toaster();
+    let set_active = move |id: i64, active: bool| {
+        spawn_local(async move {
+            let body = StorefrontInput {
+                active: Some(active),
+                ..StorefrontInput::default()
+            };
+            match api::update_storefront(id, &body).await {
+                Ok(s) => {
+                    let word = if active {
+                        "active again"
+                    } else {
+                        "deactivated: nothing is pushed to it"
+                    };
+                    toaster.show(Tone::Success, format!("{} is {word}", s.name));
+                    on_change();
+                }
+                Err(e) => toaster.show(Tone::Critical, e.message),
+            }
+        });
+    };
+    view! {
+        <div class="card">
+            <table class="table" data-testid="storefront-table">
+                <thead>
+                    <tr>
+                        <th scope="col">"Name"</th>
+                        <th scope="col">"Platform"</th>
+                        <th scope="col">"API address"</th>
+                        <th scope="col" class="num">"Listings"</th>
+                        <th scope="col">"Channel rules"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col" class="actions-col"><span class="visually-hidden">"Actions"</span></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {storefronts.into_iter().map(|s| {
+                        let id = s.id;
+                        let active = s.active;
+                        let edit = s.clone();
+                        view! {
+                            <tr data-testid="storefront-row">
+                                <td><strong>{s.name.clone()}</strong></td>
+                                <td>{s.kind.label()}</td>
+                                <td><code class="small">{s.base_url.clone()}</code></td>
+                                <td class="num">{s.listings}</td>
+                                <td class="muted">{rules_summary(&s.rules)}</td>
+                                <td>
+                                    {if active {
+                                        view! { <span class="badge badge-success">"Active"</span> }.into_any()
+                                    } else {
+                                        view! { <span class="badge badge-neutral">"Inactive"</span> }.into_any()
+                                    }}
+                                </td>
+                                <td class="actions-col">
+                                    <button class="button button-small" on:click=move |_| editing.set(Some(Some(edit.clone())))>"Edit"</button>
+                                    " "
+                                    <button class="button button-small" on:click=move |_| set_active(id, !active)>
+                                        {if active { "Deactivate" } else { "Activate" }}
+                                    </button>
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+/// The rules in a few words, e.g. "Reserve 2 · Max 50".
+fn rules_summary(r: &ChannelRules) -> String {
+    let mut parts = Vec::new();
+    if let Some(v) = r.reserve {
+        parts.push(format!("Reserve {v}"));
+    }
+    if let Some(v) = r.percentage {
+        parts.push(format!("{v}%"));
+    }
+    if let Some(v) = r.maximum {
+        parts.push(format!("Max {v}"));
+    }
+    if let Some(v) = r.zero_at_or_below {
+        parts.push(format!("0 at ≤ {v}"));
+    }
+    if parts.is_empty() {
+        "Full quantity".to_owned()
+    } else {
+        parts.join(" · ")
+    }
+}
+
+fn number(text: &str) -> Option<i64> {
+    text.trim().parse().ok()
+}
+
+fn shown(v: Option<i64>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// Add or edit one connection.
+#[component]
+fn StorefrontForm(
+    current: Option<Storefront>,
+    on_done: impl Fn(bool) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let toaster = use_toaster();
+    let editing_id = current.as_ref().map(|s| s.id);
+    let kind = RwSignal::new(current.as_ref().map_or(StorefrontKind::Shopify, |s| s.kind));
+    let name = RwSignal::new(current.as_ref().map(|s| s.name.clone()).unwrap_or_default());
+    let base_url = RwSignal::new(
+        current
+            .as_ref()
+            .map(|s| s.base_url.clone())
+            .unwrap_or_default(),
+    );
+    let credential = RwSignal::new(String::new());
+    let store_ref = RwSignal::new(
+        current
+            .as_ref()
+            .and_then(|s| s.store_ref.clone())
+            .unwrap_or_default(),
+    );
+    let rules = current.as_ref().map(|s| s.rules).unwrap_or_default();
+    let reserve = RwSignal::new(shown(rules.reserve));
+    let maximum = RwSignal::new(shown(rules.maximum));
+    let percentage = RwSignal::new(shown(rules.percentage));
+    let zero = RwSignal::new(shown(rules.zero_at_or_below));
+    let error = RwSignal::new(None::<api::ApiError>);
+    let saving = RwSignal::new(false);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let body = StorefrontInput {
+            name: Some(name.get_untracked()),
+            kind: Some(kind.get_untracked()),
+            base_url: Some(base_url.get_untracked()),
+            credential: Some(credential.get_untracked()).filter(|c| !c.trim().is_empty()),
+            store_ref: Some(store_ref.get_untracked()),
+            rules: Some(ChannelRules {
+                reserve: number(&reserve.get_untracked()),
+                maximum: number(&maximum.get_untracked()),
+                percentage: number(&percentage.get_untracked()),
+                zero_at_or_below: number(&zero.get_untracked()),
+            }),
+            active: None,
+        };
+        saving.set(true);
+        spawn_local(async move {
+            let result = match editing_id {
+                Some(id) => api::update_storefront(id, &body).await,
+                None => api::create_storefront(&body).await,
+            };
+            saving.set(false);
+            match result {
+                Ok(s) => {
+                    toaster.show(Tone::Success, format!("{} saved", s.name));
+                    on_done(true);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    let field_error = move |field: &'static str| {
+        move || {
+            error
+                .get()
+                .filter(|e| {
+                    e.field
+                        .as_deref()
+                        .is_some_and(|f| f == field || f.ends_with(&format!(".{field}")))
+                })
+                .map(|e| view! { <span class="field-error" role="alert">{e.message}</span> })
+        }
+    };
+    let text_field = move |label: &'static str,
+                           field: &'static str,
+                           signal: RwSignal<String>,
+                           kind_of: &'static str| {
+        view! {
+            <label class="field">
+                <span>{label}</span>
+                <input type=kind_of data-testid=format!("storefront-{field}") prop:value=move || signal.get()
+                    on:input=move |ev| signal.set(event_target_value(&ev)) />
+                {field_error(field)}
+            </label>
+        }
+    };
+    view! {
+        <form class="card card-padded form-grid" data-testid="storefront-form" on:submit=submit>
+            <h3>{if editing_id.is_some() { "Edit storefront" } else { "Add a storefront" }}</h3>
+            <label class="field">
+                <span>"Platform"</span>
+                <select data-testid="storefront-kind" disabled=editing_id.is_some()
+                    on:change=move |ev| if let Some(k) = StorefrontKind::parse(&event_target_value(&ev)) { kind.set(k) }>
+                    {StorefrontKind::ALL.map(|k| view! {
+                        <option value=k.as_str() selected=move || kind.get() == k>{k.label()}</option>
+                    }).collect_view()}
+                </select>
+            </label>
+            {text_field("Name", "name", name, "text")}
+            <label class="field">
+                <span>"API address"</span>
+                <input type="url" data-testid="storefront-base_url" prop:value=move || base_url.get()
+                    placeholder=move || kind.get().base_url_example()
+                    on:input=move |ev| base_url.set(event_target_value(&ev)) />
+                <span class="hint muted">{move || if kind.get().default_base_url().is_some() { "Leave empty for the platform's own address." } else { "Your store's address." }}</span>
+                {field_error("base_url")}
+            </label>
+            <label class="field">
+                <span>"Credential"</span>
+                <input type="password" autocomplete="off" data-testid="storefront-credential" prop:value=move || credential.get()
+                    placeholder=move || if editing_id.is_some() { "Stored: leave empty to keep it".to_owned() } else { kind.get().credential_hint().to_owned() }
+                    on:input=move |ev| credential.set(event_target_value(&ev)) />
+                <span class="hint muted">"Stored encrypted; Tally never shows it again."</span>
+                {field_error("credential")}
+            </label>
+            <Show when=move || kind.get().store_ref_label().is_some()>
+                {text_field("Seller ID", "store_ref", store_ref, "text")}
+            </Show>
+            <fieldset class="rules">
+                <legend>"Channel quantity rules " <span class="muted">"(optional; listings can override)"</span></legend>
+                {text_field("Reserve (units held back)", "reserve", reserve, "number")}
+                {text_field("Maximum shown", "maximum", maximum, "number")}
+                {text_field("Percentage of stock (1–100)", "percentage", percentage, "number")}
+                {text_field("Send 0 at or below", "zero_at_or_below", zero, "number")}
+            </fieldset>
+            {move || error.get().filter(|e| e.field.is_none()).map(|e| view! { <div class="banner banner-critical" role="alert">{e.message}</div> })}
+            <div class="form-actions">
+                <button type="submit" class="button button-primary" data-testid="storefront-save" disabled=move || saving.get()>
+                    {move || if saving.get() { "Saving…" } else { "Save storefront" }}
+                </button>
+                <button type="button" class="button" on:click=move |_| on_done(false)>"Cancel"</button>
+            </div>
+        </form>
+    }
+}

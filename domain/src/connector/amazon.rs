@@ -1,0 +1,287 @@
+//! Amazon: Selling Partner API Listings Items 2021-08-01, one `PATCH` per listing that merges
+//! the `fulfillment_availability` attribute. The API has no batch form for this, and allows
+//! 5 requests a second per account, hence one listing per request 200 ms apart.
+
+use super::answer::{self, Class, Refusal};
+use super::{
+    base_url, encode_component, json_request, HttpRequest, HttpResponse, ItemResult, Limits,
+    Method, Push, Target,
+};
+use crate::storefront::StorefrontKind;
+use serde_json::{json, Value};
+
+const KIND: StorefrontKind = StorefrontKind::Amazon;
+
+pub(super) const LIMITS: Limits = Limits {
+    batch: 1,
+    min_interval_ms: 200,
+    daily_revisions: None,
+};
+
+/// Amazon.com, used when the store reference names no marketplace.
+const DEFAULT_MARKETPLACE: &str = "ATVPDKIKX0DER";
+
+/// The seller id and marketplace from `SELLERID` or `SELLERID:MARKETPLACEID`. A missing
+/// reference leaves the seller empty, and Amazon's refusal then reaches the seller.
+fn account(target: &Target) -> (&str, &str) {
+    let store_ref = target.store_ref.as_deref().unwrap_or_default().trim();
+    match store_ref.split_once(':') {
+        Some((seller, market)) if !market.trim().is_empty() => (seller.trim(), market.trim()),
+        Some((seller, _)) => (seller.trim(), DEFAULT_MARKETPLACE),
+        None => (store_ref, DEFAULT_MARKETPLACE),
+    }
+}
+
+/// One `PATCH` per push.
+pub(super) fn build(target: &Target, pushes: &[Push]) -> Vec<HttpRequest> {
+    pushes.iter().map(|push| patch(target, push)).collect()
+}
+
+fn patch(target: &Target, push: &Push) -> HttpRequest {
+    let (seller, marketplace) = account(target);
+    let url = format!(
+        "{}/listings/2021-08-01/items/{}/{}?marketplaceIds={}",
+        base_url(target),
+        encode_component(seller),
+        encode_component(&push.external_id),
+        encode_component(marketplace)
+    );
+    let body = json!({
+        "productType": "PRODUCT",
+        "patches": [{
+            "op": "merge",
+            "path": "/attributes/fulfillment_availability",
+            "value": [{ "fulfillment_channel_code": "DEFAULT", "quantity": push.quantity }],
+        }],
+    });
+    json_request(
+        Method::Patch,
+        url,
+        &[("x-amz-access-token", &target.credential)],
+        &body,
+        vec![push.listing_id],
+    )
+}
+
+/// The result of a `PATCH`: accepted, refused with issues, or an `errors` answer.
+pub(super) fn parse(request: &HttpRequest, response: &HttpResponse) -> Vec<ItemResult> {
+    let body = answer::json(response);
+    if !answer::is_success(response.status) {
+        let refusal = errors_refusal(response, body.as_ref());
+        return answer::all_refused(KIND, request, response, &refusal);
+    }
+    let Some(body) = body else {
+        return answer::unreadable(KIND, request, response);
+    };
+    match answer::text(&body, "status") {
+        "ACCEPTED" => request
+            .listing_ids
+            .iter()
+            .map(|&id| answer::ok(id, response.status))
+            .collect(),
+        "INVALID" => answer::all_refused(
+            KIND,
+            request,
+            response,
+            &issues_refusal(response.status, &body),
+        ),
+        _ => answer::unreadable(KIND, request, response),
+    }
+}
+
+/// An `errors` answer; Amazon's code is more precise than the status when it is one we know.
+fn errors_refusal(response: &HttpResponse, body: Option<&Value>) -> Refusal {
+    let first = body
+        .and_then(|b| b.get("errors"))
+        .and_then(Value::as_array)
+        .and_then(|list| list.first());
+    let Some(first) = first else {
+        return Refusal::of_status(response.status, None, answer::plain_text(&response.body));
+    };
+    let code = answer::text(first, "code");
+    let mut refusal = Refusal::of_status(
+        response.status,
+        Some(code.to_owned()).filter(|c| !c.is_empty()),
+        answer::text(first, "message").to_owned(),
+    );
+    if let Some(class) = class_of_code(code) {
+        refusal.class = class;
+    }
+    refusal
+}
+
+fn class_of_code(code: &str) -> Option<Class> {
+    match code {
+        "Unauthorized" | "Forbidden" => Some(Class::Auth),
+        "NotFound" => Some(Class::NotFound),
+        "InvalidInput" => Some(Class::Validation),
+        "QuotaExceeded" => Some(Class::RateLimited),
+        "InternalFailure" | "ServiceUnavailable" => Some(Class::Unavailable),
+        _ => None,
+    }
+}
+
+/// An `INVALID` submission: the first issue of severity ERROR says why.
+fn issues_refusal(status: u16, body: &Value) -> Refusal {
+    let issues = body
+        .get("issues")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let issue = issues
+        .iter()
+        .find(|i| answer::text(i, "severity") == "ERROR")
+        .or_else(|| issues.first());
+    let code = issue.map(|i| answer::text(i, "code")).unwrap_or_default();
+    Refusal {
+        class: class_of_code(code).unwrap_or(Class::Validation),
+        status,
+        code: Some(code.to_owned()).filter(|c| !c.is_empty()),
+        detail: issue
+            .map(|i| answer::text(i, "message"))
+            .unwrap_or("Amazon marked the submission INVALID")
+            .to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connector::fixtures::{
+        body, classes, failure, headers, push, response, target, with_header,
+    };
+    use crate::connector::{build_requests, parse_response, Failure};
+
+    fn amazon() -> Target {
+        target(StorefrontKind::Amazon)
+    }
+
+    fn one() -> HttpRequest {
+        build_requests(&amazon(), &[push(5, 2, "MUG", None)]).remove(0)
+    }
+
+    #[test]
+    fn each_push_is_one_patch_with_an_encoded_sku() {
+        let pushes = [push(5, 2, "MUG/RED 01", None), push(6, 0, "CUP", None)];
+        let requests = build_requests(&amazon(), &pushes);
+        assert_eq!(requests.len(), 2);
+        let request = &requests[0];
+        assert_eq!(request.method, Method::Patch);
+        assert_eq!(
+            request.url,
+            "https://sellingpartnerapi-na.amazon.com/listings/2021-08-01/items/A1SELLER/\
+             MUG%2FRED%2001?marketplaceIds=ATVPDKIKX0DER"
+        );
+        assert_eq!(
+            headers(request),
+            [
+                ("x-amz-access-token", "Atza|token"),
+                ("Content-Type", "application/json")
+            ]
+        );
+        assert_eq!(request.listing_ids, [5]);
+        assert_eq!(requests[1].listing_ids, [6]);
+        assert_eq!(
+            body(request),
+            json!({
+                "productType": "PRODUCT",
+                "patches": [{
+                    "op": "merge",
+                    "path": "/attributes/fulfillment_availability",
+                    "value": [{ "fulfillment_channel_code": "DEFAULT", "quantity": 2 }],
+                }],
+            })
+        );
+    }
+
+    #[test]
+    fn a_store_ref_may_name_the_marketplace() {
+        let mut t = amazon();
+        t.store_ref = Some("A1SELLER:A1F83G8C2ARO7P".to_owned());
+        let request = &build_requests(&t, &[push(5, 2, "MUG", None)])[0];
+        assert!(
+            request
+                .url
+                .ends_with("/items/A1SELLER/MUG?marketplaceIds=A1F83G8C2ARO7P"),
+            "{}",
+            request.url
+        );
+    }
+
+    #[test]
+    fn accepted_and_invalid_submissions() {
+        let accepted =
+            r#"{"sku": "MUG", "status": "ACCEPTED", "submissionId": "s1", "issues": []}"#;
+        let results = parse_response(&amazon(), &one(), &response(200, accepted));
+        assert_eq!(classes(&results), [(5, "ok")]);
+        assert_eq!(results[0].answer, "200 OK");
+        let invalid = json!({ "sku": "MUG", "status": "INVALID", "submissionId": "s2",
+            "issues": [{ "code": "90220", "message": "'quantity' must be 0 or more",
+                "severity": "ERROR" }] });
+        let results = parse_response(&amazon(), &one(), &response(200, &invalid.to_string()));
+        assert_eq!(
+            failure(&results[0]),
+            &Failure::Validation {
+                message: "Amazon refused the update: 'quantity' must be 0 or more (90220)"
+                    .to_owned()
+            }
+        );
+        assert_eq!(
+            results[0].answer,
+            "200: 'quantity' must be 0 or more (90220)"
+        );
+    }
+
+    #[test]
+    fn error_codes_decide_the_class() {
+        let error = |code: &str, message: &str| {
+            json!({ "errors": [{ "code": code, "message": message, "details": "" }] }).to_string()
+        };
+        let table = [
+            (
+                403,
+                error("Unauthorized", "Access to requested resource is denied."),
+                "auth",
+            ),
+            (404, error("NotFound", "Resource not found."), "not_found"),
+            (400, error("InvalidInput", "Invalid input."), "validation"),
+            (
+                429,
+                error("QuotaExceeded", "You exceeded your quota."),
+                "rate_limited",
+            ),
+            (503, "Service Unavailable".to_owned(), "unavailable"),
+            (200, "{\"status\": \"PENDING?\"}".to_owned(), "validation"),
+            (200, "not json".to_owned(), "validation"),
+        ];
+        for (status, text, class) in &table {
+            let results = parse_response(&amazon(), &one(), &response(*status, text));
+            assert_eq!(classes(&results), [(5, *class)], "{status} {text}");
+        }
+        let results = parse_response(&amazon(), &one(), &response(403, &table[0].1));
+        assert_eq!(
+            failure(&results[0]),
+            &Failure::Auth {
+                message: "Amazon refused the access token (403): Access to requested resource \
+                          is denied. (Unauthorized)"
+                    .to_owned()
+            }
+        );
+    }
+
+    #[test]
+    fn quota_answers_wait_as_retry_after_says() {
+        let body = r#"{"errors": [{"code": "QuotaExceeded", "message": "You exceeded your quota for the requested resource.", "details": ""}]}"#;
+        let limited = with_header(response(429, body), "retry-after", "1");
+        let results = parse_response(&amazon(), &one(), &limited);
+        assert_eq!(
+            failure(&results[0]),
+            &Failure::RateLimited {
+                message: "Amazon asked Tally to slow down (429): You exceeded your quota for \
+                          the requested resource. (QuotaExceeded)"
+                    .to_owned(),
+                retry_after_ms: Some(1000),
+            }
+        );
+    }
+}

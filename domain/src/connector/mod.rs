@@ -1,0 +1,388 @@
+//! Connectors: each platform's real request shape, limits and answers, as pure functions.
+//!
+//! The worker hands a connector the pushes for one storefront; the connector returns the HTTP
+//! requests to make (already split to the platform's batch limit). The worker makes them and
+//! hands each answer back; the connector says what happened to every listing in it. No I/O
+//! happens here, so every shape is unit-tested on the host.
+
+use crate::storefront::StorefrontKind;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+mod amazon;
+mod answer;
+mod bigcommerce;
+mod ebay;
+#[cfg(test)]
+mod fixtures;
+mod shopify;
+mod woocommerce;
+
+/// The storefront connection a push goes to, with its credential already decrypted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub kind: StorefrontKind,
+    /// The API address without a trailing slash, e.g. `https://shop.myshopify.com`.
+    pub base_url: String,
+    /// The secret: an access token, or `key:secret` for WooCommerce.
+    pub credential: String,
+    /// Platform account reference where one is needed (Amazon: `SELLERID` or
+    /// `SELLERID:MARKETPLACEID`).
+    pub store_ref: Option<String>,
+}
+
+/// One listing's quantity to set on its storefront.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Push {
+    pub listing_id: i64,
+    /// The product version the quantity was read at: with `listing_id` it makes the
+    /// idempotency key, so a retried push is the same push.
+    pub version: i64,
+    /// The quantity to set (channel rules already applied).
+    pub quantity: i64,
+    /// Checked ids from [`crate::storefront::ListingRef`].
+    pub external_id: String,
+    pub external_sub_id: Option<String>,
+    /// What the storefront is believed to hold now (Shopify's `changeFromQuantity`); `None`
+    /// when unknown.
+    pub expected_current: Option<i64>,
+}
+
+impl Push {
+    /// The idempotency key of this push: the same for every retry of it.
+    pub fn idempotency_key(&self) -> String {
+        format!("tally-{}-{}", self.listing_id, self.version)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+        }
+    }
+}
+
+/// A request for the worker to make.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    pub method: Method,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    /// JSON text.
+    pub body: Option<String>,
+    /// The listings this request pushes, in the order the platform answers for them.
+    pub listing_ids: Vec<i64>,
+}
+
+/// The storefront's answer, as the worker received it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    pub status: u16,
+    /// Header names in lower case.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl HttpResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Why a push did not land, by what the seller or Tally should do about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "class", rename_all = "snake_case")]
+pub enum Failure {
+    /// The credential was refused or lacks a permission: retrying will not help.
+    Auth { message: String },
+    /// The storefront does not know this listing: retrying will not help.
+    NotFound { message: String },
+    /// The storefront refused the value or request: retrying will not help.
+    Validation { message: String },
+    /// Too many requests; try again after `retry_after_ms` if the storefront said.
+    RateLimited {
+        message: String,
+        retry_after_ms: Option<u64>,
+    },
+    /// 5xx, a timeout or a dropped connection: retry.
+    Unavailable { message: String },
+    /// Shopify's compare-and-set missed: the storefront holds `current`, not what we expected.
+    Stale {
+        message: String,
+        current: Option<i64>,
+    },
+}
+
+/// What happened to one listing of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemResult {
+    pub listing_id: i64,
+    pub outcome: Result<(), Failure>,
+    /// The storefront's answer in short, for the sync history (at most ~200 characters).
+    pub answer: String,
+}
+
+/// How often a storefront may be called, per connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Listings per request.
+    pub batch: usize,
+    /// Least time between two requests to one connection, in milliseconds.
+    pub min_interval_ms: u64,
+    /// Quantity revisions a listing may take per day (eBay: 250), if the platform caps it.
+    pub daily_revisions: Option<u32>,
+}
+
+/// How often `kind` may be called and how many listings one request may carry.
+pub fn limits(kind: StorefrontKind) -> Limits {
+    match kind {
+        StorefrontKind::Shopify => shopify::LIMITS,
+        StorefrontKind::Woocommerce => woocommerce::LIMITS,
+        StorefrontKind::Ebay => ebay::LIMITS,
+        StorefrontKind::Amazon => amazon::LIMITS,
+        StorefrontKind::Bigcommerce => bigcommerce::LIMITS,
+    }
+}
+
+/// The requests that push `pushes` to `target`, split to the platform's batch limit. Every
+/// push is in exactly one request; an empty slice makes no requests.
+pub fn build_requests(target: &Target, pushes: &[Push]) -> Vec<HttpRequest> {
+    match target.kind {
+        StorefrontKind::Shopify => shopify::build(target, pushes),
+        StorefrontKind::Woocommerce => woocommerce::build(target, pushes),
+        StorefrontKind::Ebay => ebay::build(target, pushes),
+        StorefrontKind::Amazon => amazon::build(target, pushes),
+        StorefrontKind::Bigcommerce => bigcommerce::build(target, pushes),
+    }
+}
+
+/// What happened to each listing of `request`: exactly one result per `request.listing_ids`,
+/// in the same order, whatever the storefront sent back.
+pub fn parse_response(
+    target: &Target,
+    request: &HttpRequest,
+    response: &HttpResponse,
+) -> Vec<ItemResult> {
+    match target.kind {
+        StorefrontKind::Shopify => shopify::parse(request, response),
+        StorefrontKind::Woocommerce => woocommerce::parse(request, response),
+        StorefrontKind::Ebay => ebay::parse(request, response),
+        StorefrontKind::Amazon => amazon::parse(request, response),
+        StorefrontKind::Bigcommerce => bigcommerce::parse(request, response),
+    }
+}
+
+/// The results when no answer came at all (timeout, refused connection): every listing of the
+/// request is retried, because the storefront may never have seen it.
+pub fn unreachable(request: &HttpRequest, message: &str) -> Vec<ItemResult> {
+    let detail = answer::clip(message, answer::DETAIL_CHARS);
+    answer::same_for_all(
+        request,
+        &Err(Failure::Unavailable {
+            message: format!("The storefront did not answer: {detail}"),
+        }),
+        &answer::clip(&format!("no answer: {detail}"), answer::ANSWER_CHARS),
+    )
+}
+
+/// How long to wait before the next request to this connection, in milliseconds, when the
+/// answer says the platform's allowance is spent (Shopify's cost bucket, BigCommerce's
+/// request quota). `None` means the next request may go at the usual pace.
+pub fn pause_after(target: &Target, response: &HttpResponse) -> Option<u64> {
+    match target.kind {
+        StorefrontKind::Shopify => shopify::pause_after(response),
+        StorefrontKind::Bigcommerce => bigcommerce::pause_after(response),
+        StorefrontKind::Woocommerce | StorefrontKind::Ebay | StorefrontKind::Amazon => None,
+    }
+}
+
+/// Requests that read what the storefront holds now for pushes whose compare-and-set missed.
+/// Only Shopify has compare-and-set, so other platforms need no re-read.
+pub fn build_reread(target: &Target, pushes: &[Push]) -> Vec<HttpRequest> {
+    match target.kind {
+        StorefrontKind::Shopify => shopify::build_reread(target, pushes),
+        _ => Vec::new(),
+    }
+}
+
+/// `(listing_id, current quantity)` for each listing of a re-read the answer could tell;
+/// listings it could not read are left out.
+pub fn parse_reread(
+    target: &Target,
+    request: &HttpRequest,
+    response: &HttpResponse,
+) -> Vec<(i64, i64)> {
+    match target.kind {
+        StorefrontKind::Shopify => shopify::parse_reread(request, response),
+        _ => Vec::new(),
+    }
+}
+
+/// The connection's API address without trailing slashes, so paths join with one `/`.
+fn base_url(target: &Target) -> &str {
+    target.base_url.trim_end_matches('/')
+}
+
+/// A request with a JSON body: `headers` first, then `Content-Type: application/json`.
+fn json_request(
+    method: Method,
+    url: String,
+    headers: &[(&str, &str)],
+    body: &Value,
+    listing_ids: Vec<i64>,
+) -> HttpRequest {
+    let mut headers: Vec<(String, String)> = headers
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+        .collect();
+    headers.push(("Content-Type".to_owned(), "application/json".to_owned()));
+    HttpRequest {
+        method,
+        url,
+        headers,
+        body: Some(body.to_string()),
+        listing_ids,
+    }
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters, so a seller's SKU (which
+/// may hold `/`, `?` or spaces) stays one path segment or query value.
+fn encode_component(text: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 0x0f)]));
+        }
+    }
+    out
+}
+
+/// A platform id as JSON: a number when it is one (as the numeric platforms expect), else the
+/// text itself, so an unexpected id is refused by the storefront rather than lost here.
+fn json_id(id: &str) -> Value {
+    id.parse::<u64>()
+        .map_or_else(|_| Value::String(id.to_owned()), Value::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::{push, target};
+    use super::*;
+
+    #[test]
+    fn limits_follow_each_platforms_published_caps() {
+        let table = [
+            (StorefrontKind::Shopify, 250, 0, None),
+            (StorefrontKind::Woocommerce, 100, 0, None),
+            (StorefrontKind::Ebay, 25, 0, Some(250)),
+            (StorefrontKind::Amazon, 1, 200, None),
+            (StorefrontKind::Bigcommerce, 2000, 0, None),
+        ];
+        for (kind, batch, min_interval_ms, daily_revisions) in table {
+            let expected = Limits {
+                batch,
+                min_interval_ms,
+                daily_revisions,
+            };
+            assert_eq!(limits(kind), expected, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn every_platform_puts_every_push_in_exactly_one_request() {
+        for kind in StorefrontKind::ALL {
+            let pushes: Vec<Push> = (1..=7)
+                .map(|i| push(i, i * 2, &format!("{}", 100 + i), Some("9")))
+                .collect();
+            let requests = build_requests(&target(kind), &pushes);
+            let mut ids: Vec<i64> = requests
+                .iter()
+                .flat_map(|r| r.listing_ids.clone())
+                .collect();
+            ids.sort_unstable();
+            assert_eq!(ids, (1..=7).collect::<Vec<i64>>(), "{kind:?}");
+            assert!(build_requests(&target(kind), &[]).is_empty(), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn an_unreachable_storefront_leaves_every_listing_to_retry() {
+        let request = HttpRequest {
+            method: Method::Post,
+            url: "https://x.example".to_owned(),
+            headers: Vec::new(),
+            body: None,
+            listing_ids: vec![4, 2],
+        };
+        let results = unreachable(&request, "timed out after 30 s");
+        let expected: Vec<ItemResult> = [4, 2]
+            .into_iter()
+            .map(|listing_id| ItemResult {
+                listing_id,
+                outcome: Err(Failure::Unavailable {
+                    message: "The storefront did not answer: timed out after 30 s".to_owned(),
+                }),
+                answer: "no answer: timed out after 30 s".to_owned(),
+            })
+            .collect();
+        assert_eq!(results, expected);
+    }
+
+    #[test]
+    fn platforms_without_compare_and_set_need_no_reread_or_pause() {
+        let pushes = [push(1, 3, "5", Some("6"))];
+        let response = HttpResponse {
+            status: 200,
+            headers: vec![("x-rate-limit-requests-left".to_owned(), "0".to_owned())],
+            body: "{}".to_owned(),
+        };
+        for kind in [
+            StorefrontKind::Woocommerce,
+            StorefrontKind::Ebay,
+            StorefrontKind::Amazon,
+        ] {
+            let t = target(kind);
+            assert!(build_reread(&t, &pushes).is_empty(), "{kind:?}");
+            assert_eq!(pause_after(&t, &response), None, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn components_keep_only_unreserved_characters() {
+        assert_eq!(encode_component("MUG-red_01.v~2"), "MUG-red_01.v~2");
+        assert_eq!(encode_component("a/b c?d&é"), "a%2Fb%20c%3Fd%26%C3%A9");
+    }
+
+    #[test]
+    fn base_urls_lose_their_trailing_slash() {
+        let mut t = target(StorefrontKind::Ebay);
+        t.base_url = "https://api.ebay.com/".to_owned();
+        assert_eq!(base_url(&t), "https://api.ebay.com");
+    }
+
+    #[test]
+    fn numeric_ids_become_json_numbers_and_others_stay_text() {
+        assert_eq!(json_id("40318"), serde_json::json!(40318));
+        assert_eq!(json_id("12a"), serde_json::json!("12a"));
+    }
+}

@@ -1,0 +1,175 @@
+//! When a failed push is tried again, and what the seller is told when it is not.
+//!
+//! Failures split two ways. Some will not get better by waiting (a refused credential, an
+//! unknown listing, a value the storefront rejects): those fail at once with the storefront's
+//! message and what to do. The rest (rate limits, 5xx, timeouts) are retried with exponential
+//! backoff and jitter, honouring the storefront's `Retry-After`, and after the last attempt the
+//! push goes to the dead-letter queue and the seller is told.
+
+use crate::connector::Failure;
+use crate::storefront::StorefrontKind;
+
+/// Attempts of one push before it is dead-lettered (the first try included).
+pub const MAX_ATTEMPTS: u32 = 6;
+
+/// The first retry waits about this long; each later one doubles it.
+const BASE_DELAY_MS: u64 = 1_000;
+
+/// No retry waits longer than this (a queue message can be delayed at most 12 hours; a seller
+/// should hear within minutes).
+const MAX_DELAY_MS: u64 = 120_000;
+
+/// What to do after a push failed on attempt `attempt` (1 = the first try).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryDecision {
+    /// Try again after this many milliseconds.
+    RetryAfter(u64),
+    /// Retrying cannot help: record the failure and tell the seller.
+    FailNow,
+    /// Retries are used up: dead-letter the push and tell the seller.
+    GiveUp,
+}
+
+/// Decides whether a failed push is retried, and when. `jitter` is a number in `[0, 1)` from
+/// the caller's randomness, so that pushes failing together do not retry together.
+pub fn decide(failure: &Failure, attempt: u32, jitter: f64) -> RetryDecision {
+    let retry_after = match failure {
+        Failure::Auth { .. } | Failure::NotFound { .. } | Failure::Validation { .. } => {
+            return RetryDecision::FailNow
+        }
+        Failure::RateLimited { retry_after_ms, .. } => *retry_after_ms,
+        Failure::Unavailable { .. } | Failure::Stale { .. } => None,
+    };
+    if attempt >= MAX_ATTEMPTS {
+        return RetryDecision::GiveUp;
+    }
+    RetryDecision::RetryAfter(backoff_ms(attempt, jitter, retry_after))
+}
+
+/// "Full jitter" backoff: a random wait up to `base · 2^(attempt-1)`, never shorter than half
+/// of it (so retries do spread out) and never shorter than the storefront asked.
+pub fn backoff_ms(attempt: u32, jitter: f64, retry_after_ms: Option<u64>) -> u64 {
+    let ceiling = BASE_DELAY_MS
+        .saturating_mul(1u64 << attempt.saturating_sub(1).min(16))
+        .min(MAX_DELAY_MS);
+    let jitter = jitter.clamp(0.0, 1.0);
+    let spread = (ceiling as f64 * (0.5 + jitter / 2.0)) as u64;
+    spread
+        .max(retry_after_ms.unwrap_or(0))
+        .min(MAX_DELAY_MS.max(retry_after_ms.unwrap_or(0)))
+}
+
+/// The plain-language cause and fix the sync history shows for a failure.
+pub fn advice(kind: StorefrontKind, failure: &Failure) -> (String, String) {
+    let store = kind.label();
+    match failure {
+        Failure::Auth { message } => (
+            format!("{store} refused Tally's credentials: {message}"),
+            format!(
+                "Open Settings › Storefronts, edit this {store} connection and paste a new \
+                 credential with inventory write access. Then press Sync Now on the product."
+            ),
+        ),
+        Failure::NotFound { message } => (
+            format!("{store} does not know this listing: {message}"),
+            "Check the listing's IDs on the product's Details page (they may have changed on the \
+             storefront), or pause the listing."
+                .to_owned(),
+        ),
+        Failure::Validation { message } => (
+            format!("{store} rejected the update: {message}"),
+            "Check the listing on the storefront and its IDs in Tally, then press Sync Now."
+                .to_owned(),
+        ),
+        Failure::RateLimited { message, .. } => (
+            format!("{store} kept asking Tally to slow down: {message}"),
+            "Nothing to fix on your side. Press Sync Now later, or lower how many apps use this \
+             store's API."
+                .to_owned(),
+        ),
+        Failure::Unavailable { message } => (
+            format!("{store} did not answer in time: {message}"),
+            format!("Check {store}'s status page; once it is back, press Sync Now on the product."),
+        ),
+        Failure::Stale { message, .. } => (
+            format!("{store} kept changing the quantity while Tally pushed: {message}"),
+            "Press Sync Now on the product to push its current quantity.".to_owned(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unavailable() -> Failure {
+        Failure::Unavailable {
+            message: "500".into(),
+        }
+    }
+
+    #[test]
+    fn permanent_failures_fail_at_once() {
+        for f in [
+            Failure::Auth {
+                message: "x".into(),
+            },
+            Failure::NotFound {
+                message: "x".into(),
+            },
+            Failure::Validation {
+                message: "x".into(),
+            },
+        ] {
+            assert_eq!(decide(&f, 1, 0.5), RetryDecision::FailNow);
+        }
+    }
+
+    #[test]
+    fn transient_failures_retry_until_the_last_attempt() {
+        for attempt in 1..MAX_ATTEMPTS {
+            assert!(matches!(
+                decide(&unavailable(), attempt, 0.3),
+                RetryDecision::RetryAfter(_)
+            ));
+        }
+        assert_eq!(
+            decide(&unavailable(), MAX_ATTEMPTS, 0.3),
+            RetryDecision::GiveUp
+        );
+    }
+
+    #[test]
+    fn backoff_grows_and_stays_within_its_window() {
+        for attempt in 1..12 {
+            let ceiling = (BASE_DELAY_MS << (attempt - 1)).min(MAX_DELAY_MS);
+            for jitter in [0.0, 0.25, 0.5, 0.999] {
+                let d = backoff_ms(attempt, jitter, None);
+                assert!(d >= ceiling / 2 && d <= ceiling, "attempt {attempt}: {d}");
+            }
+        }
+        assert!(backoff_ms(4, 0.0, None) > backoff_ms(2, 0.999, None));
+    }
+
+    #[test]
+    fn retry_after_is_honoured() {
+        let f = Failure::RateLimited {
+            message: "429".into(),
+            retry_after_ms: Some(7_000),
+        };
+        assert_eq!(decide(&f, 1, 0.0), RetryDecision::RetryAfter(7_000));
+        assert!(backoff_ms(1, 0.9, Some(300_000)) >= 300_000);
+    }
+
+    #[test]
+    fn advice_names_the_store_and_a_next_step() {
+        let (cause, fix) = advice(
+            StorefrontKind::Shopify,
+            &Failure::Auth {
+                message: "401".into(),
+            },
+        );
+        assert!(cause.starts_with("Shopify refused"));
+        assert!(fix.contains("Settings › Storefronts"));
+    }
+}

@@ -1,0 +1,327 @@
+//! Storefronts a seller connects, and the ids a listing needs on each of them.
+//!
+//! What each platform's API expects (request shapes, limits, errors) lives in
+//! [`crate::connector`]; this module is the part the seller fills in on a form.
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// The platforms Tally pushes quantities to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StorefrontKind {
+    Shopify,
+    Woocommerce,
+    Ebay,
+    Amazon,
+    Bigcommerce,
+}
+
+impl StorefrontKind {
+    pub const ALL: [StorefrontKind; 5] = [
+        StorefrontKind::Shopify,
+        StorefrontKind::Woocommerce,
+        StorefrontKind::Ebay,
+        StorefrontKind::Amazon,
+        StorefrontKind::Bigcommerce,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StorefrontKind::Shopify => "shopify",
+            StorefrontKind::Woocommerce => "woocommerce",
+            StorefrontKind::Ebay => "ebay",
+            StorefrontKind::Amazon => "amazon",
+            StorefrontKind::Bigcommerce => "bigcommerce",
+        }
+    }
+
+    /// A stored name back into a kind.
+    pub fn parse(name: &str) -> Option<StorefrontKind> {
+        StorefrontKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
+    /// The platform's name as sellers write it.
+    pub fn label(self) -> &'static str {
+        match self {
+            StorefrontKind::Shopify => "Shopify",
+            StorefrontKind::Woocommerce => "WooCommerce",
+            StorefrontKind::Ebay => "eBay",
+            StorefrontKind::Amazon => "Amazon",
+            StorefrontKind::Bigcommerce => "BigCommerce",
+        }
+    }
+
+    /// The API address when the seller leaves it empty. Shopify, WooCommerce and BigCommerce
+    /// addresses name the seller's own store, so there is no default for them.
+    pub fn default_base_url(self) -> Option<&'static str> {
+        match self {
+            StorefrontKind::Ebay => Some("https://api.ebay.com"),
+            StorefrontKind::Amazon => Some("https://sellingpartnerapi-na.amazon.com"),
+            _ => None,
+        }
+    }
+
+    /// An example address for the form's placeholder.
+    pub fn base_url_example(self) -> &'static str {
+        match self {
+            StorefrontKind::Shopify => "https://your-store.myshopify.com",
+            StorefrontKind::Woocommerce => "https://your-store.example",
+            StorefrontKind::Ebay => "https://api.ebay.com",
+            StorefrontKind::Amazon => "https://sellingpartnerapi-na.amazon.com",
+            StorefrontKind::Bigcommerce => "https://api.bigcommerce.com/stores/abc123",
+        }
+    }
+
+    /// What the credential field holds, for the form's hint.
+    pub fn credential_hint(self) -> &'static str {
+        match self {
+            StorefrontKind::Shopify => "Admin API access token (shpat_…)",
+            StorefrontKind::Woocommerce => "Consumer key and secret as ck_…:cs_…",
+            StorefrontKind::Ebay => "OAuth user access token",
+            StorefrontKind::Amazon => "Login with Amazon access token",
+            StorefrontKind::Bigcommerce => "API account access token",
+        }
+    }
+
+    /// Whether the connection needs a store reference, and what it is.
+    pub fn store_ref_label(self) -> Option<&'static str> {
+        match self {
+            StorefrontKind::Amazon => Some("Seller ID (optionally SELLERID:MARKETPLACEID)"),
+            _ => None,
+        }
+    }
+
+    /// What a listing's first id is on this platform.
+    pub fn external_id_label(self) -> &'static str {
+        match self {
+            StorefrontKind::Shopify => "Inventory item ID",
+            StorefrontKind::Woocommerce => "Product ID",
+            StorefrontKind::Ebay => "eBay SKU",
+            StorefrontKind::Amazon => "Seller SKU",
+            StorefrontKind::Bigcommerce => "Variant ID",
+        }
+    }
+
+    /// What a listing's second id is on this platform, and whether it is required.
+    pub fn external_sub_id_label(self) -> Option<(&'static str, bool)> {
+        match self {
+            StorefrontKind::Shopify => Some(("Location ID", true)),
+            StorefrontKind::Woocommerce => Some(("Variation ID", false)),
+            StorefrontKind::Ebay => Some(("Offer ID", false)),
+            StorefrontKind::Amazon => None,
+            StorefrontKind::Bigcommerce => Some(("Location ID", true)),
+        }
+    }
+
+    /// Whether the platform's ids are numbers (Shopify, WooCommerce and BigCommerce) rather
+    /// than the seller's own text.
+    fn numeric_ids(self) -> bool {
+        matches!(
+            self,
+            StorefrontKind::Shopify | StorefrontKind::Woocommerce | StorefrontKind::Bigcommerce
+        )
+    }
+}
+
+/// A storefront API address: `https://…`, or `http://` to this machine (test and sandbox
+/// storefronts). Empty means the platform's own address; the trailing `/` is dropped.
+pub fn check_base_url(kind: StorefrontKind, input: &str) -> Result<String, &'static str> {
+    let url = input.trim().trim_end_matches('/');
+    if url.is_empty() {
+        return kind
+            .default_base_url()
+            .map(str::to_owned)
+            .ok_or("Enter your store's API address (this platform has no shared one).");
+    }
+    let local = ["http://127.0.0.1", "http://localhost", "http://[::1]"];
+    let allowed = url.starts_with("https://")
+        || local.iter().any(|l| {
+            url.strip_prefix(l)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/']))
+        });
+    if !allowed || url.len() > 300 || url.contains(char::is_whitespace) {
+        return Err("The API address must start with https:// (plain http only to this machine).");
+    }
+    Ok(url.to_owned())
+}
+
+/// Why a listing's ids were refused; each names the field.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ListingRefError {
+    #[error("{label} is required.")]
+    Missing {
+        field: &'static str,
+        label: &'static str,
+    },
+    #[error("{label} must be a whole number, like 40318.")]
+    NotANumber {
+        field: &'static str,
+        label: &'static str,
+    },
+    #[error("{label} must be at most 128 characters.")]
+    TooLong {
+        field: &'static str,
+        label: &'static str,
+    },
+    #[error("{kind} listings have no second ID; leave it empty.")]
+    Unexpected {
+        field: &'static str,
+        kind: &'static str,
+    },
+}
+
+impl ListingRefError {
+    /// The request field the error is about.
+    pub fn field(&self) -> &'static str {
+        match self {
+            ListingRefError::Missing { field, .. }
+            | ListingRefError::NotANumber { field, .. }
+            | ListingRefError::TooLong { field, .. }
+            | ListingRefError::Unexpected { field, .. } => field,
+        }
+    }
+}
+
+/// The ids that find a product's listing on its storefront, checked for the platform.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListingRef {
+    pub external_id: String,
+    pub external_sub_id: Option<String>,
+}
+
+impl ListingRef {
+    /// Checks the ids a seller typed for `kind`. Surrounding spaces are dropped, and a Shopify
+    /// `gid://shopify/InventoryItem/123` is accepted as its number.
+    pub fn parse(
+        kind: StorefrontKind,
+        external_id: &str,
+        external_sub_id: Option<&str>,
+    ) -> Result<ListingRef, ListingRefError> {
+        let id_label = kind.external_id_label();
+        let external_id = check_id(kind, "external_id", id_label, external_id)?.ok_or(
+            ListingRefError::Missing {
+                field: "external_id",
+                label: id_label,
+            },
+        )?;
+        let sub = external_sub_id.map(str::trim).filter(|s| !s.is_empty());
+        let external_sub_id = match (kind.external_sub_id_label(), sub) {
+            (None, None) => None,
+            (None, Some(_)) => {
+                return Err(ListingRefError::Unexpected {
+                    field: "external_sub_id",
+                    kind: kind.label(),
+                })
+            }
+            (Some((label, true)), None) => {
+                return Err(ListingRefError::Missing {
+                    field: "external_sub_id",
+                    label,
+                })
+            }
+            (Some(_), None) => None,
+            (Some((label, _)), Some(value)) => check_id(kind, "external_sub_id", label, value)?,
+        };
+        Ok(ListingRef {
+            external_id,
+            external_sub_id,
+        })
+    }
+}
+
+fn check_id(
+    kind: StorefrontKind,
+    field: &'static str,
+    label: &'static str,
+    value: &str,
+) -> Result<Option<String>, ListingRefError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    if value.chars().count() > 128 {
+        return Err(ListingRefError::TooLong { field, label });
+    }
+    if !kind.numeric_ids() {
+        return Ok(Some(value.to_owned()));
+    }
+    // Shopify's admin shows global ids; the number at the end is the id.
+    let number = value.rsplit('/').next().unwrap_or(value);
+    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) || number.len() > 19 {
+        return Err(ListingRefError::NotANumber { field, label });
+    }
+    Ok(Some(number.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_round_trip_through_their_stored_names() {
+        for kind in StorefrontKind::ALL {
+            assert_eq!(StorefrontKind::parse(kind.as_str()), Some(kind));
+            let json = serde_json::to_value(kind).unwrap();
+            assert_eq!(json, kind.as_str());
+        }
+        assert_eq!(StorefrontKind::parse("etsy"), None);
+    }
+
+    #[test]
+    fn shopify_needs_a_location_and_accepts_global_ids() {
+        let r = ListingRef::parse(
+            StorefrontKind::Shopify,
+            " gid://shopify/InventoryItem/4031 ",
+            Some("77"),
+        )
+        .unwrap();
+        assert_eq!(r.external_id, "4031");
+        assert_eq!(r.external_sub_id.as_deref(), Some("77"));
+        let e = ListingRef::parse(StorefrontKind::Shopify, "4031", None).unwrap_err();
+        assert_eq!(e.field(), "external_sub_id");
+        assert_eq!(e.to_string(), "Location ID is required.");
+    }
+
+    #[test]
+    fn numeric_platforms_refuse_text_ids_naming_the_field() {
+        let e = ListingRef::parse(StorefrontKind::Woocommerce, "abc", None).unwrap_err();
+        assert_eq!(e.field(), "external_id");
+        assert!(e.to_string().contains("Product ID must be a whole number"));
+        let e = ListingRef::parse(StorefrontKind::Bigcommerce, "12", Some("x")).unwrap_err();
+        assert_eq!(e.field(), "external_sub_id");
+    }
+
+    #[test]
+    fn base_urls_need_https_except_on_this_machine() {
+        let k = StorefrontKind::Shopify;
+        assert_eq!(
+            check_base_url(k, " https://a.myshopify.com/ ").unwrap(),
+            "https://a.myshopify.com"
+        );
+        assert_eq!(
+            check_base_url(k, "http://127.0.0.1:9001").unwrap(),
+            "http://127.0.0.1:9001"
+        );
+        assert!(check_base_url(k, "http://shop.example").is_err());
+        assert!(check_base_url(k, "http://127.0.0.1.evil.example").is_err());
+        assert!(check_base_url(k, "").is_err());
+        assert_eq!(
+            check_base_url(StorefrontKind::Ebay, "").unwrap(),
+            "https://api.ebay.com"
+        );
+    }
+
+    #[test]
+    fn text_platforms_keep_the_sellers_sku() {
+        let r = ListingRef::parse(StorefrontKind::Amazon, "MUG-RED-01", None).unwrap();
+        assert_eq!(r.external_id, "MUG-RED-01");
+        let e = ListingRef::parse(StorefrontKind::Amazon, "MUG", Some("9")).unwrap_err();
+        assert_eq!(e.field(), "external_sub_id");
+        let r = ListingRef::parse(StorefrontKind::Ebay, "MUG", Some("  ")).unwrap();
+        assert_eq!(r.external_sub_id, None);
+        let e = ListingRef::parse(StorefrontKind::Ebay, "  ", None).unwrap_err();
+        assert_eq!(e.field(), "external_id");
+    }
+}

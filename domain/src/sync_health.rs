@@ -1,0 +1,123 @@
+//! The health panel's numbers: pushes and failures per minute and change-to-storefront latency
+//! per storefront, from the last hour of sync history.
+
+use crate::api::{MinuteBucket, StorefrontHealth, SyncHealth};
+use crate::sync::{percentile, SyncStatus};
+
+const MINUTE_MS: i64 = 60_000;
+
+/// One push attempt as the panel counts it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushRecord {
+    pub at: i64,
+    pub status: SyncStatus,
+    pub storefront_id: i64,
+    pub storefront: String,
+    /// When the change that caused it happened.
+    pub changed_at: Option<i64>,
+}
+
+/// Summarises `records` over the `minutes` minutes ending at `now`. Skipped entries ("up to
+/// date") are not pushes; only succeeded pushes have a latency.
+pub fn summarize(records: &[PushRecord], now: i64, minutes: i64, in_flight: u64) -> SyncHealth {
+    let last = now - now.rem_euclid(MINUTE_MS);
+    let since = last - (minutes - 1) * MINUTE_MS;
+    let mut buckets: Vec<MinuteBucket> = (0..minutes)
+        .map(|i| MinuteBucket {
+            minute: since + i * MINUTE_MS,
+            pushes: 0,
+            failures: 0,
+        })
+        .collect();
+    let mut storefronts: Vec<(StorefrontHealth, Vec<i64>)> = Vec::new();
+    for r in records
+        .iter()
+        .filter(|r| r.at >= since && r.status != SyncStatus::Skipped)
+    {
+        let failed = matches!(r.status, SyncStatus::Failed | SyncStatus::Retrying);
+        if let Some(b) = buckets.get_mut(((r.at - since) / MINUTE_MS) as usize) {
+            b.pushes += 1;
+            b.failures += u64::from(failed);
+        }
+        let index = match storefronts
+            .iter()
+            .position(|(s, _)| s.storefront_id == r.storefront_id)
+        {
+            Some(i) => i,
+            None => {
+                storefronts.push((
+                    StorefrontHealth {
+                        storefront_id: r.storefront_id,
+                        name: r.storefront.clone(),
+                        pushes: 0,
+                        failures: 0,
+                        p50_ms: None,
+                        p99_ms: None,
+                    },
+                    Vec::new(),
+                ));
+                storefronts.len() - 1
+            }
+        };
+        let (health, latencies) = &mut storefronts[index];
+        health.pushes += 1;
+        health.failures += u64::from(failed);
+        if r.status == SyncStatus::Succeeded {
+            if let Some(changed) = r.changed_at {
+                latencies.push((r.at - changed).max(0));
+            }
+        }
+    }
+    let storefronts = storefronts
+        .into_iter()
+        .map(|(mut health, mut latencies)| {
+            health.p50_ms = percentile(&mut latencies, 50);
+            health.p99_ms = percentile(&mut latencies, 99);
+            health
+        })
+        .collect();
+    SyncHealth {
+        since,
+        minutes: buckets,
+        storefronts,
+        in_flight,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(at: i64, status: SyncStatus, storefront_id: i64, latency: i64) -> PushRecord {
+        PushRecord {
+            at,
+            status,
+            storefront_id,
+            storefront: format!("S{storefront_id}"),
+            changed_at: Some(at - latency),
+        }
+    }
+
+    #[test]
+    fn pushes_are_counted_per_minute_and_storefront() {
+        let now = 10 * MINUTE_MS + 5_000;
+        let records = [
+            record(now - 1_000, SyncStatus::Succeeded, 1, 800),
+            record(now - 2_000, SyncStatus::Succeeded, 1, 1_200),
+            record(now - MINUTE_MS, SyncStatus::Failed, 2, 0),
+            record(now - 2_000, SyncStatus::Skipped, 1, 0),
+            record(now - 120 * MINUTE_MS, SyncStatus::Succeeded, 1, 5),
+        ];
+        let h = summarize(&records, now, 60, 3);
+        assert_eq!(h.minutes.len(), 60);
+        let last = h.minutes.last().unwrap();
+        assert_eq!((last.pushes, last.failures), (2, 0));
+        assert_eq!(h.minutes[58].failures, 1);
+        assert_eq!(h.storefronts.len(), 2);
+        assert_eq!(h.storefronts[0].pushes, 2);
+        assert_eq!(h.storefronts[0].p50_ms, Some(800));
+        assert_eq!(h.storefronts[0].p99_ms, Some(1_200));
+        assert_eq!(h.storefronts[1].p50_ms, None);
+        assert_eq!(h.in_flight, 3);
+    }
+}

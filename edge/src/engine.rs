@@ -1,0 +1,616 @@
+//! The sync engine: one round of pushes for the products a queue batch named.
+//!
+//! A round, for one account:
+//! 1. drop deliveries whose outbox entries are already settled (repeats);
+//! 2. take the lease of every active listing of the remaining products, then read each
+//!    product's **current** quantity and version (so nothing older can be pushed after it);
+//! 3. plan each listing (push, or skip as up to date) with the channel rules;
+//! 4. send each storefront its pushes in its API's batches, paced to its limits;
+//! 5. write history, what each listing was last told and the lease release in one D1 batch,
+//!    and settle or reschedule the outbox entries.
+//!
+//! What happens next for each product (acknowledge, retry later, dead-letter) goes back to the
+//! consumer, which owns the queue messages.
+
+use crate::bindings::DB;
+use crate::clock::now_ms;
+use crate::crypto;
+use crate::db::int;
+use crate::error::ApiError;
+use crate::handlers::storefronts::credentials_key;
+use crate::store::history::{self, Record};
+use crate::store::listings::{self, ListingRow};
+use crate::store::outbox::{self, OutboxRow};
+use crate::storefront_http;
+use futures_util::future::join_all;
+use std::collections::BTreeMap;
+use tally_domain::channel::ChannelQuantity;
+use tally_domain::connector::{self, Failure, ItemResult, Push, Target};
+use tally_domain::retry::{self, RetryDecision};
+use tally_domain::sync::{
+    no_listings_entry, plan_listing, DirtyProduct, ListingPlan, ListingState, SyncStatus,
+};
+use tally_domain::AccountId;
+use worker::{D1Database, D1PreparedStatement, Env};
+
+/// How long a round may hold a listing. Longer than any round's pushes (timeouts are 10 s);
+/// a crashed round's leases simply expire.
+const LEASE_MS: i64 = 60_000;
+
+/// How long to wait before trying a product whose listing another round holds.
+pub const BUSY_DELAY_S: u32 = 2;
+
+/// What the consumer does with a product's messages after the round.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Next {
+    /// Everything settled (pushed, up to date, or failed for good).
+    Done,
+    /// Deliver again after `delay_s`: the lead entry, at this attempt.
+    Retry {
+        outbox_id: i64,
+        attempt: u32,
+        delay_s: u32,
+    },
+    /// Retries are used up: hand the lead entry to the dead-letter queue.
+    DeadLetter { outbox_id: i64, attempt: u32 },
+}
+
+/// A listing's push in this round, with what the history needs to describe it.
+struct Planned {
+    row: ListingRow,
+    quantity: ChannelQuantity,
+    outbox: OutboxRow,
+    attempt: u32,
+}
+
+/// Runs one round for `dirty` (all of one account) and says what to do next per product.
+pub async fn run(
+    env: &Env,
+    account: AccountId,
+    dirty: &[DirtyProduct],
+) -> Result<BTreeMap<i64, Next>, ApiError> {
+    let db = env.d1(DB)?;
+    let now = now_ms();
+    let mut next = BTreeMap::new();
+    let entries = outbox::find_many(&db, account, &all_entry_ids(dirty)).await?;
+    let pending: Vec<&DirtyProduct> = dirty
+        .iter()
+        .filter(|d| lead_entry(d, &entries).is_some())
+        .collect();
+    for d in dirty {
+        next.insert(d.product_id.0, Next::Done);
+    }
+    if pending.is_empty() {
+        return Ok(next);
+    }
+    let product_ids: Vec<i64> = pending.iter().map(|d| d.product_id.0).collect();
+    let token = hex(&crypto::random_bytes::<12>()?);
+    let claim = listings::claim(&db, account, &product_ids, &token, now, now + LEASE_MS).await?;
+
+    let mut writes: Vec<D1PreparedStatement> = Vec::new();
+    for d in &pending {
+        let pid = d.product_id.0;
+        if claim.busy.contains(&pid) {
+            // Another round holds a listing: it may have read the quantity before this change.
+            let (outbox_id, attempt) = d.lead();
+            next.insert(
+                pid,
+                Next::Retry {
+                    outbox_id,
+                    attempt,
+                    delay_s: BUSY_DELAY_S,
+                },
+            );
+        }
+    }
+    for &pid in &claim.unlisted {
+        let Some(d) = pending.iter().find(|d| d.product_id.0 == pid) else {
+            continue;
+        };
+        let Some((lead, attempt)) = lead_entry(d, &entries) else {
+            continue;
+        };
+        let quantity = claim_quantity(&db, account, pid).await?;
+        let entry = no_listings_entry(quantity);
+        writes.push(history::insert(
+            &db,
+            &Record {
+                account_id: account.0,
+                product_id: pid,
+                outbox_id: lead.id,
+                trigger: &lead.trigger,
+                attempt,
+                changed_at: Some(lead.created_at),
+                now,
+                listing_id: None,
+                storefront_id: None,
+                storefront: None,
+                quantity,
+                status: entry.status,
+                message: &entry.message,
+                action: entry.action.as_deref(),
+                breakdown: None,
+                answer: None,
+                failure: None,
+            },
+        )?);
+    }
+
+    // Plan every claimed listing of a product that is not waiting on a busy one.
+    let mut to_push: Vec<Planned> = Vec::new();
+    for row in claim.claimed {
+        let pid = row.product_id;
+        let Some(d) = pending.iter().find(|d| d.product_id.0 == pid) else {
+            continue;
+        };
+        let Some((lead, attempt)) = lead_entry(d, &entries) else {
+            continue;
+        };
+        let forced_by = d
+            .entries
+            .iter()
+            .filter_map(|(id, _)| entries.iter().find(|e| e.id == *id))
+            .filter(|e| e.trigger == "sync_now")
+            .map(|e| e.id)
+            .max();
+        let state = ListingState {
+            listing_id: row.id,
+            rules: row.effective_rules(),
+            pushed_version: row.pushed_version,
+            pushed_quantity: row.pushed_quantity,
+            pushed_outbox: row.pushed_outbox,
+        };
+        match plan_listing(row.quantity, row.version, &state, forced_by) {
+            ListingPlan::UpToDate(quantity) => {
+                let message = format!(
+                    "{} already shows {} for this change: nothing to send.",
+                    row.storefront_name, quantity.quantity
+                );
+                writes.push(history::insert(
+                    &db,
+                    &record(
+                        account,
+                        &lead,
+                        attempt,
+                        &row,
+                        &quantity,
+                        now,
+                        SyncStatus::Skipped,
+                        &message,
+                        None,
+                        None,
+                        None,
+                    ),
+                )?);
+                writes.push(release(&db, row.id)?);
+            }
+            ListingPlan::Push(quantity) if over_daily_revisions(&row, now)? => {
+                let message = format!(
+                    "{} allows {} quantity changes per listing per day and this listing has had them all today.",
+                    row.storefront_name,
+                    daily_revisions(&row)?.unwrap_or(0)
+                );
+                let fix = "Nothing is lost: press Sync Now on the product after midnight UTC to push its current quantity.";
+                writes.push(history::insert(
+                    &db,
+                    &record(
+                        account,
+                        &lead,
+                        attempt,
+                        &row,
+                        &quantity,
+                        now,
+                        SyncStatus::Failed,
+                        &message,
+                        Some(fix),
+                        None,
+                        None,
+                    ),
+                )?);
+                writes.push(release(&db, row.id)?);
+            }
+            ListingPlan::Push(quantity) => to_push.push(Planned {
+                outbox: lead.clone(),
+                row,
+                quantity,
+                attempt,
+            }),
+        }
+    }
+
+    let results = push_all(env, &to_push).await;
+    let finished = now_ms();
+    let jitter = random_unit()?;
+    for (planned, result) in to_push.iter().zip(results) {
+        let pid = planned.row.product_id;
+        let kind = planned.row.kind()?;
+        match &result.outcome {
+            Ok(()) => {
+                let message = format!(
+                    "{} now shows {}.",
+                    planned.row.storefront_name, planned.quantity.quantity
+                );
+                writes.push(history::insert(
+                    &db,
+                    &record(
+                        account,
+                        &planned.outbox,
+                        planned.attempt,
+                        &planned.row,
+                        &planned.quantity,
+                        finished,
+                        SyncStatus::Succeeded,
+                        &message,
+                        None,
+                        Some(&result.answer),
+                        None,
+                    ),
+                )?);
+                writes.push(pushed(&db, planned, finished)?);
+            }
+            Err(failure) => {
+                let failure_json = serde_json::to_string(failure).unwrap_or_default();
+                let (cause, fix) = retry::advice(kind, failure);
+                let decision = retry::decide(failure, planned.attempt, jitter);
+                let (status, action) = match decision {
+                    RetryDecision::FailNow => (SyncStatus::Failed, Some(fix.as_str())),
+                    RetryDecision::RetryAfter(_) | RetryDecision::GiveUp => {
+                        (SyncStatus::Retrying, None)
+                    }
+                };
+                let message = match decision {
+                    RetryDecision::RetryAfter(ms) => {
+                        format!("{cause} Trying again in {} s.", ms.div_ceil(1000))
+                    }
+                    _ => cause.clone(),
+                };
+                writes.push(history::insert(
+                    &db,
+                    &record(
+                        account,
+                        &planned.outbox,
+                        planned.attempt,
+                        &planned.row,
+                        &planned.quantity,
+                        finished,
+                        status,
+                        &message,
+                        action,
+                        Some(&result.answer),
+                        Some(&failure_json),
+                    ),
+                )?);
+                writes.push(release(&db, planned.row.id)?);
+                let wanted = match decision {
+                    RetryDecision::FailNow => Next::Done,
+                    RetryDecision::RetryAfter(ms) => Next::Retry {
+                        outbox_id: planned.outbox.id,
+                        attempt: planned.attempt + 1,
+                        delay_s: u32::try_from(ms.div_ceil(1000)).unwrap_or(u32::MAX),
+                    },
+                    RetryDecision::GiveUp => Next::DeadLetter {
+                        outbox_id: planned.outbox.id,
+                        attempt: planned.attempt,
+                    },
+                };
+                next.insert(
+                    pid,
+                    stronger(next.get(&pid).cloned().unwrap_or(Next::Done), wanted),
+                );
+            }
+        }
+    }
+
+    // Settle the outbox: a product that is done closes every entry it had; one that retries
+    // keeps its lead entry pending (out of the cron's way until the retry is due).
+    for d in &pending {
+        let pid = d.product_id.0;
+        let (lead, _) = d.lead();
+        let others: Vec<i64> = d
+            .entries
+            .iter()
+            .map(|(id, _)| *id)
+            .filter(|id| *id != lead)
+            .collect();
+        match next.get(&pid) {
+            Some(Next::Retry { delay_s, .. }) => {
+                writes.push(outbox::close(&db, account, &others, "done", finished)?);
+                writes.push(outbox::postpone(
+                    &db,
+                    account,
+                    lead,
+                    finished + i64::from(*delay_s) * 1000,
+                )?);
+            }
+            Some(Next::DeadLetter { .. }) => {
+                writes.push(outbox::close(&db, account, &others, "done", finished)?);
+            }
+            _ => {
+                let ids: Vec<i64> = d.entries.iter().map(|(id, _)| *id).collect();
+                writes.push(outbox::close(&db, account, &ids, "done", finished)?);
+            }
+        }
+    }
+    if !writes.is_empty() {
+        db.batch(writes).await?;
+    }
+    Ok(next)
+}
+
+/// Of two follow-ups for one product, the one that keeps it alive: a dead letter outranks a
+/// retry, and the longer of two retries wins (so every listing's wait is honoured).
+fn stronger(a: Next, b: Next) -> Next {
+    match (&a, &b) {
+        (Next::DeadLetter { .. }, _) => a,
+        (_, Next::DeadLetter { .. }) => b,
+        (Next::Retry { delay_s: x, .. }, Next::Retry { delay_s: y, .. }) => {
+            if x >= y {
+                a
+            } else {
+                b
+            }
+        }
+        (Next::Retry { .. }, Next::Done) => a,
+        _ => b,
+    }
+}
+
+fn all_entry_ids(dirty: &[DirtyProduct]) -> Vec<i64> {
+    dirty
+        .iter()
+        .flat_map(|d| d.entries.iter().map(|(id, _)| *id))
+        .collect()
+}
+
+/// The newest still-pending entry a product's deliveries named, with its attempt.
+fn lead_entry(d: &DirtyProduct, entries: &[OutboxRow]) -> Option<(OutboxRow, u32)> {
+    d.entries
+        .iter()
+        .filter_map(|(id, attempt)| {
+            entries
+                .iter()
+                .find(|e| e.id == *id && e.status == "pending")
+                .map(|e| (e.clone(), *attempt))
+        })
+        .max_by_key(|(e, _)| e.id)
+}
+
+async fn claim_quantity(
+    db: &D1Database,
+    account: AccountId,
+    product: i64,
+) -> Result<i64, ApiError> {
+    Ok(
+        crate::store::products::find(db, account, tally_domain::ProductId(product))
+            .await?
+            .map_or(0, |p| p.quantity),
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn record<'a>(
+    account: AccountId,
+    lead: &'a OutboxRow,
+    attempt: u32,
+    row: &'a ListingRow,
+    quantity: &ChannelQuantity,
+    now: i64,
+    status: SyncStatus,
+    message: &'a str,
+    action: Option<&'a str>,
+    answer: Option<&'a str>,
+    failure: Option<&'a str>,
+) -> Record<'a> {
+    Record {
+        account_id: account.0,
+        product_id: row.product_id,
+        outbox_id: lead.id,
+        trigger: &lead.trigger,
+        attempt,
+        changed_at: Some(lead.created_at),
+        now,
+        listing_id: Some(row.id),
+        storefront_id: Some(row.storefront_id),
+        storefront: Some(&row.storefront_name),
+        quantity: quantity.quantity,
+        status,
+        message,
+        action,
+        breakdown: Some(quantity.breakdown()),
+        answer,
+        failure,
+    }
+}
+
+/// What the storefront was last told; releases the lease. A later version already recorded
+/// by another round is never overwritten by an older one.
+fn pushed(db: &D1Database, p: &Planned, now: i64) -> Result<D1PreparedStatement, ApiError> {
+    let day = now / 86_400_000;
+    Ok(db
+        .prepare(
+            "UPDATE listings SET pushed_version = ?2, pushed_quantity = ?3, \
+               pushed_outbox = MAX(pushed_outbox, ?4), pushed_at = ?5, lease_until = 0, \
+               lease_token = NULL, \
+               revisions = CASE WHEN revisions_day = ?6 THEN revisions + 1 ELSE 1 END, \
+               revisions_day = ?6 \
+             WHERE id = ?1 AND (pushed_version IS NULL OR pushed_version <= ?2)",
+        )
+        .bind(&[
+            int(p.row.id),
+            int(p.row.version),
+            int(p.quantity.quantity),
+            int(p.outbox.id),
+            int(now),
+            int(day),
+        ])?)
+}
+
+fn daily_revisions(row: &ListingRow) -> Result<Option<u32>, ApiError> {
+    Ok(connector::limits(row.kind()?).daily_revisions)
+}
+
+/// Whether the platform's per-listing daily revision cap (eBay: 250) is used up today.
+fn over_daily_revisions(row: &ListingRow, now: i64) -> Result<bool, ApiError> {
+    let today = now / 86_400_000;
+    Ok(daily_revisions(row)?
+        .is_some_and(|cap| row.revisions_day == today && row.revisions >= i64::from(cap)))
+}
+
+fn release(db: &D1Database, listing: i64) -> Result<D1PreparedStatement, ApiError> {
+    Ok(db
+        .prepare("UPDATE listings SET lease_until = 0, lease_token = NULL WHERE id = ?1")
+        .bind(&[int(listing)])?)
+}
+
+/// Sends every planned push, storefronts side by side, each storefront's requests in turn.
+/// Returns one result per planned push, in order.
+async fn push_all(env: &Env, planned: &[Planned]) -> Vec<ItemResult> {
+    let mut by_storefront: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
+    for (i, p) in planned.iter().enumerate() {
+        by_storefront
+            .entry(p.row.storefront_id)
+            .or_default()
+            .push(i);
+    }
+    let rounds = by_storefront
+        .values()
+        .map(|indexes| push_to_storefront(env, planned, indexes));
+    let mut results: Vec<Option<ItemResult>> = vec![None; planned.len()];
+    for (indexes, outcome) in by_storefront.values().zip(join_all(rounds).await) {
+        for (i, result) in indexes.iter().zip(outcome) {
+            results[*i] = Some(result);
+        }
+    }
+    planned
+        .iter()
+        .zip(results)
+        .map(|(p, r)| {
+            r.unwrap_or_else(|| ItemResult {
+                listing_id: p.row.id,
+                outcome: Err(Failure::Unavailable {
+                    message: "not sent".into(),
+                }),
+                answer: "not sent".into(),
+            })
+        })
+        .collect()
+}
+
+/// One storefront's pushes; one result per index, in order.
+async fn push_to_storefront(env: &Env, planned: &[Planned], indexes: &[usize]) -> Vec<ItemResult> {
+    let first = &planned[indexes[0]].row;
+    let fail_all = |message: String| {
+        indexes
+            .iter()
+            .map(|i| ItemResult {
+                listing_id: planned[*i].row.id,
+                outcome: Err(Failure::Unavailable {
+                    message: message.clone(),
+                }),
+                answer: message.clone(),
+            })
+            .collect::<Vec<_>>()
+    };
+    let target = match target(env, first).await {
+        Ok(t) => t,
+        Err(e) => {
+            return fail_all(format!(
+                "Tally could not read this connection's credential: {e}"
+            ))
+        }
+    };
+    let mut pushes: Vec<Push> = indexes.iter().map(|i| to_push(&planned[*i])).collect();
+    let mut by_listing = send_pushes(&target, &pushes).await;
+    // Shopify's compare-and-set missed: read what the storefront holds and try once more.
+    let stale: Vec<i64> = by_listing
+        .values()
+        .filter(|r| matches!(r.outcome, Err(Failure::Stale { .. })))
+        .map(|r| r.listing_id)
+        .collect();
+    if !stale.is_empty() {
+        pushes.retain(|p| stale.contains(&p.listing_id));
+        let current = reread(&target, &pushes).await;
+        for p in &mut pushes {
+            p.expected_current = current.get(&p.listing_id).copied();
+        }
+        by_listing.extend(send_pushes(&target, &pushes).await);
+    }
+    indexes
+        .iter()
+        .map(|i| {
+            let id = planned[*i].row.id;
+            by_listing.remove(&id).unwrap_or_else(|| ItemResult {
+                listing_id: id,
+                outcome: Err(Failure::Unavailable {
+                    message: "no answer for this listing".into(),
+                }),
+                answer: "no answer".into(),
+            })
+        })
+        .collect()
+}
+
+/// Sends pushes in the connector's batches, paced to its limits.
+async fn send_pushes(target: &Target, pushes: &[Push]) -> BTreeMap<i64, ItemResult> {
+    let limits = connector::limits(target.kind);
+    let mut results = BTreeMap::new();
+    for (n, request) in connector::build_requests(target, pushes).iter().enumerate() {
+        if n > 0 {
+            storefront_http::pause(limits.min_interval_ms).await;
+        }
+        let items = match storefront_http::send(request).await {
+            Ok(response) => {
+                let items = connector::parse_response(target, request, &response);
+                if let Some(wait) = connector::pause_after(target, &response) {
+                    storefront_http::pause(wait.min(5_000)).await;
+                }
+                items
+            }
+            Err(message) => connector::unreachable(request, &message),
+        };
+        for item in items {
+            results.insert(item.listing_id, item);
+        }
+    }
+    results
+}
+
+async fn reread(target: &Target, pushes: &[Push]) -> BTreeMap<i64, i64> {
+    let mut current = BTreeMap::new();
+    for request in connector::build_reread(target, pushes) {
+        if let Ok(response) = storefront_http::send(&request).await {
+            current.extend(connector::parse_reread(target, &request, &response));
+        }
+    }
+    current
+}
+
+fn to_push(p: &Planned) -> Push {
+    Push {
+        listing_id: p.row.id,
+        version: p.row.version,
+        quantity: p.quantity.quantity,
+        external_id: p.row.external_id.clone(),
+        external_sub_id: p.row.external_sub_id.clone(),
+        expected_current: p.row.pushed_quantity,
+    }
+}
+
+async fn target(env: &Env, row: &ListingRow) -> Result<Target, ApiError> {
+    Ok(Target {
+        kind: row.kind()?,
+        base_url: row.base_url.clone(),
+        credential: crypto::open(&credentials_key(env)?, &row.credential_enc).await?,
+        store_ref: row.store_ref.clone(),
+    })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A random number in `[0, 1)` for retry jitter.
+fn random_unit() -> Result<f64, ApiError> {
+    let bytes = crypto::random_bytes::<4>()?;
+    Ok(f64::from(u32::from_le_bytes(bytes)) / (f64::from(u32::MAX) + 1.0))
+}

@@ -1,0 +1,109 @@
+//! Listings: a product linked to a storefront item, by hand (the product's Details page) or by
+//! CSV. Paused listings are not pushed to.
+
+use crate::bindings::DB;
+use crate::clock::now_ms;
+use crate::error::ApiError;
+use crate::request::{json_body, ok, MAX_JSON_BODY};
+use crate::store::listings::{self, ListingRow};
+use crate::store::{products, storefronts};
+use tally_domain::api::{FieldError, ListingList, ListingUpdate, NewListing};
+use tally_domain::storefront::ListingRef;
+use tally_domain::{AccountId, ProductId};
+use worker::{Env, Request, Response};
+
+/// `GET /api/v1/products/{id}/listings`.
+pub async fn for_product(
+    env: &Env,
+    account: AccountId,
+    product: ProductId,
+) -> Result<Response, ApiError> {
+    let db = env.d1(DB)?;
+    products::find(&db, account, product)
+        .await?
+        .ok_or(ApiError::NotFound("product"))?;
+    let rows = listings::for_product(&db, account, product).await?;
+    let listings = rows
+        .into_iter()
+        .map(ListingRow::into_listing)
+        .collect::<Result<_, _>>()?;
+    ok(&ListingList { listings })
+}
+
+/// `POST /api/v1/products/{id}/listings`.
+pub async fn create(
+    req: &mut Request,
+    env: &Env,
+    account: AccountId,
+    product: ProductId,
+) -> Result<Response, ApiError> {
+    let input: NewListing = json_body(req, MAX_JSON_BODY).await?;
+    let db = env.d1(DB)?;
+    products::find(&db, account, product)
+        .await?
+        .ok_or(ApiError::NotFound("product"))?;
+    let storefront = storefronts::find(&db, account, input.storefront_id)
+        .await?
+        .ok_or_else(|| FieldError::new("storefront_id", "No such storefront in your account."))?;
+    let ids = ListingRef::parse(
+        storefront.kind()?,
+        &input.external_id,
+        input.external_sub_id.as_deref(),
+    )
+    .map_err(|e| FieldError::new(e.field(), e.to_string()))?;
+    input
+        .rules
+        .validate()
+        .map_err(|e| FieldError::new(format!("rules.{}", e.field), e.message))?;
+    let id = listings::insert(
+        &db,
+        account,
+        product,
+        storefront.id,
+        &ids,
+        &input.rules,
+        now_ms(),
+    )
+    .await?
+    .ok_or_else(|| {
+        ApiError::Conflict(FieldError::new(
+            "external_id",
+            format!(
+                "That {} item is already linked to a product.",
+                storefront.name
+            ),
+        ))
+    })?;
+    let row = listings::find(&db, account, id)
+        .await?
+        .ok_or(ApiError::NotFound("listing"))?;
+    Ok(ok(&row.into_listing()?)?.with_status(201))
+}
+
+/// `PATCH /api/v1/listings/{id}`: pause, resume, or change the overrides.
+pub async fn update(
+    req: &mut Request,
+    env: &Env,
+    account: AccountId,
+    id: i64,
+) -> Result<Response, ApiError> {
+    let input: ListingUpdate = json_body(req, MAX_JSON_BODY).await?;
+    let db = env.d1(DB)?;
+    let row = listings::find(&db, account, id)
+        .await?
+        .ok_or(ApiError::NotFound("listing"))?;
+    let rules = match input.rules {
+        Some(r) => {
+            r.validate()
+                .map_err(|e| FieldError::new(format!("rules.{}", e.field), e.message))?;
+            r
+        }
+        None => row.clone().into_listing()?.rules,
+    };
+    let active = input.active.unwrap_or(row.active == 1);
+    listings::update(&db, account, id, active, &rules, now_ms()).await?;
+    let row = listings::find(&db, account, id)
+        .await?
+        .ok_or(ApiError::NotFound("listing"))?;
+    ok(&row.into_listing()?)
+}

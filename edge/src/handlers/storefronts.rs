@@ -1,0 +1,174 @@
+//! Settings › Storefronts: connections a seller adds, edits and deactivates. Credentials go in
+//! sealed and never come back out.
+
+use crate::bindings::{CREDENTIALS_KEY, DB};
+use crate::caller::Caller;
+use crate::clock::now_ms;
+use crate::crypto;
+use crate::error::ApiError;
+use crate::request::{json_body, ok, MAX_JSON_BODY};
+use crate::store::storefronts::{self, Fields, StorefrontRow};
+use tally_domain::api::{FieldError, StorefrontInput, StorefrontList};
+use tally_domain::product::clean_name;
+use tally_domain::storefront::{check_base_url, StorefrontKind};
+use tally_domain::AccountId;
+use worker::{Env, Request, Response};
+
+/// `GET /api/v1/storefronts`.
+pub async fn list(env: &Env, account: AccountId) -> Result<Response, ApiError> {
+    let rows = storefronts::list(&env.d1(DB)?, account).await?;
+    let storefronts = rows
+        .into_iter()
+        .map(StorefrontRow::into_storefront)
+        .collect::<Result<_, _>>()?;
+    ok(&StorefrontList { storefronts })
+}
+
+/// `GET /api/v1/storefronts/{id}`.
+pub async fn get(env: &Env, account: AccountId, id: i64) -> Result<Response, ApiError> {
+    let row = storefronts::find(&env.d1(DB)?, account, id)
+        .await?
+        .ok_or(ApiError::NotFound("storefront"))?;
+    ok(&row.into_storefront()?)
+}
+
+/// `POST /api/v1/storefronts`: name, kind and credential are required.
+pub async fn create(req: &mut Request, env: &Env, caller: &Caller) -> Result<Response, ApiError> {
+    let input: StorefrontInput = json_body(req, MAX_JSON_BODY).await?;
+    let kind = input.kind.ok_or_else(|| {
+        FieldError::new(
+            "kind",
+            "Choose the platform: shopify, woocommerce, ebay, amazon or bigcommerce.",
+        )
+    })?;
+    let name = clean_name(input.name.as_deref().unwrap_or(""))
+        .map_err(|e| FieldError::new("name", e.to_string()))?;
+    let credential = checked_credential(kind, input.credential.as_deref())?.ok_or_else(|| {
+        FieldError::new(
+            "credential",
+            format!("Paste the {}.", kind.credential_hint()),
+        )
+    })?;
+    let base_url = check_base_url(kind, input.base_url.as_deref().unwrap_or(""))
+        .map_err(|m| FieldError::new("base_url", m))?;
+    let store_ref = checked_store_ref(kind, input.store_ref.as_deref())?;
+    let rules = input.rules.unwrap_or_default();
+    rules
+        .validate()
+        .map_err(|e| FieldError::new(e.field, e.message))?;
+    let sealed = crypto::seal(&credentials_key(env)?, &credential).await?;
+    let fields = Fields {
+        name: &name,
+        kind,
+        base_url: &base_url,
+        credential_enc: &sealed,
+        store_ref: store_ref.as_deref(),
+        rules: &rules,
+        active: input.active.unwrap_or(true),
+    };
+    let db = env.d1(DB)?;
+    let id = storefronts::insert(&db, caller.account, &fields, now_ms()).await?;
+    let row = storefronts::find(&db, caller.account, id)
+        .await?
+        .ok_or(ApiError::NotFound("storefront"))?;
+    Ok(ok(&row.into_storefront()?)?.with_status(201))
+}
+
+/// `PATCH /api/v1/storefronts/{id}`: only what is sent changes; the kind never does.
+pub async fn update(
+    req: &mut Request,
+    env: &Env,
+    account: AccountId,
+    id: i64,
+) -> Result<Response, ApiError> {
+    let input: StorefrontInput = json_body(req, MAX_JSON_BODY).await?;
+    let db = env.d1(DB)?;
+    let row = storefronts::find(&db, account, id)
+        .await?
+        .ok_or(ApiError::NotFound("storefront"))?;
+    let kind = row.kind()?;
+    if input.kind.is_some_and(|k| k != kind) {
+        return Err(FieldError::new(
+            "kind",
+            "A connection's platform cannot change; add a new connection instead.",
+        )
+        .into());
+    }
+    let name = match input.name.as_deref() {
+        Some(n) => clean_name(n).map_err(|e| FieldError::new("name", e.to_string()))?,
+        None => row.name.clone(),
+    };
+    let base_url = match input.base_url.as_deref() {
+        Some(u) => check_base_url(kind, u).map_err(|m| FieldError::new("base_url", m))?,
+        None => row.base_url.clone(),
+    };
+    let sealed = match checked_credential(kind, input.credential.as_deref())? {
+        Some(c) => crypto::seal(&credentials_key(env)?, &c).await?,
+        None => row.credential_enc.clone(),
+    };
+    let store_ref = match input.store_ref.as_deref() {
+        Some(s) => checked_store_ref(kind, Some(s))?,
+        None => row.store_ref.clone(),
+    };
+    let rules = input.rules.unwrap_or_else(|| row.rules());
+    rules
+        .validate()
+        .map_err(|e| FieldError::new(e.field, e.message))?;
+    let fields = Fields {
+        name: &name,
+        kind,
+        base_url: &base_url,
+        credential_enc: &sealed,
+        store_ref: store_ref.as_deref(),
+        rules: &rules,
+        active: input.active.unwrap_or(row.active == 1),
+    };
+    storefronts::update(&db, account, id, &fields, now_ms()).await?;
+    get(env, account, id).await
+}
+
+/// The credential as typed, checked for its form; `None` when none was sent.
+fn checked_credential(kind: StorefrontKind, raw: Option<&str>) -> Result<Option<String>, ApiError> {
+    let Some(value) = raw.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if value.len() > 2048 || value.contains(char::is_whitespace) {
+        return Err(FieldError::new(
+            "credential",
+            "That does not look like a credential: paste it without spaces.",
+        )
+        .into());
+    }
+    if kind == StorefrontKind::Woocommerce && !value.contains(':') {
+        return Err(FieldError::new(
+            "credential",
+            "WooCommerce needs the consumer key and secret as ck_…:cs_….",
+        )
+        .into());
+    }
+    Ok(Some(value.to_owned()))
+}
+
+fn checked_store_ref(kind: StorefrontKind, raw: Option<&str>) -> Result<Option<String>, ApiError> {
+    let value = raw.map(str::trim).filter(|v| !v.is_empty());
+    match (kind.store_ref_label(), value) {
+        (Some(label), None) => {
+            Err(FieldError::new("store_ref", format!("{label} is required.")).into())
+        }
+        (Some(_), Some(v)) if v.len() > 64 || v.contains(char::is_whitespace) => {
+            Err(FieldError::new(
+                "store_ref",
+                "The seller ID has no spaces and is at most 64 characters.",
+            )
+            .into())
+        }
+        (_, v) => Ok(v.map(str::to_owned)),
+    }
+}
+
+/// The key credentials are sealed with (the worker secret `CREDENTIALS_KEY`).
+pub fn credentials_key(env: &Env) -> Result<String, ApiError> {
+    env.secret(CREDENTIALS_KEY)
+        .map(|s| s.to_string())
+        .map_err(|_| ApiError::Internal("the CREDENTIALS_KEY secret is not set".into()))
+}

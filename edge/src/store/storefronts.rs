@@ -1,0 +1,155 @@
+//! The `storefronts` table: a seller's connections. The sealed credential is read only by the
+//! sync engine; nothing here ever puts it in an API answer.
+
+use crate::db::{flag, int, opt_text, text};
+use crate::error::ApiError;
+use serde::Deserialize;
+use tally_domain::api::Storefront;
+use tally_domain::channel::ChannelRules;
+use tally_domain::storefront::StorefrontKind;
+use tally_domain::AccountId;
+use worker::D1Database;
+
+/// A connection as stored.
+#[derive(Debug, Deserialize)]
+pub struct StorefrontRow {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub base_url: String,
+    pub credential_enc: String,
+    pub store_ref: Option<String>,
+    pub rules: String,
+    pub active: i64,
+    pub listings: u64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl StorefrontRow {
+    pub fn kind(&self) -> Result<StorefrontKind, ApiError> {
+        StorefrontKind::parse(&self.kind)
+            .ok_or_else(|| ApiError::Internal(format!("storefront {} has a bad kind", self.id)))
+    }
+
+    pub fn rules(&self) -> ChannelRules {
+        parse_rules(&self.rules)
+    }
+
+    /// The wire shape: the credential is reduced to whether one is stored.
+    pub fn into_storefront(self) -> Result<Storefront, ApiError> {
+        Ok(Storefront {
+            kind: self.kind()?,
+            rules: self.rules(),
+            has_credential: !self.credential_enc.is_empty(),
+            active: self.active == 1,
+            id: self.id,
+            name: self.name,
+            base_url: self.base_url,
+            store_ref: self.store_ref,
+            listings: self.listings,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+/// Stored rules JSON; rows are written from checked values, so a bad one means no rules.
+pub fn parse_rules(json: &str) -> ChannelRules {
+    serde_json::from_str(json).unwrap_or_default()
+}
+
+pub fn rules_json(rules: &ChannelRules) -> String {
+    serde_json::to_string(rules).unwrap_or_else(|_| "{}".to_owned())
+}
+
+const SELECT: &str = "SELECT s.id, s.name, s.kind, s.base_url, s.credential_enc, s.store_ref, \
+     s.rules, s.active, s.created_at, s.updated_at, \
+     (SELECT COUNT(*) FROM listings l WHERE l.storefront_id = s.id) AS listings \
+     FROM storefronts s";
+
+pub async fn list(db: &D1Database, account: AccountId) -> Result<Vec<StorefrontRow>, ApiError> {
+    Ok(db
+        .prepare(format!("{SELECT} WHERE s.account_id = ?1 ORDER BY s.id"))
+        .bind(&[int(account.0)])?
+        .all()
+        .await?
+        .results::<StorefrontRow>()?)
+}
+
+pub async fn find(
+    db: &D1Database,
+    account: AccountId,
+    id: i64,
+) -> Result<Option<StorefrontRow>, ApiError> {
+    Ok(db
+        .prepare(format!("{SELECT} WHERE s.account_id = ?1 AND s.id = ?2"))
+        .bind(&[int(account.0), int(id)])?
+        .first::<StorefrontRow>(None)
+        .await?)
+}
+
+/// What a create or edit writes.
+pub struct Fields<'a> {
+    pub name: &'a str,
+    pub kind: StorefrontKind,
+    pub base_url: &'a str,
+    pub credential_enc: &'a str,
+    pub store_ref: Option<&'a str>,
+    pub rules: &'a ChannelRules,
+    pub active: bool,
+}
+
+pub async fn insert(
+    db: &D1Database,
+    account: AccountId,
+    f: &Fields<'_>,
+    now: i64,
+) -> Result<i64, ApiError> {
+    let result = db
+        .prepare(
+            "INSERT INTO storefronts (account_id, name, kind, base_url, credential_enc, store_ref, \
+             rules, active, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+        )
+        .bind(&[
+            int(account.0),
+            text(f.name),
+            text(f.kind.as_str()),
+            text(f.base_url),
+            text(f.credential_enc),
+            opt_text(f.store_ref),
+            text(&rules_json(f.rules)),
+            flag(f.active),
+            int(now),
+        ])?
+        .run()
+        .await?;
+    super::inserted_id(&result)?.ok_or_else(|| ApiError::Internal("storefront not stored".into()))
+}
+
+pub async fn update(
+    db: &D1Database,
+    account: AccountId,
+    id: i64,
+    f: &Fields<'_>,
+    now: i64,
+) -> Result<(), ApiError> {
+    db.prepare(
+        "UPDATE storefronts SET name = ?3, base_url = ?4, credential_enc = ?5, store_ref = ?6, \
+         rules = ?7, active = ?8, updated_at = ?9 WHERE account_id = ?1 AND id = ?2",
+    )
+    .bind(&[
+        int(account.0),
+        int(id),
+        text(f.name),
+        text(f.base_url),
+        text(f.credential_enc),
+        opt_text(f.store_ref),
+        text(&rules_json(f.rules)),
+        flag(f.active),
+        int(now),
+    ])?
+    .run()
+    .await?;
+    Ok(())
+}

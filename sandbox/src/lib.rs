@@ -1,0 +1,179 @@
+//! The sandbox storefronts: local servers that speak the APIs of Shopify, WooCommerce, eBay,
+//! Amazon and BigCommerce (see `docs/storefronts.md`), with injectable faults and a record of
+//! every call. The binary (`src/main.rs`) serves them; this library holds the control
+//! endpoints' wire types, shared with the test harness (`tests/src/sandbox.rs`).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use tally_domain::storefront::StorefrontKind;
+
+/// The storefront platforms the sandbox imitates: the domain's [`StorefrontKind`] (convertible
+/// both ways), kept here so the control endpoints' JSON is defined next to the harness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Shopify,
+    Woocommerce,
+    Ebay,
+    Amazon,
+    Bigcommerce,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 5] = [
+        Kind::Shopify,
+        Kind::Woocommerce,
+        Kind::Ebay,
+        Kind::Amazon,
+        Kind::Bigcommerce,
+    ];
+
+    /// The name used on the command line, in seeds and in the domain.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Shopify => "shopify",
+            Kind::Woocommerce => "woocommerce",
+            Kind::Ebay => "ebay",
+            Kind::Amazon => "amazon",
+            Kind::Bigcommerce => "bigcommerce",
+        }
+    }
+
+    /// A name back into a kind.
+    pub fn parse(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+/// The domain's kind and this one name the same platforms.
+impl From<StorefrontKind> for Kind {
+    fn from(kind: StorefrontKind) -> Self {
+        match kind {
+            StorefrontKind::Shopify => Kind::Shopify,
+            StorefrontKind::Woocommerce => Kind::Woocommerce,
+            StorefrontKind::Ebay => Kind::Ebay,
+            StorefrontKind::Amazon => Kind::Amazon,
+            StorefrontKind::Bigcommerce => Kind::Bigcommerce,
+        }
+    }
+}
+
+impl From<Kind> for StorefrontKind {
+    fn from(kind: Kind) -> Self {
+        match kind {
+            Kind::Shopify => StorefrontKind::Shopify,
+            Kind::Woocommerce => StorefrontKind::Woocommerce,
+            Kind::Ebay => StorefrontKind::Ebay,
+            Kind::Amazon => StorefrontKind::Amazon,
+            Kind::Bigcommerce => StorefrontKind::Bigcommerce,
+        }
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How an injected failure looks on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FaultKind {
+    /// HTTP 500 with the platform's error body.
+    #[serde(rename = "500")]
+    ServerError,
+    /// HTTP 429 with `Retry-After` (Shopify: HTTP 200 with a `THROTTLED` body).
+    #[serde(rename = "429")]
+    Throttled,
+    /// No answer for `timeout_s` seconds, then 504: the client will have given up.
+    #[serde(rename = "timeout")]
+    Timeout,
+}
+
+/// What `PUT /_sandbox/faults` takes. Faults are drawn before a call is applied, so a failed
+/// call changes nothing on the storefront.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Faults {
+    /// The chance (0.0–1.0) that an API call fails.
+    pub failure_rate: f64,
+    /// The failures to choose from, uniformly. Timeouts are opt-in because each one holds a call
+    /// for `timeout_s`.
+    pub kinds: Vec<FaultKind>,
+    /// Added before every API call is answered, failed or not.
+    pub latency_ms: u64,
+    /// The `Retry-After` (seconds) of injected 429s.
+    pub retry_after_s: u64,
+    /// How long an injected timeout holds the call before answering 504.
+    pub timeout_s: u64,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Self {
+            failure_rate: 0.0,
+            kinds: vec![FaultKind::ServerError, FaultKind::Throttled],
+            latency_ms: 0,
+            retry_after_s: 1,
+            timeout_s: 15,
+        }
+    }
+}
+
+impl Faults {
+    /// No failures, no latency.
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// Fails calls with probability `rate`, choosing among `kinds`.
+    pub fn failing(rate: f64, kinds: &[FaultKind]) -> Self {
+        Self {
+            failure_rate: rate,
+            kinds: kinds.to_vec(),
+            ..Self::default()
+        }
+    }
+
+    /// Why these faults cannot be used, if they cannot.
+    pub fn problem(&self) -> Option<&'static str> {
+        if !(0.0..=1.0).contains(&self.failure_rate) {
+            return Some("failure_rate must be between 0 and 1");
+        }
+        if self.failure_rate > 0.0 && self.kinds.is_empty() {
+            return Some("kinds must name at least one failure when failure_rate > 0");
+        }
+        None
+    }
+}
+
+/// One API call as the sandbox received and answered it (`GET /_sandbox/calls`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Call {
+    /// 1, 2, 3... in the order the calls were answered.
+    pub seq: u64,
+    /// When the call was answered, in milliseconds since the Unix epoch.
+    pub at_ms: u64,
+    pub method: String,
+    /// The path as sent (still percent-encoded).
+    pub path: String,
+    /// The query string without `?`, empty when there was none.
+    pub query: String,
+    /// Header names lowercased; repeated headers joined with ", ".
+    pub headers: BTreeMap<String, String>,
+    /// The body parsed as JSON, else as a string; `null` when empty.
+    pub body: Value,
+    pub status: u16,
+    /// The injected failure, if the call was failed on purpose.
+    pub injected: Option<FaultKind>,
+}
+
+impl Call {
+    /// A request header by (any-case) name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
+    }
+}

@@ -1,0 +1,226 @@
+//! One listener's storefront: its inventory, the calls it received, and its failure injection,
+//! behind one lock so a call's fault draw, effect and record happen as one step.
+
+use crate::api::ApiRequest;
+use crate::platform::{self, Reply};
+use crate::shopify::Bucket;
+use serde_json::Value;
+use std::collections::hash_map::RandomState;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::hash::BuildHasher;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use tally_sandbox::{Call, FaultKind, Faults, Kind};
+
+/// Calls kept for `GET /_sandbox/calls`; a long demo run drops the oldest beyond this.
+const MAX_CALLS: usize = 100_000;
+
+/// The storefront-side data the platforms read and change.
+pub struct State {
+    /// Item key → quantity (key forms: `docs/storefronts.md`, "Sandbox").
+    pub items: BTreeMap<String, i64>,
+    pub rng: Rng,
+    /// A counter for the ids the platforms hand out (adjustment groups, submissions).
+    pub serial: u64,
+    /// Shopify: the answer given to each `@idempotent` key that applied a change.
+    pub replays: HashMap<String, Value>,
+    /// Shopify: the query-cost bucket.
+    pub bucket: Bucket,
+    /// BigCommerce: when the current rate-limit window started, and the calls in it.
+    pub window: (Instant, u64),
+}
+
+impl State {
+    /// The next id, 1, 2, 3...
+    pub fn next_serial(&mut self) -> u64 {
+        self.serial += 1;
+        self.serial
+    }
+}
+
+struct Inner {
+    state: State,
+    calls: VecDeque<Call>,
+    seq: u64,
+    faults: Faults,
+}
+
+/// One listener's storefront.
+pub struct Store {
+    pub kind: Kind,
+    credential: String,
+    inner: Mutex<Inner>,
+}
+
+impl Store {
+    /// A storefront holding `items`, accepting `credential`.
+    pub fn new(
+        kind: Kind,
+        credential: String,
+        items: BTreeMap<String, i64>,
+    ) -> Result<Self, String> {
+        check_keys(kind, &items)?;
+        let state = State {
+            items,
+            rng: Rng::seeded(),
+            serial: 0,
+            replays: HashMap::new(),
+            bucket: Bucket::full(),
+            window: (Instant::now(), 0),
+        };
+        Ok(Self {
+            kind,
+            credential,
+            inner: Mutex::new(Inner {
+                state,
+                calls: VecDeque::new(),
+                seq: 0,
+                faults: Faults::default(),
+            }),
+        })
+    }
+
+    /// A panicking handler must not take the whole storefront down with a poisoned lock.
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn items(&self) -> BTreeMap<String, i64> {
+        self.lock().state.items.clone()
+    }
+
+    /// Creates or sets items (all or none: a bad key changes nothing).
+    pub fn set_items(&self, items: BTreeMap<String, i64>) -> Result<(), String> {
+        check_keys(self.kind, &items)?;
+        self.lock().state.items.extend(items);
+        Ok(())
+    }
+
+    pub fn clear_items(&self) {
+        self.lock().state.items.clear();
+    }
+
+    pub fn calls(&self) -> Vec<Call> {
+        self.lock().calls.iter().cloned().collect()
+    }
+
+    pub fn clear_calls(&self) {
+        self.lock().calls.clear();
+    }
+
+    pub fn faults(&self) -> Faults {
+        self.lock().faults.clone()
+    }
+
+    pub fn set_faults(&self, faults: Faults) -> Result<(), String> {
+        if let Some(problem) = faults.problem() {
+            return Err(problem.to_owned());
+        }
+        self.lock().faults = faults;
+        Ok(())
+    }
+
+    /// Answers an API call: an injected failure (drawn first, so it changes nothing), else the
+    /// platform's answer; then records the call.
+    pub fn answer(&self, request: &ApiRequest) -> (Reply, Option<FaultKind>) {
+        let platform = platform::of(self.kind);
+        let mut inner = self.lock();
+        let injected = inner.draw_fault();
+        let mut reply = match injected {
+            Some(FaultKind::ServerError) => platform.server_error(500),
+            Some(FaultKind::Throttled) => platform.throttled(inner.faults.retry_after_s),
+            Some(FaultKind::Timeout) => platform.server_error(504),
+            None if !platform.authorized(request, &self.credential) => platform.unauthorized(),
+            None => platform.handle(request, &mut inner.state),
+        };
+        platform.finish(&mut reply, &mut inner.state);
+        inner.record(request, &reply, injected);
+        (reply, injected)
+    }
+}
+
+impl Inner {
+    /// Fails with probability `failure_rate`, choosing uniformly among the configured kinds.
+    fn draw_fault(&mut self) -> Option<FaultKind> {
+        let faults = &self.faults;
+        if faults.kinds.is_empty() || self.state.rng.unit() >= faults.failure_rate {
+            return None;
+        }
+        let index = self.state.rng.below(faults.kinds.len());
+        Some(faults.kinds[index])
+    }
+
+    fn record(&mut self, request: &ApiRequest, reply: &Reply, injected: Option<FaultKind>) {
+        self.seq += 1;
+        if self.calls.len() == MAX_CALLS {
+            self.calls.pop_front();
+        }
+        self.calls.push_back(Call {
+            seq: self.seq,
+            at_ms: now_ms(),
+            method: request.method.clone(),
+            path: request.path.clone(),
+            query: request.query.clone(),
+            headers: request.headers.clone(),
+            body: request.body_for_log(),
+            status: reply.status,
+            injected,
+        });
+    }
+}
+
+/// Every key must have the form the platform's requests produce.
+fn check_keys(kind: Kind, items: &BTreeMap<String, i64>) -> Result<(), String> {
+    let platform = platform::of(kind);
+    match items.keys().find(|key| !platform.valid_key(key)) {
+        Some(key) => Err(format!(
+            "{key:?} is not a {kind} item key (see docs/storefronts.md, \"Sandbox\")"
+        )),
+        None => Ok(()),
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// A small xorshift generator: fault draws and made-up ids need no more, and it saves a
+/// dependency. Seeded from the standard library's per-process random hasher keys.
+pub struct Rng(u64);
+
+impl Rng {
+    fn seeded() -> Self {
+        Self(RandomState::new().hash_one(SystemTime::now()) | 1)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Uniform in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Uniform in [0, n).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+
+    /// A lowercase hex string of `len` digits, for made-up ids.
+    pub fn hex(&mut self, len: usize) -> String {
+        let mut out = String::with_capacity(len);
+        while out.len() < len {
+            out.push_str(&format!("{:016x}", self.next_u64()));
+        }
+        out.truncate(len);
+        out
+    }
+}
