@@ -9,11 +9,23 @@
 use crate::connector::Failure;
 use crate::storefront::StorefrontKind;
 
-/// Attempts of one push before it is dead-lettered (the first try included).
-pub const MAX_ATTEMPTS: u32 = 6;
+/// How many times a push is tried and how long the first retry waits (each later one doubles).
+/// Eight attempts starting a second apart span about two minutes of outage before the seller is
+/// told; a deployment can tune both (`SYNC_MAX_ATTEMPTS`, `SYNC_RETRY_BASE_MS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub base_delay_ms: u64,
+}
 
-/// The first retry waits about this long; each later one doubles it.
-const BASE_DELAY_MS: u64 = 1_000;
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 8,
+            base_delay_ms: 1_000,
+        }
+    }
+}
 
 /// No retry waits longer than this (a queue message can be delayed at most 12 hours; a seller
 /// should hear within minutes).
@@ -30,33 +42,35 @@ pub enum RetryDecision {
     GiveUp,
 }
 
-/// Decides whether a failed push is retried, and when. `jitter` is a number in `[0, 1)` from
-/// the caller's randomness, so that pushes failing together do not retry together.
-pub fn decide(failure: &Failure, attempt: u32, jitter: f64) -> RetryDecision {
-    let retry_after = match failure {
-        Failure::Auth { .. } | Failure::NotFound { .. } | Failure::Validation { .. } => {
-            return RetryDecision::FailNow
+impl RetryPolicy {
+    /// Decides whether a failed push is retried, and when. `jitter` is a number in `[0, 1)`
+    /// from the caller's randomness, so that pushes failing together do not retry together.
+    pub fn decide(&self, failure: &Failure, attempt: u32, jitter: f64) -> RetryDecision {
+        let retry_after = match failure {
+            Failure::Auth { .. } | Failure::NotFound { .. } | Failure::Validation { .. } => {
+                return RetryDecision::FailNow
+            }
+            Failure::RateLimited { retry_after_ms, .. } => *retry_after_ms,
+            Failure::Unavailable { .. } | Failure::Stale { .. } => None,
+        };
+        if attempt >= self.max_attempts {
+            return RetryDecision::GiveUp;
         }
-        Failure::RateLimited { retry_after_ms, .. } => *retry_after_ms,
-        Failure::Unavailable { .. } | Failure::Stale { .. } => None,
-    };
-    if attempt >= MAX_ATTEMPTS {
-        return RetryDecision::GiveUp;
+        RetryDecision::RetryAfter(self.backoff_ms(attempt, jitter, retry_after))
     }
-    RetryDecision::RetryAfter(backoff_ms(attempt, jitter, retry_after))
-}
 
-/// "Full jitter" backoff: a random wait up to `base · 2^(attempt-1)`, never shorter than half
-/// of it (so retries do spread out) and never shorter than the storefront asked.
-pub fn backoff_ms(attempt: u32, jitter: f64, retry_after_ms: Option<u64>) -> u64 {
-    let ceiling = BASE_DELAY_MS
-        .saturating_mul(1u64 << attempt.saturating_sub(1).min(16))
-        .min(MAX_DELAY_MS);
-    let jitter = jitter.clamp(0.0, 1.0);
-    let spread = (ceiling as f64 * (0.5 + jitter / 2.0)) as u64;
-    spread
-        .max(retry_after_ms.unwrap_or(0))
-        .min(MAX_DELAY_MS.max(retry_after_ms.unwrap_or(0)))
+    /// "Full jitter" backoff: a random wait up to `base · 2^(attempt-1)`, never shorter than
+    /// half of it (so retries do spread out) and never shorter than the storefront asked.
+    pub fn backoff_ms(&self, attempt: u32, jitter: f64, retry_after_ms: Option<u64>) -> u64 {
+        let ceiling = self
+            .base_delay_ms
+            .saturating_mul(1u64 << attempt.saturating_sub(1).min(16))
+            .min(MAX_DELAY_MS);
+        let jitter = jitter.clamp(0.0, 1.0);
+        let spread = (ceiling as f64 * (0.5 + jitter / 2.0)) as u64;
+        let asked = retry_after_ms.unwrap_or(0);
+        spread.max(asked).min(MAX_DELAY_MS.max(asked))
+    }
 }
 
 /// The plain-language cause and fix the sync history shows for a failure.
@@ -88,7 +102,7 @@ pub fn advice(kind: StorefrontKind, failure: &Failure) -> (String, String) {
                 .to_owned(),
         ),
         Failure::Unavailable { message } => (
-            format!("{store} did not answer in time: {message}"),
+            format!("{store} could not take the update just now: {message}"),
             format!("Check {store}'s status page; once it is back, press Sync Now on the product."),
         ),
         Failure::Stale { message, .. } => (
@@ -101,6 +115,11 @@ pub fn advice(kind: StorefrontKind, failure: &Failure) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const P: RetryPolicy = RetryPolicy {
+        max_attempts: 8,
+        base_delay_ms: 1_000,
+    };
 
     fn unavailable() -> Failure {
         Failure::Unavailable {
@@ -121,20 +140,20 @@ mod tests {
                 message: "x".into(),
             },
         ] {
-            assert_eq!(decide(&f, 1, 0.5), RetryDecision::FailNow);
+            assert_eq!(P.decide(&f, 1, 0.5), RetryDecision::FailNow);
         }
     }
 
     #[test]
     fn transient_failures_retry_until_the_last_attempt() {
-        for attempt in 1..MAX_ATTEMPTS {
+        for attempt in 1..P.max_attempts {
             assert!(matches!(
-                decide(&unavailable(), attempt, 0.3),
+                P.decide(&unavailable(), attempt, 0.3),
                 RetryDecision::RetryAfter(_)
             ));
         }
         assert_eq!(
-            decide(&unavailable(), MAX_ATTEMPTS, 0.3),
+            P.decide(&unavailable(), P.max_attempts, 0.3),
             RetryDecision::GiveUp
         );
     }
@@ -142,13 +161,13 @@ mod tests {
     #[test]
     fn backoff_grows_and_stays_within_its_window() {
         for attempt in 1..12 {
-            let ceiling = (BASE_DELAY_MS << (attempt - 1)).min(MAX_DELAY_MS);
+            let ceiling = (P.base_delay_ms << (attempt - 1)).min(MAX_DELAY_MS);
             for jitter in [0.0, 0.25, 0.5, 0.999] {
-                let d = backoff_ms(attempt, jitter, None);
+                let d = P.backoff_ms(attempt, jitter, None);
                 assert!(d >= ceiling / 2 && d <= ceiling, "attempt {attempt}: {d}");
             }
         }
-        assert!(backoff_ms(4, 0.0, None) > backoff_ms(2, 0.999, None));
+        assert!(P.backoff_ms(4, 0.0, None) > P.backoff_ms(2, 0.999, None));
     }
 
     #[test]
@@ -157,8 +176,8 @@ mod tests {
             message: "429".into(),
             retry_after_ms: Some(7_000),
         };
-        assert_eq!(decide(&f, 1, 0.0), RetryDecision::RetryAfter(7_000));
-        assert!(backoff_ms(1, 0.9, Some(300_000)) >= 300_000);
+        assert_eq!(P.decide(&f, 1, 0.0), RetryDecision::RetryAfter(7_000));
+        assert!(P.backoff_ms(1, 0.9, Some(300_000)) >= 300_000);
     }
 
     #[test]

@@ -222,7 +222,7 @@ async fn give_up(message: &SyncMessage, env: &Env) -> Result<(), ApiError> {
             product_id: product_id.0,
             outbox_id: entry.id,
             trigger: &entry.trigger,
-            attempt: retry::MAX_ATTEMPTS + 1,
+            attempt: engine::Tuning::from_env(env).policy.max_attempts + 1,
             changed_at: Some(entry.created_at),
             now,
             listing_id: None,

@@ -26,7 +26,7 @@ use futures_util::future::join_all;
 use std::collections::BTreeMap;
 use tally_domain::channel::ChannelQuantity;
 use tally_domain::connector::{self, Failure, ItemResult, Push, Target};
-use tally_domain::retry::{self, RetryDecision};
+use tally_domain::retry::{self, RetryDecision, RetryPolicy};
 use tally_domain::sync::{
     no_listings_entry, plan_listing, DirtyProduct, ListingPlan, ListingState, SyncStatus,
 };
@@ -39,6 +39,42 @@ const LEASE_MS: i64 = 60_000;
 
 /// How long to wait before trying a product whose listing another round holds.
 pub const BUSY_DELAY_S: u32 = 2;
+
+/// Knobs a deployment may set as worker vars (`wrangler.toml` `[vars]`); the defaults suit
+/// production. The tests shorten them so a dead-lettered push takes seconds, not minutes.
+pub struct Tuning {
+    pub policy: RetryPolicy,
+    /// A storefront that has not answered by now is treated as down (and the push retried).
+    /// Kept well under the listing lease, so a push in flight never outlives its lease.
+    pub fetch_timeout_ms: u64,
+    /// A listing pushed less than this long ago waits out the rest before its next push, so a
+    /// burst of sales becomes a few pushes of the latest quantity, not one per sale (and eBay's
+    /// 250 revisions a day last). A lone change is pushed at once.
+    pub min_push_interval_ms: i64,
+}
+
+impl Tuning {
+    pub fn from_env(env: &Env) -> Self {
+        let var = |name: &str| {
+            env.var(name)
+                .ok()
+                .and_then(|v| v.to_string().parse::<u64>().ok())
+        };
+        let default = RetryPolicy::default();
+        Tuning {
+            policy: RetryPolicy {
+                max_attempts: var("SYNC_MAX_ATTEMPTS")
+                    .and_then(|v| u32::try_from(v).ok())
+                    .filter(|v| *v >= 1)
+                    .unwrap_or(default.max_attempts),
+                base_delay_ms: var("SYNC_RETRY_BASE_MS").unwrap_or(default.base_delay_ms),
+            },
+            fetch_timeout_ms: var("SYNC_FETCH_TIMEOUT_MS").unwrap_or(10_000).min(30_000),
+            min_push_interval_ms: var("SYNC_MIN_PUSH_INTERVAL_MS")
+                .map_or(2_000, |v| i64::try_from(v).unwrap_or(i64::MAX)),
+        }
+    }
+}
 
 /// What the consumer does with a product's messages after the round.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,6 +106,7 @@ pub async fn run(
     dirty: &[DirtyProduct],
 ) -> Result<BTreeMap<i64, Next>, ApiError> {
     let db = env.d1(DB)?;
+    let tuning = Tuning::from_env(env);
     let now = now_ms();
     let mut next = BTreeMap::new();
     let entries = outbox::find_many(&db, account, &all_entry_ids(dirty)).await?;
@@ -161,6 +198,9 @@ pub async fn run(
             pushed_outbox: row.pushed_outbox,
         };
         match plan_listing(row.quantity, row.version, &state, forced_by) {
+            // A retry re-plans every listing; those that landed on an earlier attempt need no
+            // new line in the history.
+            ListingPlan::UpToDate(_) if attempt > 1 => writes.push(release(&db, row.id)?),
             ListingPlan::UpToDate(quantity) => {
                 let message = format!(
                     "{} already shows {} for this change: nothing to send.",
@@ -182,6 +222,22 @@ pub async fn run(
                         None,
                     ),
                 )?);
+                writes.push(release(&db, row.id)?);
+            }
+            ListingPlan::Push(_) if forced_by.is_none() && too_soon(&row, now, &tuning) > 0 => {
+                // Deferred, not failed: the same attempt comes back when the interval is over
+                // and pushes whatever the quantity is then.
+                let wait_ms = too_soon(&row, now, &tuning);
+                let delay_s = u32::try_from((wait_ms + 999) / 1000).unwrap_or(1).max(1);
+                let wanted = Next::Retry {
+                    outbox_id: lead.id,
+                    attempt,
+                    delay_s,
+                };
+                next.insert(
+                    pid,
+                    stronger(next.get(&pid).cloned().unwrap_or(Next::Done), wanted),
+                );
                 writes.push(release(&db, row.id)?);
             }
             ListingPlan::Push(quantity) if over_daily_revisions(&row, now)? => {
@@ -218,7 +274,7 @@ pub async fn run(
         }
     }
 
-    let results = push_all(env, &to_push).await;
+    let results = push_all(env, &to_push, tuning.fetch_timeout_ms).await;
     let finished = now_ms();
     let jitter = random_unit()?;
     for (planned, result) in to_push.iter().zip(results) {
@@ -251,7 +307,7 @@ pub async fn run(
             Err(failure) => {
                 let failure_json = serde_json::to_string(failure).unwrap_or_default();
                 let (cause, fix) = retry::advice(kind, failure);
-                let decision = retry::decide(failure, planned.attempt, jitter);
+                let decision = tuning.policy.decide(failure, planned.attempt, jitter);
                 let (status, action) = match decision {
                     RetryDecision::FailNow => (SyncStatus::Failed, Some(fix.as_str())),
                     RetryDecision::RetryAfter(_) | RetryDecision::GiveUp => {
@@ -338,20 +394,31 @@ pub async fn run(
 }
 
 /// Of two follow-ups for one product, the one that keeps it alive: a dead letter outranks a
-/// retry, and the longer of two retries wins (so every listing's wait is honoured).
+/// retry, and two retries merge into the longer wait at the higher attempt (so every listing's
+/// wait is honoured and no failure is forgotten).
 fn stronger(a: Next, b: Next) -> Next {
-    match (&a, &b) {
-        (Next::DeadLetter { .. }, _) => a,
-        (_, Next::DeadLetter { .. }) => b,
-        (Next::Retry { delay_s: x, .. }, Next::Retry { delay_s: y, .. }) => {
-            if x >= y {
-                a
-            } else {
-                b
-            }
+    match (a, b) {
+        (dead @ Next::DeadLetter { .. }, _) | (_, dead @ Next::DeadLetter { .. }) => dead,
+        (
+            Next::Retry {
+                outbox_id,
+                attempt: x,
+                delay_s: dx,
+            },
+            Next::Retry {
+                attempt: y,
+                delay_s: dy,
+                ..
+            },
+        ) => Next::Retry {
+            outbox_id,
+            attempt: x.max(y),
+            delay_s: dx.max(dy),
+        },
+        (retry @ Next::Retry { .. }, Next::Done) | (Next::Done, retry @ Next::Retry { .. }) => {
+            retry
         }
-        (Next::Retry { .. }, Next::Done) => a,
-        _ => b,
+        (Next::Done, Next::Done) => Next::Done,
     }
 }
 
@@ -445,6 +512,12 @@ fn pushed(db: &D1Database, p: &Planned, now: i64) -> Result<D1PreparedStatement,
         ])?)
 }
 
+/// Milliseconds until the listing may be pushed again (0: now).
+fn too_soon(row: &ListingRow, now: i64, tuning: &Tuning) -> i64 {
+    row.pushed_at
+        .map_or(0, |at| (at + tuning.min_push_interval_ms - now).max(0))
+}
+
 fn daily_revisions(row: &ListingRow) -> Result<Option<u32>, ApiError> {
     Ok(connector::limits(row.kind()?).daily_revisions)
 }
@@ -464,7 +537,7 @@ fn release(db: &D1Database, listing: i64) -> Result<D1PreparedStatement, ApiErro
 
 /// Sends every planned push, storefronts side by side, each storefront's requests in turn.
 /// Returns one result per planned push, in order.
-async fn push_all(env: &Env, planned: &[Planned]) -> Vec<ItemResult> {
+async fn push_all(env: &Env, planned: &[Planned], timeout_ms: u64) -> Vec<ItemResult> {
     let mut by_storefront: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
     for (i, p) in planned.iter().enumerate() {
         by_storefront
@@ -474,7 +547,7 @@ async fn push_all(env: &Env, planned: &[Planned]) -> Vec<ItemResult> {
     }
     let rounds = by_storefront
         .values()
-        .map(|indexes| push_to_storefront(env, planned, indexes));
+        .map(|indexes| push_to_storefront(env, planned, indexes, timeout_ms));
     let mut results: Vec<Option<ItemResult>> = vec![None; planned.len()];
     for (indexes, outcome) in by_storefront.values().zip(join_all(rounds).await) {
         for (i, result) in indexes.iter().zip(outcome) {
@@ -497,7 +570,12 @@ async fn push_all(env: &Env, planned: &[Planned]) -> Vec<ItemResult> {
 }
 
 /// One storefront's pushes; one result per index, in order.
-async fn push_to_storefront(env: &Env, planned: &[Planned], indexes: &[usize]) -> Vec<ItemResult> {
+async fn push_to_storefront(
+    env: &Env,
+    planned: &[Planned],
+    indexes: &[usize],
+    timeout_ms: u64,
+) -> Vec<ItemResult> {
     let first = &planned[indexes[0]].row;
     let fail_all = |message: String| {
         indexes
@@ -520,7 +598,7 @@ async fn push_to_storefront(env: &Env, planned: &[Planned], indexes: &[usize]) -
         }
     };
     let mut pushes: Vec<Push> = indexes.iter().map(|i| to_push(&planned[*i])).collect();
-    let mut by_listing = send_pushes(&target, &pushes).await;
+    let mut by_listing = send_pushes(&target, &pushes, timeout_ms).await;
     // Shopify's compare-and-set missed: read what the storefront holds and try once more.
     let stale: Vec<i64> = by_listing
         .values()
@@ -529,11 +607,11 @@ async fn push_to_storefront(env: &Env, planned: &[Planned], indexes: &[usize]) -
         .collect();
     if !stale.is_empty() {
         pushes.retain(|p| stale.contains(&p.listing_id));
-        let current = reread(&target, &pushes).await;
+        let current = reread(&target, &pushes, timeout_ms).await;
         for p in &mut pushes {
             p.expected_current = current.get(&p.listing_id).copied();
         }
-        by_listing.extend(send_pushes(&target, &pushes).await);
+        by_listing.extend(send_pushes(&target, &pushes, timeout_ms).await);
     }
     indexes
         .iter()
@@ -551,14 +629,18 @@ async fn push_to_storefront(env: &Env, planned: &[Planned], indexes: &[usize]) -
 }
 
 /// Sends pushes in the connector's batches, paced to its limits.
-async fn send_pushes(target: &Target, pushes: &[Push]) -> BTreeMap<i64, ItemResult> {
+async fn send_pushes(
+    target: &Target,
+    pushes: &[Push],
+    timeout_ms: u64,
+) -> BTreeMap<i64, ItemResult> {
     let limits = connector::limits(target.kind);
     let mut results = BTreeMap::new();
     for (n, request) in connector::build_requests(target, pushes).iter().enumerate() {
         if n > 0 {
             storefront_http::pause(limits.min_interval_ms).await;
         }
-        let items = match storefront_http::send(request).await {
+        let items = match storefront_http::send(request, timeout_ms).await {
             Ok(response) => {
                 let items = connector::parse_response(target, request, &response);
                 if let Some(wait) = connector::pause_after(target, &response) {
@@ -575,10 +657,10 @@ async fn send_pushes(target: &Target, pushes: &[Push]) -> BTreeMap<i64, ItemResu
     results
 }
 
-async fn reread(target: &Target, pushes: &[Push]) -> BTreeMap<i64, i64> {
+async fn reread(target: &Target, pushes: &[Push], timeout_ms: u64) -> BTreeMap<i64, i64> {
     let mut current = BTreeMap::new();
     for request in connector::build_reread(target, pushes) {
-        if let Ok(response) = storefront_http::send(&request).await {
+        if let Ok(response) = storefront_http::send(&request, timeout_ms).await {
             current.extend(connector::parse_reread(target, &request, &response));
         }
     }

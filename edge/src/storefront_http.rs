@@ -4,17 +4,13 @@ use std::time::Duration;
 use tally_domain::connector::{HttpRequest, HttpResponse, Method};
 use worker::{AbortController, Delay, Fetch, Headers, Request, RequestInit};
 
-/// A storefront that has not answered by now is treated as down (and the push retried). Kept
-/// well under the listing lease, so a push in flight never outlives its lease.
-const TIMEOUT: Duration = Duration::from_secs(10);
-
 /// Makes `request`; `Err` carries a message for a timeout or a failed connection.
-pub async fn send(request: &HttpRequest) -> Result<HttpResponse, String> {
+pub async fn send(request: &HttpRequest, timeout_ms: u64) -> Result<HttpResponse, String> {
     let fetch = build(request).map_err(|e| format!("could not build the request: {e}"))?;
     let controller = AbortController::default();
     let signal = controller.signal();
     let call = Box::pin(async move { Fetch::Request(fetch).send_with_signal(&signal).await });
-    let timer = Box::pin(Delay::from(TIMEOUT));
+    let timer = Box::pin(Delay::from(Duration::from_millis(timeout_ms)));
     match futures_util::future::select(call, timer).await {
         futures_util::future::Either::Left((Ok(mut response), _)) => {
             let headers = response
@@ -32,7 +28,10 @@ pub async fn send(request: &HttpRequest) -> Result<HttpResponse, String> {
         futures_util::future::Either::Left((Err(e), _)) => Err(format!("connection failed: {e}")),
         futures_util::future::Either::Right(_) => {
             controller.abort();
-            Err(format!("no answer within {} s", TIMEOUT.as_secs()))
+            Err(format!(
+                "no answer within {:.1} s",
+                timeout_ms as f64 / 1000.0
+            ))
         }
     }
 }

@@ -77,6 +77,12 @@ impl Group {
         lines[lines.len().saturating_sub(40)..].join("\n")
     }
 
+    /// Kills the whole group at once, as a crash or power loss would, and waits for the leader.
+    pub fn kill_now(&mut self) {
+        self.signal_group("KILL");
+        let _ = self.child.wait();
+    }
+
     /// Panics with the log if the process has already exited.
     pub fn assert_running(&mut self) {
         if let Ok(Some(status)) = self.child.try_wait() {

@@ -65,19 +65,7 @@ impl TestWorker {
         );
 
         let port = free_port();
-        let mut command = Command::new(wrangler());
-        command
-            .current_dir(repo_root().join("edge"))
-            .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--inspector-port", &free_port().to_string()])
-            .arg("--persist-to")
-            .arg(&persist)
-            .args(["--show-interactive-dev-session=false", "--test-scheduled"])
-            .env("CI", "true")
-            .env("WRANGLER_SEND_METRICS", "false")
-            .env("WRANGLER_SEND_ERROR_REPORTS", "false")
-            .env("CLOUDFLARE_CF_FETCH_ENABLED", "false");
-        let group = Group::spawn("wrangler dev", command, state.path().join("wrangler.log"));
+        let group = spawn_wrangler(port, &persist, &state.path().join("wrangler.log"));
         let mut worker = Self {
             base_url: format!("http://127.0.0.1:{port}"),
             port,
@@ -105,6 +93,16 @@ impl TestWorker {
         }
     }
 
+    /// Stops `wrangler dev` (and workerd) at once, as a crash would, and starts it again on the
+    /// same port and state. Queue messages in flight are whatever workerd kept.
+    pub fn restart(&mut self) {
+        let persist = self.state_dir();
+        let log = self._state.path().join("wrangler-restarted.log");
+        self.group.kill_now();
+        self.group = spawn_wrangler(self.port, &persist, &log);
+        self.wait_ready();
+    }
+
     /// Where the local D1/KV/Queues state lives (for loading extra fixtures).
     pub fn state_dir(&self) -> std::path::PathBuf {
         self._state.path().join("state")
@@ -114,6 +112,30 @@ impl TestWorker {
     pub fn log_tail(&self) -> String {
         self.group.log_tail()
     }
+}
+
+fn spawn_wrangler(port: u16, persist: &std::path::Path, log: &std::path::Path) -> Group {
+    let mut command = Command::new(wrangler());
+    command
+        .current_dir(repo_root().join("edge"))
+        .args(["dev", "--ip", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--inspector-port", &free_port().to_string()])
+        .arg("--persist-to")
+        .arg(persist)
+        .args(["--show-interactive-dev-session=false", "--test-scheduled"])
+        // Shorter retry waits than production's, so a push that exhausts its retries reaches
+        // the dead-letter queue in about half a minute instead of two.
+        .args([
+            "--var",
+            "SYNC_RETRY_BASE_MS:200",
+            "--var",
+            "SYNC_FETCH_TIMEOUT_MS:3000",
+        ])
+        .env("CI", "true")
+        .env("WRANGLER_SEND_METRICS", "false")
+        .env("WRANGLER_SEND_ERROR_REPORTS", "false")
+        .env("CLOUDFLARE_CF_FETCH_ENABLED", "false");
+    Group::spawn("wrangler dev", command, log.to_path_buf())
 }
 
 /// A plain blocking HTTP/1.1 GET that reports whether the status is 200 (startup happens before

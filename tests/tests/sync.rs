@@ -1,0 +1,789 @@
+//! The sync engine through the real parts: `wrangler dev` (local D1, KV, Queues) pushing to the
+//! sandbox storefronts, which speak each platform's API shape and record every call.
+//!
+//! Each test works in its own new account, with storefront item ids no other test uses.
+//! Tests that inject faults start a sandbox of their own, so no other test sees the faults.
+
+use futures::future::join_all;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+use tally_domain::api::{Listing, ListingList, Product, SyncHealth, SyncHistoryEntry};
+use tally_domain::sync::{SyncStatus, SyncTrigger};
+use tally_tests::client::{Api, DEMO_EMAIL, DEMO_PASSWORD};
+use tally_tests::eventually;
+use tally_tests::sandbox::{FaultKind, Faults, Kind, Sandbox};
+use tally_tests::suite::{arguments, runtime};
+use tally_tests::worker::TestWorker;
+
+/// A push lands about a second after the change; retries with the tests' short backoff
+/// (200 ms doubling, 8 attempts) finish within half a minute.
+const SYNC_WAIT: Duration = Duration::from_secs(60);
+
+const SHOPIFY_TOKEN: &str = "shpat_sync_test_secret_1f2e3d";
+const WOO_KEYS: &str = "ck_sync_test:cs_sync_test_secret";
+const EBAY_TOKEN: &str = "v^1.1#i^1#ebay_sync_test_secret";
+const AMAZON_TOKEN: &str = "Atza|amazon_sync_test_secret";
+const BIGCOMMERCE_TOKEN: &str = "bc_sync_test_secret_9a8b";
+
+fn credential(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Shopify => SHOPIFY_TOKEN,
+        Kind::Woocommerce => WOO_KEYS,
+        Kind::Ebay => EBAY_TOKEN,
+        Kind::Amazon => AMAZON_TOKEN,
+        Kind::Bigcommerce => BIGCOMMERCE_TOKEN,
+    }
+}
+
+fn all_stores() -> Vec<(Kind, &'static str)> {
+    Kind::ALL.iter().map(|k| (*k, credential(*k))).collect()
+}
+
+#[derive(Clone)]
+struct Ctx {
+    api: Api,
+    sandbox: Arc<Sandbox>,
+}
+
+fn main() {
+    let args = arguments();
+    let worker = TestWorker::start();
+    let rt = runtime();
+    let api = rt.block_on(Api::new(&worker.base_url).signed_in(DEMO_EMAIL, DEMO_PASSWORD));
+    let sandbox = Arc::new(rt.block_on(Sandbox::start(&all_stores())));
+    let ctx = Ctx { api, sandbox };
+    let tests = tally_tests::cases![&rt, &ctx;
+        each_connector_delivers_a_change_in_its_platforms_request_shape,
+        channel_rules_and_listing_overrides_decide_the_quantity_sent,
+        credentials_are_write_only_and_never_in_any_answer,
+        refused_credentials_and_unknown_listings_fail_at_once_with_what_to_do,
+        failed_pushes_are_retried_then_dead_lettered_with_what_to_do,
+        sync_now_pushes_an_up_to_date_listing_again_and_a_paused_listing_is_left_alone,
+        a_thousand_orders_on_ten_skus_coalesce_into_far_fewer_pushes,
+        bad_storefront_and_listing_input_gets_a_4xx_naming_the_field,
+    ];
+    let conclusion = libtest_mimic::run(&args, tests);
+    if conclusion.has_failed() {
+        eprintln!("--- wrangler dev log (tail) ---\n{}", worker.log_tail());
+        eprintln!("--- sandbox log (tail) ---\n{}", ctx.sandbox.log_tail());
+    }
+    drop(ctx);
+    drop(worker);
+    conclusion.exit();
+}
+
+// ---- helpers ------------------------------------------------------------------------------
+
+/// A product with Auto Sync on in `seller`'s account.
+async fn product(seller: &Api, sku: &str, quantity: i64) -> Product {
+    let answer = seller
+        .send_json(
+            "POST",
+            "/api/v1/products",
+            &json!({ "sku": sku, "name": format!("Product {sku}"), "quantity": quantity }),
+        )
+        .await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    let p: Product = answer.json();
+    seller.set_auto_sync(p.id.0, true).await
+}
+
+/// Connects a storefront of `kind` at `base_url`; returns its id.
+async fn connect(seller: &Api, kind: Kind, base_url: &str, extra: Value) -> i64 {
+    let mut body = json!({
+        "name": format!("My {kind}"),
+        "kind": kind.as_str(),
+        "base_url": base_url,
+        "credential": credential(kind),
+    });
+    if kind == Kind::Amazon {
+        body["store_ref"] = json!("A1SELLER");
+    }
+    for (k, v) in extra.as_object().into_iter().flatten() {
+        body[k] = v.clone();
+    }
+    let answer = seller.send_json("POST", "/api/v1/storefronts", &body).await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    answer.body["id"].as_i64().expect("an id")
+}
+
+/// Links `product` to a storefront item; returns the listing.
+async fn link(
+    seller: &Api,
+    product: &Product,
+    storefront: i64,
+    id: &str,
+    sub: Option<&str>,
+) -> Listing {
+    let answer = seller
+        .send_json(
+            "POST",
+            &format!("/api/v1/products/{}/listings", product.id),
+            &json!({ "storefront_id": storefront, "external_id": id, "external_sub_id": sub }),
+        )
+        .await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    answer.json()
+}
+
+async fn listings(seller: &Api, product: &Product) -> Vec<Listing> {
+    let answer = seller
+        .get(&format!("/api/v1/products/{}/listings", product.id))
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    answer.json::<ListingList>().listings
+}
+
+async fn set_quantity(seller: &Api, product: &Product, quantity: i64) {
+    let answer = seller.adjust(product.id.0, "set", quantity).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+}
+
+/// Waits until the sandbox of `kind` holds `expected` for `key`.
+async fn storefront_shows(sandbox: &Sandbox, kind: Kind, key: &str, expected: i64) {
+    eventually(
+        &format!("{kind} item {key} to show {expected}"),
+        SYNC_WAIT,
+        || async move { (sandbox.items(kind).await.get(key) == Some(&expected)).then_some(()) },
+    )
+    .await;
+}
+
+/// Waits until no change of the seller's account is waiting, in flight or retrying.
+async fn settled(seller: &Api) {
+    eventually(
+        "every change to be settled",
+        Duration::from_secs(240),
+        || async {
+            let health: SyncHealth = seller.get("/api/v1/sync-health").await.json();
+            (health.in_flight == 0).then_some(())
+        },
+    )
+    .await;
+}
+
+async fn history(seller: &Api, product: &Product) -> Vec<SyncHistoryEntry> {
+    seller.history_of(product.id.0).await.items
+}
+
+/// Waits until the product's history has an entry matching `pred`.
+async fn history_entry<F>(seller: &Api, product: &Product, what: &str, pred: F) -> SyncHistoryEntry
+where
+    F: Fn(&SyncHistoryEntry) -> bool,
+{
+    let pred = &pred;
+    eventually(what, SYNC_WAIT, || async move {
+        history(seller, product).await.into_iter().find(|e| pred(e))
+    })
+    .await
+}
+
+// ---- tests --------------------------------------------------------------------------------
+
+async fn each_connector_delivers_a_change_in_its_platforms_request_shape(ctx: Ctx) {
+    let seller = ctx.api.new_account("Shape Check").await;
+    let sb = &ctx.sandbox;
+    // (kind, external id, sub id, the sandbox's key for the item)
+    let items = [
+        (Kind::Shopify, "4101", Some("77"), "4101@77"),
+        (Kind::Woocommerce, "5101", None, "5101"),
+        (Kind::Ebay, "EB-5101", Some("OFFER-9"), "EB-5101"),
+        (Kind::Amazon, "AMZ 5101/red", None, "A1SELLER/AMZ 5101/red"),
+        (Kind::Bigcommerce, "6101", Some("1"), "6101@1"),
+    ];
+    for (i, (kind, id, sub, key)) in items.into_iter().enumerate() {
+        sb.set_items(kind, [(key, 3)]).await;
+        let p = product(&seller, &format!("SHAPE-{i}"), 10).await;
+        let storefront = connect(&seller, kind, &sb.base_url(kind), json!({})).await;
+        link(&seller, &p, storefront, id, sub).await;
+        set_quantity(&seller, &p, 7).await;
+        storefront_shows(sb, kind, key, 7).await;
+
+        let calls = sb.calls(kind).await;
+        let call = calls
+            .iter()
+            .rev()
+            .find(|c| {
+                c.body
+                    .to_string()
+                    .contains(id.split('/').next().unwrap_or(id))
+                    || c.path.contains("AMZ")
+            })
+            .unwrap_or_else(|| panic!("{kind}: no call for {id} in {calls:?}"));
+        let b = &call.body;
+        match kind {
+            Kind::Shopify => {
+                assert_eq!(
+                    (call.method.as_str(), call.path.as_str()),
+                    ("POST", "/admin/api/2026-04/graphql.json")
+                );
+                assert_eq!(call.header("x-shopify-access-token"), Some(SHOPIFY_TOKEN));
+                let query = b["query"].as_str().unwrap_or_default();
+                assert!(
+                    query.contains("inventorySetQuantities") && query.contains("@idempotent(key:"),
+                    "{query}"
+                );
+                let input = &b["variables"]["input"];
+                assert_eq!(input["name"], "available");
+                assert_eq!(
+                    input["quantities"][0],
+                    json!({ "inventoryItemId": "gid://shopify/InventoryItem/4101",
+                            "locationId": "gid://shopify/Location/77",
+                            "quantity": 7, "changeFromQuantity": null })
+                );
+            }
+            Kind::Woocommerce => {
+                assert_eq!(
+                    (call.method.as_str(), call.path.as_str()),
+                    ("POST", "/wp-json/wc/v3/products/batch")
+                );
+                use base64::Engine as _;
+                let basic = base64::engine::general_purpose::STANDARD.encode(WOO_KEYS);
+                assert_eq!(
+                    call.header("authorization"),
+                    Some(format!("Basic {basic}").as_str())
+                );
+                let update = &b["update"][0];
+                assert_eq!(update["id"].to_string().trim_matches('"'), "5101");
+                assert_eq!(
+                    (
+                        update["stock_quantity"].clone(),
+                        update["manage_stock"].clone()
+                    ),
+                    (json!(7), json!(true))
+                );
+            }
+            Kind::Ebay => {
+                assert_eq!(
+                    (call.method.as_str(), call.path.as_str()),
+                    ("POST", "/sell/inventory/v1/bulk_update_price_quantity")
+                );
+                assert_eq!(
+                    call.header("authorization"),
+                    Some(format!("Bearer {EBAY_TOKEN}").as_str())
+                );
+                assert_eq!(
+                    b["requests"][0],
+                    json!({ "sku": "EB-5101", "shipToLocationAvailability": { "quantity": 7 },
+                            "offers": [{ "offerId": "OFFER-9", "availableQuantity": 7 }] })
+                );
+            }
+            Kind::Amazon => {
+                assert_eq!(call.method, "PATCH");
+                assert_eq!(
+                    call.path,
+                    "/listings/2021-08-01/items/A1SELLER/AMZ%205101%2Fred"
+                );
+                assert!(
+                    call.query.contains("marketplaceIds=ATVPDKIKX0DER"),
+                    "{}",
+                    call.query
+                );
+                assert_eq!(call.header("x-amz-access-token"), Some(AMAZON_TOKEN));
+                assert_eq!(
+                    b["patches"][0],
+                    json!({ "op": "merge", "path": "/attributes/fulfillment_availability",
+                            "value": [{ "fulfillment_channel_code": "DEFAULT", "quantity": 7 }] })
+                );
+            }
+            Kind::Bigcommerce => {
+                assert_eq!(call.method, "PUT");
+                assert!(
+                    call.path.ends_with("/v3/inventory/adjustments/absolute"),
+                    "{}",
+                    call.path
+                );
+                assert_eq!(call.header("x-auth-token"), Some(BIGCOMMERCE_TOKEN));
+                assert_eq!(
+                    b["items"][0],
+                    json!({ "location_id": 1, "variant_id": 6101, "quantity": 7 })
+                );
+            }
+        }
+        let entry = history_entry(&seller, &p, "a succeeded history row", |e| {
+            e.status == SyncStatus::Succeeded
+        })
+        .await;
+        assert_eq!(entry.quantity, 7);
+        assert_eq!(entry.trigger, SyncTrigger::Adjustment);
+        assert_eq!(entry.storefront_id, Some(storefront));
+        assert!(entry.changed_at.is_some_and(|t| t <= entry.created_at));
+    }
+}
+
+async fn channel_rules_and_listing_overrides_decide_the_quantity_sent(ctx: Ctx) {
+    let seller = ctx.api.new_account("Rules Shop").await;
+    let sb = &ctx.sandbox;
+    sb.set_items(Kind::Woocommerce, [("5201", 0), ("5202", 0)])
+        .await;
+    let rules = json!({ "rules": { "reserve": 2, "percentage": 50 } });
+    let woo = connect(
+        &seller,
+        Kind::Woocommerce,
+        &sb.base_url(Kind::Woocommerce),
+        rules,
+    )
+    .await;
+    let plain = product(&seller, "RULE-1", 0).await;
+    let capped = product(&seller, "RULE-2", 0).await;
+    link(&seller, &plain, woo, "5201", None).await;
+    let override_max = seller
+        .send_json(
+            "POST",
+            &format!("/api/v1/products/{}/listings", capped.id),
+            &json!({ "storefront_id": woo, "external_id": "5202", "rules": { "maximum": 3 } }),
+        )
+        .await;
+    assert_eq!(override_max.status, 201, "{}", override_max.body);
+    set_quantity(&seller, &plain, 12).await;
+    set_quantity(&seller, &capped, 12).await;
+    // 12 on hand − 2 reserve = 10 → 50% = 5; the override also caps at 3.
+    storefront_shows(sb, Kind::Woocommerce, "5201", 5).await;
+    storefront_shows(sb, Kind::Woocommerce, "5202", 3).await;
+    let entry = history_entry(&seller, &plain, "the pushed row", |e| {
+        e.status == SyncStatus::Succeeded
+    })
+    .await;
+    assert_eq!(
+        entry.breakdown.as_deref(),
+        Some("12 on hand − 2 reserve = 10 → 50% = 5")
+    );
+    let listing = &listings(&seller, &capped).await[0];
+    assert_eq!(listing.channel_quantity.quantity, 3);
+    assert_eq!(listing.pushed_quantity, Some(3));
+}
+
+async fn credentials_are_write_only_and_never_in_any_answer(ctx: Ctx) {
+    let seller = ctx.api.new_account("Secret Keeper").await;
+    let sb = &ctx.sandbox;
+    sb.set_items(Kind::Shopify, [("4301@77", 0)]).await;
+    let id = connect(
+        &seller,
+        Kind::Shopify,
+        &sb.base_url(Kind::Shopify),
+        json!({}),
+    )
+    .await;
+    let p = product(&seller, "SECRET-1", 4).await;
+    link(&seller, &p, id, "4301", Some("77")).await;
+    set_quantity(&seller, &p, 5).await;
+    storefront_shows(sb, Kind::Shopify, "4301@77", 5).await;
+    // An edit without a credential keeps the stored one (the push after it still lands).
+    let renamed = seller
+        .send_json(
+            "PATCH",
+            &format!("/api/v1/storefronts/{id}"),
+            &json!({ "name": "Main store" }),
+        )
+        .await;
+    assert_eq!(renamed.status, 200, "{}", renamed.body);
+    assert_eq!(renamed.body["has_credential"], true);
+    set_quantity(&seller, &p, 6).await;
+    storefront_shows(sb, Kind::Shopify, "4301@77", 6).await;
+    let answers = [
+        renamed.body.to_string(),
+        seller.get("/api/v1/storefronts").await.body.to_string(),
+        seller
+            .get(&format!("/api/v1/storefronts/{id}"))
+            .await
+            .body
+            .to_string(),
+        seller
+            .get(&format!("/api/v1/products/{}/listings", p.id))
+            .await
+            .body
+            .to_string(),
+        seller
+            .get("/api/v1/sync-history?per_page=250")
+            .await
+            .body
+            .to_string(),
+        seller.get("/api/v1/sync-health").await.body.to_string(),
+    ];
+    for answer in answers {
+        assert!(
+            !answer.contains("shpat_sync_test_secret"),
+            "a credential leaked: {answer}"
+        );
+        assert!(!answer.contains("credential_enc"), "{answer}");
+    }
+    // Another account cannot see or edit the connection.
+    let other = ctx.api.new_account("Snooper").await;
+    assert_eq!(
+        other.get(&format!("/api/v1/storefronts/{id}")).await.status,
+        404
+    );
+    let edit = other
+        .send_json(
+            "PATCH",
+            &format!("/api/v1/storefronts/{id}"),
+            &json!({ "active": false }),
+        )
+        .await;
+    assert_eq!(edit.status, 404);
+    let steal = other
+        .send_json(
+            "POST",
+            &format!("/api/v1/products/{}/listings", p.id),
+            &json!({ "storefront_id": id, "external_id": "1", "external_sub_id": "2" }),
+        )
+        .await;
+    assert_eq!(steal.status, 404);
+}
+
+async fn refused_credentials_and_unknown_listings_fail_at_once_with_what_to_do(ctx: Ctx) {
+    let seller = ctx.api.new_account("Broken Links").await;
+    let sb = &ctx.sandbox;
+    let bad_key = seller
+        .send_json(
+            "POST",
+            "/api/v1/storefronts",
+            &json!({ "name": "Old token", "kind": "bigcommerce",
+                     "base_url": sb.base_url(Kind::Bigcommerce), "credential": "revoked_token" }),
+        )
+        .await;
+    assert_eq!(bad_key.status, 201, "{}", bad_key.body);
+    let bc = bad_key.body["id"].as_i64().unwrap_or_default();
+    let woo = connect(
+        &seller,
+        Kind::Woocommerce,
+        &sb.base_url(Kind::Woocommerce),
+        json!({}),
+    )
+    .await;
+    sb.set_items(Kind::Bigcommerce, [("6401@1", 0)]).await;
+    let refused = product(&seller, "FAIL-1", 3).await;
+    let unknown = product(&seller, "FAIL-2", 3).await;
+    link(&seller, &refused, bc, "6401", Some("1")).await;
+    link(&seller, &unknown, woo, "999401", None).await;
+    set_quantity(&seller, &refused, 4).await;
+    set_quantity(&seller, &unknown, 4).await;
+
+    let auth = history_entry(&seller, &refused, "a failed row", |e| {
+        e.status == SyncStatus::Failed
+    })
+    .await;
+    assert_eq!(auth.attempt, 1, "an auth failure is not retried: {auth:?}");
+    assert!(auth.message.contains("refused"), "{}", auth.message);
+    assert!(
+        auth.action
+            .as_deref()
+            .is_some_and(|a| a.contains("Settings › Storefronts")),
+        "{auth:?}"
+    );
+    assert!(
+        auth.answer
+            .as_deref()
+            .is_some_and(|a| a.contains("401") || a.contains("403")),
+        "{auth:?}"
+    );
+
+    let missing = history_entry(&seller, &unknown, "a failed row", |e| {
+        e.status == SyncStatus::Failed
+    })
+    .await;
+    assert_eq!(missing.attempt, 1);
+    assert!(
+        missing.message.contains("does not know this listing"),
+        "{}",
+        missing.message
+    );
+    assert!(
+        missing
+            .action
+            .as_deref()
+            .is_some_and(|a| a.contains("Details page")),
+        "{missing:?}"
+    );
+    settled(&seller).await;
+    assert!(history(&seller, &refused)
+        .await
+        .iter()
+        .all(|e| e.status != SyncStatus::Retrying));
+    assert_eq!(sb.items(Kind::Bigcommerce).await.get("6401@1"), Some(&0));
+}
+
+async fn failed_pushes_are_retried_then_dead_lettered_with_what_to_do(ctx: Ctx) {
+    let seller = ctx.api.new_account("Outage Co").await;
+    let down = Sandbox::start(&[(Kind::Ebay, EBAY_TOKEN)]).await;
+    down.set_items(Kind::Ebay, [("EB-7001", 1), ("EB-7002", 1)])
+        .await;
+    let ebay = connect(&seller, Kind::Ebay, &down.base_url(Kind::Ebay), json!({})).await;
+    let lost = product(&seller, "DOWN-1", 1).await;
+    link(&seller, &lost, ebay, "EB-7001", None).await;
+    down.set_faults(Kind::Ebay, &Faults::failing(1.0, &[FaultKind::ServerError]))
+        .await;
+    set_quantity(&seller, &lost, 9).await;
+    let gave_up = history_entry(&seller, &lost, "the dead-letter row", |e| {
+        e.status == SyncStatus::Failed
+    })
+    .await;
+    assert!(
+        gave_up.message.starts_with("Gave up after 8 tries"),
+        "{}",
+        gave_up.message
+    );
+    assert!(
+        gave_up
+            .action
+            .as_deref()
+            .is_some_and(|a| a.contains("Sync Now")),
+        "{gave_up:?}"
+    );
+    let rows = history(&seller, &lost).await;
+    let retries = rows
+        .iter()
+        .filter(|e| e.status == SyncStatus::Retrying)
+        .count();
+    assert_eq!(retries, 8, "one retrying row per attempt: {rows:?}");
+    let calls = down.calls(Kind::Ebay).await;
+    assert_eq!(calls.len(), 8, "8 attempts reached the storefront");
+    // Backoff: every wait is longer than the one before (200 ms doubling, whole seconds).
+    let gaps: Vec<u64> = calls.windows(2).map(|w| w[1].at_ms - w[0].at_ms).collect();
+    assert!(gaps.last() > gaps.first(), "waits should grow: {gaps:?}");
+    settled(&seller).await;
+
+    // Once the storefront is back, Sync Now pushes the current quantity.
+    down.set_faults(Kind::Ebay, &Faults::none()).await;
+    let now = seller
+        .send_json(
+            "POST",
+            "/api/v1/products/sync-now",
+            &json!({ "ids": [lost.id] }),
+        )
+        .await;
+    assert_eq!(now.status, 200, "{}", now.body);
+    storefront_shows(&down, Kind::Ebay, "EB-7001", 9).await;
+}
+
+async fn sync_now_pushes_an_up_to_date_listing_again_and_a_paused_listing_is_left_alone(ctx: Ctx) {
+    let seller = ctx.api.new_account("Sync Now Shop").await;
+    let sb = &ctx.sandbox;
+    sb.set_items(Kind::Woocommerce, [("5501", 0), ("5502", 0)])
+        .await;
+    let woo = connect(
+        &seller,
+        Kind::Woocommerce,
+        &sb.base_url(Kind::Woocommerce),
+        json!({}),
+    )
+    .await;
+    let p = product(&seller, "NOW-1", 0).await;
+    link(&seller, &p, woo, "5501", None).await;
+    let paused = link(&seller, &p, woo, "5502", None).await;
+    let pause = seller
+        .send_json(
+            "PATCH",
+            &format!("/api/v1/listings/{}", paused.id),
+            &json!({ "active": false }),
+        )
+        .await;
+    assert_eq!(pause.status, 200, "{}", pause.body);
+    assert_eq!(pause.body["active"], false);
+    set_quantity(&seller, &p, 8).await;
+    storefront_shows(sb, Kind::Woocommerce, "5501", 8).await;
+    settled(&seller).await;
+    // The storefront drifts (someone edits it by hand); Sync Now puts it right even though
+    // Tally's quantity did not change.
+    sb.set_items(Kind::Woocommerce, [("5501", 2)]).await;
+    let now = seller
+        .send_json(
+            "POST",
+            "/api/v1/products/sync-now",
+            &json!({ "ids": [p.id] }),
+        )
+        .await;
+    assert_eq!(now.status, 200, "{}", now.body);
+    storefront_shows(sb, Kind::Woocommerce, "5501", 8).await;
+    let entry = history_entry(&seller, &p, "the Sync Now row", |e| {
+        e.trigger == SyncTrigger::SyncNow && e.status == SyncStatus::Succeeded
+    })
+    .await;
+    assert_eq!(entry.quantity, 8);
+    settled(&seller).await;
+    assert_eq!(
+        sb.items(Kind::Woocommerce).await.get("5502"),
+        Some(&0),
+        "a paused listing is not pushed"
+    );
+    assert!(history(&seller, &p)
+        .await
+        .iter()
+        .all(|e| e.listing_id != Some(paused.id)));
+}
+
+async fn a_thousand_orders_on_ten_skus_coalesce_into_far_fewer_pushes(ctx: Ctx) {
+    let seller = ctx.api.new_account("Flash Sale").await;
+    let sb = &ctx.sandbox;
+    let woo = connect(
+        &seller,
+        Kind::Woocommerce,
+        &sb.base_url(Kind::Woocommerce),
+        json!({}),
+    )
+    .await;
+    let mut products = Vec::new();
+    for i in 0..10 {
+        let key = format!("58{i:02}");
+        sb.set_items(Kind::Woocommerce, [(key.as_str(), 0)]).await;
+        let p = product(&seller, &format!("FLASH-{i}"), 500).await;
+        link(&seller, &p, woo, &key, None).await;
+        products.push((p, key));
+    }
+    let before = sb.calls(Kind::Woocommerce).await.len();
+    let started = std::time::Instant::now();
+    // 1,000 orders, 20 at a time, each selling one unit of one of the ten SKUs.
+    let orders: Vec<_> = (0..1000).collect();
+    for wave in orders.chunks(20) {
+        let sent = wave.iter().map(|i| {
+            let seller = seller.clone();
+            async move {
+                let body = json!({ "order_id": format!("FLASH-{i}"),
+                                   "lines": [{ "sku": format!("FLASH-{}", i % 10), "quantity": 1 }] });
+                seller.send_json("POST", "/api/v1/orders", &body).await.status
+            }
+        });
+        assert!(join_all(sent).await.iter().all(|s| *s == 201 || *s == 200));
+    }
+    let selling = started.elapsed();
+    settled(&seller).await;
+    for (p, key) in &products {
+        assert_eq!(seller.product(p.id.0).await.quantity.get(), 400);
+        storefront_shows(sb, Kind::Woocommerce, key, 400).await;
+    }
+    let keys: Vec<&str> = products.iter().map(|(_, k)| k.as_str()).collect();
+    let pushes: usize = sb.calls(Kind::Woocommerce).await[before..]
+        .iter()
+        .flat_map(|c| c.body["update"].as_array().cloned().unwrap_or_default())
+        .filter(|u| keys.contains(&u["id"].to_string().trim_matches('"')))
+        .count();
+    println!("1,000 orders on 10 SKUs in {selling:?}: {pushes} listing pushes");
+    assert!(pushes >= 10, "every listing was pushed at least once");
+    // A listing is pushed at most once per 2 s interval while its product keeps selling (the
+    // queue's whole-second delays and the round itself add about a second more), plus the
+    // last push after the burst.
+    let per_listing_bound = selling.as_secs_f64() / 2.0 + 2.0;
+    assert!(
+        (pushes as f64) <= 10.0 * per_listing_bound,
+        "{pushes} pushes in {selling:?} is more than one per listing per interval"
+    );
+    assert!(
+        pushes * 3 < 1000,
+        "bursts should coalesce: {pushes} pushes for 1,000 changes"
+    );
+}
+
+async fn bad_storefront_and_listing_input_gets_a_4xx_naming_the_field(ctx: Ctx) {
+    let seller = ctx.api.new_account("Typo Shop").await;
+    let base = ctx.sandbox.base_url(Kind::Shopify);
+    let cases = [
+        (
+            json!({ "name": "x", "kind": "etsy", "credential": "t" }),
+            400,
+            "kind",
+        ),
+        (
+            json!({ "name": "x", "kind": "shopify", "credential": "t" }),
+            422,
+            "base_url",
+        ),
+        (
+            json!({ "name": "x", "kind": "shopify", "base_url": "http://shop.example", "credential": "t" }),
+            422,
+            "base_url",
+        ),
+        (
+            json!({ "name": "x", "kind": "shopify", "base_url": base }),
+            422,
+            "credential",
+        ),
+        (
+            json!({ "name": "x", "kind": "woocommerce", "base_url": base, "credential": "nocolon" }),
+            422,
+            "credential",
+        ),
+        (
+            json!({ "name": "x", "kind": "amazon", "credential": "t" }),
+            422,
+            "store_ref",
+        ),
+        (
+            json!({ "name": "", "kind": "ebay", "credential": "t" }),
+            422,
+            "name",
+        ),
+        (
+            json!({ "name": "x", "kind": "ebay", "credential": "t", "rules": { "percentage": 0 } }),
+            422,
+            "percentage",
+        ),
+        (
+            json!({ "name": "x", "kind": "ebay", "credential": "t", "rules": { "reserve": -1 } }),
+            422,
+            "reserve",
+        ),
+        (
+            json!({ "name": "x", "kind": "ebay", "credential": "t", "secret": 1 }),
+            400,
+            "secret",
+        ),
+    ];
+    for (body, status, field) in cases {
+        let answer = seller.send_json("POST", "/api/v1/storefronts", &body).await;
+        assert_eq!(answer.status, status, "{body}: {}", answer.body);
+        assert!(
+            answer.error_field().is_some_and(|f| f.contains(field)),
+            "{body}: {}",
+            answer.body
+        );
+    }
+    assert!(seller.get("/api/v1/storefronts").await.body["storefronts"]
+        .as_array()
+        .is_some_and(Vec::is_empty));
+
+    let shop = connect(&seller, Kind::Shopify, &base, json!({})).await;
+    let p = product(&seller, "TYPO-1", 1).await;
+    let path = format!("/api/v1/products/{}/listings", p.id);
+    let cases = [
+        (
+            json!({ "storefront_id": shop, "external_id": "abc", "external_sub_id": "1" }),
+            422,
+            "external_id",
+        ),
+        (
+            json!({ "storefront_id": shop, "external_id": "12" }),
+            422,
+            "external_sub_id",
+        ),
+        (
+            json!({ "storefront_id": 999999, "external_id": "12", "external_sub_id": "1" }),
+            422,
+            "storefront_id",
+        ),
+        (
+            json!({ "storefront_id": shop, "external_id": "12", "external_sub_id": "1", "rules": { "maximum": -5 } }),
+            422,
+            "maximum",
+        ),
+    ];
+    for (body, status, field) in cases {
+        let answer = seller.send_json("POST", &path, &body).await;
+        assert_eq!(answer.status, status, "{body}: {}", answer.body);
+        assert!(
+            answer.error_field().is_some_and(|f| f.contains(field)),
+            "{body}: {}",
+            answer.body
+        );
+    }
+    link(&seller, &p, shop, "12", Some("1")).await;
+    let twice = seller
+        .send_json(
+            "POST",
+            &path,
+            &json!({ "storefront_id": shop, "external_id": "12", "external_sub_id": "1" }),
+        )
+        .await;
+    assert_eq!(twice.status, 409, "{}", twice.body);
+    assert_eq!(listings(&seller, &p).await.len(), 1);
+}
