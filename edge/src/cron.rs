@@ -10,9 +10,17 @@ use tally_domain::sync::SyncMessage;
 use tally_domain::AccountId;
 use worker::{Env, ScheduledEvent};
 
-/// How long an outbox entry may stay pending before the cron sends it again. Longer than a
-/// queue delivery plus a retry delay, so healthy entries are not sent twice.
+/// How long an outbox entry may stay untouched before the cron sends it again: longer than a
+/// queue delivery, so healthy entries are rarely sent twice (a retry waiting out its backoff is
+/// postponed, not stale). A repeat is harmless anyway. `SYNC_RESEND_AFTER_MS` overrides it.
 const STALE_AFTER_MS: i64 = 60_000;
+
+fn stale_after_ms(env: &Env) -> i64 {
+    env.var("SYNC_RESEND_AFTER_MS")
+        .ok()
+        .and_then(|v| v.to_string().parse().ok())
+        .unwrap_or(STALE_AFTER_MS)
+}
 
 /// Entries re-sent per run; more wait for the next run (a queue batch send takes at most 100).
 const RESEND_LIMIT: u32 = 100;
@@ -30,7 +38,7 @@ pub async fn run(event: &ScheduledEvent, env: &Env) {
 async fn resend_stale(env: &Env) -> Result<(), ApiError> {
     let now = now_ms();
     let db = env.d1(DB)?;
-    let stale = outbox::stale_pending(&db, now - STALE_AFTER_MS, RESEND_LIMIT).await?;
+    let stale = outbox::stale_pending(&db, now - stale_after_ms(env), RESEND_LIMIT).await?;
     outbox::resend(env, &db, &stale, now).await?;
     let stalled = bulk_jobs::stalled(&db, now - STALE_AFTER_MS, RESEND_LIMIT).await?;
     let resume = stalled

@@ -33,9 +33,10 @@ use tally_domain::sync::{
 use tally_domain::AccountId;
 use worker::{D1Database, D1PreparedStatement, Env};
 
-/// How long a round may hold a listing. Longer than any round's pushes (timeouts are 10 s);
-/// a crashed round's leases simply expire.
-const LEASE_MS: i64 = 60_000;
+/// How long a round may hold a listing, in fetch timeouts: longer than any round's pushes to
+/// one storefront (a Shopify re-read and retry is three calls), and a crashed round's leases
+/// simply expire after it (60 s with the default 10 s timeout).
+const LEASE_TIMEOUTS: i64 = 6;
 
 /// How long to wait before trying a product whose listing another round holds.
 pub const BUSY_DELAY_S: u32 = 2;
@@ -122,7 +123,15 @@ pub async fn run(
     }
     let product_ids: Vec<i64> = pending.iter().map(|d| d.product_id.0).collect();
     let token = hex(&crypto::random_bytes::<12>()?);
-    let claim = listings::claim(&db, account, &product_ids, &token, now, now + LEASE_MS).await?;
+    let claim = listings::claim(
+        &db,
+        account,
+        &product_ids,
+        &token,
+        now,
+        now + LEASE_TIMEOUTS * tuning.fetch_timeout_ms as i64,
+    )
+    .await?;
 
     let mut writes: Vec<D1PreparedStatement> = Vec::new();
     for d in &pending {

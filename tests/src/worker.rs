@@ -130,6 +130,10 @@ fn spawn_wrangler(port: u16, persist: &std::path::Path, log: &std::path::Path) -
             "SYNC_RETRY_BASE_MS:200",
             "--var",
             "SYNC_FETCH_TIMEOUT_MS:3000",
+            // The cron (run by tests through /__scheduled) re-sends entries untouched for 5 s,
+            // so a restart's lost messages come back quickly; repeats are harmless.
+            "--var",
+            "SYNC_RESEND_AFTER_MS:5000",
         ])
         .env("CI", "true")
         .env("WRANGLER_SEND_METRICS", "false")

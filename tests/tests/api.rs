@@ -2,11 +2,11 @@
 //! One worker (fresh state, demo data) serves every test in this binary; tests that change data
 //! each use products no other test touches.
 
-use serde_json::json;
+use serde_json::{json, Value};
 use std::time::Duration;
 use tally_domain::api::{AdjustmentResult, Health, Product};
 use tally_domain::sync::SyncStatus;
-use tally_tests::client::{Api, Auth, BULK_EMAIL, DEMO_API_KEY, DEMO_EMAIL, DEMO_PASSWORD};
+use tally_tests::client::{Answer, Api, Auth, BULK_EMAIL, DEMO_API_KEY, DEMO_EMAIL, DEMO_PASSWORD};
 use tally_tests::eventually;
 use tally_tests::suite::{arguments, runtime};
 use tally_tests::worker::TestWorker;
@@ -1724,9 +1724,15 @@ async fn the_openapi_document_covers_every_route_and_matches_real_answers(api: A
             format!("/api/v1/products/{id}/ledger"),
         ),
         (
+            "/api/v1/products/{id}/listings".into(),
+            format!("/api/v1/products/{id}/listings"),
+        ),
+        (
             "/api/v1/sync-history".into(),
             "/api/v1/sync-history?per_page=100".into(),
         ),
+        ("/api/v1/sync-health".into(), "/api/v1/sync-health".into()),
+        ("/api/v1/storefronts".into(), "/api/v1/storefronts".into()),
         (
             "/api/v1/settings/auto-sync-rules".into(),
             "/api/v1/settings/auto-sync-rules".into(),
@@ -1736,16 +1742,142 @@ async fn the_openapi_document_covers_every_route_and_matches_real_answers(api: A
     ];
     for (template, url) in cases {
         let answer = api.get(&url).await;
-        let schema = &paths[&template]["get"]["responses"][answer.status.to_string()];
-        assert!(
-            !schema.is_null(),
-            "{url}: status {} is not documented",
-            answer.status
-        );
-        let body_schema = &schema["content"]["application/json"]["schema"];
-        let problems = tally_tests::schema::check(&doc, body_schema, &answer.body, "$");
-        assert!(problems.is_empty(), "{url}: {problems:?}");
+        assert_fits_the_document(&doc, "get", &template, &url, &answer);
     }
+
+    // Storefronts and listings, in an account of their own. The connection is inactive, so
+    // nothing is ever pushed to its address (where nothing listens).
+    let seller = api.new_account("OpenAPI Outfitters").await;
+    let started = now_ms();
+    let url = "/api/v1/storefronts";
+    let created = seller
+        .send_json(
+            "POST",
+            url,
+            &json!({ "name": "Docs Woo", "kind": "woocommerce", "base_url": "http://127.0.0.1:9",
+                     "credential": "ck_a:cs_b", "rules": { "reserve": 1, "percentage": 50 },
+                     "active": false }),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_fits_the_document(&doc, "post", url, url, &created);
+    assert_eq!(created.body["has_credential"], true, "{}", created.body);
+    assert!(
+        !created.body.to_string().contains("cs_b"),
+        "the credential came back: {}",
+        created.body
+    );
+    let storefront = created.body["id"].as_i64().expect("a storefront id");
+    let answer = seller
+        .send_json(
+            "POST",
+            "/api/v1/products",
+            &json!({ "sku": "DOCS-MUG-1", "name": "Docs mug", "quantity": 12 }),
+        )
+        .await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    let mug: Product = answer.json();
+    let url = format!("/api/v1/products/{}/listings", mug.id);
+    let linked = seller
+        .send_json(
+            "POST",
+            &url,
+            &json!({ "storefront_id": storefront, "external_id": "4031",
+                     "rules": { "maximum": 4 } }),
+        )
+        .await;
+    assert_eq!(linked.status, 201, "{}", linked.body);
+    assert_fits_the_document(
+        &doc,
+        "post",
+        "/api/v1/products/{id}/listings",
+        &url,
+        &linked,
+    );
+    // 12 on hand − 1 reserve = 11 → 50% = 5 → max 4: a step of each kind but the zero threshold,
+    // which the edit below brings in.
+    assert_eq!(
+        linked.body["channel_quantity"]["steps"]
+            .as_array()
+            .map(Vec::len),
+        Some(3),
+        "{}",
+        linked.body
+    );
+    let listing = linked.body["id"].as_i64().expect("a listing id");
+    let url = format!("/api/v1/listings/{listing}");
+    let paused = seller
+        .send_json(
+            "PATCH",
+            &url,
+            &json!({ "active": false, "rules": { "zero_at_or_below": 20 } }),
+        )
+        .await;
+    assert_eq!(paused.status, 200, "{}", paused.body);
+    assert_fits_the_document(&doc, "patch", "/api/v1/listings/{id}", &url, &paused);
+    assert_eq!(paused.body["active"], false, "{}", paused.body);
+    assert_eq!(
+        paused.body["channel_quantity"]["steps"][0]["rule"], "zero_at_or_below",
+        "{}",
+        paused.body
+    );
+    let url = format!("/api/v1/storefronts/{storefront}");
+    let renamed = seller
+        .send_json("PATCH", &url, &json!({ "name": "Docs WooCommerce" }))
+        .await;
+    assert_eq!(renamed.status, 200, "{}", renamed.body);
+    assert_fits_the_document(&doc, "patch", "/api/v1/storefronts/{id}", &url, &renamed);
+    // A change with Auto Sync on and no active listing leaves a skipped history entry.
+    seller.set_auto_sync(mug.id.0, true).await;
+    let adjusted = seller.adjust(mug.id.0, "set", 7).await;
+    assert_eq!(adjusted.status, 200, "{}", adjusted.body);
+    eventually("the consumer to record the change", QUEUE_WAIT, || {
+        let seller = seller.clone();
+        async move {
+            let page = seller.history_of(mug.id.0).await;
+            page.items
+                .iter()
+                .any(|e| e.status == SyncStatus::Skipped)
+                .then_some(())
+        }
+    })
+    .await;
+    let to = now_ms() + 60_000;
+    let filtered = format!(
+        "/api/v1/sync-history?status=skipped&sku=DOCS-&from={started}&to={to}&product_id={}&per_page=25",
+        mug.id
+    );
+    let cases: Vec<(&str, String)> = vec![
+        ("/api/v1/storefronts", "/api/v1/storefronts".into()),
+        (
+            "/api/v1/storefronts/{id}",
+            format!("/api/v1/storefronts/{storefront}"),
+        ),
+        (
+            "/api/v1/products/{id}/listings",
+            format!("/api/v1/products/{}/listings", mug.id),
+        ),
+        ("/api/v1/sync-health", "/api/v1/sync-health".into()),
+        ("/api/v1/sync-history", filtered.clone()),
+        (
+            "/api/v1/sync-history",
+            format!("/api/v1/sync-history?storefront_id={storefront}&page=1"),
+        ),
+    ];
+    for (template, url) in cases {
+        let answer = seller.get(&url).await;
+        assert_fits_the_document(&doc, "get", template, &url, &answer);
+        assert!(
+            !answer.body.to_string().contains("cs_b"),
+            "{url}: the credential came back: {}",
+            answer.body
+        );
+    }
+    let page = seller.get(&filtered).await.body;
+    assert!(
+        page["total"].as_u64().is_some_and(|n| n >= 1),
+        "the filters find the skipped entry: {page}"
+    );
     // Error answers fit the documented error shape, for every documented operation.
     for (path, ops) in paths {
         for (method, op) in ops.as_object().unwrap() {
@@ -1774,4 +1906,24 @@ async fn the_openapi_document_covers_every_route_and_matches_real_answers(api: A
             }
         }
     }
+}
+
+/// Asserts that `answer` (to `method` on the documented path `template`, requested as `url`)
+/// has a documented status and a body that fits the schema documented for it.
+fn assert_fits_the_document(doc: &Value, method: &str, template: &str, url: &str, answer: &Answer) {
+    let documented = &doc["paths"][template][method]["responses"][answer.status.to_string()];
+    assert!(
+        !documented.is_null(),
+        "{method} {url}: status {} is not documented ({})",
+        answer.status,
+        answer.body
+    );
+    let schema = &documented["content"]["application/json"]["schema"];
+    assert!(
+        !schema.is_null(),
+        "{method} {url}: no schema for {}",
+        answer.status
+    );
+    let problems = tally_tests::schema::check(doc, schema, &answer.body, "$");
+    assert!(problems.is_empty(), "{method} {url}: {problems:?}");
 }
