@@ -1,30 +1,57 @@
 #!/usr/bin/env bash
 # Command 1: from a fresh clone to Tally running at http://127.0.0.1:8787 with demo data.
-# Installs what is missing, builds, migrates and seeds local D1, then runs `wrangler dev`
-# (workerd with local D1, KV and Queues). State persists in .tally/state between runs.
+# Installs what is missing, builds, migrates and seeds local D1, starts three sandbox
+# storefronts (Shopify, WooCommerce, eBay on ports 8791–8793) and `wrangler dev` (workerd with
+# local D1, KV and Queues), then connects the demo account to the sandboxes. State persists in
+# .tally/state between runs.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$TALLY_ROOT"
 port="${TALLY_PORT:-8787}"
+sandbox_port="${TALLY_SANDBOX_PORT:-8791}"
 
 "$TALLY_ROOT/scripts/setup.sh"
 "$TALLY_ROOT/scripts/build.sh"
 step "Local D1: migrations and demo data (.tally/state)"
 "$TALLY_ROOT/scripts/db.sh" "$TALLY_STATE"
 
+# Everything started below stops with this script (Ctrl-C included).
+pids=()
+stop() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap stop EXIT INT TERM
+
+step "Sandbox storefronts on 127.0.0.1:$sandbox_port–$((sandbox_port + 2))"
+"$TALLY_ROOT/target/debug/sandbox" \
+  --listen "shopify=127.0.0.1:$sandbox_port" --credential shopify=shpat_demo_sandbox \
+  --listen "woocommerce=127.0.0.1:$((sandbox_port + 1))" --credential woocommerce=ck_demo:cs_demo_sandbox \
+  --listen "ebay=127.0.0.1:$((sandbox_port + 2))" --credential ebay=ebay_demo_sandbox \
+  --seed "$TALLY_ROOT/edge/seed/sandbox.json" >"$TALLY_ROOT/.tally/sandbox.log" 2>&1 &
+pids+=($!)
+
+step "wrangler dev on 127.0.0.1:$port"
+(cd edge && exec wrangler dev --ip 127.0.0.1 --port "$port" --persist-to "$TALLY_STATE" \
+  --show-interactive-dev-session=false --test-scheduled) &
+pids+=($!)
+for _ in $(seq 1 120); do
+  curl -sf "http://127.0.0.1:$port/api/v1/health" >/dev/null && break
+  sleep 0.5
+done
+"$TALLY_ROOT/scripts/demo-storefronts.sh" "http://127.0.0.1:$port" "$sandbox_port"
+
 cat <<MSG
 
-  Tally is starting at http://127.0.0.1:$port
+  Tally is running at http://127.0.0.1:$port
 
   Demo account  Demo Outfitters (subscriber plan, 1,200 products)
     sign in     demo@tally.example / tally-demo-password
     API key     tally_demo_local_only_8d2f6c1a9e7b4d3c5f0a1b2c3d4e
-                curl -H 'Authorization: Bearer tally_demo_local_only_8d2f6c1a9e7b4d3c5f0a1b2c3d4e' \
+                curl -H 'Authorization: Bearer tally_demo_local_only_8d2f6c1a9e7b4d3c5f0a1b2c3d4e' \\
                   http://127.0.0.1:$port/api/v1/products
+  Storefronts   three sandboxes (Shopify, WooCommerce, eBay) with products 1–12 listed;
+                what they hold: curl http://127.0.0.1:$sandbox_port/_sandbox/items
+                (log: .tally/sandbox.log). Adjust a listed product and watch History.
 
   Press Ctrl-C to stop.
 
 MSG
-cd edge
-exec wrangler dev --ip 127.0.0.1 --port "$port" --persist-to "$TALLY_STATE" \
-  --show-interactive-dev-session=false --test-scheduled
+wait

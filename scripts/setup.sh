@@ -44,6 +44,14 @@ step "wasm-bindgen-cli $WASM_BINDGEN_VERSION (the version in Cargo.lock)"
 # Without --locked: with it, this version's own lockfile fails to resolve webpki-roots.
 have wasm-bindgen "$WASM_BINDGEN_VERSION" || fast_install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 
+step "curl (Debian package; the run command talks to the local API with it)"
+if ! command -v curl >/dev/null; then
+  sudo_if_needed=""
+  [[ "$(id -u)" != 0 ]] && sudo_if_needed="sudo"
+  $sudo_if_needed apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_if_needed apt-get install -y -qq curl >/dev/null
+fi
+
 step "npm tools from package-lock.json (wrangler, binaryen)"
 if [[ ! -x node_modules/.bin/wrangler || package-lock.json -nt node_modules/.package-lock.json ]]; then
   npm ci --no-audit --no-fund --loglevel=error

@@ -173,7 +173,7 @@ pub struct SyncHistoryPage {
     pub total: u64,
 }
 
-/// `GET /api/v1/sync/health`: the last hour of pushes, for the health panel.
+/// `GET /api/v1/sync-health`: the last hour of pushes, for the health panel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncHealth {
     /// The start of the first minute shown.

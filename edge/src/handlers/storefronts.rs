@@ -55,7 +55,7 @@ pub async fn create(req: &mut Request, env: &Env, caller: &Caller) -> Result<Res
     let rules = input.rules.unwrap_or_default();
     rules
         .validate()
-        .map_err(|e| FieldError::new(e.field, e.message))?;
+        .map_err(|e| FieldError::new(format!("rules.{}", e.field), e.message))?;
     let sealed = crypto::seal(&credentials_key(env)?, &credential).await?;
     let fields = Fields {
         name: &name,
@@ -113,7 +113,7 @@ pub async fn update(
     let rules = input.rules.unwrap_or_else(|| row.rules());
     rules
         .validate()
-        .map_err(|e| FieldError::new(e.field, e.message))?;
+        .map_err(|e| FieldError::new(format!("rules.{}", e.field), e.message))?;
     let fields = Fields {
         name: &name,
         kind,

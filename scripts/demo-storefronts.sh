@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Connects the demo account to three sandbox storefronts (Shopify, WooCommerce, eBay) and links
+# its first twelve products to all three, through the same API a seller uses. Runs once per
+# state folder: an account that already has storefronts is left alone.
+#   scripts/demo-storefronts.sh <tally-url> <sandbox-base-port>
+set -euo pipefail
+url="${1:?usage: demo-storefronts.sh <tally-url> <sandbox-base-port>}"
+port="${2:?usage: demo-storefronts.sh <tally-url> <sandbox-base-port>}"
+key="tally_demo_local_only_8d2f6c1a9e7b4d3c5f0a1b2c3d4e"
+
+call() { # call <method> <path> [json]: prints the body, fails on a non-2xx answer
+  curl -sS --fail-with-body -X "$1" -H "Authorization: Bearer $key" \
+    -H 'Content-Type: application/json' ${3:+--data "$3"} "$url/api/v1$2"
+}
+
+if [[ "$(call GET /storefronts)" != '{"storefronts":[]}' ]]; then
+  # The sandboxes start empty each run: Sync Now puts the listed products' quantities back.
+  call POST /products/sync-now '{"ids":[1,2,3,4,5,6,7,8,9,10,11,12]}' >/dev/null
+  echo "Demo storefronts already connected; pushed the listed products again."
+  exit 0
+fi
+
+connect() { # connect <json>: prints the new storefront's id
+  local body
+  body="$(call POST /storefronts "$1")"
+  [[ $body =~ \"id\":([0-9]+) ]] && echo "${BASH_REMATCH[1]}"
+}
+shopify="$(connect "{\"name\":\"Shopify (sandbox)\",\"kind\":\"shopify\",\"base_url\":\"http://127.0.0.1:$port\",\"credential\":\"shpat_demo_sandbox\",\"rules\":{\"reserve\":2}}")"
+woo="$(connect "{\"name\":\"WooCommerce (sandbox)\",\"kind\":\"woocommerce\",\"base_url\":\"http://127.0.0.1:$((port + 1))\",\"credential\":\"ck_demo:cs_demo_sandbox\"}")"
+ebay="$(connect "{\"name\":\"eBay (sandbox)\",\"kind\":\"ebay\",\"base_url\":\"http://127.0.0.1:$((port + 2))\",\"credential\":\"ebay_demo_sandbox\",\"rules\":{\"maximum\":25}}")"
+
+ids=()
+for id in $(seq 1 12); do
+  call POST "/products/$id/listings" "{\"storefront_id\":$shopify,\"external_id\":\"$((5000 + id))\",\"external_sub_id\":\"1\"}" >/dev/null
+  call POST "/products/$id/listings" "{\"storefront_id\":$woo,\"external_id\":\"$((6000 + id))\"}" >/dev/null
+  call POST "/products/$id/listings" "{\"storefront_id\":$ebay,\"external_id\":\"DEMO-$id\"}" >/dev/null
+  ids+=("$id")
+done
+# Sync Now turns Auto Sync on for them and pushes their quantities: the history fills at once.
+call POST /products/sync-now "{\"ids\":[$(IFS=,; echo "${ids[*]}")]}" >/dev/null
+echo "Connected 3 sandbox storefronts; products 1–12 are listed on all three."
