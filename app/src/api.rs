@@ -6,9 +6,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tally_domain::api::{
     AdjustQuantity, AdjustmentResult, ApiKeySummary, AutoSyncRulesView, BulkResult, CreatedApiKey,
-    ErrorBody, LedgerEntry, Listing, ListingList, ListingUpdate, Me, NewApiKey, NewListing,
-    NewProduct, Product, ProductPage, SetAutoSync, SetAutoSyncRules, SignIn, SignUp, Storefront,
-    StorefrontInput, StorefrontList, SyncHealth, SyncHistoryPage,
+    ErrorBody, LedgerEntry, Listing, ListingImportResult, ListingList, ListingUpdate, Me,
+    NewApiKey, NewListing, NewProduct, Product, ProductPage, SetAutoSync, SetAutoSyncRules, SignIn,
+    SignUp, Storefront, StorefrontInput, StorefrontList, SyncHealth, SyncHistoryPage,
 };
 use tally_domain::bulk_job::{BulkAction, BulkJob, StartBulkJob};
 use tally_domain::csv_import::{CellError, UploadPreview};
@@ -228,7 +228,17 @@ pub struct UploadRefused {
 
 /// `POST /api/v1/uploads` with the file's text.
 pub async fn upload_file(csv: String) -> Result<UploadPreview, UploadRefused> {
-    let response = Request::post("/api/v1/uploads")
+    post_csv("/api/v1/uploads", csv).await
+}
+
+/// `POST /api/v1/listings/import` with the file's text.
+pub async fn import_listings(csv: String) -> Result<ListingImportResult, UploadRefused> {
+    post_csv("/api/v1/listings/import", csv).await
+}
+
+/// Posts a CSV file; a refusal carries every bad cell.
+async fn post_csv<T: DeserializeOwned>(url: &str, csv: String) -> Result<T, UploadRefused> {
+    let response = Request::post(url)
         .header(CSRF_HEADER, "1")
         .header("content-type", "text/csv")
         .body(csv)
@@ -243,13 +253,10 @@ pub async fn upload_file(csv: String) -> Result<UploadPreview, UploadRefused> {
             rows: Vec::new(),
         })?;
     if response.ok() {
-        return response
-            .json::<UploadPreview>()
-            .await
-            .map_err(|e| UploadRefused {
-                message: e.to_string(),
-                rows: Vec::new(),
-            });
+        return response.json::<T>().await.map_err(|e| UploadRefused {
+            message: e.to_string(),
+            rows: Vec::new(),
+        });
     }
     match response.json::<ErrorBody>().await {
         Ok(body) => Err(UploadRefused {

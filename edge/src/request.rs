@@ -34,6 +34,24 @@ pub async fn json_body<T: DeserializeOwned>(
     parse_json(&bytes)
 }
 
+/// The body of a CSV upload (`Content-Type: text/csv`, or `text/plain` as some tools send it),
+/// refused when over `limit` bytes.
+pub async fn csv_body(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiError> {
+    let content_type = req
+        .headers()
+        .get("content-type")?
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if !(content_type.starts_with("text/csv") || content_type.starts_with("text/plain")) {
+        return Err(ApiError::NotCsv);
+    }
+    let bytes = req.bytes().await?;
+    if bytes.len() > limit {
+        return Err(ApiError::TooLarge { limit_bytes: limit });
+    }
+    Ok(bytes)
+}
+
 /// Parses JSON, reporting the path of the offending field (e.g. `amount`).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);

@@ -81,6 +81,9 @@ async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
         (Method::Post, ["api", "v1", "products", id, "listings"]) => {
             listings::create(req, env, account, product_id(id)?).await
         }
+        (Method::Post, ["api", "v1", "listings", "import"]) => {
+            listings::import(req, env, account).await
+        }
         (Method::Patch, ["api", "v1", "listings", id]) => {
             listings::update(req, env, account, parse_id(id, "listing")?).await
         }

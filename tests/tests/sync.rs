@@ -62,6 +62,7 @@ fn main() {
         sync_now_pushes_an_up_to_date_listing_again_and_a_paused_listing_is_left_alone,
         a_thousand_orders_on_ten_skus_coalesce_into_far_fewer_pushes,
         bad_storefront_and_listing_input_gets_a_4xx_naming_the_field,
+        a_listings_file_links_every_row_or_none_with_each_problem_by_row,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     if conclusion.has_failed() {
@@ -786,4 +787,77 @@ async fn bad_storefront_and_listing_input_gets_a_4xx_naming_the_field(ctx: Ctx) 
         .await;
     assert_eq!(twice.status, 409, "{}", twice.body);
     assert_eq!(listings(&seller, &p).await.len(), 1);
+}
+
+async fn import(seller: &Api, csv: &str) -> tally_tests::client::Answer {
+    seller
+        .send_raw(
+            "POST",
+            "/api/v1/listings/import",
+            "text/csv",
+            csv.as_bytes().to_vec(),
+        )
+        .await
+}
+
+async fn a_listings_file_links_every_row_or_none_with_each_problem_by_row(ctx: Ctx) {
+    let seller = ctx.api.new_account("Bulk Lister").await;
+    let sb = &ctx.sandbox;
+    let woo = connect(
+        &seller,
+        Kind::Woocommerce,
+        &sb.base_url(Kind::Woocommerce),
+        json!({}),
+    )
+    .await;
+    let a = product(&seller, "FILE-A", 3).await;
+    let b = product(&seller, "FILE-B", 4).await;
+    link(&seller, &b, woo, "5902", None).await;
+
+    let bad = "sku,storefront,external_id\nFILE-A,My woocommerce,5901\nNOPE,My woocommerce,5903\nFILE-A,Etsy,5904\nFILE-A,My woocommerce,x\nFILE-B,My woocommerce,5902\n";
+    let answer = import(&seller, bad).await;
+    assert_eq!(answer.status, 422, "{}", answer.body);
+    let rows: Vec<(u64, String)> = answer.body["error"]["rows"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            (
+                r["row"].as_u64().unwrap_or(0),
+                r["column"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    let expected: Vec<(u64, String)> = [(3, "sku"), (4, "storefront"), (5, "external_id")]
+        .map(|(r, c)| (r, c.to_owned()))
+        .into();
+    assert_eq!(rows, expected, "{}", answer.body);
+    assert!(listings(&seller, &a).await.is_empty(), "nothing was linked");
+
+    // The item already linked to FILE-B is caught before anything is written.
+    let taken = import(
+        &seller,
+        "sku,storefront,external_id\nFILE-A,My woocommerce,5901\nFILE-A,My woocommerce,5902\n",
+    )
+    .await;
+    assert_eq!(taken.status, 422, "{}", taken.body);
+    assert_eq!(taken.body["error"]["rows"][0]["row"], 3);
+    assert!(listings(&seller, &a).await.is_empty(), "nothing was linked");
+
+    sb.set_items(Kind::Woocommerce, [("5901", 0)]).await;
+    let good = format!("SKU,Storefront,External_ID\nFILE-A,{woo},5901\n");
+    let answer = import(&seller, &good).await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    assert_eq!(answer.body["linked"], 1);
+    assert_eq!(listings(&seller, &a).await[0].external_id, "5901");
+    set_quantity(&seller, &a, 6).await;
+    storefront_shows(sb, Kind::Woocommerce, "5901", 6).await;
+    let not_csv = seller
+        .send_json(
+            "POST",
+            "/api/v1/listings/import",
+            &json!({ "sku": "FILE-A" }),
+        )
+        .await;
+    assert_eq!(not_csv.status, 415, "{}", not_csv.body);
 }

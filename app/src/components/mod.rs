@@ -5,6 +5,7 @@ pub mod adjust_dialog;
 pub mod auto_sync_toggle;
 pub mod badge;
 pub mod bulk_bar;
+pub mod cell_errors;
 pub mod filter_actions;
 pub mod filter_bar;
 pub mod listings_panel;

@@ -1,14 +1,17 @@
 //! Settings › Storefronts: the connections Auto Sync pushes to. Credentials are write-only: the
 //! form never shows a stored one, and leaving the field empty on an edit keeps it.
 
-use crate::api;
+use crate::api::{self, UploadRefused};
+use crate::components::cell_errors::CellErrors;
 use crate::components::settings_nav::SettingsNav;
 use crate::components::toast::{use_toaster, Tone};
+use crate::pages::upload::read_file;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use tally_domain::api::{Storefront, StorefrontInput};
 use tally_domain::channel::ChannelRules;
 use tally_domain::storefront::StorefrontKind;
+use wasm_bindgen::JsCast;
 
 /// `/settings/storefronts`.
 #[component]
@@ -48,6 +51,7 @@ pub fn Storefronts() -> impl IntoView {
                 Err(e) => view! { <div class="banner banner-critical" role="alert">{e.message}</div> }.into_any(),
             })}
         </Transition>
+        <ListingImport on_done=move || list.refetch() />
     }
 }
 
@@ -124,6 +128,55 @@ fn StorefrontTable(
                 </tbody>
             </table>
         </div>
+    }
+}
+
+/// Link many listings at once from a CSV file.
+#[component]
+fn ListingImport(on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let toaster = use_toaster();
+    let refused = RwSignal::new(None::<UploadRefused>);
+    let busy = RwSignal::new(false);
+    let input_ref = NodeRef::<leptos::html::Input>::new();
+    let choose = move |_| {
+        let Some(input) = input_ref.get_untracked() else {
+            return;
+        };
+        let input: web_sys::HtmlInputElement = input.unchecked_into();
+        busy.set(true);
+        refused.set(None);
+        spawn_local(async move {
+            let result = match read_file(input).await {
+                Ok(text) => api::import_listings(text).await,
+                Err(message) => Err(UploadRefused {
+                    message,
+                    rows: Vec::new(),
+                }),
+            };
+            match result {
+                Ok(done) => {
+                    toaster.show(Tone::Success, format!("Linked {} listings", done.linked));
+                    on_done();
+                }
+                Err(r) => refused.set(Some(r)),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <h2>"Link listings from a file"</h2>
+        <div class="card card-padded inline-form">
+            <label class="field">
+                <span>"CSV with " <code>"sku,storefront,external_id,external_sub_id"</code></span>
+                <input type="file" accept=".csv,text/csv" node_ref=input_ref data-testid="listing-import-file" on:change=choose />
+            </label>
+            <span class="hint muted">"Storefront is its name here or its ID. Every row is linked, or none is."</span>
+            <Show when=move || busy.get()><span class="muted">"Linking…"</span></Show>
+        </div>
+        {move || refused.get().map(|r| view! {
+            <div class="banner banner-critical" role="alert" data-testid="listing-import-refused">{r.message.clone()}</div>
+            <CellErrors rows=r.rows testid="listing-import-errors" />
+        })}
     }
 }
 

@@ -1,6 +1,7 @@
 //! Upload an inventory file: choose a CSV, see what it will do (or every bad cell), apply it.
 
 use crate::api::{self, UploadRefused};
+use crate::components::cell_errors::CellErrors;
 use crate::components::toast::{use_toaster, Tone};
 use crate::format::thousands;
 use leptos::prelude::*;
@@ -8,7 +9,7 @@ use leptos::task::spawn_local;
 use tally_domain::csv_import::{UploadPreview, WIPE_GUARD_PERCENT};
 use wasm_bindgen::JsCast;
 
-async fn read_file(input: web_sys::HtmlInputElement) -> Result<String, String> {
+pub(crate) async fn read_file(input: web_sys::HtmlInputElement) -> Result<String, String> {
     let file = input
         .files()
         .and_then(|f| f.get(0))
@@ -95,18 +96,7 @@ pub fn Upload() -> impl IntoView {
         </div>
         {move || refused.get().map(|r| view! {
             <div class="banner banner-critical" role="alert" data-testid="upload-refused">{r.message.clone()}</div>
-            <Show when={let n = r.rows.len(); move || n > 0}>
-                <div class="card">
-                    <table class="table" data-testid="upload-errors">
-                        <thead><tr><th scope="col" class="num">"Row"</th><th scope="col">"Column"</th><th scope="col">"Problem"</th></tr></thead>
-                        <tbody>
-                            {r.rows.clone().into_iter().map(|e| view! {
-                                <tr><td class="num">{e.row}</td><td><code>{e.column}</code></td><td>{e.message}</td></tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                </div>
-            </Show>
+            <CellErrors rows=r.rows testid="upload-errors" />
         })}
         {move || preview.get().map(|p| {
             let applied = p.status == "applied";

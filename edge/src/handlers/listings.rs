@@ -4,10 +4,11 @@
 use crate::bindings::DB;
 use crate::clock::now_ms;
 use crate::error::ApiError;
-use crate::request::{json_body, ok, MAX_JSON_BODY};
+use crate::request::{csv_body, json_body, json_response, ok, MAX_JSON_BODY};
 use crate::store::listings::{self, ListingRow};
 use crate::store::{products, storefronts};
-use tally_domain::api::{FieldError, ListingList, ListingUpdate, NewListing};
+use tally_domain::api::{FieldError, ListingImportResult, ListingList, ListingUpdate, NewListing};
+use tally_domain::listing_csv;
 use tally_domain::storefront::ListingRef;
 use tally_domain::{AccountId, ProductId};
 use worker::{Env, Request, Response};
@@ -106,4 +107,49 @@ pub async fn update(
         .await?
         .ok_or(ApiError::NotFound("listing"))?;
     ok(&row.into_listing()?)
+}
+
+/// `POST /api/v1/listings/import` with a CSV body (`sku,storefront,external_id,external_sub_id`):
+/// every row is linked, or none is and every problem is listed by row and column.
+pub async fn import(
+    req: &mut Request,
+    env: &Env,
+    account: AccountId,
+) -> Result<Response, ApiError> {
+    // 5,000 rows of ids fit easily; larger files are split by the seller.
+    let bytes = csv_body(req, 1024 * 1024).await?;
+    let lines = listing_csv::parse(&bytes).map_err(ApiError::BadFile)?;
+    let db = env.d1(DB)?;
+    let skus: Vec<&str> = lines.iter().map(|l| l.sku.as_str()).collect();
+    let products = products::ids_by_sku(&db, account, &skus).await?;
+    let stores = storefronts::list(&db, account).await?;
+    let mut kinds = Vec::with_capacity(stores.len());
+    for s in &stores {
+        kinds.push((s.id, s.name.clone(), s.kind()?));
+    }
+    let links = listing_csv::resolve(
+        &lines,
+        |sku| products.get(sku).copied(),
+        |name| {
+            kinds
+                .iter()
+                .find(|(id, n, _)| n == name || id.to_string() == name)
+                .map(|(id, _, kind)| (*id, *kind))
+        },
+    )
+    .map_err(ApiError::BadFile)?;
+    let taken = listings::already_linked(&db, account, &links).await?;
+    if !taken.is_empty() {
+        return Err(ApiError::BadFile(tally_domain::csv_import::FileErrors {
+            total: taken.len(),
+            errors: taken,
+        }));
+    }
+    listings::insert_all(&db, account, &links, now_ms()).await?;
+    Ok(json_response(
+        &ListingImportResult {
+            linked: links.len() as u64,
+        },
+        201,
+    ))
 }

@@ -4,7 +4,7 @@
 use crate::bindings::DB;
 use crate::clock::now_ms;
 use crate::error::ApiError;
-use crate::request::{json_body, json_response, ok, MAX_JSON_BODY};
+use crate::request::{csv_body, json_body, json_response, ok, MAX_JSON_BODY};
 use crate::store::{outbox, rules, uploads};
 use serde::Deserialize;
 use tally_domain::csv_import::{self, MAX_BYTES};
@@ -18,20 +18,7 @@ pub async fn upload(
     env: &Env,
     account: AccountId,
 ) -> Result<Response, ApiError> {
-    let content_type = req
-        .headers()
-        .get("content-type")?
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    if !(content_type.starts_with("text/csv") || content_type.starts_with("text/plain")) {
-        return Err(ApiError::NotCsv);
-    }
-    let bytes = req.bytes().await?;
-    if bytes.len() > MAX_BYTES {
-        return Err(ApiError::TooLarge {
-            limit_bytes: MAX_BYTES,
-        });
-    }
+    let bytes = csv_body(req, MAX_BYTES).await?;
     let file = csv_import::parse(&bytes).map_err(ApiError::BadFile)?;
     let db = env.d1(DB)?;
     let id = uploads::stage(&db, account, &file.rows, &file.ignored_columns, now_ms()).await?;

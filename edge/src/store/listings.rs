@@ -7,6 +7,8 @@ use crate::error::ApiError;
 use serde::Deserialize;
 use tally_domain::api::Listing;
 use tally_domain::channel::ChannelRules;
+use tally_domain::csv_import::CellError;
+use tally_domain::listing_csv::ListingLink;
 use tally_domain::storefront::{ListingRef, StorefrontKind};
 use tally_domain::{AccountId, ProductId};
 use worker::D1Database;
@@ -233,4 +235,80 @@ pub async fn claim(
         busy,
         unlisted,
     })
+}
+
+#[derive(Deserialize)]
+struct Taken {
+    i: usize,
+}
+
+/// Rows of a listings file whose storefront item is already linked, as file errors.
+pub async fn already_linked(
+    db: &D1Database,
+    account: AccountId,
+    links: &[ListingLink],
+) -> Result<Vec<CellError>, ApiError> {
+    let keys: Vec<(i64, &str, &str)> = links
+        .iter()
+        .map(|l| {
+            (
+                l.storefront_id,
+                l.ids.external_id.as_str(),
+                l.ids.external_sub_id.as_deref().unwrap_or(""),
+            )
+        })
+        .collect();
+    let keys = serde_json::to_string(&keys).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let taken = db
+        .prepare(
+            "SELECT CAST(j.key AS INTEGER) AS i FROM json_each(?2) j JOIN listings l \
+               ON l.account_id = ?1 AND l.storefront_id = json_extract(j.value, '$[0]') \
+              AND l.external_id = json_extract(j.value, '$[1]') \
+              AND ifnull(l.external_sub_id, '') = json_extract(j.value, '$[2]') \
+             ORDER BY i",
+        )
+        .bind(&[int(account.0), text(&keys)])?
+        .all()
+        .await?
+        .results::<Taken>()?;
+    Ok(taken
+        .into_iter()
+        .filter_map(|t| links.get(t.i))
+        .map(|l| CellError {
+            row: l.row,
+            column: "external_id".to_owned(),
+            message: "This storefront item is already linked to a product.".to_owned(),
+        })
+        .collect())
+}
+
+/// Links every row in one batch: one transaction, so all or none.
+pub async fn insert_all(
+    db: &D1Database,
+    account: AccountId,
+    links: &[ListingLink],
+    now: i64,
+) -> Result<(), ApiError> {
+    let statements = links
+        .iter()
+        .map(|l| {
+            db.prepare(
+                "INSERT INTO listings (account_id, product_id, storefront_id, external_id, \
+                 external_sub_id, rules, active, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, '{}', 1, ?6, ?6)",
+            )
+            .bind(&[
+                int(account.0),
+                int(l.product_id),
+                int(l.storefront_id),
+                text(&l.ids.external_id),
+                opt_text(l.ids.external_sub_id.as_deref()),
+                int(now),
+            ])
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    for chunk in statements.chunks(5_000) {
+        db.batch(chunk.to_vec()).await?;
+    }
+    Ok(())
 }

@@ -302,3 +302,28 @@ pub async fn find_by_sku(
         .first::<ProductRow>(None)
         .await?)
 }
+
+#[derive(Deserialize)]
+struct SkuId {
+    sku: String,
+    id: i64,
+}
+
+/// The ids of the account's products among `skus`, by SKU.
+pub async fn ids_by_sku(
+    db: &D1Database,
+    account: AccountId,
+    skus: &[&str],
+) -> Result<std::collections::HashMap<String, i64>, ApiError> {
+    let skus = serde_json::to_string(skus).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let rows = db
+        .prepare(
+            "SELECT sku, id FROM products \
+             WHERE account_id = ?1 AND sku IN (SELECT value FROM json_each(?2))",
+        )
+        .bind(&[int(account.0), text(&skus)])?
+        .all()
+        .await?
+        .results::<SkuId>()?;
+    Ok(rows.into_iter().map(|r| (r.sku, r.id)).collect())
+}
