@@ -195,18 +195,16 @@ pub fn resolve(
 mod tests {
     use super::*;
 
-    fn lookups() -> (
-        impl Fn(&str) -> Option<i64>,
-        impl Fn(&str) -> Option<(i64, StorefrontKind)>,
-    ) {
-        (
-            |sku: &str| (sku == "MUG-1").then_some(7),
-            |name: &str| match name {
-                "Main Shopify" | "3" => Some((3, StorefrontKind::Shopify)),
-                "Woo" => Some((4, StorefrontKind::Woocommerce)),
-                _ => None,
-            },
-        )
+    fn product(sku: &str) -> Option<i64> {
+        (sku == "MUG-1").then_some(7)
+    }
+
+    fn storefront(name: &str) -> Option<(i64, StorefrontKind)> {
+        match name {
+            "Main Shopify" | "3" => Some((3, StorefrontKind::Shopify)),
+            "Woo" => Some((4, StorefrontKind::Woocommerce)),
+            _ => None,
+        }
     }
 
     #[test]
@@ -214,7 +212,6 @@ mod tests {
         let file = b"SKU,Storefront,External_ID,External_Sub_ID\nMUG-1,Main Shopify,401,77\nMUG-1,Woo,55,\n";
         let lines = parse(file).unwrap();
         assert_eq!(lines.len(), 2);
-        let (product, storefront) = lookups();
         let links = resolve(&lines, product, storefront).unwrap();
         assert_eq!(links[0].storefront_id, 3);
         assert_eq!(links[0].ids.external_sub_id.as_deref(), Some("77"));
@@ -226,7 +223,6 @@ mod tests {
     fn every_bad_cell_is_reported_by_row_and_column() {
         let file = b"sku,storefront,external_id,external_sub_id\nNOPE,Woo,5,\nMUG-1,Etsy,5,\nMUG-1,3,401,\nMUG-1,Woo,abc,\nMUG-1,Woo,9,\nMUG-1,Woo,9,\n";
         let lines = parse(file).unwrap();
-        let (product, storefront) = lookups();
         let errors = resolve(&lines, product, storefront).unwrap_err();
         let cells: Vec<(u32, &str)> = errors
             .errors
