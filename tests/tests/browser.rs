@@ -6,15 +6,19 @@ use std::time::Duration;
 use tally_tests::browser::{by_testid, screenshot, sign_in, Chromedriver};
 use tally_tests::client::{Api, DEMO_EMAIL, DEMO_PASSWORD};
 use tally_tests::eventually;
+use tally_tests::sandbox::{Kind, Sandbox};
 use tally_tests::suite::{arguments, runtime};
 use tally_tests::worker::TestWorker;
 
 const UI_WAIT: Duration = Duration::from_secs(20);
 
+const WOO_KEYS: &str = "ck_browser:cs_browser_secret";
+
 #[derive(Clone)]
 struct Ctx {
     api: Api,
     driver: Arc<Chromedriver>,
+    sandbox: Arc<Sandbox>,
 }
 
 fn main() {
@@ -25,6 +29,7 @@ fn main() {
     let ctx = Ctx {
         api: rt.block_on(Api::new(&worker.base_url).signed_in(DEMO_EMAIL, DEMO_PASSWORD)),
         driver: Arc::clone(&driver),
+        sandbox: Arc::new(rt.block_on(Sandbox::start(&[(Kind::Woocommerce, WOO_KEYS)]))),
     };
     let tests = tally_tests::cases![&rt, &ctx;
         a_seller_turns_on_auto_sync_for_a_row_and_it_survives_a_reload,
@@ -39,6 +44,7 @@ fn main() {
         a_seller_turns_on_auto_sync_on_the_details_tab_and_sees_the_quantity_history,
         a_seller_uploads_a_file_with_an_error_then_a_good_file_and_applies_it,
         a_seller_enters_an_order_by_hand_and_cancels_it,
+        a_seller_connects_a_storefront_links_a_listing_and_watches_the_push_succeed,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     drop(ctx);
@@ -918,4 +924,157 @@ async fn a_seller_enters_an_order_by_hand_and_cancels_it(ctx: Ctx) {
         "units back in stock"
     );
     client.close().await.unwrap();
+}
+
+async fn a_seller_connects_a_storefront_links_a_listing_and_watches_the_push_succeed(ctx: Ctx) {
+    // A seller of their own, so the demo account's storefronts stay empty for other tests.
+    let email = format!("storefronts-{}@example.com", std::process::id());
+    let password = "a long enough password";
+    let body =
+        serde_json::json!({ "email": email, "password": password, "store_name": "Wool & Co" });
+    let (answer, cookie) = ctx.api.session_call("/api/v1/auth/signup", &body).await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    let seller = ctx.api.with_auth(tally_tests::client::Auth::Session(
+        cookie.expect("a session"),
+    ));
+    let created = seller
+        .send_json(
+            "POST",
+            "/api/v1/products",
+            &serde_json::json!({ "sku": "WOOL-1", "name": "Wool Scarf", "quantity": 9 }),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let product = seller
+        .set_auto_sync(created.body["id"].as_i64().unwrap_or_default(), true)
+        .await;
+    ctx.sandbox
+        .set_items(Kind::Woocommerce, [("7001", 0)])
+        .await;
+
+    let client = ctx.driver.session().await;
+    client
+        .goto(&format!("{}/settings/storefronts", ctx.api.base))
+        .await
+        .unwrap();
+    sign_in(&client, &email, password).await;
+    by_testid(&client, "storefronts-empty", UI_WAIT).await;
+    by_testid(&client, "storefront-add", UI_WAIT)
+        .await
+        .click()
+        .await
+        .unwrap();
+    by_testid(&client, "storefront-kind", UI_WAIT)
+        .await
+        .select_by_value("woocommerce")
+        .await
+        .unwrap();
+    by_testid(&client, "storefront-name", UI_WAIT)
+        .await
+        .send_keys("Wool shop")
+        .await
+        .unwrap();
+    by_testid(&client, "storefront-base_url", UI_WAIT)
+        .await
+        .send_keys(&ctx.sandbox.base_url(Kind::Woocommerce))
+        .await
+        .unwrap();
+    by_testid(&client, "storefront-credential", UI_WAIT)
+        .await
+        .send_keys(WOO_KEYS)
+        .await
+        .unwrap();
+    screenshot(&client, "storefront-form").await;
+    by_testid(&client, "storefront-save", UI_WAIT)
+        .await
+        .click()
+        .await
+        .unwrap();
+    let row = by_testid(&client, "storefront-row", UI_WAIT)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        row.contains("Wool shop") && row.contains("WooCommerce") && row.contains("Active"),
+        "{row}"
+    );
+    let page = client.source().await.unwrap();
+    assert!(
+        !page.contains("cs_browser_secret"),
+        "the credential is never shown again"
+    );
+
+    client
+        .goto(&format!("{}/products/{}", ctx.api.base, product.id))
+        .await
+        .unwrap();
+    by_testid(&client, "listings-empty", UI_WAIT).await;
+    by_testid(&client, "listing-external-id", UI_WAIT)
+        .await
+        .send_keys("7001")
+        .await
+        .unwrap();
+    by_testid(&client, "listing-link", UI_WAIT)
+        .await
+        .click()
+        .await
+        .unwrap();
+    let listing = by_testid(&client, "listing-row", UI_WAIT)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        listing.contains("Wool shop") && listing.contains("7001"),
+        "{listing}"
+    );
+
+    by_testid(&client, "details-adjust", UI_WAIT)
+        .await
+        .click()
+        .await
+        .unwrap();
+    by_testid(&client, "adjust-amount", UI_WAIT)
+        .await
+        .send_keys("14")
+        .await
+        .unwrap();
+    by_testid(&client, "adjust-save", UI_WAIT)
+        .await
+        .click()
+        .await
+        .unwrap();
+    by_testid(&client, "toast", UI_WAIT).await;
+
+    client
+        .goto(&format!("{}/history", ctx.api.base))
+        .await
+        .unwrap();
+    let client = &client;
+    let status = eventually(
+        "the push to show as succeeded",
+        Duration::from_secs(30),
+        || async move {
+            let row = by_testid(client, "history-row", UI_WAIT).await;
+            let text = row.text().await.ok()?;
+            let badge = row
+                .find(fantoccini::Locator::Css("[data-testid=status-badge]"))
+                .await
+                .ok()?;
+            let class = badge.attr("class").await.ok()??;
+            (text.contains("Wool shop") && class.contains("badge-success")).then_some(text)
+        },
+    )
+    .await;
+    assert!(
+        status.contains("Succeeded") && status.contains("14"),
+        "{status}"
+    );
+    by_testid(client, "sync-health", UI_WAIT).await;
+    screenshot(client, "sync-history-succeeded").await;
+    assert_eq!(
+        ctx.sandbox.items(Kind::Woocommerce).await.get("7001"),
+        Some(&14)
+    );
 }

@@ -85,8 +85,8 @@ fn HistoryFilters(
         ("skipped", "Skipped"),
     ];
     view! {
-        <div class="filter-bar" role="search" aria-label="Filter sync history">
-            <label class="field">
+        <div class="filter-bar filter-row" role="search" aria-label="Filter sync history">
+            <label class="filter">
                 <span>"Status"</span>
                 <select
                     data-testid="history-status"
@@ -95,7 +95,7 @@ fn HistoryFilters(
                     {statuses.map(|(v, l)| view! { <option value=v>{l}</option> }).collect_view()}
                 </select>
             </label>
-            <label class="field">
+            <label class="filter">
                 <span>"Storefront"</span>
                 <select
                     data-testid="history-storefront"
@@ -115,7 +115,7 @@ fn HistoryFilters(
                     }}
                 </select>
             </label>
-            <label class="field">
+            <label class="filter filter-search">
                 <span>"SKU starts with"</span>
                 <input
                     type="search"
@@ -123,7 +123,7 @@ fn HistoryFilters(
                     on:change=move |ev| filter.update(|f| f.sku = event_target_value(&ev))
                 />
             </label>
-            <label class="field">
+            <label class="filter">
                 <span>"Since"</span>
                 <input
                     type="date"
