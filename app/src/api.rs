@@ -6,9 +6,10 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tally_domain::api::{
     AdjustQuantity, AdjustmentResult, ApiKeySummary, AutoSyncRulesView, BulkResult, CreatedApiKey,
-    ErrorBody, LedgerEntry, Listing, ListingImportResult, ListingList, ListingUpdate, Me,
-    NewApiKey, NewListing, NewProduct, Product, ProductPage, SetAutoSync, SetAutoSyncRules, SignIn,
-    SignUp, Storefront, StorefrontInput, StorefrontList, SyncHealth, SyncHistoryPage,
+    ErrorBody, InventorySettings, LedgerEntry, Listing, ListingImportResult, ListingList,
+    ListingUpdate, Me, NewApiKey, NewListing, NewProduct, Product, ProductPage, SetAutoSync,
+    SetAutoSyncRules, SignIn, SignUp, Storefront, StorefrontInput, StorefrontList, SyncHealth,
+    SyncHistoryPage,
 };
 use tally_domain::bulk_job::{BulkAction, BulkJob, StartBulkJob};
 use tally_domain::csv_import::{CellError, UploadPreview};
@@ -354,6 +355,19 @@ pub async fn sync_history(
         }
     }
     read(Request::get(&url).send().await).await
+}
+
+/// `GET /api/v1/settings/inventory`.
+pub async fn inventory_settings() -> Result<InventorySettings, ApiError> {
+    read(Request::get("/api/v1/settings/inventory").send().await).await
+}
+
+/// `PUT /api/v1/settings/inventory`.
+pub async fn save_inventory_settings(
+    wipe_guard_percent: u64,
+) -> Result<InventorySettings, ApiError> {
+    let body = InventorySettings { wipe_guard_percent };
+    send_json(Request::put("/api/v1/settings/inventory"), &body).await
 }
 
 /// `GET /api/v1/sync-health`.

@@ -59,6 +59,10 @@ pub struct LedgerEntry {
     /// The order (`storefront:order_id`) or upload the change came from.
     pub reference: Option<String>,
     pub reason: String,
+    /// Who made the change, as the seller reads it (see [`crate::actor`]): an email, an API
+    /// key's name and hint, or `Tally`; empty when unknown (changes from before actors were
+    /// recorded).
+    pub actor: String,
     pub created_at: i64,
 }
 
@@ -171,6 +175,15 @@ pub struct SyncHistoryPage {
     pub page: u32,
     pub per_page: u32,
     pub total: u64,
+}
+
+/// `GET|PUT /api/v1/settings/inventory`: account-wide inventory settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InventorySettings {
+    /// An inventory file that would set more than this share (percent) of stocked products to 0
+    /// needs an explicit confirmation; 100 turns the guard off.
+    pub wipe_guard_percent: u64,
 }
 
 /// `GET /api/v1/sync-health`: the last hour of pushes, for the health panel.

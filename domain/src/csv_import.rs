@@ -232,12 +232,27 @@ pub fn parse(bytes: &[u8]) -> Result<ParsedFile, FileErrors> {
 }
 
 /// The share of stocked products a file may set to 0 before applying it needs an explicit
-/// confirmation (beyond ecomdash: a truncated export must not wipe a catalogue).
-pub const WIPE_GUARD_PERCENT: u64 = 20;
+/// confirmation (beyond ecomdash: a truncated export must not wipe a catalogue), unless the
+/// account set its own (Settings › Inventory).
+pub const DEFAULT_WIPE_GUARD_PERCENT: u64 = 20;
 
-/// Whether setting `zeroing` of `stocked` products to 0 needs the seller to confirm.
-pub fn needs_wipe_confirmation(zeroing: u64, stocked: u64) -> bool {
-    zeroing > 0 && zeroing * 100 > stocked * WIPE_GUARD_PERCENT
+/// Whether setting `zeroing` of `stocked` products to 0 needs the seller to confirm, with the
+/// guard at `percent` (100: never).
+pub fn needs_wipe_confirmation(zeroing: u64, stocked: u64, percent: u64) -> bool {
+    zeroing > 0 && zeroing * 100 > stocked * percent
+}
+
+/// Checks a wipe-guard share a seller entered: a whole percentage from 1 to 100.
+pub fn check_wipe_guard_percent(percent: u64) -> Result<u64, &'static str> {
+    if (1..=100).contains(&percent) {
+        Ok(percent)
+    } else {
+        Err("The wipe guard is a percentage from 1 to 100 (100 turns it off).")
+    }
+}
+
+fn default_wipe_guard() -> u64 {
+    DEFAULT_WIPE_GUARD_PERCENT
 }
 
 /// What applying a staged file will do, for the preview.
@@ -254,6 +269,9 @@ pub struct UploadPreview {
     pub stocked: u64,
     /// True when applying needs `confirm_wipe`.
     pub wipe_guard: bool,
+    /// The account's guard: the share of stocked products a file may zero unconfirmed.
+    #[serde(default = "default_wipe_guard")]
+    pub wipe_guard_percent: u64,
     pub ignored_columns: Vec<String>,
     /// `ready` or `applied`.
     pub status: String,
@@ -324,11 +342,20 @@ mod tests {
 
     #[test]
     fn the_wipe_guard_trips_past_a_fifth_of_stocked_products() {
-        assert!(!needs_wipe_confirmation(0, 100));
-        assert!(!needs_wipe_confirmation(20, 100));
-        assert!(needs_wipe_confirmation(21, 100));
+        assert!(!needs_wipe_confirmation(0, 100, 20));
+        assert!(!needs_wipe_confirmation(20, 100, 20));
+        assert!(needs_wipe_confirmation(21, 100, 20));
+        assert!(!needs_wipe_confirmation(50, 100, 50));
+        assert!(needs_wipe_confirmation(51, 100, 50));
         assert!(
-            needs_wipe_confirmation(1, 1),
+            !needs_wipe_confirmation(100, 100, 100),
+            "100% turns the guard off"
+        );
+        assert!(check_wipe_guard_percent(0).is_err());
+        assert!(check_wipe_guard_percent(101).is_err());
+        assert_eq!(check_wipe_guard_percent(35), Ok(35));
+        assert!(
+            needs_wipe_confirmation(1, 1, 20),
             "the only stocked product set to 0"
         );
     }

@@ -5,6 +5,7 @@
 //! crate, so the wire types in [`api`] are shared by both sides of every request.
 
 pub mod account;
+pub mod actor;
 pub mod api;
 pub mod bulk_job;
 pub mod channel;

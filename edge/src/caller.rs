@@ -10,6 +10,7 @@ use crate::db::{int, text};
 use crate::error::ApiError;
 use serde::{Deserialize, Serialize};
 use tally_domain::account::Plan;
+use tally_domain::actor::Actor;
 use tally_domain::secret::token_digest;
 use tally_domain::AccountId;
 use worker::{Env, Method, Request};
@@ -34,6 +35,8 @@ pub struct Caller {
     pub account: AccountId,
     pub plan: Plan,
     pub via: Via,
+    /// Who is calling: the signed-in user or the API key. Recorded on every ledger line.
+    pub actor: Actor,
     /// The session token's digest (to revoke it on sign-out).
     pub session_key: Option<String>,
 }
@@ -73,11 +76,14 @@ struct KeyRow {
     id: i64,
     account_id: i64,
     plan: String,
+    name: String,
+    hint: String,
 }
 
 #[derive(Deserialize)]
-struct PlanRow {
+struct UserRow {
     plan: String,
+    email: String,
 }
 
 /// Resolves the caller, or 401 if the request carries no valid credentials.
@@ -96,17 +102,22 @@ pub async fn resolve(req: &Request, env: &Env) -> Result<Caller, ApiError> {
         .json::<Session>()
         .await?
         .ok_or(ApiError::Unauthenticated)?;
-    let plan = env
+    let user = env
         .d1(DB)?
-        .prepare("SELECT plan FROM accounts WHERE id = ?1")
-        .bind(&[int(session.account_id)])?
-        .first::<PlanRow>(None)
+        .prepare(
+            "SELECT a.plan AS plan, u.email AS email \
+             FROM users u JOIN accounts a ON a.id = u.account_id \
+             WHERE u.id = ?1 AND u.account_id = ?2",
+        )
+        .bind(&[int(session.user_id), int(session.account_id)])?
+        .first::<UserRow>(None)
         .await?
         .ok_or(ApiError::Unauthenticated)?;
     let caller = Caller {
         account: AccountId(session.account_id),
-        plan: Plan::from_stored(&plan.plan),
+        plan: Plan::from_stored(&user.plan),
         via: Via::Session,
+        actor: Actor::User { email: user.email },
         session_key: Some(key),
     };
     check_csrf(req, &caller)?;
@@ -117,7 +128,8 @@ async fn by_api_key(env: &Env, key: &str) -> Result<Caller, ApiError> {
     let db = env.d1(DB)?;
     let row = db
         .prepare(
-            "SELECT k.id AS id, k.account_id AS account_id, a.plan AS plan \
+            "SELECT k.id AS id, k.account_id AS account_id, a.plan AS plan, \
+             k.name AS name, k.hint AS hint \
              FROM api_keys k JOIN accounts a ON a.id = k.account_id \
              WHERE k.digest = ?1 AND k.revoked_at IS NULL",
         )
@@ -133,6 +145,10 @@ async fn by_api_key(env: &Env, key: &str) -> Result<Caller, ApiError> {
         account: AccountId(row.account_id),
         plan: Plan::from_stored(&row.plan),
         via: Via::ApiKey,
+        actor: Actor::ApiKey {
+            name: row.name,
+            hint: row.hint,
+        },
         session_key: None,
     })
 }

@@ -3,8 +3,8 @@
 use crate::caller;
 use crate::error::ApiError;
 use crate::handlers::{
-    api_keys, auth, bulk, bulk_jobs, health, history, listings, orders, products, rules,
-    storefronts, uploads,
+    api_keys, auth, bulk, bulk_jobs, health, history, inventory_settings, listings, orders,
+    products, rules, storefronts, uploads,
 };
 use tally_domain::ProductId;
 use worker::{Env, Method, Request, Response};
@@ -32,6 +32,8 @@ async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
     }
     let caller = caller::resolve(req, env).await?;
     let account = caller.account;
+    // Who made a change, for the ledger lines of the writes below.
+    let actor = &caller.actor;
     match (&method, segments.as_slice()) {
         (Method::Get, ["api", "v1", "auth", "me"]) => auth::me(env, &caller).await,
         (Method::Post, ["api", "v1", "auth", "logout"]) => auth::sign_out(env, &caller).await,
@@ -61,7 +63,7 @@ async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
             products::set_auto_sync(req, env, account, product_id(id)?).await
         }
         (Method::Post, ["api", "v1", "products", id, "adjustments"]) => {
-            products::adjust(req, env, account, product_id(id)?).await
+            products::adjust(req, env, account, actor, product_id(id)?).await
         }
         (Method::Get, ["api", "v1", "sync-history"]) => history::list(req, env, account).await,
         (Method::Get, ["api", "v1", "sync-health"]) => history::health(env, account).await,
@@ -87,17 +89,17 @@ async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
         (Method::Patch, ["api", "v1", "listings", id]) => {
             listings::update(req, env, account, parse_id(id, "listing")?).await
         }
-        (Method::Post, ["api", "v1", "orders"]) => orders::import(req, env, account).await,
+        (Method::Post, ["api", "v1", "orders"]) => orders::import(req, env, account, actor).await,
         (Method::Get, ["api", "v1", "orders"]) => orders::list(env, account).await,
         (Method::Post, ["api", "v1", "orders", "cancel"]) => {
-            orders::cancel(req, env, account).await
+            orders::cancel(req, env, account, actor).await
         }
         (Method::Post, ["api", "v1", "uploads"]) => uploads::upload(req, env, account).await,
         (Method::Get, ["api", "v1", "uploads", id]) => {
             uploads::get(env, account, parse_id(id, "upload")?).await
         }
         (Method::Post, ["api", "v1", "uploads", id, "apply"]) => {
-            uploads::apply(req, env, account, parse_id(id, "upload")?).await
+            uploads::apply(req, env, account, actor, parse_id(id, "upload")?).await
         }
         (Method::Post, ["api", "v1", "bulk-jobs"]) => bulk_jobs::start(req, env, account).await,
         (Method::Get, ["api", "v1", "bulk-jobs"]) => bulk_jobs::list(req, env, account).await,
@@ -106,6 +108,12 @@ async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
         }
         (Method::Post, ["api", "v1", "bulk-jobs", id, "cancel"]) => {
             bulk_jobs::cancel(env, account, parse_id(id, "bulk job")?).await
+        }
+        (Method::Get, ["api", "v1", "settings", "inventory"]) => {
+            inventory_settings::get(env, account).await
+        }
+        (Method::Put, ["api", "v1", "settings", "inventory"]) => {
+            inventory_settings::put(req, env, account).await
         }
         (Method::Get, ["api", "v1", "settings", "auto-sync-rules"]) => {
             rules::get(env, &caller).await

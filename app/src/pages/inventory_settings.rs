@@ -32,6 +32,56 @@ pub fn InventorySettings() -> impl IntoView {
                     })
             }}
         </Transition>
+        <WipeGuard />
+    }
+}
+
+/// The upload wipe guard's share: above it, applying a file that zeroes stock needs a tick.
+#[component]
+fn WipeGuard() -> impl IntoView {
+    let toaster = use_toaster();
+    let loaded = LocalResource::new(api::inventory_settings);
+    let percent = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        if let Some(Ok(s)) = loaded.get() {
+            percent.set(s.wipe_guard_percent.to_string());
+        }
+    });
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Ok(value) = percent.get_untracked().trim().parse::<u64>() else {
+            error.set(Some("Enter a whole percentage from 1 to 100.".to_owned()));
+            return;
+        };
+        spawn_local(async move {
+            match api::save_inventory_settings(value).await {
+                Ok(s) => {
+                    error.set(None);
+                    toaster.show(
+                        Tone::Success,
+                        format!("Saved: files zeroing more than {}% of stocked products need a confirmation", s.wipe_guard_percent),
+                    );
+                }
+                Err(e) => error.set(Some(e.message)),
+            }
+        });
+    };
+    view! {
+        <h2>"Inventory files"</h2>
+        <form class="card card-padded inline-form" on:submit=save data-testid="wipe-guard-form">
+            <label class="field">
+                <span>"Wipe guard (%)"</span>
+                <input type="number" min="1" max="100" data-testid="wipe-guard-percent"
+                    prop:value=move || percent.get()
+                    on:input=move |ev| percent.set(event_target_value(&ev)) />
+                {move || error.get().map(|e| view! { <span class="field-error" role="alert">{e}</span> })}
+            </label>
+            <p class="hint muted">
+                "A file that would set more than this share of your stocked products to 0 is only applied after you confirm it (a cut-off export cannot wipe your catalogue). 100 turns the guard off."
+            </p>
+            <button type="submit" class="button button-primary" data-testid="wipe-guard-save">"Save"</button>
+        </form>
     }
 }
 

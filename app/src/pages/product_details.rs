@@ -184,6 +184,7 @@ fn LedgerTable(entries: Vec<LedgerEntry>) -> impl IntoView {
                     <tr>
                         <th scope="col">"When"</th>
                         <th scope="col">"Source"</th>
+                        <th scope="col">"By"</th>
                         <th scope="col">"Reason"</th>
                         <th scope="col" class="num">"Change"</th>
                         <th scope="col" class="num">"On hand"</th>
@@ -196,6 +197,7 @@ fn LedgerTable(entries: Vec<LedgerEntry>) -> impl IntoView {
                             <tr data-testid="ledger-row">
                                 <td><time title=exact(e.created_at)>{relative(e.created_at, now)}</time></td>
                                 <td>{source_label(&e)}</td>
+                                <td data-testid="ledger-actor">{if e.actor.is_empty() { "—".to_owned() } else { e.actor.clone() }}</td>
                                 <td class="muted">{if e.reason.is_empty() { "—".to_owned() } else { e.reason.clone() }}</td>
                                 <td class="num">{change}</td>
                                 <td class="num">{format!("{} → {}", e.before, e.after)}</td>

@@ -6,7 +6,7 @@ use crate::components::toast::{use_toaster, Tone};
 use crate::format::thousands;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use tally_domain::csv_import::{UploadPreview, WIPE_GUARD_PERCENT};
+use tally_domain::csv_import::UploadPreview;
 use wasm_bindgen::JsCast;
 
 pub(crate) async fn read_file(input: web_sys::HtmlInputElement) -> Result<String, String> {
@@ -118,8 +118,8 @@ pub fn Upload() -> impl IntoView {
                             <label class="checkbox">
                                 <input type="checkbox" data-testid="confirm-wipe" on:change=move |ev| confirm_wipe.set(event_target_checked(&ev)) />
                                 <span>{format!(
-                                    "This file sets {} of your {} stocked products to 0 (more than {WIPE_GUARD_PERCENT}%). Tick to confirm the file is complete.",
-                                    thousands(p.zeroing), thousands(p.stocked)
+                                    "This file sets {} of your {} stocked products to 0 (more than {}%). Tick to confirm the file is complete.",
+                                    thousands(p.zeroing), thousands(p.stocked), p.wipe_guard_percent
                                 )}</span>
                             </label>
                         </div>

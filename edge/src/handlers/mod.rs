@@ -6,6 +6,7 @@ pub mod bulk;
 pub mod bulk_jobs;
 pub mod health;
 pub mod history;
+pub mod inventory_settings;
 pub mod listings;
 pub mod orders;
 pub mod products;

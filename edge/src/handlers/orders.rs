@@ -9,6 +9,7 @@ use crate::request::{json_body, json_response, ok, MAX_JSON_BODY};
 use crate::store::orders::{self, Applied};
 use crate::store::{outbox, products, rules};
 use serde::Deserialize;
+use tally_domain::actor::Actor;
 use tally_domain::order::{OrderIn, OrderOut};
 use tally_domain::{AccountId, CreatedVia};
 use worker::{Env, Request, Response};
@@ -18,6 +19,7 @@ pub async fn import(
     req: &mut Request,
     env: &Env,
     account: AccountId,
+    actor: &Actor,
 ) -> Result<Response, ApiError> {
     let body: OrderIn = json_body(req, MAX_JSON_BODY).await?;
     let order = body.check()?;
@@ -44,7 +46,7 @@ pub async fn import(
         && rules::load(&db, account)
             .await?
             .starts_on(CreatedVia::OrderImport);
-    let applied = orders::apply(&db, account, &order, &new_skus, new_auto_sync, now).await?;
+    let applied = orders::apply(&db, account, actor, &order, &new_skus, new_auto_sync, now).await?;
     let row = orders::find(&db, account, &order.storefront, &order.order_id)
         .await?
         .ok_or_else(|| ApiError::Internal("the order is missing".into()))?;
@@ -77,6 +79,7 @@ pub async fn cancel(
     req: &mut Request,
     env: &Env,
     account: AccountId,
+    actor: &Actor,
 ) -> Result<Response, ApiError> {
     let body: CancelOrder = json_body(req, MAX_JSON_BODY).await?;
     let db = env.d1(DB)?;
@@ -84,7 +87,7 @@ pub async fn cancel(
     let row = orders::find(&db, account, &storefront, body.order_id.trim())
         .await?
         .ok_or(ApiError::NotFound("order"))?;
-    let applied = orders::cancel(&db, account, &row, now_ms()).await?;
+    let applied = orders::cancel(&db, account, actor, &row, now_ms()).await?;
     let already = match applied {
         Applied::New(queued) => {
             outbox::send_queued(env, account, &queued).await;

@@ -8,6 +8,7 @@ use crate::request::{json_body, json_response, ok, query_param, MAX_JSON_BODY};
 use crate::store::outbox;
 use crate::store::products::{self, QuantityWrite, Written};
 use crate::store::rules;
+use tally_domain::actor::Actor;
 use tally_domain::api::{
     AdjustQuantity, AdjustmentResult, FieldError, NewProduct, ProductPage, SetAutoSync,
     MAX_REASON_LEN,
@@ -127,6 +128,7 @@ pub async fn create(req: &mut Request, env: &Env, caller: &Caller) -> Result<Res
         supplier: &supplier,
         tags: &tags,
         trigger: SyncTrigger::Adjustment,
+        actor: &caller.actor,
         now: now_ms(),
     };
     match products::create(&db, caller.account, &row).await? {
@@ -197,6 +199,7 @@ pub async fn adjust(
     req: &mut Request,
     env: &Env,
     account: AccountId,
+    actor: &Actor,
     id: ProductId,
 ) -> Result<Response, ApiError> {
     let body: AdjustQuantity = json_body(req, MAX_JSON_BODY).await?;
@@ -226,6 +229,7 @@ pub async fn adjust(
             reference: None,
             reason,
             trigger: SyncTrigger::Adjustment,
+            actor,
             now,
         };
         let outbox_id = match products::write_quantity(&db, &write).await? {

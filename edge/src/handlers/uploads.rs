@@ -7,6 +7,7 @@ use crate::error::ApiError;
 use crate::request::{csv_body, json_body, json_response, ok, MAX_JSON_BODY};
 use crate::store::{outbox, rules, uploads};
 use serde::Deserialize;
+use tally_domain::actor::Actor;
 use tally_domain::csv_import::{self, MAX_BYTES};
 use tally_domain::{AccountId, CreatedVia};
 use worker::{Env, Request, Response};
@@ -53,6 +54,7 @@ pub async fn apply(
     req: &mut Request,
     env: &Env,
     account: AccountId,
+    actor: &Actor,
     id: i64,
 ) -> Result<Response, ApiError> {
     let body: Apply = json_body(req, MAX_JSON_BODY).await?;
@@ -74,7 +76,7 @@ pub async fn apply(
     let new_auto_sync = rules::load(&db, account)
         .await?
         .starts_on(CreatedVia::FileUpload);
-    if let Some(queued) = uploads::apply(&db, account, id, new_auto_sync, now_ms()).await? {
+    if let Some(queued) = uploads::apply(&db, account, actor, id, new_auto_sync, now_ms()).await? {
         outbox::send_queued(env, account, &queued).await;
     }
     let record = uploads::find(&db, account, id)

@@ -1,8 +1,10 @@
-//! The `quantity_changes` table read back: a product's ledger, newest first.
+//! The `quantity_changes` table read back: a product's ledger, newest first, each line with
+//! who made it as the seller reads it.
 
 use crate::db::int;
 use crate::error::ApiError;
 use serde::Deserialize;
+use tally_domain::actor::label_of;
 use tally_domain::api::LedgerEntry;
 use tally_domain::{AccountId, ProductId};
 use worker::D1Database;
@@ -16,6 +18,7 @@ struct Row {
     source: String,
     reference: Option<String>,
     reason: String,
+    actor: String,
     created_at: i64,
 }
 
@@ -28,7 +31,8 @@ pub async fn for_product(
 ) -> Result<Vec<LedgerEntry>, ApiError> {
     let rows = db
         .prepare(
-            "SELECT id, before, after, delta, source, reference, reason, created_at FROM quantity_changes \
+            "SELECT id, before, after, delta, source, reference, reason, actor, created_at \
+             FROM quantity_changes \
              WHERE account_id = ?1 AND product_id = ?2 ORDER BY id DESC LIMIT ?3",
         )
         .bind(&[int(account.0), int(product.0), int(i64::from(limit))])?
@@ -45,6 +49,7 @@ pub async fn for_product(
             source: r.source,
             reference: r.reference,
             reason: r.reason,
+            actor: label_of(&r.actor),
             created_at: r.created_at,
         })
         .collect())

@@ -9,6 +9,7 @@ use super::outbox::{self, Queued};
 use crate::db::{flag, int, text};
 use crate::error::ApiError;
 use serde::Deserialize;
+use tally_domain::actor::Actor;
 use tally_domain::order::{Order, OrderLineOut, OrderOut};
 use tally_domain::sync::SyncTrigger;
 use tally_domain::AccountId;
@@ -113,6 +114,7 @@ struct LineChange<'a> {
     amount: i64,
     reference: &'a str,
     reason: String,
+    actor: &'a Actor,
     now: i64,
 }
 
@@ -126,11 +128,19 @@ fn change_statements(
     let ledger = db
         .prepare(format!(
             "INSERT INTO quantity_changes \
-             (account_id, product_id, before, after, delta, source, reference, reason, version, created_at) \
-             SELECT account_id, id, quantity, {after}, ({after}) - quantity, 'order', ?4, ?5, version + 1, ?6 \
+             (account_id, product_id, before, after, delta, source, reference, reason, version, created_at, actor) \
+             SELECT account_id, id, quantity, {after}, ({after}) - quantity, 'order', ?4, ?5, version + 1, ?6, ?7 \
              FROM products WHERE account_id = ?1 AND sku = ?2"
         ))
-        .bind(&[int(account.0), text(sku), int(amount), text(c.reference), text(&c.reason), int(now)])?;
+        .bind(&[
+            int(account.0),
+            text(sku),
+            int(amount),
+            text(c.reference),
+            text(&c.reason),
+            int(now),
+            text(&c.actor.stored()),
+        ])?;
     let update = db
         .prepare(format!(
             "UPDATE products SET quantity = {after}, version = version + 1, updated_at = ?4 \
@@ -159,6 +169,7 @@ pub enum Applied {
 pub async fn apply(
     db: &D1Database,
     account: AccountId,
+    actor: &Actor,
     order: &Order,
     new_skus: &[&str],
     new_auto_sync: bool,
@@ -190,6 +201,7 @@ pub async fn apply(
             amount: *units,
             reference: &reference,
             reason: format!("Order {reference}: {units} sold"),
+            actor,
             now,
         };
         statements.extend(change_statements(db, account, &change)?);
@@ -216,6 +228,7 @@ pub async fn apply(
 pub async fn cancel(
     db: &D1Database,
     account: AccountId,
+    actor: &Actor,
     row: &OrderRow,
     now: i64,
 ) -> Result<Applied, ApiError> {
@@ -255,6 +268,7 @@ pub async fn cancel(
             amount: restore,
             reference: &cancel_reference,
             reason: format!("Order {reference} cancelled: {restore} back in stock"),
+            actor,
             now,
         };
         statements.extend(change_statements(db, account, &change)?);

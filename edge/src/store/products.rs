@@ -5,6 +5,7 @@ use super::{changes, inserted_id, Count};
 use crate::db::{flag, int, text};
 use crate::error::ApiError;
 use serde::Deserialize;
+use tally_domain::actor::Actor;
 use tally_domain::api::Product;
 use tally_domain::filter::{ProductFilter, Sort};
 use tally_domain::sync::SyncTrigger;
@@ -133,6 +134,8 @@ pub struct QuantityWrite<'a> {
     pub reference: Option<&'a str>,
     pub reason: &'a str,
     pub trigger: SyncTrigger,
+    /// Who made the change, recorded on the ledger line.
+    pub actor: &'a Actor,
     pub now: i64,
 }
 
@@ -169,8 +172,8 @@ pub async fn write_quantity(db: &D1Database, w: &QuantityWrite<'_>) -> Result<Wr
     let ledger = db
         .prepare(
             "INSERT INTO quantity_changes \
-             (account_id, product_id, before, after, delta, source, reference, reason, version, created_at) \
-             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 WHERE changes() = 1",
+             (account_id, product_id, before, after, delta, source, reference, reason, version, created_at, actor) \
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 WHERE changes() = 1",
         )
         .bind(&[
             int(w.account.0),
@@ -183,6 +186,7 @@ pub async fn write_quantity(db: &D1Database, w: &QuantityWrite<'_>) -> Result<Wr
             text(w.reason),
             int(new_version),
             int(w.now),
+            text(&w.actor.stored()),
         ])?;
     // Auto Sync is read inside the transaction, so a toggle racing this change is respected.
     let outbox = db
@@ -213,6 +217,8 @@ pub struct NewProductRow<'a> {
     pub tags: &'a str,
     /// The outbox trigger if Auto Sync starts on (the push of the first quantity).
     pub trigger: SyncTrigger,
+    /// Who created it, recorded on its first ledger line.
+    pub actor: &'a Actor,
     pub now: i64,
 }
 
@@ -257,10 +263,16 @@ pub async fn create(
     let ledger = db
         .prepare(format!(
             "INSERT INTO quantity_changes \
-             (account_id, product_id, before, after, delta, source, reference, reason, version, created_at) \
-             VALUES (?1, {product_id}, 0, ?3, ?3, 'adjustment', NULL, 'Product created', 1, ?4)"
+             (account_id, product_id, before, after, delta, source, reference, reason, version, created_at, actor) \
+             VALUES (?1, {product_id}, 0, ?3, ?3, 'adjustment', NULL, 'Product created', 1, ?4, ?5)"
         ))
-        .bind(&[int(account.0), text(p.sku), int(p.quantity), int(p.now)])?;
+        .bind(&[
+            int(account.0),
+            text(p.sku),
+            int(p.quantity),
+            int(p.now),
+            text(&p.actor.stored()),
+        ])?;
     let mut statements = vec![insert, ledger];
     if p.auto_sync {
         statements.push(

@@ -9,7 +9,10 @@ use super::{inserted_id, Count};
 use crate::db::{flag, int, text};
 use crate::error::ApiError;
 use serde::Deserialize;
-use tally_domain::csv_import::{needs_wipe_confirmation, UploadPreview, UploadRow};
+use tally_domain::actor::Actor;
+use tally_domain::csv_import::{
+    needs_wipe_confirmation, UploadPreview, UploadRow, DEFAULT_WIPE_GUARD_PERCENT,
+};
 use tally_domain::sync::SyncTrigger;
 use tally_domain::AccountId;
 use wasm_bindgen::JsValue;
@@ -129,11 +132,19 @@ pub async fn preview(
         db.prepare("SELECT COUNT(*) AS n FROM products WHERE account_id = ?1 AND quantity > 0")
             .bind(&[int(account.0)])?,
     );
+    statements.push(
+        db.prepare("SELECT wipe_guard_percent AS n FROM accounts WHERE id = ?1")
+            .bind(&[int(account.0)])?,
+    );
     let results = db.batch(statements).await?;
     let n = |i: usize| -> Result<u64, ApiError> {
         Ok(results[i].results::<Count>()?.first().map_or(0, |c| c.n))
     };
     let (to_create, to_update, unchanged, zeroing, stocked) = (n(0)?, n(1)?, n(2)?, n(3)?, n(4)?);
+    let percent = results[5]
+        .results::<Count>()?
+        .first()
+        .map_or(DEFAULT_WIPE_GUARD_PERCENT, |c| c.n);
     Ok(UploadPreview {
         id: upload.id,
         rows: upload.rows as u64,
@@ -142,7 +153,8 @@ pub async fn preview(
         unchanged,
         zeroing,
         stocked,
-        wipe_guard: needs_wipe_confirmation(zeroing, stocked),
+        wipe_guard: needs_wipe_confirmation(zeroing, stocked, percent),
+        wipe_guard_percent: percent,
         ignored_columns: upload
             .ignored
             .split(',')
@@ -158,6 +170,7 @@ pub async fn preview(
 pub async fn apply(
     db: &D1Database,
     account: AccountId,
+    actor: &Actor,
     upload_id: i64,
     new_auto_sync: bool,
     now: i64,
@@ -167,6 +180,7 @@ pub async fn apply(
     let u = int(upload_id);
     let r = text(&reference);
     let t = int(now);
+    let who = text(&actor.stored());
     let statements = vec![
         outbox::mark(db),
         db.prepare(
@@ -178,12 +192,12 @@ pub async fn apply(
         // Ledger lines for products whose quantity changes, written before the change.
         db.prepare(
             "INSERT INTO quantity_changes \
-             (account_id, product_id, before, after, delta, source, reference, reason, version, created_at) \
-             SELECT p.account_id, p.id, p.quantity, u.quantity, u.quantity - p.quantity, 'upload', ?3, '', p.version + 1, ?4 \
+             (account_id, product_id, before, after, delta, source, reference, reason, version, created_at, actor) \
+             SELECT p.account_id, p.id, p.quantity, u.quantity, u.quantity - p.quantity, 'upload', ?3, '', p.version + 1, ?4, ?5 \
              FROM upload_rows u JOIN products p ON p.account_id = ?1 AND p.sku = u.sku \
              WHERE u.upload_id = ?2 AND p.quantity != u.quantity",
         )
-        .bind(&[a.clone(), u.clone(), r.clone(), t.clone()])?,
+        .bind(&[a.clone(), u.clone(), r.clone(), t.clone(), who.clone()])?,
         db.prepare(
             "UPDATE products SET \
                quantity = (SELECT u.quantity FROM upload_rows u WHERE u.upload_id = ?2 AND u.sku = products.sku), \
@@ -203,12 +217,12 @@ pub async fn apply(
         .bind(&[a.clone(), u.clone(), flag(new_auto_sync), t.clone()])?,
         db.prepare(
             "INSERT INTO quantity_changes \
-             (account_id, product_id, before, after, delta, source, reference, reason, version, created_at) \
-             SELECT p.account_id, p.id, 0, p.quantity, p.quantity, 'upload', ?3, 'Created by the upload', 1, ?4 \
+             (account_id, product_id, before, after, delta, source, reference, reason, version, created_at, actor) \
+             SELECT p.account_id, p.id, 0, p.quantity, p.quantity, 'upload', ?3, 'Created by the upload', 1, ?4, ?5 \
              FROM upload_rows u JOIN products p ON p.account_id = ?1 AND p.sku = u.sku \
              WHERE u.upload_id = ?2 AND p.created_via = 'file_upload' AND p.version = 1 AND p.created_at = ?4",
         )
-        .bind(&[a.clone(), u.clone(), r.clone(), t.clone()])?,
+        .bind(&[a.clone(), u.clone(), r.clone(), t.clone(), who])?,
         db.prepare(
             "INSERT INTO sync_outbox (account_id, product_id, version, trigger, created_at, updated_at) \
              SELECT p.account_id, p.id, p.version, 'upload', ?3, ?3 \
