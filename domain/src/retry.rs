@@ -31,6 +31,10 @@ impl Default for RetryPolicy {
 /// should hear within minutes).
 const MAX_DELAY_MS: u64 = 120_000;
 
+/// The longest `Retry-After` honoured; a storefront asking for more gets its push retried
+/// after an hour (and a bad header cannot park a push for days).
+const MAX_RETRY_AFTER_MS: u64 = 3_600_000;
+
 /// What to do after a push failed on attempt `attempt` (1 = the first try).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RetryDecision {
@@ -68,7 +72,8 @@ impl RetryPolicy {
             .min(MAX_DELAY_MS);
         let jitter = jitter.clamp(0.0, 1.0);
         let spread = (ceiling as f64 * (0.5 + jitter / 2.0)) as u64;
-        let asked = retry_after_ms.unwrap_or(0);
+        // A storefront may ask for anything; an hour is the most a push is held back for it.
+        let asked = retry_after_ms.unwrap_or(0).min(MAX_RETRY_AFTER_MS);
         spread.max(asked).min(MAX_DELAY_MS.max(asked))
     }
 }
@@ -178,6 +183,7 @@ mod tests {
         };
         assert_eq!(P.decide(&f, 1, 0.0), RetryDecision::RetryAfter(7_000));
         assert!(P.backoff_ms(1, 0.9, Some(300_000)) >= 300_000);
+        assert_eq!(P.backoff_ms(1, 0.5, Some(u64::MAX)), MAX_RETRY_AFTER_MS);
     }
 
     #[test]

@@ -15,7 +15,7 @@
 use crate::bindings::DB;
 use crate::clock::now_ms;
 use crate::crypto;
-use crate::db::int;
+use crate::db::{int, text};
 use crate::error::ApiError;
 use crate::handlers::storefronts::credentials_key;
 use crate::store::history::{self, Record};
@@ -123,22 +123,18 @@ pub async fn run(
     }
     let product_ids: Vec<i64> = pending.iter().map(|d| d.product_id.0).collect();
     let token = hex(&crypto::random_bytes::<12>()?);
-    let claim = listings::claim(
-        &db,
-        account,
-        &product_ids,
-        &token,
-        now,
-        now + LEASE_TIMEOUTS * tuning.fetch_timeout_ms as i64,
-    )
-    .await?;
+    let lease_until = now + LEASE_TIMEOUTS * tuning.fetch_timeout_ms as i64;
+    let claim = listings::claim(&db, account, &product_ids, &token, now, lease_until).await?;
 
     let mut writes: Vec<D1PreparedStatement> = Vec::new();
     for d in &pending {
         let pid = d.product_id.0;
         if claim.busy.contains(&pid) {
             // Another round holds a listing: it may have read the quantity before this change.
-            let (outbox_id, attempt) = d.lead();
+            let Some((lead, attempt)) = lead_entry(d, &entries) else {
+                continue;
+            };
+            let outbox_id = lead.id;
             next.insert(
                 pid,
                 Next::Retry {
@@ -209,7 +205,7 @@ pub async fn run(
         match plan_listing(row.quantity, row.version, &state, forced_by) {
             // A retry re-plans every listing; those that landed on an earlier attempt need no
             // new line in the history.
-            ListingPlan::UpToDate(_) if attempt > 1 => writes.push(release(&db, row.id)?),
+            ListingPlan::UpToDate(_) if attempt > 1 => writes.push(release(&db, row.id, &token)?),
             ListingPlan::UpToDate(quantity) => {
                 let message = format!(
                     "{} already shows {} for this change: nothing to send.",
@@ -231,7 +227,7 @@ pub async fn run(
                         None,
                     ),
                 )?);
-                writes.push(release(&db, row.id)?);
+                writes.push(release(&db, row.id, &token)?);
             }
             ListingPlan::Push(_) if forced_by.is_none() && too_soon(&row, now, &tuning) > 0 => {
                 // Deferred, not failed: the same attempt comes back when the interval is over
@@ -247,7 +243,7 @@ pub async fn run(
                     pid,
                     stronger(next.get(&pid).cloned().unwrap_or(Next::Done), wanted),
                 );
-                writes.push(release(&db, row.id)?);
+                writes.push(release(&db, row.id, &token)?);
             }
             ListingPlan::Push(quantity) if over_daily_revisions(&row, now)? => {
                 let message = format!(
@@ -272,7 +268,7 @@ pub async fn run(
                         None,
                     ),
                 )?);
-                writes.push(release(&db, row.id)?);
+                writes.push(release(&db, row.id, &token)?);
             }
             ListingPlan::Push(quantity) => to_push.push(Planned {
                 outbox: lead.clone(),
@@ -283,7 +279,10 @@ pub async fn run(
         }
     }
 
-    let results = push_all(env, &to_push, tuning.fetch_timeout_ms).await;
+    // No request may still be in flight when the lease runs out: another round could then push
+    // a newer quantity that this one's older request overwrites.
+    let deadline = lease_until - 2 * tuning.fetch_timeout_ms as i64;
+    let results = push_all(env, &to_push, tuning.fetch_timeout_ms, deadline).await;
     let finished = now_ms();
     let jitter = random_unit()?;
     for (planned, result) in to_push.iter().zip(results) {
@@ -311,7 +310,7 @@ pub async fn run(
                         None,
                     ),
                 )?);
-                writes.push(pushed(&db, planned, finished)?);
+                writes.push(pushed(&db, planned, finished, &token)?);
             }
             Err(failure) => {
                 let failure_json = serde_json::to_string(failure).unwrap_or_default();
@@ -345,7 +344,7 @@ pub async fn run(
                         Some(&failure_json),
                     ),
                 )?);
-                writes.push(release(&db, planned.row.id)?);
+                writes.push(release(&db, planned.row.id, &token)?);
                 let wanted = match decision {
                     RetryDecision::FailNow => Next::Done,
                     RetryDecision::RetryAfter(ms) => Next::Retry {
@@ -370,7 +369,10 @@ pub async fn run(
     // keeps its lead entry pending (out of the cron's way until the retry is due).
     for d in &pending {
         let pid = d.product_id.0;
-        let (lead, _) = d.lead();
+        let Some((lead_row, _)) = lead_entry(d, &entries) else {
+            continue;
+        };
+        let lead = lead_row.id;
         let others: Vec<i64> = d
             .entries
             .iter()
@@ -500,7 +502,12 @@ fn record<'a>(
 
 /// What the storefront was last told; releases the lease. A later version already recorded
 /// by another round is never overwritten by an older one.
-fn pushed(db: &D1Database, p: &Planned, now: i64) -> Result<D1PreparedStatement, ApiError> {
+fn pushed(
+    db: &D1Database,
+    p: &Planned,
+    now: i64,
+    token: &str,
+) -> Result<D1PreparedStatement, ApiError> {
     let day = now / 86_400_000;
     Ok(db
         .prepare(
@@ -509,7 +516,8 @@ fn pushed(db: &D1Database, p: &Planned, now: i64) -> Result<D1PreparedStatement,
                lease_token = NULL, \
                revisions = CASE WHEN revisions_day = ?6 THEN revisions + 1 ELSE 1 END, \
                revisions_day = ?6 \
-             WHERE id = ?1 AND (pushed_version IS NULL OR pushed_version <= ?2)",
+             WHERE id = ?1 AND lease_token = ?7 \
+               AND (pushed_version IS NULL OR pushed_version <= ?2)",
         )
         .bind(&[
             int(p.row.id),
@@ -518,6 +526,7 @@ fn pushed(db: &D1Database, p: &Planned, now: i64) -> Result<D1PreparedStatement,
             int(p.outbox.id),
             int(now),
             int(day),
+            text(token),
         ])?)
 }
 
@@ -538,15 +547,25 @@ fn over_daily_revisions(row: &ListingRow, now: i64) -> Result<bool, ApiError> {
         .is_some_and(|cap| row.revisions_day == today && row.revisions >= i64::from(cap)))
 }
 
-fn release(db: &D1Database, listing: i64) -> Result<D1PreparedStatement, ApiError> {
+/// Gives the lease back, if this round still holds it (a lease that ran out may be another
+/// round's by now).
+fn release(db: &D1Database, listing: i64, token: &str) -> Result<D1PreparedStatement, ApiError> {
     Ok(db
-        .prepare("UPDATE listings SET lease_until = 0, lease_token = NULL WHERE id = ?1")
-        .bind(&[int(listing)])?)
+        .prepare(
+            "UPDATE listings SET lease_until = 0, lease_token = NULL \
+             WHERE id = ?1 AND lease_token = ?2",
+        )
+        .bind(&[int(listing), text(token)])?)
 }
 
 /// Sends every planned push, storefronts side by side, each storefront's requests in turn.
 /// Returns one result per planned push, in order.
-async fn push_all(env: &Env, planned: &[Planned], timeout_ms: u64) -> Vec<ItemResult> {
+async fn push_all(
+    env: &Env,
+    planned: &[Planned],
+    timeout_ms: u64,
+    deadline: i64,
+) -> Vec<ItemResult> {
     let mut by_storefront: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
     for (i, p) in planned.iter().enumerate() {
         by_storefront
@@ -556,7 +575,7 @@ async fn push_all(env: &Env, planned: &[Planned], timeout_ms: u64) -> Vec<ItemRe
     }
     let rounds = by_storefront
         .values()
-        .map(|indexes| push_to_storefront(env, planned, indexes, timeout_ms));
+        .map(|indexes| push_to_storefront(env, planned, indexes, timeout_ms, deadline));
     let mut results: Vec<Option<ItemResult>> = vec![None; planned.len()];
     for (indexes, outcome) in by_storefront.values().zip(join_all(rounds).await) {
         for (i, result) in indexes.iter().zip(outcome) {
@@ -584,6 +603,7 @@ async fn push_to_storefront(
     planned: &[Planned],
     indexes: &[usize],
     timeout_ms: u64,
+    deadline: i64,
 ) -> Vec<ItemResult> {
     let first = &planned[indexes[0]].row;
     let fail_all = |message: String| {
@@ -607,7 +627,7 @@ async fn push_to_storefront(
         }
     };
     let mut pushes: Vec<Push> = indexes.iter().map(|i| to_push(&planned[*i])).collect();
-    let mut by_listing = send_pushes(&target, &pushes, timeout_ms).await;
+    let mut by_listing = send_pushes(&target, &pushes, timeout_ms, deadline).await;
     // Shopify's compare-and-set missed: read what the storefront holds and try once more.
     let stale: Vec<i64> = by_listing
         .values()
@@ -616,11 +636,11 @@ async fn push_to_storefront(
         .collect();
     if !stale.is_empty() {
         pushes.retain(|p| stale.contains(&p.listing_id));
-        let current = reread(&target, &pushes, timeout_ms).await;
+        let current = reread(&target, &pushes, timeout_ms, deadline).await;
         for p in &mut pushes {
             p.expected_current = current.get(&p.listing_id).copied();
         }
-        by_listing.extend(send_pushes(&target, &pushes, timeout_ms).await);
+        by_listing.extend(send_pushes(&target, &pushes, timeout_ms, deadline).await);
     }
     indexes
         .iter()
@@ -642,12 +662,19 @@ async fn send_pushes(
     target: &Target,
     pushes: &[Push],
     timeout_ms: u64,
+    deadline: i64,
 ) -> BTreeMap<i64, ItemResult> {
     let limits = connector::limits(target.kind);
     let mut results = BTreeMap::new();
     for (n, request) in connector::build_requests(target, pushes).iter().enumerate() {
         if n > 0 {
             storefront_http::pause(limits.min_interval_ms).await;
+        }
+        if now_ms() + timeout_ms as i64 > deadline {
+            // Left for the retry, which takes a fresh lease and reads the quantity again.
+            let items = connector::unreachable(request, "not sent: this round ran out of time");
+            results.extend(items.into_iter().map(|i| (i.listing_id, i)));
+            continue;
         }
         let items = match storefront_http::send(request, timeout_ms).await {
             Ok(response) => {
@@ -666,9 +693,17 @@ async fn send_pushes(
     results
 }
 
-async fn reread(target: &Target, pushes: &[Push], timeout_ms: u64) -> BTreeMap<i64, i64> {
+async fn reread(
+    target: &Target,
+    pushes: &[Push],
+    timeout_ms: u64,
+    deadline: i64,
+) -> BTreeMap<i64, i64> {
     let mut current = BTreeMap::new();
     for request in connector::build_reread(target, pushes) {
+        if now_ms() + timeout_ms as i64 > deadline {
+            break;
+        }
         if let Ok(response) = storefront_http::send(&request, timeout_ms).await {
             current.extend(connector::parse_reread(target, &request, &response));
         }

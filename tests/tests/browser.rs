@@ -1063,7 +1063,8 @@ async fn a_seller_connects_a_storefront_links_a_listing_and_watches_the_push_suc
                 .await
                 .ok()?;
             let class = badge.attr("class").await.ok()??;
-            (text.contains("Wool shop") && class.contains("badge-success")).then_some(text)
+            (text.contains("Wool shop") && text.contains("14") && class.contains("badge-success"))
+                .then_some(text)
         },
     )
     .await;

@@ -63,6 +63,7 @@ fn main() {
         a_thousand_orders_on_ten_skus_coalesce_into_far_fewer_pushes,
         bad_storefront_and_listing_input_gets_a_4xx_naming_the_field,
         a_listings_file_links_every_row_or_none_with_each_problem_by_row,
+        a_shopify_compare_and_set_miss_is_re_read_and_pushed_again,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     if conclusion.has_failed() {
@@ -227,8 +228,13 @@ async fn each_connector_delivers_a_change_in_its_platforms_request_shape(ctx: Ct
                 );
                 let input = &b["variables"]["input"];
                 assert_eq!(input["name"], "available");
+                // Linking pushes the current 10 unless the change to 7 came in the same round;
+                // the compare-and-set value is what Tally last sent (none before a first push).
+                let mut sent = input["quantities"][0].clone();
+                let from = sent["changeFromQuantity"].take();
+                assert!(from == json!(10) || from.is_null(), "{from}");
                 assert_eq!(
-                    input["quantities"][0],
+                    sent,
                     json!({ "inventoryItemId": "gid://shopify/InventoryItem/4101",
                             "locationId": "gid://shopify/Location/77",
                             "quantity": 7, "changeFromQuantity": null })
@@ -302,8 +308,8 @@ async fn each_connector_delivers_a_change_in_its_platforms_request_shape(ctx: Ct
                 );
             }
         }
-        let entry = history_entry(&seller, &p, "a succeeded history row", |e| {
-            e.status == SyncStatus::Succeeded
+        let entry = history_entry(&seller, &p, "the adjustment's push", |e| {
+            e.status == SyncStatus::Succeeded && e.trigger == SyncTrigger::Adjustment
         })
         .await;
         assert_eq!(entry.quantity, 7);
@@ -343,7 +349,7 @@ async fn channel_rules_and_listing_overrides_decide_the_quantity_sent(ctx: Ctx) 
     storefront_shows(sb, Kind::Woocommerce, "5201", 5).await;
     storefront_shows(sb, Kind::Woocommerce, "5202", 3).await;
     let entry = history_entry(&seller, &plain, "the pushed row", |e| {
-        e.status == SyncStatus::Succeeded
+        e.status == SyncStatus::Succeeded && e.quantity == 5
     })
     .await;
     assert_eq!(
@@ -513,6 +519,10 @@ async fn failed_pushes_are_retried_then_dead_lettered_with_what_to_do(ctx: Ctx) 
     let ebay = connect(&seller, Kind::Ebay, &down.base_url(Kind::Ebay), json!({})).await;
     let lost = product(&seller, "DOWN-1", 1).await;
     link(&seller, &lost, ebay, "EB-7001", None).await;
+    // Linking pushes the current quantity (1) while the storefront is still up.
+    settled(&seller).await;
+    assert_eq!(down.calls(Kind::Ebay).await.len(), 1, "linking pushed once");
+    down.clear_calls(Kind::Ebay).await;
     down.set_faults(Kind::Ebay, &Faults::failing(1.0, &[FaultKind::ServerError]))
         .await;
     set_quantity(&seller, &lost, 9).await;
@@ -582,6 +592,8 @@ async fn sync_now_pushes_an_up_to_date_listing_again_and_a_paused_listing_is_lef
         .await;
     assert_eq!(pause.status, 200, "{}", pause.body);
     assert_eq!(pause.body["active"], false);
+    settled(&seller).await;
+    let paused_at = sb.calls(Kind::Woocommerce).await.len();
     set_quantity(&seller, &p, 8).await;
     storefront_shows(sb, Kind::Woocommerce, "5501", 8).await;
     settled(&seller).await;
@@ -598,20 +610,28 @@ async fn sync_now_pushes_an_up_to_date_listing_again_and_a_paused_listing_is_lef
     assert_eq!(now.status, 200, "{}", now.body);
     storefront_shows(sb, Kind::Woocommerce, "5501", 8).await;
     let entry = history_entry(&seller, &p, "the Sync Now row", |e| {
-        e.trigger == SyncTrigger::SyncNow && e.status == SyncStatus::Succeeded
+        e.trigger == SyncTrigger::SyncNow && e.status == SyncStatus::Succeeded && e.quantity == 8
     })
     .await;
     assert_eq!(entry.quantity, 8);
     settled(&seller).await;
-    assert_eq!(
-        sb.items(Kind::Woocommerce).await.get("5502"),
-        Some(&0),
-        "a paused listing is not pushed"
+    let since_pause = sb.calls(Kind::Woocommerce).await[paused_at..].to_vec();
+    assert!(
+        since_pause
+            .iter()
+            .all(|c| !c.body.to_string().contains("5502")),
+        "nothing was pushed to the paused listing: {since_pause:?}"
     );
-    assert!(history(&seller, &p)
-        .await
-        .iter()
-        .all(|e| e.listing_id != Some(paused.id)));
+    // Resuming it brings it up to date at once.
+    let resume = seller
+        .send_json(
+            "PATCH",
+            &format!("/api/v1/listings/{}", paused.id),
+            &json!({ "active": true }),
+        )
+        .await;
+    assert_eq!(resume.status, 200, "{}", resume.body);
+    storefront_shows(sb, Kind::Woocommerce, "5502", 8).await;
 }
 
 async fn a_thousand_orders_on_ten_skus_coalesce_into_far_fewer_pushes(ctx: Ctx) {
@@ -860,4 +880,67 @@ async fn a_listings_file_links_every_row_or_none_with_each_problem_by_row(ctx: C
         )
         .await;
     assert_eq!(not_csv.status, 415, "{}", not_csv.body);
+}
+
+async fn a_shopify_compare_and_set_miss_is_re_read_and_pushed_again(ctx: Ctx) {
+    let seller = ctx.api.new_account("Stale Shop").await;
+    let sb = &ctx.sandbox;
+    sb.set_items(Kind::Shopify, [("4701@77", 0)]).await;
+    let shop = connect(
+        &seller,
+        Kind::Shopify,
+        &sb.base_url(Kind::Shopify),
+        json!({}),
+    )
+    .await;
+    let p = product(&seller, "STALE-1", 5).await;
+    link(&seller, &p, shop, "4701", Some("77")).await;
+    set_quantity(&seller, &p, 6).await;
+    storefront_shows(sb, Kind::Shopify, "4701@77", 6).await;
+    // A sale on Shopify itself: the storefront now holds 5, not the 6 Tally last sent, so the
+    // next push's changeFromQuantity (6) is stale.
+    sb.set_items(Kind::Shopify, [("4701@77", 5)]).await;
+    let before = sb.calls(Kind::Shopify).await.len();
+    set_quantity(&seller, &p, 9).await;
+    storefront_shows(sb, Kind::Shopify, "4701@77", 9).await;
+    let calls = sb.calls(Kind::Shopify).await;
+    let mine: Vec<_> = calls[before..]
+        .iter()
+        .filter(|c| c.body.to_string().contains("4701"))
+        .collect();
+    let queries: Vec<String> = mine
+        .iter()
+        .map(|c| {
+            c.body["query"]
+                .as_str()
+                .unwrap_or_default()
+                .split('(')
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        queries,
+        [
+            "mutation SetQuantities",
+            "query Levels",
+            "mutation SetQuantities"
+        ],
+        "stale push, re-read, push again: {mine:?}"
+    );
+    let retried = &mine[2].body["variables"]["input"]["quantities"][0];
+    assert_eq!(
+        retried["changeFromQuantity"], 5,
+        "the retry compares against what was read"
+    );
+    assert_eq!(retried["quantity"], 9);
+    let row = history_entry(&seller, &p, "the second push", |e| {
+        e.quantity == 9 && e.status == SyncStatus::Succeeded
+    })
+    .await;
+    assert_eq!(
+        row.attempt, 1,
+        "re-read and retried within the same attempt"
+    );
 }

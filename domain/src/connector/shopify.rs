@@ -55,15 +55,27 @@ pub(super) fn build(target: &Target, pushes: &[Push]) -> Vec<HttpRequest> {
 /// recognised; a batch is named by a hash of every push in it.
 fn idempotency_key(chunk: &[Push]) -> String {
     use sha2::{Digest, Sha256};
-    // The compare-and-set value is part of the push: after a stale answer the retry with the
-    // re-read value must not be answered from Shopify's idempotency cache.
+    // The quantity and the compare-and-set value are part of the push: after a stale answer (or
+    // a rules change at the same version) the new push must not be answered from Shopify's
+    // idempotency cache, while a plain retry of the same push is recognised as one.
     let expected = |p: &Push| p.expected_current.map_or("n".to_owned(), |e| e.to_string());
     match chunk {
-        [only] => format!("{}-{}", only.idempotency_key(), expected(only)),
+        [only] => format!(
+            "{}-{}-{}",
+            only.idempotency_key(),
+            only.quantity,
+            expected(only)
+        ),
         _ => {
             let mut hash = Sha256::new();
             for p in chunk {
-                hash.update(format!("{}:{}:{};", p.listing_id, p.version, expected(p)));
+                hash.update(format!(
+                    "{}:{}:{}:{};",
+                    p.listing_id,
+                    p.version,
+                    p.quantity,
+                    expected(p)
+                ));
             }
             let digest = hash.finalize();
             let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
@@ -458,12 +470,12 @@ mod tests {
         let sent = body(&requests[0]);
         let query = sent["query"].as_str().unwrap_or_default();
         assert!(
-            query.contains("@idempotent(key: \"tally-3-7-n\")"),
+            query.contains("@idempotent(key: \"tally-3-7-1-n\")"),
             "{query}"
         );
         assert_eq!(
             sent["variables"]["input"]["referenceDocumentUri"],
-            "tally://sync/tally-3-7-n"
+            "tally://sync/tally-3-7-1-n"
         );
     }
 
@@ -478,6 +490,10 @@ mod tests {
         let single = idempotency_key(&one);
         one[0].expected_current = Some(99);
         assert_ne!(idempotency_key(&one), single);
+        // The same version sent with another quantity (the channel rules changed) is new too.
+        let before = idempotency_key(&one);
+        one[0].quantity += 1;
+        assert_ne!(idempotency_key(&one), before);
     }
 
     #[test]

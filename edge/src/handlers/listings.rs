@@ -6,6 +6,7 @@ use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::request::{csv_body, json_body, json_response, ok, MAX_JSON_BODY};
 use crate::store::listings::{self, ListingRow};
+use crate::store::outbox::{self, Resync};
 use crate::store::{products, storefronts};
 use tally_domain::api::{FieldError, ListingImportResult, ListingList, ListingUpdate, NewListing};
 use tally_domain::listing_csv;
@@ -75,6 +76,8 @@ pub async fn create(
             ),
         ))
     })?;
+    // The new listing's storefront holds who knows what: push the current quantity.
+    outbox::resync(env, &db, account, Resync::Product(product), now_ms()).await?;
     let row = listings::find(&db, account, id)
         .await?
         .ok_or(ApiError::NotFound("listing"))?;
@@ -102,7 +105,13 @@ pub async fn update(
         None => row.clone().into_listing()?.rules,
     };
     let active = input.active.unwrap_or(row.active == 1);
+    let before = row.clone().into_listing()?;
     listings::update(&db, account, id, active, &rules, now_ms()).await?;
+    // Resumed, or sending a different share: bring the storefront up to date now.
+    if active && (!before.active || before.rules != rules) {
+        let product = tally_domain::ProductId(row.product_id);
+        outbox::resync(env, &db, account, Resync::Product(product), now_ms()).await?;
+    }
     let row = listings::find(&db, account, id)
         .await?
         .ok_or(ApiError::NotFound("listing"))?;
@@ -146,6 +155,13 @@ pub async fn import(
         }));
     }
     listings::insert_all(&db, account, &links, now_ms()).await?;
+    let mut products: Vec<i64> = links.iter().map(|l| l.product_id).collect();
+    products.sort_unstable();
+    products.dedup();
+    for product in products {
+        let product = tally_domain::ProductId(product);
+        outbox::resync(env, &db, account, Resync::Product(product), now_ms()).await?;
+    }
     Ok(json_response(
         &ListingImportResult {
             linked: links.len() as u64,

@@ -7,6 +7,7 @@ use crate::clock::now_ms;
 use crate::crypto;
 use crate::error::ApiError;
 use crate::request::{json_body, ok, MAX_JSON_BODY};
+use crate::store::outbox::{self, Resync};
 use crate::store::storefronts::{self, Fields, StorefrontRow};
 use tally_domain::api::{FieldError, StorefrontInput, StorefrontList};
 use tally_domain::product::clean_name;
@@ -124,6 +125,16 @@ pub async fn update(
         active: input.active.unwrap_or(row.active == 1),
     };
     storefronts::update(&db, account, id, &fields, now_ms()).await?;
+    // Reactivated, sending a different share, or reachable again with a new address or
+    // credential: every listing on it is brought up to date now, not at the next sale.
+    let changed = (fields.active && row.active == 0)
+        || rules != row.rules()
+        || base_url != row.base_url
+        || sealed != row.credential_enc
+        || store_ref != row.store_ref;
+    if fields.active && changed {
+        outbox::resync(env, &db, account, Resync::Storefront(id), now_ms()).await?;
+    }
     get(env, account, id).await
 }
 

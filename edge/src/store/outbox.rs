@@ -19,6 +19,8 @@ pub struct OutboxRow {
     pub status: String,
     /// When the change happened (change-to-storefront latency starts here).
     pub created_at: i64,
+    /// Retries scheduled and cron re-sends so far.
+    pub attempts: i64,
 }
 
 impl OutboxRow {
@@ -28,7 +30,9 @@ impl OutboxRow {
             account_id: AccountId(self.account_id),
             product_id: ProductId(self.product_id),
             outbox_id: self.id,
-            attempt: 1,
+            // A re-send continues the attempt count, so the retry budget is not reset and
+            // history rows of later attempts are not mistaken for repeats.
+            attempt: u32::try_from(self.attempts + 1).unwrap_or(u32::MAX),
         }
     }
 }
@@ -136,7 +140,7 @@ pub async fn find(
 ) -> Result<Option<OutboxRow>, ApiError> {
     Ok(db
         .prepare(
-            "SELECT id, account_id, product_id, trigger, status, created_at FROM sync_outbox \
+            "SELECT id, account_id, product_id, trigger, status, created_at, attempts FROM sync_outbox \
              WHERE id = ?1 AND account_id = ?2",
         )
         .bind(&[int(id), int(account.0)])?
@@ -153,7 +157,7 @@ pub async fn stale_pending(
 ) -> Result<Vec<OutboxRow>, ApiError> {
     Ok(db
         .prepare(
-            "SELECT id, account_id, product_id, trigger, status, created_at FROM sync_outbox \
+            "SELECT id, account_id, product_id, trigger, status, created_at, attempts FROM sync_outbox \
              WHERE status = 'pending' AND updated_at < ?1 ORDER BY updated_at LIMIT ?2",
         )
         .bind(&[int(before), int(i64::from(limit))])?
@@ -201,7 +205,7 @@ pub async fn find_many(
     let ids = serde_json::to_string(ids).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(db
         .prepare(
-            "SELECT id, account_id, product_id, trigger, status, created_at FROM sync_outbox \
+            "SELECT id, account_id, product_id, trigger, status, created_at, attempts FROM sync_outbox \
              WHERE account_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
         )
         .bind(&[int(account.0), text(&ids)])?
@@ -257,5 +261,51 @@ pub async fn send_later(
                 .build(),
         )
         .await?;
+    Ok(())
+}
+
+/// What a settings change may have left out of date on the storefronts.
+pub enum Resync {
+    /// A listing was linked, resumed or given other rules.
+    Product(ProductId),
+    /// A connection was reactivated or given other rules, address or credential.
+    Storefront(i64),
+}
+
+/// Queues a forced push (like Sync Now) for every Auto Sync product `what` touches, so the
+/// storefront converges without waiting for the next sale. Products with Auto Sync off are left
+/// alone, as the seller asked. Sending is best effort: the cron re-sends what did not go.
+pub async fn resync(
+    env: &Env,
+    db: &D1Database,
+    account: AccountId,
+    what: Resync,
+    now: i64,
+) -> Result<(), ApiError> {
+    let (filter, id) = match what {
+        Resync::Product(p) => ("id = ?4", p.0),
+        Resync::Storefront(s) => (
+            "id IN (SELECT product_id FROM listings \
+                    WHERE account_id = ?3 AND storefront_id = ?4 AND active = 1)",
+            s,
+        ),
+    };
+    let insert = db
+        .prepare(format!(
+            "INSERT INTO sync_outbox (account_id, product_id, version, trigger, created_at, updated_at) \
+             SELECT account_id, id, version, ?1, ?2, ?2 FROM products \
+             WHERE account_id = ?3 AND auto_sync = 1 AND {filter}"
+        ))
+        .bind(&[
+            text(SyncTrigger::SyncNow.as_str()),
+            int(now),
+            int(account.0),
+            int(id),
+        ])?;
+    let results = db.batch(vec![mark(db), insert]).await?;
+    let since = mark_value(&results[0])?;
+    let queued = queued_since(db, account, SyncTrigger::SyncNow, since, now).await?;
+    // A large connection's entries beyond the first few batches are left to the cron.
+    send_queued(env, account, &queued[..queued.len().min(500)]).await;
     Ok(())
 }
