@@ -220,11 +220,13 @@ pub async fn run(
                         &row,
                         &quantity,
                         now,
-                        SyncStatus::Skipped,
-                        &message,
-                        None,
-                        None,
-                        None,
+                        Line {
+                            status: SyncStatus::Skipped,
+                            message: &message,
+                            action: None,
+                            answer: None,
+                            failure: None,
+                        },
                     ),
                 )?);
                 writes.push(release(&db, row.id, &token)?);
@@ -261,11 +263,13 @@ pub async fn run(
                         &row,
                         &quantity,
                         now,
-                        SyncStatus::Failed,
-                        &message,
-                        Some(fix),
-                        None,
-                        None,
+                        Line {
+                            status: SyncStatus::Failed,
+                            message: &message,
+                            action: Some(fix),
+                            answer: None,
+                            failure: None,
+                        },
                     ),
                 )?);
                 writes.push(release(&db, row.id, &token)?);
@@ -303,11 +307,13 @@ pub async fn run(
                         &planned.row,
                         &planned.quantity,
                         finished,
-                        SyncStatus::Succeeded,
-                        &message,
-                        None,
-                        Some(&result.answer),
-                        None,
+                        Line {
+                            status: SyncStatus::Succeeded,
+                            message: &message,
+                            action: None,
+                            answer: Some(&result.answer),
+                            failure: None,
+                        },
                     ),
                 )?);
                 writes.push(pushed(&db, planned, finished, &token)?);
@@ -337,11 +343,13 @@ pub async fn run(
                         &planned.row,
                         &planned.quantity,
                         finished,
-                        status,
-                        &message,
-                        action,
-                        Some(&result.answer),
-                        Some(&failure_json),
+                        Line {
+                            status,
+                            message: &message,
+                            action,
+                            answer: Some(&result.answer),
+                            failure: Some(&failure_json),
+                        },
                     ),
                 )?);
                 writes.push(release(&db, planned.row.id, &token)?);
@@ -465,7 +473,16 @@ async fn claim_quantity(
     )
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What one history row says about a listing.
+struct Line<'a> {
+    status: SyncStatus,
+    message: &'a str,
+    action: Option<&'a str>,
+    answer: Option<&'a str>,
+    failure: Option<&'a str>,
+}
+
+/// The history row for `row` in this round.
 fn record<'a>(
     account: AccountId,
     lead: &'a OutboxRow,
@@ -473,12 +490,15 @@ fn record<'a>(
     row: &'a ListingRow,
     quantity: &ChannelQuantity,
     now: i64,
-    status: SyncStatus,
-    message: &'a str,
-    action: Option<&'a str>,
-    answer: Option<&'a str>,
-    failure: Option<&'a str>,
+    line: Line<'a>,
 ) -> Record<'a> {
+    let Line {
+        status,
+        message,
+        action,
+        answer,
+        failure,
+    } = line;
     Record {
         account_id: account.0,
         product_id: row.product_id,

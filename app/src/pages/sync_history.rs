@@ -27,10 +27,22 @@ pub fn SyncHistory() -> impl IntoView {
     let history = LocalResource::new(move || api::sync_history(paging.get(), filter.get()));
     let health = LocalResource::new(api::sync_health);
     let storefronts = LocalResource::new(api::storefronts);
-    // Refresh while pushes are in flight (or might be about to be); a calm page otherwise.
+    // The list refreshes every few seconds while changes are in flight and every half
+    // minute otherwise, so a push can be watched landing without a restless page.
+    let ticks = StoredValue::new(0u32);
+    // Also once more after the last change settles (and on the first tick after loading).
+    let was_busy = StoredValue::new(true);
     if let Ok(handle) = set_interval_with_handle(
         move || {
-            history.refetch();
+            let busy = health
+                .get_untracked()
+                .and_then(Result::ok)
+                .is_some_and(|h| h.in_flight > 0);
+            ticks.update_value(|t| *t += 1);
+            if busy || was_busy.get_value() || ticks.get_value().is_multiple_of(10) {
+                history.refetch();
+            }
+            was_busy.set_value(busy);
             health.refetch();
         },
         REFRESH,

@@ -10,6 +10,7 @@ use crate::request::{json_body, ok, MAX_JSON_BODY};
 use crate::store::outbox::{self, Resync};
 use crate::store::storefronts::{self, Fields, StorefrontRow};
 use tally_domain::api::{FieldError, StorefrontInput, StorefrontList};
+use tally_domain::channel::ChannelRules;
 use tally_domain::product::clean_name;
 use tally_domain::storefront::{check_base_url, StorefrontKind};
 use tally_domain::AccountId;
@@ -53,10 +54,7 @@ pub async fn create(req: &mut Request, env: &Env, caller: &Caller) -> Result<Res
     let base_url = check_base_url(kind, input.base_url.as_deref().unwrap_or(""))
         .map_err(|m| FieldError::new("base_url", m))?;
     let store_ref = checked_store_ref(kind, input.store_ref.as_deref())?;
-    let rules = input.rules.unwrap_or_default();
-    rules
-        .validate()
-        .map_err(|e| FieldError::new(format!("rules.{}", e.field), e.message))?;
+    let rules = checked_rules(input.rules.unwrap_or_default())?;
     let sealed = crypto::seal(&credentials_key(env)?, &credential).await?;
     let fields = Fields {
         name: &name,
@@ -111,10 +109,7 @@ pub async fn update(
         Some(s) => checked_store_ref(kind, Some(s))?,
         None => row.store_ref.clone(),
     };
-    let rules = input.rules.unwrap_or_else(|| row.rules());
-    rules
-        .validate()
-        .map_err(|e| FieldError::new(format!("rules.{}", e.field), e.message))?;
+    let rules = checked_rules(input.rules.unwrap_or_else(|| row.rules()))?;
     let fields = Fields {
         name: &name,
         kind,
@@ -175,6 +170,14 @@ fn checked_store_ref(kind: StorefrontKind, raw: Option<&str>) -> Result<Option<S
         }
         (_, v) => Ok(v.map(str::to_owned)),
     }
+}
+
+/// Channel rules with every value in range; an error names `rules.<field>`.
+fn checked_rules(rules: ChannelRules) -> Result<ChannelRules, ApiError> {
+    rules
+        .validate()
+        .map_err(|e| FieldError::new(format!("rules.{}", e.field), e.message))?;
+    Ok(rules)
 }
 
 /// The key credentials are sealed with (the worker secret `CREDENTIALS_KEY`).
