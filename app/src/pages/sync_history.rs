@@ -182,6 +182,14 @@ fn HealthPanel(health: SyncHealth) -> impl IntoView {
         .collect_view();
     let total: u64 = health.minutes.iter().map(|m| m.pushes).sum();
     let failed: u64 = health.minutes.iter().map(|m| m.failures).sum();
+    // Latency bars share one scale: the slowest p99 fills the cell.
+    let slowest = health
+        .storefronts
+        .iter()
+        .filter_map(|s| s.p99_ms)
+        .max()
+        .unwrap_or(1)
+        .max(1);
     let ms = |v: Option<i64>| {
         v.map_or_else(|| "—".to_owned(), |v| format!("{:.1} s", v as f64 / 1000.0))
     };
@@ -205,19 +213,30 @@ fn HealthPanel(health: SyncHealth) -> impl IntoView {
                         <th scope="col" class="num">"Failures"</th>
                         <th scope="col" class="num">"Latency p50"</th>
                         <th scope="col" class="num">"p99"</th>
+                        <th scope="col"><span class="visually-hidden">"Latency chart"</span></th>
                     </tr></thead>
                     <tbody>
-                        {health.storefronts.into_iter().map(|s| view! {
-                            <tr>
-                                <td>{s.name}</td>
-                                <td class="num">{s.pushes}</td>
-                                <td class="num">{s.failures}</td>
-                                <td class="num">{ms(s.p50_ms)}</td>
-                                <td class="num">{ms(s.p99_ms)}</td>
-                            </tr>
+                        {health.storefronts.into_iter().map(|s| {
+                            let bar = |v: Option<i64>| v.map_or(0.0, |v| v as f64 / slowest as f64 * 160.0);
+                            view! {
+                                <tr>
+                                    <td>{s.name}</td>
+                                    <td class="num">{s.pushes}</td>
+                                    <td class="num">{s.failures}</td>
+                                    <td class="num">{ms(s.p50_ms)}</td>
+                                    <td class="num">{ms(s.p99_ms)}</td>
+                                    <td>
+                                        <svg class="latency-bars" viewBox="0 0 160 14" aria-hidden="true">
+                                            <rect class="bar-p99" x=0 y=1 width=bar(s.p99_ms) height=12 />
+                                            <rect class="bar-ok" x=0 y=4 width=bar(s.p50_ms) height=6 />
+                                        </svg>
+                                    </td>
+                                </tr>
+                            }
                         }).collect_view()}
                     </tbody>
                 </table>
+                <p class="legend muted">"Change to storefront, last hour: the dark bar is the median (p50), the light one the slowest 1% (p99), on one scale."</p>
             })}
         </section>
     }
@@ -281,7 +300,10 @@ fn HistoryRow(entry: SyncHistoryEntry, now: i64) -> impl IntoView {
             <td>
                 <code class="sku">{entry.sku}</code>
             </td>
-            <td>{entry.storefront.unwrap_or_else(|| "—".into())}</td>
+            <td>
+                {entry.storefront.unwrap_or_else(|| "—".into())}
+                {entry.listing_id.map(|id| view! { <span class="muted small block">"Listing #" {id}</span> })}
+            </td>
             <td>
                 {trigger_label(entry.trigger)}
                 {entry.reference.map(|r| view! { <span class="muted">" " {r}</span> })}
