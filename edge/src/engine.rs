@@ -145,14 +145,13 @@ pub async fn run(
             );
         }
     }
-    for &pid in &claim.unlisted {
+    for &(pid, quantity) in &claim.unlisted {
         let Some(d) = pending.iter().find(|d| d.product_id.0 == pid) else {
             continue;
         };
         let Some((lead, attempt)) = lead_entry(d, &entries) else {
             continue;
         };
-        let quantity = claim_quantity(&db, account, pid).await?;
         let entry = no_listings_entry(quantity);
         writes.push(history::insert(
             &db,
@@ -459,18 +458,6 @@ fn lead_entry(d: &DirtyProduct, entries: &[OutboxRow]) -> Option<(OutboxRow, u32
                 .map(|e| (e.clone(), *attempt))
         })
         .max_by_key(|(e, _)| e.id)
-}
-
-async fn claim_quantity(
-    db: &D1Database,
-    account: AccountId,
-    product: i64,
-) -> Result<i64, ApiError> {
-    Ok(
-        crate::store::products::find(db, account, tally_domain::ProductId(product))
-            .await?
-            .map_or(0, |p| p.quantity),
-    )
 }
 
 /// What one history row says about a listing.

@@ -77,7 +77,7 @@ pub async fn create(
         ))
     })?;
     // The new listing's storefront holds who knows what: push the current quantity.
-    outbox::resync(env, &db, account, Resync::Product(product), now_ms()).await?;
+    outbox::resync(env, &db, account, Resync::Products(vec![product]), now_ms()).await?;
     let row = listings::find(&db, account, id)
         .await?
         .ok_or(ApiError::NotFound("listing"))?;
@@ -109,8 +109,8 @@ pub async fn update(
     listings::update(&db, account, id, active, &rules, now_ms()).await?;
     // Resumed, or sending a different share: bring the storefront up to date now.
     if active && (!before.active || before.rules != rules) {
-        let product = tally_domain::ProductId(row.product_id);
-        outbox::resync(env, &db, account, Resync::Product(product), now_ms()).await?;
+        let product = ProductId(row.product_id);
+        outbox::resync(env, &db, account, Resync::Products(vec![product]), now_ms()).await?;
     }
     let row = listings::find(&db, account, id)
         .await?
@@ -155,13 +155,10 @@ pub async fn import(
         }));
     }
     listings::insert_all(&db, account, &links, now_ms()).await?;
-    let mut products: Vec<i64> = links.iter().map(|l| l.product_id).collect();
-    products.sort_unstable();
+    let mut products: Vec<ProductId> = links.iter().map(|l| ProductId(l.product_id)).collect();
+    products.sort_unstable_by_key(|p| p.0);
     products.dedup();
-    for product in products {
-        let product = tally_domain::ProductId(product);
-        outbox::resync(env, &db, account, Resync::Product(product), now_ms()).await?;
-    }
+    outbox::resync(env, &db, account, Resync::Products(products), now_ms()).await?;
     Ok(json_response(
         &ListingImportResult {
             linked: links.len() as u64,

@@ -169,7 +169,8 @@ pub struct Claim {
     /// Products with an active listing another consumer holds right now: try again shortly.
     pub busy: Vec<i64>,
     /// Products with no active listing on an active storefront.
-    pub unlisted: Vec<i64>,
+    /// (product, current quantity) for the history's "nothing to push" line.
+    pub unlisted: Vec<(i64, i64)>,
 }
 
 #[derive(Deserialize)]
@@ -177,6 +178,7 @@ struct ProductListingCount {
     product_id: i64,
     total: i64,
     mine: i64,
+    quantity: i64,
 }
 
 /// Takes the lease of every active listing of `products` that nobody else holds, until
@@ -215,7 +217,8 @@ pub async fn claim(
             "SELECT p.value AS product_id, \
                (SELECT COUNT(*) FROM listings l WHERE {active} AND l.product_id = p.value) AS total, \
                (SELECT COUNT(*) FROM listings l WHERE {active} AND l.product_id = p.value \
-                AND l.lease_token = ?3) AS mine \
+                AND l.lease_token = ?3) AS mine, \
+               ifnull((SELECT quantity FROM products q WHERE q.account_id = ?1 AND q.id = p.value), 0) AS quantity \
              FROM json_each(?2) p"
         ))
         .bind(&[int(account.0), text(&ids), text(token)])?;
@@ -225,7 +228,7 @@ pub async fn claim(
     let mut unlisted = Vec::new();
     for c in results[2].results::<ProductListingCount>()? {
         if c.total == 0 {
-            unlisted.push(c.product_id);
+            unlisted.push((c.product_id, c.quantity));
         } else if c.mine < c.total {
             busy.push(c.product_id);
         }

@@ -266,8 +266,8 @@ pub async fn send_later(
 
 /// What a settings change may have left out of date on the storefronts.
 pub enum Resync {
-    /// A listing was linked, resumed or given other rules.
-    Product(ProductId),
+    /// Listings of these products were linked, resumed or given other rules.
+    Products(Vec<ProductId>),
     /// A connection was reactivated or given other rules, address or credential.
     Storefront(i64),
 }
@@ -282,12 +282,17 @@ pub async fn resync(
     what: Resync,
     now: i64,
 ) -> Result<(), ApiError> {
-    let (filter, id) = match what {
-        Resync::Product(p) => ("id = ?4", p.0),
+    let (filter, key) = match what {
+        Resync::Products(ids) => {
+            let ids: Vec<i64> = ids.iter().map(|p| p.0).collect();
+            let json =
+                serde_json::to_string(&ids).map_err(|e| ApiError::Internal(e.to_string()))?;
+            ("id IN (SELECT value FROM json_each(?4))", text(&json))
+        }
         Resync::Storefront(s) => (
             "id IN (SELECT product_id FROM listings \
                     WHERE account_id = ?3 AND storefront_id = ?4 AND active = 1)",
-            s,
+            int(s),
         ),
     };
     let insert = db
@@ -300,7 +305,7 @@ pub async fn resync(
             text(SyncTrigger::SyncNow.as_str()),
             int(now),
             int(account.0),
-            int(id),
+            key,
         ])?;
     let results = db.batch(vec![mark(db), insert]).await?;
     let since = mark_value(&results[0])?;
