@@ -1078,4 +1078,51 @@ async fn a_seller_connects_a_storefront_links_a_listing_and_watches_the_push_suc
         ctx.sandbox.items(Kind::Woocommerce).await.get("7001"),
         Some(&14)
     );
+
+    // The filters narrow the list: no failures yet, and the push is found by its SKU prefix.
+    by_testid(client, "history-status", UI_WAIT)
+        .await
+        .select_by_value("failed")
+        .await
+        .unwrap();
+    by_testid(client, "history-empty", UI_WAIT).await;
+    by_testid(client, "history-status", UI_WAIT)
+        .await
+        .select_by_value("succeeded")
+        .await
+        .unwrap();
+    let sku = by_testid(client, "history-sku", UI_WAIT).await;
+    sku.send_keys("WOOL\n").await.unwrap();
+    let row = by_testid(client, "history-row", UI_WAIT)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(row.contains("WOOL-1") && row.contains("Listing #"), "{row}");
+
+    // Deactivating the storefront from Settings shows it at once.
+    client
+        .goto(&format!("{}/settings/storefronts", ctx.api.base))
+        .await
+        .unwrap();
+    let row = by_testid(client, "storefront-row", UI_WAIT).await;
+    row.find(fantoccini::Locator::Css("button:last-of-type"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually(
+        "the storefront to show as inactive",
+        UI_WAIT,
+        || async move {
+            let text = by_testid(client, "storefront-row", UI_WAIT)
+                .await
+                .text()
+                .await
+                .ok()?;
+            text.contains("Inactive").then_some(())
+        },
+    )
+    .await;
 }
