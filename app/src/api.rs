@@ -271,6 +271,11 @@ async fn post_csv<T: DeserializeOwned>(url: &str, csv: String) -> Result<T, Uplo
     }
 }
 
+/// `GET /api/v1/uploads/{id}`: the preview, with an apply job's progress.
+pub async fn upload(id: i64) -> Result<UploadPreview, ApiError> {
+    read(Request::get(&format!("/api/v1/uploads/{id}")).send().await).await
+}
+
 /// `POST /api/v1/uploads/{id}/apply`.
 pub async fn apply_upload(id: i64, confirm_wipe: bool) -> Result<UploadPreview, ApiError> {
     let body = serde_json::json!({ "confirm_wipe": confirm_wipe });

@@ -273,13 +273,46 @@ pub struct UploadPreview {
     #[serde(default = "default_wipe_guard")]
     pub wipe_guard_percent: u64,
     pub ignored_columns: Vec<String>,
-    /// `ready` or `applied`.
+    /// `ready`, `applying` (a background job, see [`next_chunk`]) or `applied`.
     pub status: String,
+    /// Rows applied so far: the job's progress (equal to `rows` once applied).
+    #[serde(default)]
+    pub applied_rows: u64,
+}
+
+/// Rows one step of applying a file writes in one transaction. A step is atomic and runs behind
+/// a compare-and-set on the upload's cursor, so a repeated step writes nothing; small enough that
+/// other writes to the database are never held up for long.
+pub const APPLY_CHUNK_ROWS: u64 = 5_000;
+
+/// The file lines (1-based, inclusive) the next step applies, or `None` when every row is applied.
+pub fn next_chunk(applied_rows: u64, rows: u64) -> Option<(u64, u64)> {
+    (applied_rows < rows).then(|| {
+        (
+            applied_rows + 1,
+            (applied_rows + APPLY_CHUNK_ROWS).min(rows),
+        )
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_applies_in_chunks_that_cover_every_line_once() {
+        let mut applied = 0;
+        let mut lines = Vec::new();
+        while let Some((first, last)) = next_chunk(applied, 12_345) {
+            assert!(last - first < APPLY_CHUNK_ROWS);
+            lines.extend(first..=last);
+            applied = last;
+        }
+        assert_eq!(lines, (1..=12_345).collect::<Vec<_>>());
+        assert_eq!(next_chunk(0, 0), None);
+        assert_eq!(next_chunk(3, 3), None);
+        assert_eq!(next_chunk(0, 1), Some((1, 1)));
+    }
 
     fn errors(csv: &str) -> Vec<(u32, String)> {
         parse(csv.as_bytes())

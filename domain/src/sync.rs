@@ -25,6 +25,11 @@ pub enum SyncMessage {
     },
     /// Continue a bulk job from where it stands (its cursor is in D1, so a repeat is harmless).
     BulkJob { account_id: AccountId, job_id: i64 },
+    /// Continue applying an inventory file (its cursor is in D1, so a repeat is harmless).
+    UploadJob {
+        account_id: AccountId,
+        upload_id: i64,
+    },
     /// The health check's round trip through the queue.
     Ping { nonce: String },
 }

@@ -12,6 +12,7 @@ use crate::error::ApiError;
 use crate::store::bulk_jobs::{self, Step};
 use crate::store::history::{self, Record};
 use crate::store::{outbox, products};
+use crate::upload_job;
 use serde::{Deserialize, Serialize};
 use tally_domain::connector::Failure;
 use tally_domain::retry;
@@ -147,6 +148,10 @@ async fn handle(message: &SyncMessage, env: &Env) -> Result<(), ApiError> {
         SyncMessage::BulkJob { account_id, job_id } => {
             run_bulk_job(env, *account_id, *job_id).await
         }
+        SyncMessage::UploadJob {
+            account_id,
+            upload_id,
+        } => upload_job::advance(env, *account_id, *upload_id, UPLOAD_STEPS_PER_DELIVERY).await,
         SyncMessage::ProductChanged { .. } => Ok(()),
     }
 }
@@ -154,6 +159,9 @@ async fn handle(message: &SyncMessage, env: &Env) -> Result<(), ApiError> {
 /// Chunks one delivery handles before handing the rest to a fresh message, so no single
 /// invocation runs long and other messages are not held up behind a big job.
 const CHUNKS_PER_DELIVERY: u32 = 10;
+
+/// Steps of an upload's apply job one delivery runs (each a few thousand rows).
+const UPLOAD_STEPS_PER_DELIVERY: u32 = 4;
 
 /// Advances a bulk job chunk by chunk; continues in a new message if work remains.
 async fn run_bulk_job(env: &Env, account: AccountId, job_id: i64) -> Result<(), ApiError> {
@@ -199,7 +207,7 @@ async fn give_up(message: &SyncMessage, env: &Env) -> Result<(), ApiError> {
         ..
     } = message
     else {
-        return Ok(()); // A lost health ping or bulk step needs no follow-up (the cron resumes jobs).
+        return Ok(()); // A lost health ping or job step needs no follow-up (the cron resumes jobs).
     };
     let db = env.d1(DB)?;
     let Some(entry) = outbox::find(&db, *account_id, *outbox_id).await? else {

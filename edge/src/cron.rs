@@ -1,11 +1,11 @@
 //! The cron trigger: re-sends sync outbox entries that no consumer has handled in time, and
-//! resumes bulk jobs that stopped moving, so a failed queue send or a worker restart can delay
-//! work but never lose it.
+//! resumes bulk jobs and upload apply jobs that stopped moving, so a failed queue send or a
+//! worker restart can delay work but never lose it.
 
 use crate::bindings::{DB, KV};
 use crate::clock::now_ms;
 use crate::error::ApiError;
-use crate::store::{bulk_jobs, outbox};
+use crate::store::{bulk_jobs, outbox, uploads};
 use tally_domain::sync::SyncMessage;
 use tally_domain::AccountId;
 use worker::{Env, ScheduledEvent};
@@ -41,12 +41,21 @@ async fn resend_stale(env: &Env) -> Result<(), ApiError> {
     let stale = outbox::stale_pending(&db, now - stale_after_ms(env), RESEND_LIMIT).await?;
     outbox::resend(env, &db, &stale, now).await?;
     let stalled = bulk_jobs::stalled(&db, now - STALE_AFTER_MS, RESEND_LIMIT).await?;
+    let uploads = uploads::stalled(&db, now - STALE_AFTER_MS, RESEND_LIMIT).await?;
     let resume = stalled
         .iter()
         .map(|job| SyncMessage::BulkJob {
             account_id: AccountId(job.account_id),
             job_id: job.id,
         })
+        .chain(
+            uploads
+                .into_iter()
+                .map(|(account_id, upload_id)| SyncMessage::UploadJob {
+                    account_id,
+                    upload_id,
+                }),
+        )
         .collect();
     outbox::send_many(env, resume).await;
     env.kv(KV)?

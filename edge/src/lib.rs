@@ -20,6 +20,7 @@ mod request;
 mod routes;
 mod store;
 mod storefront_http;
+mod upload_job;
 
 use tally_domain::sync::SyncMessage;
 use worker::{

@@ -55,6 +55,7 @@ fn main() {
         a_bad_inventory_file_is_refused_whole_with_every_error_by_row_and_column,
         a_good_inventory_file_is_previewed_then_applied_once,
         a_file_that_zeroes_many_products_needs_confirmation,
+        a_large_file_applies_as_a_background_job_with_progress_and_every_row_once,
         the_openapi_document_covers_every_route_and_matches_real_answers,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
@@ -1655,6 +1656,109 @@ async fn a_good_inventory_file_is_previewed_then_applied_once(api: Api) {
         stranger.get(&format!("/api/v1/uploads/{id}")).await.status,
         404
     );
+}
+
+async fn a_large_file_applies_as_a_background_job_with_progress_and_every_row_once(api: Api) {
+    let seller = api.new_account("Big File").await;
+    let kept = create(
+        &seller,
+        json!({ "sku": "BIG-KEPT", "name": "Kept", "quantity": 7 }),
+    )
+    .await;
+    seller.set_auto_sync(kept.id.0, true).await;
+    // 12,000 rows: three steps of the job. The existing product sits in the last step.
+    let rows: u64 = 12_000;
+    let mut csv = String::from("sku,quantity\n");
+    for i in 1..rows {
+        csv.push_str(&format!("BIG-{i:05},{}\n", i % 40));
+    }
+    csv.push_str("BIG-KEPT,70\n");
+    let preview = upload(&seller, &csv).await;
+    assert_eq!(preview.status, 201, "{}", preview.body);
+    assert_eq!(
+        (
+            preview.body["to_create"].clone(),
+            preview.body["to_update"].clone()
+        ),
+        (json!(rows - 1), json!(1))
+    );
+    let id = preview.body["id"].as_i64().unwrap();
+
+    let started = seller
+        .send_json("POST", &format!("/api/v1/uploads/{id}/apply"), &json!({}))
+        .await;
+    assert_eq!(
+        started.status, 202,
+        "a big file goes on in the background: {}",
+        started.body
+    );
+    assert_eq!(started.body["status"], "applying");
+    let first_step = started.body["applied_rows"].as_u64().unwrap();
+    assert!(
+        first_step > 0 && first_step < rows,
+        "the request ran one step: {}",
+        started.body
+    );
+    let again = seller
+        .send_json("POST", &format!("/api/v1/uploads/{id}/apply"), &json!({}))
+        .await;
+    assert!(
+        again.status == 202 || again.status == 200,
+        "a second apply only reports: {}",
+        again.body
+    );
+
+    let last_seen = std::sync::Mutex::new(first_step);
+    let done = eventually("the upload job to finish", QUEUE_WAIT, || {
+        let seller = seller.clone();
+        let last_seen = &last_seen;
+        async move {
+            let now = seller.get(&format!("/api/v1/uploads/{id}")).await;
+            assert_eq!(now.status, 200, "{}", now.body);
+            let applied = now.body["applied_rows"].as_u64().unwrap();
+            let mut last = last_seen.lock().unwrap();
+            assert!(applied >= *last, "progress never goes back");
+            *last = applied;
+            (now.body["status"] == "applied").then_some(now.body)
+        }
+    })
+    .await;
+    assert_eq!(done["applied_rows"], json!(rows));
+    assert_eq!(
+        (done["to_create"].clone(), done["to_update"].clone()),
+        (json!(rows - 1), json!(1)),
+        "the preview shows what the file did"
+    );
+
+    // Every row exactly once: the counts, the quantities and one ledger line each.
+    assert_eq!(count(&seller, "q=BIG-").await, rows);
+    assert_eq!(
+        count(&seller, "q=BIG-&qty_min=39&qty_max=39").await,
+        (1..rows).filter(|i| i % 40 == 39).count() as u64
+    );
+    assert_eq!(seller.product(kept.id.0).await.quantity.get(), 70);
+    let ledger: Vec<tally_domain::api::LedgerEntry> = seller
+        .get(&format!("/api/v1/products/{}/ledger", kept.id.0))
+        .await
+        .json();
+    assert_eq!(
+        ledger
+            .iter()
+            .filter(|e| e.reference.as_deref() == Some(format!("upload:{id}").as_str()))
+            .count(),
+        1
+    );
+    eventually("the push of the Auto Sync product", QUEUE_WAIT, || {
+        let seller = seller.clone();
+        async move {
+            let h = seller.history_of(kept.id.0).await;
+            h.items
+                .iter()
+                .find(|e| e.trigger == tally_domain::sync::SyncTrigger::Upload && e.quantity == 70)
+                .map(|_| ())
+        }
+    })
+    .await;
 }
 
 async fn a_file_that_zeroes_many_products_needs_confirmation(api: Api) {

@@ -43,6 +43,7 @@ fn main() {
         a_seller_turns_on_auto_sync_for_all_in_a_filter_and_watches_it_finish,
         a_seller_turns_on_auto_sync_on_the_details_tab_and_sees_the_quantity_history,
         a_seller_uploads_a_file_with_an_error_then_a_good_file_and_applies_it,
+        a_large_file_applies_in_the_background_and_a_reload_finds_it,
         a_seller_enters_an_order_by_hand_and_cancels_it,
         a_seller_connects_a_storefront_links_a_listing_and_watches_the_push_succeed,
     ];
@@ -846,6 +847,81 @@ async fn a_seller_uploads_a_file_with_an_error_then_a_good_file_and_applies_it(c
         .await
         .json::<tally_domain::api::ProductPage>();
     assert_eq!(created.items[0].name, "Uploaded thing");
+    client.close().await.unwrap();
+}
+
+async fn a_large_file_applies_in_the_background_and_a_reload_finds_it(ctx: Ctx) {
+    // Its own account: 12,000 new products would crowd the demo seller's other journeys.
+    let email = format!("big-file-{}@example.com", std::process::id());
+    let password = "a long enough password";
+    let (answer, _) = ctx
+        .api
+        .session_call(
+            "/api/v1/auth/signup",
+            &serde_json::json!({ "email": email, "password": password, "store_name": "Big File" }),
+        )
+        .await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    let dir = tally_tests::process::TempDir::new("big-upload");
+    let file = dir.path().join("big.csv");
+    let mut csv = String::from("sku,quantity\n");
+    for i in 0..12_000 {
+        csv.push_str(&format!("BULK-{i:05},{}\n", i % 9));
+    }
+    std::fs::write(&file, csv).unwrap();
+
+    let client = ctx.driver.session().await;
+    client
+        .goto(&format!("{}/uploads", ctx.api.base))
+        .await
+        .unwrap();
+    sign_in(&client, &email, password).await;
+    by_testid(&client, "upload-file", UI_WAIT)
+        .await
+        .send_keys(file.to_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        by_testid(&client, "to-create", UI_WAIT)
+            .await
+            .text()
+            .await
+            .unwrap(),
+        "12,000"
+    );
+    by_testid(&client, "apply-upload", UI_WAIT)
+        .await
+        .click()
+        .await
+        .unwrap();
+    // Only a file that goes on in the background puts its id in the address.
+    let url = eventually("the upload's id in the address", UI_WAIT, || {
+        let client = client.clone();
+        async move {
+            let url = client.current_url().await.ok()?;
+            url.as_str().contains("/uploads?upload=").then_some(url)
+        }
+    })
+    .await;
+    screenshot(&client, "upload-applying").await;
+    let toast = by_testid(&client, "toast", UI_WAIT)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        toast.contains("File applied: 0 updated, 12,000 created"),
+        "{toast}"
+    );
+
+    // Coming back later shows the finished file.
+    client.goto(url.as_str()).await.unwrap();
+    let preview = by_testid(&client, "upload-preview", UI_WAIT).await;
+    assert_eq!(
+        preview.attr("data-status").await.unwrap().as_deref(),
+        Some("applied")
+    );
+    assert!(preview.text().await.unwrap().contains("12,000"));
     client.close().await.unwrap();
 }
 

@@ -6,8 +6,14 @@ use crate::components::toast::{use_toaster, Tone};
 use crate::format::thousands;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::NavigateOptions;
+use std::time::Duration;
 use tally_domain::csv_import::UploadPreview;
 use wasm_bindgen::JsCast;
+
+/// How often an applying file's progress is read.
+const POLL: Duration = Duration::from_millis(700);
 
 pub(crate) async fn read_file(input: web_sys::HtmlInputElement) -> Result<String, String> {
     let file = input
@@ -30,6 +36,49 @@ pub fn Upload() -> impl IntoView {
     let busy = RwSignal::new(false);
     let confirm_wipe = RwSignal::new(false);
     let input_ref = NodeRef::<leptos::html::Input>::new();
+    let navigate = use_navigate();
+    let show_in_address = Callback::new(move |id: i64| {
+        navigate(
+            &format!("/uploads?upload={id}"),
+            NavigateOptions {
+                replace: true,
+                ..Default::default()
+            },
+        )
+    });
+    // `/uploads?upload=ID` shows that upload: a reload (or a return visit) re-attaches to a
+    // file still being applied in the background.
+    if let Some(id) = use_query_map()
+        .get_untracked()
+        .get("upload")
+        .and_then(|v| v.parse::<i64>().ok())
+    {
+        spawn_local(async move {
+            match api::upload(id).await {
+                Ok(p) => preview.set(Some(p)),
+                Err(e) => toaster.show(Tone::Critical, e.message),
+            }
+        });
+    }
+    let poll = set_interval_with_handle(
+        move || {
+            let Some(current) = preview.get_untracked().filter(|p| p.status == "applying") else {
+                return;
+            };
+            spawn_local(async move {
+                if let Ok(next) = api::upload(current.id).await {
+                    if next.status == "applied" {
+                        toaster.show(Tone::Success, applied_message(&next));
+                    }
+                    preview.set(Some(next));
+                }
+            });
+        },
+        POLL,
+    );
+    if let Ok(handle) = poll {
+        on_cleanup(move || handle.clear());
+    }
     let choose = move |_| {
         let Some(input) = input_ref.get_untracked() else {
             return;
@@ -60,16 +109,14 @@ pub fn Upload() -> impl IntoView {
         busy.set(true);
         spawn_local(async move {
             match api::apply_upload(p.id, confirm_wipe.get_untracked()).await {
-                Ok(done) => {
-                    toaster.show(
-                        Tone::Success,
-                        format!(
-                            "File applied: {} updated, {} created",
-                            thousands(p.to_update),
-                            thousands(p.to_create)
-                        ),
-                    );
-                    preview.set(Some(done));
+                Ok(next) => {
+                    if next.status == "applied" {
+                        toaster.show(Tone::Success, applied_message(&next));
+                    } else {
+                        // Still applying: keep its id in the address so a reload finds it.
+                        show_in_address.run(next.id);
+                    }
+                    preview.set(Some(next));
                 }
                 Err(e) => toaster.show(Tone::Critical, e.message),
             }
@@ -100,10 +147,17 @@ pub fn Upload() -> impl IntoView {
         })}
         {move || preview.get().map(|p| {
             let applied = p.status == "applied";
-            let guard = p.wipe_guard && !applied;
+            let applying = p.status == "applying";
+            let guard = p.wipe_guard && p.status == "ready";
+            let heading = match p.status.as_str() {
+                "applied" => "Applied",
+                "applying" => "Applying…",
+                _ => "Ready to apply",
+            };
             view! {
                 <div class="card card-padded preview-card" data-testid="upload-preview" data-status=p.status.clone()>
-                    <h2>{if applied { "Applied" } else { "Ready to apply" }}</h2>
+                    <h2>{heading}</h2>
+                    {applying.then(|| apply_progress(&p))}
                     <dl class="counts">
                         <div><dt>"Rows"</dt><dd>{thousands(p.rows)}</dd></div>
                         <div><dt>"To update"</dt><dd data-testid="to-update">{thousands(p.to_update)}</dd></div>
@@ -124,7 +178,7 @@ pub fn Upload() -> impl IntoView {
                             </label>
                         </div>
                     })}
-                    {(!applied).then(|| view! {
+                    {(!applied && !applying).then(|| view! {
                         <div class="form-actions">
                             <button
                                 class="button button-primary"
@@ -139,5 +193,42 @@ pub fn Upload() -> impl IntoView {
                 </div>
             }
         })}
+    }
+}
+
+fn applied_message(p: &UploadPreview) -> String {
+    format!(
+        "File applied: {} updated, {} created",
+        thousands(p.to_update),
+        thousands(p.to_create)
+    )
+}
+
+/// The progress of a file applied in the background.
+fn apply_progress(p: &UploadPreview) -> impl IntoView {
+    let pct = (p.applied_rows * 100)
+        .checked_div(p.rows)
+        .unwrap_or(0)
+        .min(100);
+    view! {
+        <div class="job" data-testid="upload-progress">
+            <div class="job-head">
+                <strong>"Progress"</strong>
+                <span class="muted" data-testid="upload-progress-counts">
+                    {format!("{} of {} rows", thousands(p.applied_rows), thousands(p.rows))}
+                </span>
+            </div>
+            <div
+                class="progress"
+                role="progressbar"
+                aria-valuemin="0"
+                aria-valuemax="100"
+                aria-valuenow=pct.to_string()
+                aria-label="Upload progress"
+            >
+                <div class="progress-fill" style=format!("width: {pct}%")></div>
+            </div>
+            <p class="muted job-note">"This runs on Tally's servers: you can leave this page or close the tab."</p>
+        </div>
     }
 }

@@ -5,12 +5,14 @@ use crate::bindings::DB;
 use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::request::{csv_body, json_body, json_response, ok, MAX_JSON_BODY};
-use crate::store::{outbox, rules, uploads};
+use crate::store::rules;
+use crate::store::uploads::{self, UploadRecord};
+use crate::upload_job;
 use serde::Deserialize;
 use tally_domain::actor::Actor;
 use tally_domain::csv_import::{self, MAX_BYTES};
 use tally_domain::{AccountId, CreatedVia};
-use worker::{Env, Request, Response};
+use worker::{D1Database, Env, Request, Response};
 
 /// `POST /api/v1/uploads` with the CSV as the body (`Content-Type: text/csv`): 201 with the
 /// preview, or 422 with every error.
@@ -23,21 +25,17 @@ pub async fn upload(
     let file = csv_import::parse(&bytes).map_err(ApiError::BadFile)?;
     let db = env.d1(DB)?;
     let id = uploads::stage(&db, account, &file.rows, &file.ignored_columns, now_ms()).await?;
-    let record = uploads::find(&db, account, id)
-        .await?
-        .ok_or(ApiError::NotFound("upload"))?;
+    let record = find(&db, account, id).await?;
     Ok(json_response(
         &uploads::preview(&db, account, &record).await?,
         201,
     ))
 }
 
-/// `GET /api/v1/uploads/{id}`: the preview again.
+/// `GET /api/v1/uploads/{id}`: the preview again, with the apply job's progress.
 pub async fn get(env: &Env, account: AccountId, id: i64) -> Result<Response, ApiError> {
     let db = env.d1(DB)?;
-    let record = uploads::find(&db, account, id)
-        .await?
-        .ok_or(ApiError::NotFound("upload"))?;
+    let record = find(&db, account, id).await?;
     ok(&uploads::preview(&db, account, &record).await?)
 }
 
@@ -49,7 +47,9 @@ struct Apply {
     confirm_wipe: bool,
 }
 
-/// `POST /api/v1/uploads/{id}/apply`: applies the whole file in one transaction.
+/// `POST /api/v1/uploads/{id}/apply`: starts applying the file and runs its first step. A file
+/// of up to `csv_import::APPLY_CHUNK_ROWS` rows is applied when this answers (200); a larger one goes on as
+/// a background job (202) whose progress `GET /api/v1/uploads/{id}` shows.
 pub async fn apply(
     req: &mut Request,
     env: &Env,
@@ -59,28 +59,34 @@ pub async fn apply(
 ) -> Result<Response, ApiError> {
     let body: Apply = json_body(req, MAX_JSON_BODY).await?;
     let db = env.d1(DB)?;
-    let record = uploads::find(&db, account, id)
-        .await?
-        .ok_or(ApiError::NotFound("upload"))?;
-    let preview = uploads::preview(&db, account, &record).await?;
-    if record.status == "applied" {
-        return ok(&preview);
+    let record = find(&db, account, id).await?;
+    if record.status == "ready" {
+        let preview = uploads::preview(&db, account, &record).await?;
+        if preview.wipe_guard && !body.confirm_wipe {
+            return Err(ApiError::NeedsConfirmation(format!(
+                "this file sets {} of your {} stocked products to 0. Check it is complete, then \
+                 apply again with confirm_wipe to go ahead",
+                preview.zeroing, preview.stocked
+            )));
+        }
+        let new_auto_sync = rules::load(&db, account)
+            .await?
+            .starts_on(CreatedVia::FileUpload);
+        // False when a concurrent request started it first: then this one only reports.
+        if uploads::start_apply(&db, account, actor, &preview, new_auto_sync, now_ms()).await? {
+            upload_job::advance(env, account, id, 1).await?;
+        }
     }
-    if preview.wipe_guard && !body.confirm_wipe {
-        return Err(ApiError::NeedsConfirmation(format!(
-            "this file sets {} of your {} stocked products to 0. Check it is complete, then apply \
-             again with confirm_wipe to go ahead",
-            preview.zeroing, preview.stocked
-        )));
-    }
-    let new_auto_sync = rules::load(&db, account)
+    let record = find(&db, account, id).await?;
+    let status = if record.status == "applied" { 200 } else { 202 };
+    Ok(json_response(
+        &uploads::preview(&db, account, &record).await?,
+        status,
+    ))
+}
+
+async fn find(db: &D1Database, account: AccountId, id: i64) -> Result<UploadRecord, ApiError> {
+    uploads::find(db, account, id)
         .await?
-        .starts_on(CreatedVia::FileUpload);
-    if let Some(queued) = uploads::apply(&db, account, actor, id, new_auto_sync, now_ms()).await? {
-        outbox::send_queued(env, account, &queued).await;
-    }
-    let record = uploads::find(&db, account, id)
-        .await?
-        .ok_or(ApiError::NotFound("upload"))?;
-    ok(&uploads::preview(&db, account, &record).await?)
+        .ok_or(ApiError::NotFound("upload"))
 }

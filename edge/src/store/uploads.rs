@@ -1,27 +1,32 @@
 //! The `uploads` and `upload_rows` tables: staging a checked file, previewing it, applying it.
 //!
-//! Applying is set-based SQL in one batch (one transaction): ledger lines for changed products,
-//! the updates, new products with their first ledger lines, and outbox entries for products with
-//! Auto Sync on. 100,000 rows apply as one write, never half.
+//! Applying is a job of steps ([`apply_chunk`]), each one transaction over
+//! [`APPLY_CHUNK_ROWS`](tally_domain::csv_import::APPLY_CHUNK_ROWS) lines of the file: ledger
+//! lines for changed products, the updates, new products with their first ledger lines, outbox
+//! entries for products with Auto Sync on. A step runs behind a compare-and-set on the upload's
+//! cursor, so a repeated step (a redelivered message, a cron resume) writes nothing. Every row
+//! was checked before the file was staged, so once applying starts it runs to the end.
 
 use super::outbox::{self, Queued};
 use super::{inserted_id, Count};
 use crate::db::{flag, int, text};
 use crate::error::ApiError;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 use tally_domain::actor::Actor;
 use tally_domain::csv_import::{
     needs_wipe_confirmation, UploadPreview, UploadRow, DEFAULT_WIPE_GUARD_PERCENT,
 };
 use tally_domain::sync::SyncTrigger;
 use tally_domain::AccountId;
-use wasm_bindgen::JsValue;
 use worker::D1Database;
 
-/// Rows per INSERT statement (7 parameters each; D1 binds at most 100).
-const ROWS_PER_STATEMENT: usize = 14;
-/// Statements per staging batch.
-const STATEMENTS_PER_BATCH: usize = 200;
+/// Staged rows per INSERT: they travel as one JSON parameter, which D1 caps at 2 MB; a row is
+/// at most a few hundred bytes.
+const ROWS_PER_STATEMENT: usize = 4_000;
+
+const COLUMNS: &str =
+    "id, rows, ignored, status, applied_rows, summary, applied_by, new_auto_sync, updated_at";
 
 #[derive(Debug, Deserialize)]
 pub struct UploadRecord {
@@ -29,10 +34,28 @@ pub struct UploadRecord {
     pub rows: i64,
     pub ignored: String,
     pub status: String,
+    pub applied_rows: i64,
+    /// The preview taken when applying started (JSON of [`Summary`]); empty before.
+    pub summary: String,
+    pub applied_by: String,
+    pub new_auto_sync: i64,
+    pub updated_at: i64,
 }
 
-/// Stores a checked file's rows; returns the upload id. Until every row is staged the upload is
-/// `staging` and cannot be applied.
+/// The counts of a preview, fixed when applying starts: while the job runs (and after), the
+/// products no longer show what the file was going to change.
+#[derive(Debug, Serialize, Deserialize)]
+struct Summary {
+    to_update: u64,
+    to_create: u64,
+    unchanged: u64,
+    zeroing: u64,
+    stocked: u64,
+    wipe_guard_percent: u64,
+}
+
+/// Stores a checked file's rows (all in one transaction); returns the upload id. Until every
+/// row is staged the upload is `staging` and cannot be applied.
 pub async fn stage(
     db: &D1Database,
     account: AccountId,
@@ -42,51 +65,44 @@ pub async fn stage(
 ) -> Result<i64, ApiError> {
     let result = db
         .prepare(
-            "INSERT INTO uploads (account_id, rows, ignored, status, created_at) VALUES (?1, ?2, ?3, 'staging', ?4)",
+            "INSERT INTO uploads (account_id, rows, ignored, status, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, 'staging', ?4, ?4)",
         )
-        .bind(&[int(account.0), int(rows.len() as i64), text(&ignored.join(",")), int(now)])?
+        .bind(&[
+            int(account.0),
+            int(rows.len() as i64),
+            text(&ignored.join(",")),
+            int(now),
+        ])?
         .run()
         .await?;
     let id = inserted_id(&result)?.ok_or_else(|| ApiError::Internal("upload not stored".into()))?;
     let mut statements = Vec::new();
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let mut params: Vec<JsValue> = Vec::with_capacity(chunk.len() * 7);
-        let values: Vec<String> = chunk
+    for (chunk_index, chunk) in rows.chunks(ROWS_PER_STATEMENT).enumerate() {
+        let first_line = chunk_index * ROWS_PER_STATEMENT + 1;
+        let values: Vec<_> = chunk
             .iter()
             .enumerate()
             .map(|(i, r)| {
-                params.extend([
-                    int(id),
-                    text(r.sku.as_str()),
-                    int(r.quantity.get()),
-                    text(&r.name),
-                    text(&r.brand),
-                    text(&r.supplier),
-                    text(&r.tags),
-                ]);
-                let b = i * 7;
-                format!(
-                    "(?{}, ?{}, ?{}, ?{}, ?{}, ?{}, ?{})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7
-                )
+                json!([
+                    first_line + i,
+                    r.sku.as_str(),
+                    r.quantity.get(),
+                    r.name,
+                    r.brand,
+                    r.supplier,
+                    r.tags
+                ])
             })
             .collect();
         statements.push(
-            db.prepare(format!(
-                "INSERT INTO upload_rows (upload_id, sku, quantity, name, brand, supplier, tags) VALUES {}",
-                values.join(", ")
-            ))
-            .bind(&params)?,
+            db.prepare(
+                "INSERT INTO upload_rows (upload_id, line, sku, quantity, name, brand, supplier, tags) \
+                 SELECT ?1, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6 \
+                 FROM json_each(?2)",
+            )
+            .bind(&[int(id), text(&serde_json::Value::Array(values).to_string())])?,
         );
-        if statements.len() == STATEMENTS_PER_BATCH {
-            db.batch(std::mem::take(&mut statements)).await?;
-        }
     }
     statements.push(
         db.prepare("UPDATE uploads SET status = 'ready' WHERE id = ?1")
@@ -103,21 +119,56 @@ pub async fn find(
     id: i64,
 ) -> Result<Option<UploadRecord>, ApiError> {
     Ok(db
-        .prepare("SELECT id, rows, ignored, status FROM uploads WHERE id = ?1 AND account_id = ?2")
+        .prepare(format!(
+            "SELECT {COLUMNS} FROM uploads WHERE id = ?1 AND account_id = ?2"
+        ))
         .bind(&[int(id), int(account.0)])?
         .first::<UploadRecord>(None)
         .await?)
 }
 
-/// What applying the upload will do (or did, once applied: then the counts describe the
-/// products as they are now).
+/// What applying the upload will do; once applying has started, what it was going to do when
+/// it started, with the progress so far.
 pub async fn preview(
     db: &D1Database,
     account: AccountId,
     upload: &UploadRecord,
 ) -> Result<UploadPreview, ApiError> {
+    let summary = match serde_json::from_str::<Summary>(&upload.summary) {
+        Ok(summary) => summary,
+        Err(_) => count(db, account, upload.id).await?,
+    };
+    let ready = upload.status == "ready";
+    Ok(UploadPreview {
+        id: upload.id,
+        rows: upload.rows as u64,
+        to_update: summary.to_update,
+        to_create: summary.to_create,
+        unchanged: summary.unchanged,
+        zeroing: summary.zeroing,
+        stocked: summary.stocked,
+        wipe_guard: ready
+            && needs_wipe_confirmation(
+                summary.zeroing,
+                summary.stocked,
+                summary.wipe_guard_percent,
+            ),
+        wipe_guard_percent: summary.wipe_guard_percent,
+        ignored_columns: upload
+            .ignored
+            .split(',')
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        status: upload.status.clone(),
+        applied_rows: upload.applied_rows.max(0) as u64,
+    })
+}
+
+/// The preview's counts, from the staged rows and the products as they are now.
+async fn count(db: &D1Database, account: AccountId, upload: i64) -> Result<Summary, ApiError> {
     let join = "FROM upload_rows u LEFT JOIN products p ON p.account_id = ?1 AND p.sku = u.sku WHERE u.upload_id = ?2";
-    let params = [int(account.0), int(upload.id)];
+    let params = [int(account.0), int(upload)];
     let counts = [
         format!("SELECT COUNT(*) AS n {join} AND p.id IS NULL"),
         format!("SELECT COUNT(*) AS n {join} AND p.id IS NOT NULL AND p.quantity != u.quantity"),
@@ -137,106 +188,178 @@ pub async fn preview(
             .bind(&[int(account.0)])?,
     );
     let results = db.batch(statements).await?;
-    let n = |i: usize| -> Result<u64, ApiError> {
-        Ok(results[i].results::<Count>()?.first().map_or(0, |c| c.n))
+    let n = |i: usize| -> Result<Option<u64>, ApiError> {
+        Ok(results[i].results::<Count>()?.first().map(|c| c.n))
     };
-    let (to_create, to_update, unchanged, zeroing, stocked) = (n(0)?, n(1)?, n(2)?, n(3)?, n(4)?);
-    let percent = results[5]
-        .results::<Count>()?
-        .first()
-        .map_or(DEFAULT_WIPE_GUARD_PERCENT, |c| c.n);
-    Ok(UploadPreview {
-        id: upload.id,
-        rows: upload.rows as u64,
-        to_update,
-        to_create,
-        unchanged,
-        zeroing,
-        stocked,
-        wipe_guard: needs_wipe_confirmation(zeroing, stocked, percent),
-        wipe_guard_percent: percent,
-        ignored_columns: upload
-            .ignored
-            .split(',')
-            .filter(|c| !c.is_empty())
-            .map(str::to_owned)
-            .collect(),
-        status: upload.status.clone(),
+    Ok(Summary {
+        to_create: n(0)?.unwrap_or(0),
+        to_update: n(1)?.unwrap_or(0),
+        unchanged: n(2)?.unwrap_or(0),
+        zeroing: n(3)?.unwrap_or(0),
+        stocked: n(4)?.unwrap_or(0),
+        wipe_guard_percent: n(5)?.unwrap_or(DEFAULT_WIPE_GUARD_PERCENT),
     })
 }
 
-/// Applies a ready upload in one transaction. Returns `None` if it was not ready (already
-/// applied, or applied concurrently: the ledger's unique reference refuses a second apply).
-pub async fn apply(
+/// Turns a ready upload into a running apply job, fixing its preview, who applies it and the
+/// Auto Sync rule for the products it creates. False when it was not ready (applied or started
+/// already, perhaps by a concurrent request).
+pub async fn start_apply(
     db: &D1Database,
     account: AccountId,
     actor: &Actor,
-    upload_id: i64,
+    preview: &UploadPreview,
     new_auto_sync: bool,
     now: i64,
+) -> Result<bool, ApiError> {
+    let summary = Summary {
+        to_update: preview.to_update,
+        to_create: preview.to_create,
+        unchanged: preview.unchanged,
+        zeroing: preview.zeroing,
+        stocked: preview.stocked,
+        wipe_guard_percent: preview.wipe_guard_percent,
+    };
+    let summary = serde_json::to_string(&summary).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let result = db
+        .prepare(
+            "UPDATE uploads SET status = 'applying', applied_rows = 0, summary = ?3, applied_by = ?4, \
+               new_auto_sync = ?5, updated_at = ?6 \
+             WHERE id = ?1 AND account_id = ?2 AND status = 'ready'",
+        )
+        .bind(&[
+            int(preview.id),
+            int(account.0),
+            text(&summary),
+            text(&actor.stored()),
+            flag(new_auto_sync),
+            int(now),
+        ])?
+        .run()
+        .await?;
+    Ok(super::changes(&result)? == 1)
+}
+
+/// Applies lines `first..=last` of an applying upload in one transaction, moving its cursor from
+/// `first - 1` to `last` (and to `applied` after the last line). Returns the outbox entries it
+/// wrote, or `None` if the cursor had already moved (the step ran before: nothing written).
+pub async fn apply_chunk(
+    db: &D1Database,
+    account: AccountId,
+    upload: &UploadRecord,
+    (first, last): (u64, u64),
+    now: i64,
 ) -> Result<Option<Vec<Queued>>, ApiError> {
-    let reference = format!("upload:{upload_id}");
     let a = int(account.0);
-    let u = int(upload_id);
-    let r = text(&reference);
+    let u = int(upload.id);
+    let (lo, hi) = (int(first as i64), int(last as i64));
+    let r = text(&format!("upload:{}", upload.id));
     let t = int(now);
-    let who = text(&actor.stored());
+    let who = text(&upload.applied_by);
+    let lines = "u.upload_id = ?2 AND u.line BETWEEN ?3 AND ?4";
     let statements = vec![
         outbox::mark(db),
         db.prepare(
-            "UPDATE uploads SET status = 'applied', applied_at = ?3 WHERE id = ?2 AND account_id = ?1 AND status = 'ready'",
+            "UPDATE uploads SET applied_rows = ?4, updated_at = ?5, \
+               status = CASE WHEN ?4 >= rows THEN 'applied' ELSE 'applying' END, \
+               applied_at = CASE WHEN ?4 >= rows THEN ?5 ELSE NULL END \
+             WHERE id = ?2 AND account_id = ?1 AND status = 'applying' AND applied_rows = ?3 - 1",
         )
-        .bind(&[a.clone(), u.clone(), t.clone()])?,
-        // Not ready (applied before, or by a concurrent request): abort the whole batch here.
+        .bind(&[a.clone(), u.clone(), lo.clone(), hi.clone(), t.clone()])?,
+        // The step ran before (or the upload is not applying): abort the whole batch here.
         db.prepare("INSERT INTO write_guards (ok) VALUES (changes())"),
         // Ledger lines for products whose quantity changes, written before the change.
-        db.prepare(
+        db.prepare(format!(
             "INSERT INTO quantity_changes \
              (account_id, product_id, before, after, delta, source, reference, reason, version, created_at, actor) \
-             SELECT p.account_id, p.id, p.quantity, u.quantity, u.quantity - p.quantity, 'upload', ?3, '', p.version + 1, ?4, ?5 \
+             SELECT p.account_id, p.id, p.quantity, u.quantity, u.quantity - p.quantity, 'upload', ?5, '', p.version + 1, ?6, ?7 \
              FROM upload_rows u JOIN products p ON p.account_id = ?1 AND p.sku = u.sku \
-             WHERE u.upload_id = ?2 AND p.quantity != u.quantity",
-        )
-        .bind(&[a.clone(), u.clone(), r.clone(), t.clone(), who.clone()])?,
-        db.prepare(
-            "UPDATE products SET \
-               quantity = (SELECT u.quantity FROM upload_rows u WHERE u.upload_id = ?2 AND u.sku = products.sku), \
-               version = version + 1, updated_at = ?3 \
-             WHERE account_id = ?1 AND id IN ( \
-               SELECT product_id FROM quantity_changes WHERE account_id = ?1 AND source = 'upload' AND reference = ?4)",
-        )
-        .bind(&[a.clone(), u.clone(), t.clone(), r.clone()])?,
-        db.prepare(
+             WHERE {lines} AND p.quantity != u.quantity"
+        ))
+        .bind(&[a.clone(), u.clone(), lo.clone(), hi.clone(), r.clone(), t.clone(), who.clone()])?,
+        db.prepare(format!(
+            "UPDATE products SET quantity = u.quantity, version = products.version + 1, updated_at = ?5 \
+             FROM upload_rows u \
+             WHERE {lines} AND products.account_id = ?1 AND products.sku = u.sku \
+               AND products.quantity != u.quantity"
+        ))
+        .bind(&[a.clone(), u.clone(), lo.clone(), hi.clone(), t.clone()])?,
+        db.prepare(format!(
             "INSERT INTO products \
              (account_id, sku, name, quantity, auto_sync, created_via, brand, supplier, tags, version, created_at, updated_at) \
-             SELECT ?1, u.sku, CASE WHEN u.name = '' THEN u.sku ELSE u.name END, u.quantity, ?3, 'file_upload', \
-                    u.brand, u.supplier, u.tags, 1, ?4, ?4 \
-             FROM upload_rows u WHERE u.upload_id = ?2 \
-               AND NOT EXISTS (SELECT 1 FROM products p WHERE p.account_id = ?1 AND p.sku = u.sku)",
-        )
-        .bind(&[a.clone(), u.clone(), flag(new_auto_sync), t.clone()])?,
-        db.prepare(
+             SELECT ?1, u.sku, CASE WHEN u.name = '' THEN u.sku ELSE u.name END, u.quantity, ?6, 'file_upload', \
+                    u.brand, u.supplier, u.tags, 1, ?5, ?5 \
+             FROM upload_rows u WHERE {lines} \
+               AND NOT EXISTS (SELECT 1 FROM products p WHERE p.account_id = ?1 AND p.sku = u.sku)"
+        ))
+        .bind(&[a.clone(), u.clone(), lo.clone(), hi.clone(), t.clone(), flag(upload.new_auto_sync == 1)])?,
+        db.prepare(format!(
             "INSERT INTO quantity_changes \
              (account_id, product_id, before, after, delta, source, reference, reason, version, created_at, actor) \
-             SELECT p.account_id, p.id, 0, p.quantity, p.quantity, 'upload', ?3, 'Created by the upload', 1, ?4, ?5 \
+             SELECT p.account_id, p.id, 0, p.quantity, p.quantity, 'upload', ?5, 'Created by the upload', 1, ?6, ?7 \
              FROM upload_rows u JOIN products p ON p.account_id = ?1 AND p.sku = u.sku \
-             WHERE u.upload_id = ?2 AND p.created_via = 'file_upload' AND p.version = 1 AND p.created_at = ?4",
-        )
-        .bind(&[a.clone(), u.clone(), r.clone(), t.clone(), who])?,
-        db.prepare(
+             WHERE {lines} AND p.created_via = 'file_upload' AND p.version = 1 AND p.created_at = ?6 \
+               AND NOT EXISTS (SELECT 1 FROM quantity_changes q \
+                 WHERE q.account_id = ?1 AND q.source = 'upload' AND q.reference = ?5 AND q.product_id = p.id)"
+        ))
+        .bind(&[a.clone(), u.clone(), lo.clone(), hi.clone(), r.clone(), t.clone(), who])?,
+        db.prepare(format!(
             "INSERT INTO sync_outbox (account_id, product_id, version, trigger, created_at, updated_at) \
-             SELECT p.account_id, p.id, p.version, 'upload', ?3, ?3 \
-             FROM quantity_changes q JOIN products p ON p.id = q.product_id \
-             WHERE q.account_id = ?1 AND q.source = 'upload' AND q.reference = ?2 AND p.auto_sync = 1",
-        )
-        .bind(&[a.clone(), r.clone(), t.clone()])?,
+             SELECT p.account_id, p.id, p.version, 'upload', ?6, ?6 \
+             FROM upload_rows u \
+               JOIN products p ON p.account_id = ?1 AND p.sku = u.sku \
+               JOIN quantity_changes q ON q.account_id = ?1 AND q.source = 'upload' AND q.reference = ?5 \
+                 AND q.product_id = p.id \
+             WHERE {lines} AND p.auto_sync = 1"
+        ))
+        .bind(&[a, u.clone(), lo.clone(), hi.clone(), r, t])?,
+        // Applied lines are not needed again: the summary keeps what the preview showed.
+        db.prepare("DELETE FROM upload_rows WHERE upload_id = ?1 AND line BETWEEN ?2 AND ?3")
+            .bind(&[u, lo, hi])?,
         db.prepare("DELETE FROM write_guards"),
     ];
-    let Ok(results) = db.batch(statements).await else {
-        return Ok(None);
+    let results = match db.batch(statements).await {
+        Ok(results) => results,
+        Err(e) => {
+            // The compare-and-set refused the step if the cursor already moved past it; any
+            // other failure is the database's and the step is tried again.
+            return match find(db, account, upload.id).await? {
+                Some(current)
+                    if current.applied_rows >= last as i64 || current.status != "applying" =>
+                {
+                    Ok(None)
+                }
+                _ => Err(e.into()),
+            };
+        }
     };
     let mark = outbox::mark_value(&results[0])?;
     Ok(Some(
         outbox::queued_since(db, account, SyncTrigger::Upload, mark, now).await?,
     ))
+}
+
+/// Uploads whose apply job has not moved since `before` (a lost message, a restart).
+pub async fn stalled(
+    db: &D1Database,
+    before: i64,
+    limit: u32,
+) -> Result<Vec<(AccountId, i64)>, ApiError> {
+    #[derive(Deserialize)]
+    struct Stalled {
+        id: i64,
+        account_id: i64,
+    }
+    Ok(db
+        .prepare(
+            "SELECT id, account_id FROM uploads WHERE status = 'applying' AND updated_at < ?1 \
+             ORDER BY updated_at LIMIT ?2",
+        )
+        .bind(&[int(before), int(i64::from(limit))])?
+        .all()
+        .await?
+        .results::<Stalled>()?
+        .into_iter()
+        .map(|s| (AccountId(s.account_id), s.id))
+        .collect())
 }

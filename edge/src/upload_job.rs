@@ -1,0 +1,52 @@
+//! Applying an inventory file as a background job: step after step (see `store::uploads`), a
+//! few per queue delivery, each step's pushes queued as soon as it lands. The seller can close
+//! the tab; the cron resumes a job whose message was lost.
+
+use crate::bindings::DB;
+use crate::clock::now_ms;
+use crate::error::ApiError;
+use crate::store::{outbox, uploads};
+use tally_domain::csv_import::next_chunk;
+use tally_domain::sync::SyncMessage;
+use tally_domain::AccountId;
+use worker::Env;
+
+/// Runs up to `steps` steps of an applying upload, then hands the rest to a queue message.
+pub async fn advance(
+    env: &Env,
+    account: AccountId,
+    upload_id: i64,
+    steps: u32,
+) -> Result<(), ApiError> {
+    let db = env.d1(DB)?;
+    for _ in 0..steps {
+        let Some(upload) = uploads::find(&db, account, upload_id).await? else {
+            return Ok(());
+        };
+        if upload.status != "applying" {
+            return Ok(());
+        }
+        let Some(lines) = next_chunk(upload.applied_rows.max(0) as u64, upload.rows.max(0) as u64)
+        else {
+            return Ok(());
+        };
+        // Strictly later than the last step: a step's new products are told apart by their time.
+        let now = now_ms().max(upload.updated_at + 1);
+        if let Some(queued) = uploads::apply_chunk(&db, account, &upload, lines, now).await? {
+            outbox::send_queued(env, account, &queued).await;
+        }
+    }
+    let still_applying = uploads::find(&db, account, upload_id)
+        .await?
+        .is_some_and(|u| u.status == "applying");
+    if still_applying {
+        let message = SyncMessage::UploadJob {
+            account_id: account,
+            upload_id,
+        };
+        if let Err(e) = outbox::send(env, message).await {
+            worker::console_warn!("upload {upload_id} waits for the cron to resume it: {e}");
+        }
+    }
+    Ok(())
+}
