@@ -7,6 +7,7 @@
 use crate::channel::{ChannelQuantity, ChannelRules};
 use crate::product::{AccountId, ProductId};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// A message on the sync queue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,6 +24,13 @@ pub enum SyncMessage {
         #[serde(default = "first_attempt")]
         attempt: u32,
     },
+    /// Many products changed in one write (a file, Sync Now on many rows): one message names
+    /// up to [`PRODUCTS_PER_MESSAGE`] of them, each delivered for the first time.
+    ProductsChanged {
+        account_id: AccountId,
+        /// (product, outbox entry).
+        changes: Vec<(ProductId, i64)>,
+    },
     /// Continue a bulk job from where it stands (its cursor is in D1, so a repeat is harmless).
     BulkJob { account_id: AccountId, job_id: i64 },
     /// Continue applying an inventory file (its cursor is in D1, so a repeat is harmless).
@@ -36,6 +44,60 @@ pub enum SyncMessage {
 
 fn first_attempt() -> u32 {
     1
+}
+
+/// Products one [`SyncMessage::ProductsChanged`] names: a 100,000-row file is 1,000 messages,
+/// not 100,000, and a message stays far below the queue's 128 KB.
+pub const PRODUCTS_PER_MESSAGE: usize = 100;
+
+impl SyncMessage {
+    /// The product changes this message carries: (account, product, outbox entry, attempt).
+    pub fn product_changes(&self) -> Vec<(AccountId, ProductId, i64, u32)> {
+        match self {
+            SyncMessage::ProductChanged {
+                account_id,
+                product_id,
+                outbox_id,
+                attempt,
+            } => vec![(*account_id, *product_id, *outbox_id, *attempt)],
+            SyncMessage::ProductsChanged {
+                account_id,
+                changes,
+            } => changes
+                .iter()
+                .map(|(product, outbox)| (*account_id, *product, *outbox, 1))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether this message is about changed products (handled by the sync engine).
+    pub fn is_product_change(&self) -> bool {
+        matches!(
+            self,
+            SyncMessage::ProductChanged { .. } | SyncMessage::ProductsChanged { .. }
+        )
+    }
+}
+
+/// The messages that deliver freshly written outbox entries (product, entry) of one account:
+/// one per entry for a few, packed [`PRODUCTS_PER_MESSAGE`] to a message for many.
+pub fn messages_for(account_id: AccountId, entries: &[(ProductId, i64)]) -> Vec<SyncMessage> {
+    entries
+        .chunks(PRODUCTS_PER_MESSAGE)
+        .map(|chunk| match chunk {
+            [(product_id, outbox_id)] => SyncMessage::ProductChanged {
+                account_id,
+                product_id: *product_id,
+                outbox_id: *outbox_id,
+                attempt: 1,
+            },
+            _ => SyncMessage::ProductsChanged {
+                account_id,
+                changes: chunk.to_vec(),
+            },
+        })
+        .collect()
 }
 
 /// What caused a push, as the sync history shows it.
@@ -198,26 +260,20 @@ impl DirtyProduct {
 /// round of pushes of its current quantity instead of one per change.
 pub fn coalesce<'a>(messages: impl IntoIterator<Item = &'a SyncMessage>) -> Vec<DirtyProduct> {
     let mut dirty: Vec<DirtyProduct> = Vec::new();
-    for message in messages {
-        let SyncMessage::ProductChanged {
-            account_id,
-            product_id,
-            outbox_id,
-            attempt,
-        } = message
-        else {
-            continue;
-        };
-        match dirty
-            .iter_mut()
-            .find(|d| d.account_id == *account_id && d.product_id == *product_id)
-        {
-            Some(d) => d.entries.push((*outbox_id, *attempt)),
-            None => dirty.push(DirtyProduct {
-                account_id: *account_id,
-                product_id: *product_id,
-                entries: vec![(*outbox_id, *attempt)],
-            }),
+    let mut index: HashMap<(AccountId, ProductId), usize> = HashMap::new();
+    for (account_id, product_id, outbox_id, attempt) in
+        messages.into_iter().flat_map(SyncMessage::product_changes)
+    {
+        match index.get(&(account_id, product_id)) {
+            Some(&i) => dirty[i].entries.push((outbox_id, attempt)),
+            None => {
+                index.insert((account_id, product_id), dirty.len());
+                dirty.push(DirtyProduct {
+                    account_id,
+                    product_id,
+                    entries: vec![(outbox_id, attempt)],
+                });
+            }
         }
     }
     dirty
@@ -237,6 +293,37 @@ pub fn percentile(values: &mut [i64], p: u32) -> Option<i64> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn many_changes_travel_packed_and_coalesce_like_single_ones() {
+        let account = AccountId(7);
+        let entries: Vec<(ProductId, i64)> = (1..=250).map(|i| (ProductId(i), 1_000 + i)).collect();
+        let messages = messages_for(account, &entries);
+        assert_eq!(messages.len(), 3, "100 + 100 + 50");
+        let single = messages_for(account, &entries[..1]);
+        assert!(matches!(
+            single[..],
+            [SyncMessage::ProductChanged { attempt: 1, .. }]
+        ));
+        let mut all = messages.clone();
+        all.push(SyncMessage::ProductChanged {
+            account_id: account,
+            product_id: ProductId(5),
+            outbox_id: 9_999,
+            attempt: 3,
+        });
+        let dirty = coalesce(&all);
+        assert_eq!(dirty.len(), 250);
+        let five = dirty.iter().find(|d| d.product_id == ProductId(5)).unwrap();
+        assert_eq!(five.entries, vec![(1_005, 1), (9_999, 3)]);
+        assert!(all.iter().all(SyncMessage::is_product_change));
+        let json = serde_json::to_string(&messages[0]).unwrap();
+        assert!(
+            json.len() < 128 * 1024 / 10,
+            "far below the queue's limit: {}",
+            json.len()
+        );
+    }
+
     use super::*;
 
     fn listing(pushed: Option<(i64, i64)>, outbox: i64) -> ListingState {

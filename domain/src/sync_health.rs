@@ -32,7 +32,7 @@ pub fn summarize(records: &[PushRecord], now: i64, minutes: i64, in_flight: u64)
     let mut storefronts: Vec<(StorefrontHealth, Vec<i64>)> = Vec::new();
     for r in records
         .iter()
-        .filter(|r| r.at >= since && r.status != SyncStatus::Skipped)
+        .filter(|r| r.at >= since && !matches!(r.status, SyncStatus::Skipped | SyncStatus::Queued))
     {
         let failed = matches!(r.status, SyncStatus::Failed | SyncStatus::Retrying);
         if let Some(b) = buckets.get_mut(((r.at - since) / MINUTE_MS) as usize) {

@@ -14,11 +14,12 @@ use crate::store::history::{self, Record};
 use crate::store::{outbox, products};
 use crate::upload_job;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use tally_domain::connector::Failure;
 use tally_domain::retry;
 use tally_domain::storefront::StorefrontKind;
 use tally_domain::sync::{coalesce, DirtyProduct, SyncMessage, SyncStatus};
-use tally_domain::AccountId;
+use tally_domain::{AccountId, ProductId};
 use worker::{Env, Message, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
 
 /// Seconds before a failed message is delivered again. The queue's `max_retries` then moves it
@@ -53,9 +54,8 @@ pub async fn handle_batch(batch: MessageBatch<SyncMessage>, env: &Env) {
         return;
     }
     // Product changes go through the engine together, so a burst coalesces; the rest one by one.
-    let (changes, others): (Vec<_>, Vec<_>) = messages
-        .iter()
-        .partition(|m| matches!(m.body(), SyncMessage::ProductChanged { .. }));
+    let (changes, others): (Vec<_>, Vec<_>) =
+        messages.iter().partition(|m| m.body().is_product_change());
     for message in others {
         settle(message, handle(message.body(), env).await);
     }
@@ -78,58 +78,76 @@ fn settle(message: &Message<SyncMessage>, outcome: Result<(), ApiError>) {
     }
 }
 
-/// Runs the engine once per account for the batch's product changes, then acts on what it
-/// decided for each product: ack, re-send later with the next attempt, or dead-letter.
+/// Products one engine round takes on: a batch of packed messages (a big file) is pushed in
+/// rounds of this many, so no round's reads and writes grow without bound.
+const PRODUCTS_PER_ROUND: usize = 100;
+
+/// Runs the engine per account for the batch's product changes (in rounds of at most
+/// [`PRODUCTS_PER_ROUND`] products), then acts on what it decided for each product: done,
+/// re-send later with the next attempt, or dead-letter. A message is acked once every product
+/// it names is settled; otherwise the queue delivers it again (a repeat is harmless).
 async fn push_changes(env: &Env, changes: &[&Message<SyncMessage>]) {
     let dirty = coalesce(changes.iter().map(|m| m.body()));
     let mut accounts: Vec<AccountId> = dirty.iter().map(|d| d.account_id).collect();
     accounts.sort_by_key(|a| a.0);
     accounts.dedup();
+    // Per product: settled, or why not.
+    let mut settled: HashMap<(AccountId, ProductId), Result<(), String>> = HashMap::new();
     for account in accounts {
         let mine: Vec<DirtyProduct> = dirty
             .iter()
             .filter(|d| d.account_id == account)
             .cloned()
             .collect();
-        let of_account = |m: &&&Message<SyncMessage>| matches!(m.body(), SyncMessage::ProductChanged { account_id, .. } if *account_id == account);
-        let outcome = engine::run(env, account, &mine).await;
-        let next = match outcome {
-            Ok(next) => next,
-            Err(e) => {
-                for m in changes.iter().filter(of_account) {
-                    settle(m, Err(ApiError::Internal(e.to_string())));
+        for round in mine.chunks(PRODUCTS_PER_ROUND) {
+            let next = match engine::run(env, account, round).await {
+                Ok(next) => next,
+                Err(e) => {
+                    for d in round {
+                        settled.insert((account, d.product_id), Err(e.to_string()));
+                    }
+                    continue;
                 }
-                continue;
-            }
-        };
-        for d in &mine {
-            let follow_up = match next.get(&d.product_id.0) {
-                Some(Next::Retry {
-                    outbox_id,
-                    attempt,
-                    delay_s,
-                }) => {
-                    let msg = change(d, *outbox_id, *attempt);
-                    outbox::send_later(env, SYNC_QUEUE, msg, *delay_s).await
-                }
-                Some(Next::DeadLetter { outbox_id, attempt }) => {
-                    let msg = change(d, *outbox_id, *attempt);
-                    outbox::send_later(env, SYNC_DLQ, msg, 0).await
-                }
-                _ => Ok(()),
             };
-            let product = d.product_id;
-            for m in changes.iter().filter(of_account).filter(|m| {
-                matches!(m.body(), SyncMessage::ProductChanged { product_id, .. } if *product_id == product)
-            }) {
-                // If the follow-up could not be queued, the queue redelivers this message instead.
-                let outcome = match &follow_up {
-                    Ok(()) => Ok(()),
-                    Err(e) => Err(ApiError::Internal(format!("queueing the follow-up: {e}"))),
+            for d in round {
+                let follow_up = match next.get(&d.product_id.0) {
+                    Some(Next::Retry {
+                        outbox_id,
+                        attempt,
+                        delay_s,
+                    }) => {
+                        let msg = change(d, *outbox_id, *attempt);
+                        outbox::send_later(env, SYNC_QUEUE, msg, *delay_s).await
+                    }
+                    Some(Next::DeadLetter { outbox_id, attempt }) => {
+                        let msg = change(d, *outbox_id, *attempt);
+                        outbox::send_later(env, SYNC_DLQ, msg, 0).await
+                    }
+                    _ => Ok(()),
                 };
-                settle(m, outcome);
+                // If the follow-up could not be queued, the queue redelivers the message instead.
+                let outcome = follow_up.map_err(|e| format!("queueing the follow-up: {e}"));
+                settled.insert((account, d.product_id), outcome);
             }
         }
+    }
+    for message in changes {
+        let failed =
+            message
+                .body()
+                .product_changes()
+                .iter()
+                .find_map(
+                    |(account, product, _, _)| match settled.get(&(*account, *product)) {
+                        Some(Ok(())) => None,
+                        Some(Err(e)) => Some(e.clone()),
+                        None => Some("not handled".to_owned()),
+                    },
+                );
+        settle(
+            message,
+            failed.map_or(Ok(()), |e| Err(ApiError::Internal(e))),
+        );
     }
 }
 
@@ -152,7 +170,7 @@ async fn handle(message: &SyncMessage, env: &Env) -> Result<(), ApiError> {
             account_id,
             upload_id,
         } => upload_job::advance(env, *account_id, *upload_id, UPLOAD_STEPS_PER_DELIVERY).await,
-        SyncMessage::ProductChanged { .. } => Ok(()),
+        SyncMessage::ProductChanged { .. } | SyncMessage::ProductsChanged { .. } => Ok(()),
     }
 }
 
@@ -289,6 +307,7 @@ async fn give_up(message: &SyncMessage, env: &Env) -> Result<(), ApiError> {
         )?);
     }
     writes.push(outbox::close(&db, *account_id, &[entry.id], "failed", now)?);
+    writes.extend(history::settle_placeholders(&db, *account_id, &[entry.id])?);
     db.batch(writes).await?;
     Ok(())
 }

@@ -127,23 +127,45 @@ pub async fn run(
     let claim = listings::claim(&db, account, &product_ids, &token, now, lease_until).await?;
 
     let mut writes: Vec<D1PreparedStatement> = Vec::new();
-    for d in &pending {
-        let pid = d.product_id.0;
-        if claim.busy.contains(&pid) {
-            // Another round holds a listing: it may have read the quantity before this change.
-            let Some((lead, attempt)) = lead_entry(d, &entries) else {
-                continue;
-            };
-            let outbox_id = lead.id;
-            next.insert(
-                pid,
-                Next::Retry {
-                    outbox_id,
-                    attempt,
-                    delay_s: BUSY_DELAY_S,
-                },
-            );
-        }
+    for &(pid, quantity) in &claim.busy {
+        // Another round holds a listing: it may have read the quantity before this change.
+        let Some(d) = pending.iter().find(|d| d.product_id.0 == pid) else {
+            continue;
+        };
+        let Some((lead, attempt)) = lead_entry(d, &entries) else {
+            continue;
+        };
+        next.insert(
+            pid,
+            Next::Retry {
+                outbox_id: lead.id,
+                attempt,
+                delay_s: BUSY_DELAY_S,
+            },
+        );
+        writes.push(history::insert(
+            &db,
+            &Record {
+                account_id: account.0,
+                product_id: pid,
+                outbox_id: lead.id,
+                trigger: &lead.trigger,
+                attempt,
+                changed_at: Some(lead.created_at),
+                now,
+                listing_id: None,
+                storefront_id: None,
+                storefront: None,
+                quantity,
+                status: SyncStatus::Queued,
+                message: "Queued behind a push already on its way to a storefront; this change \
+                          follows it in a moment.",
+                action: None,
+                breakdown: None,
+                answer: None,
+                failure: None,
+            },
+        )?);
     }
     for &(pid, quantity) in &claim.unlisted {
         let Some(d) = pending.iter().find(|d| d.product_id.0 == pid) else {
@@ -230,11 +252,25 @@ pub async fn run(
                 )?);
                 writes.push(release(&db, row.id, &token)?);
             }
-            ListingPlan::Push(_) if forced_by.is_none() && too_soon(&row, now, &tuning) > 0 => {
+            ListingPlan::Push(quantity)
+                if forced_by.is_none() && too_soon(&row, now, &tuning) > 0 =>
+            {
                 // Deferred, not failed: the same attempt comes back when the interval is over
-                // and pushes whatever the quantity is then.
+                // and pushes whatever the quantity is then (its outcome replaces this row).
                 let wait_ms = too_soon(&row, now, &tuning);
                 let delay_s = u32::try_from((wait_ms + 999) / 1000).unwrap_or(1).max(1);
+                let message = format!(
+                    "Queued for {delay_s} s: {} was updated moments ago, and pushes to one \
+                     listing are spaced {} s apart.",
+                    row.storefront_name,
+                    (tuning.min_push_interval_ms + 999) / 1000
+                );
+                let line = queued(&message);
+                writes.push(history::insert(
+                    &db,
+                    &record(account, &lead, attempt, &row, &quantity, now, line),
+                )?);
+                writes.push(release(&db, row.id, &token)?);
                 let wanted = Next::Retry {
                     outbox_id: lead.id,
                     attempt,
@@ -244,34 +280,34 @@ pub async fn run(
                     pid,
                     stronger(next.get(&pid).cloned().unwrap_or(Next::Done), wanted),
                 );
-                writes.push(release(&db, row.id, &token)?);
             }
             ListingPlan::Push(quantity) if over_daily_revisions(&row, now)? => {
+                // Nothing fails: the push waits for the cap to start again (the queue holds a
+                // message 12 h at most; the cron re-sends the entry once it is due).
+                let delay_s = connector::seconds_until_caps_reset(now);
                 let message = format!(
-                    "{} allows {} quantity changes per listing per day and this listing has had them all today.",
+                    "Queued until midnight UTC (in about {} h): {} allows {} quantity changes \
+                     per listing per day and this listing has had them all today. The quantity \
+                     current then is pushed.",
+                    delay_s.div_ceil(3600),
                     row.storefront_name,
                     daily_revisions(&row)?.unwrap_or(0)
                 );
-                let fix = "Nothing is lost: press Sync Now on the product after midnight UTC to push its current quantity.";
+                let line = queued(&message);
                 writes.push(history::insert(
                     &db,
-                    &record(
-                        account,
-                        &lead,
-                        attempt,
-                        &row,
-                        &quantity,
-                        now,
-                        Line {
-                            status: SyncStatus::Failed,
-                            message: &message,
-                            action: Some(fix),
-                            answer: None,
-                            failure: None,
-                        },
-                    ),
+                    &record(account, &lead, attempt, &row, &quantity, now, line),
                 )?);
                 writes.push(release(&db, row.id, &token)?);
+                let wanted = Next::Retry {
+                    outbox_id: lead.id,
+                    attempt,
+                    delay_s,
+                };
+                next.insert(
+                    pid,
+                    stronger(next.get(&pid).cloned().unwrap_or(Next::Done), wanted),
+                );
             }
             ListingPlan::Push(quantity) => to_push.push(Planned {
                 outbox: lead.clone(),
@@ -280,6 +316,36 @@ pub async fn run(
                 attempt,
             }),
         }
+    }
+
+    // The seller sees each push as `sent` while the storefront answers; the outcome replaces it.
+    for p in &to_push {
+        let message = format!(
+            "Sent {} to {}; waiting for its answer.",
+            p.quantity.quantity, p.row.storefront_name
+        );
+        let line = Line {
+            status: SyncStatus::Sent,
+            message: &message,
+            action: None,
+            answer: None,
+            failure: None,
+        };
+        writes.push(history::insert(
+            &db,
+            &record(
+                account,
+                &p.outbox,
+                p.attempt,
+                &p.row,
+                &p.quantity,
+                now,
+                line,
+            ),
+        )?);
+    }
+    if !writes.is_empty() {
+        db.batch(std::mem::take(&mut writes)).await?;
     }
 
     // No request may still be in flight when the lease runs out: another round could then push
@@ -373,7 +439,9 @@ pub async fn run(
     }
 
     // Settle the outbox: a product that is done closes every entry it had; one that retries
-    // keeps its lead entry pending (out of the cron's way until the retry is due).
+    // keeps its lead entry pending (out of the cron's way until the retry is due). Placeholder
+    // rows of closed entries go (see `history::settle_placeholders`).
+    let mut closed: Vec<i64> = Vec::new();
     for d in &pending {
         let pid = d.product_id.0;
         let Some((lead_row, _)) = lead_entry(d, &entries) else {
@@ -395,15 +463,21 @@ pub async fn run(
                     lead,
                     finished + i64::from(*delay_s) * 1000,
                 )?);
+                closed.extend(others);
             }
             Some(Next::DeadLetter { .. }) => {
                 writes.push(outbox::close(&db, account, &others, "done", finished)?);
+                closed.extend(others);
             }
             _ => {
                 let ids: Vec<i64> = d.entries.iter().map(|(id, _)| *id).collect();
                 writes.push(outbox::close(&db, account, &ids, "done", finished)?);
+                closed.extend(ids);
             }
         }
+    }
+    if !closed.is_empty() {
+        writes.extend(history::settle_placeholders(&db, account, &closed)?);
     }
     if !writes.is_empty() {
         db.batch(writes).await?;
@@ -504,6 +578,17 @@ fn record<'a>(
         breakdown: Some(quantity.breakdown()),
         answer,
         failure,
+    }
+}
+
+/// The history line of a push that waits (replaced in place by its outcome later).
+fn queued(message: &str) -> Line<'_> {
+    Line {
+        status: SyncStatus::Queued,
+        message,
+        action: None,
+        answer: None,
+        failure: None,
     }
 }
 

@@ -64,6 +64,7 @@ fn main() {
         bad_storefront_and_listing_input_gets_a_4xx_naming_the_field,
         a_listings_file_links_every_row_or_none_with_each_problem_by_row,
         a_shopify_compare_and_set_miss_is_re_read_and_pushed_again,
+        a_push_shows_as_sent_until_answered_and_a_change_behind_it_as_queued,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     if conclusion.has_failed() {
@@ -942,5 +943,63 @@ async fn a_shopify_compare_and_set_miss_is_re_read_and_pushed_again(ctx: Ctx) {
     assert_eq!(
         row.attempt, 1,
         "re-read and retried within the same attempt"
+    );
+}
+
+async fn a_push_shows_as_sent_until_answered_and_a_change_behind_it_as_queued(ctx: Ctx) {
+    let seller = ctx.api.new_account("Slow Store").await;
+    let slow = Sandbox::start(&[(Kind::Woocommerce, WOO_KEYS)]).await;
+    slow.set_items(Kind::Woocommerce, [("5901", 1)]).await;
+    let woo = connect(
+        &seller,
+        Kind::Woocommerce,
+        &slow.base_url(Kind::Woocommerce),
+        json!({}),
+    )
+    .await;
+    let p = product(&seller, "SLOW-1", 1).await;
+    link(&seller, &p, woo, "5901", None).await;
+    settled(&seller).await;
+    // Each answer now takes 2.5 s (under the test worker's 3 s fetch timeout).
+    let slow_answers = Faults {
+        latency_ms: 2_500,
+        ..Faults::none()
+    };
+    slow.set_faults(Kind::Woocommerce, &slow_answers).await;
+
+    set_quantity(&seller, &p, 5).await;
+    let sent = history_entry(&seller, &p, "the push as sent", |e| {
+        e.status == SyncStatus::Sent && e.quantity == 5
+    })
+    .await;
+    assert!(sent.message.contains("waiting for its answer"), "{sent:?}");
+    // A change made while that push is on its way waits behind it.
+    set_quantity(&seller, &p, 6).await;
+    let waiting = history_entry(&seller, &p, "the next change as queued", |e| {
+        e.status == SyncStatus::Queued
+    })
+    .await;
+    assert!(waiting.message.starts_with("Queued"), "{waiting:?}");
+    let answered = history_entry(&seller, &p, "the sent row's outcome", |e| {
+        e.id == sent.id && e.status != SyncStatus::Sent
+    })
+    .await;
+    assert_eq!(
+        (answered.status, answered.quantity),
+        (SyncStatus::Succeeded, 5),
+        "the same row now holds the answer: {answered:?}"
+    );
+    storefront_shows(&slow, Kind::Woocommerce, "5901", 6).await;
+    settled(&seller).await;
+    let rows = history(&seller, &p).await;
+    assert!(
+        rows.iter()
+            .all(|e| !matches!(e.status, SyncStatus::Queued | SyncStatus::Sent)),
+        "at rest no row is left waiting: {rows:#?}"
+    );
+    assert!(
+        rows.iter()
+            .any(|e| e.status == SyncStatus::Succeeded && e.quantity == 6),
+        "{rows:#?}"
     );
 }

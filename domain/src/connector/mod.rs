@@ -148,6 +148,16 @@ pub struct Limits {
     pub daily_revisions: Option<u32>,
 }
 
+/// A day in milliseconds: daily revision caps count per UTC day.
+pub const DAY_MS: i64 = 86_400_000;
+
+/// Seconds from `now_ms` until a little after the next midnight UTC, when daily revision caps
+/// start again (the margin covers clocks a few seconds apart).
+pub fn seconds_until_caps_reset(now_ms: i64) -> u32 {
+    let left_ms = DAY_MS - now_ms.rem_euclid(DAY_MS);
+    u32::try_from((left_ms + 999) / 1000 + 60).unwrap_or(u32::MAX)
+}
+
 /// How often `kind` may be called and how many listings one request may carry.
 pub fn limits(kind: StorefrontKind) -> Limits {
     match kind {
@@ -286,6 +296,20 @@ fn json_id(id: &str) -> Value {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn daily_caps_reset_a_minute_after_midnight_utc() {
+        // 2026-11-27 23:59:30 UTC.
+        let late = 1_796_169_570_000;
+        assert_eq!(late % DAY_MS, DAY_MS - 30_000);
+        assert_eq!(seconds_until_caps_reset(late), 30 + 60);
+        assert_eq!(
+            seconds_until_caps_reset(late + 30_000),
+            86_400 + 60,
+            "at midnight: the next one"
+        );
+        assert_eq!(seconds_until_caps_reset(late + 30_001), 86_400 + 60);
+    }
+
     use super::fixtures::{push, target};
     use super::*;
 

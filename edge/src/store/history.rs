@@ -214,16 +214,23 @@ pub struct Record<'a> {
     pub failure: Option<&'a str>,
 }
 
-/// The insert of one row. `OR IGNORE` with the unique (outbox, listing, attempt) index makes a
-/// redelivered message write nothing new.
+/// The write of one row, unique per (outbox entry, listing, attempt). A row still `queued` or
+/// `sent` is a placeholder that the attempt's outcome replaces in place (so the seller sees one
+/// row move on); a row with an outcome is never rewritten, so a redelivered message writes
+/// nothing new.
 pub fn insert(db: &D1Database, r: &Record<'_>) -> Result<D1PreparedStatement, ApiError> {
     Ok(db
         .prepare(
-            "INSERT OR IGNORE INTO sync_history \
+            "INSERT INTO sync_history \
              (account_id, product_id, outbox_id, listing_id, storefront_id, storefront, trigger, \
               quantity, status, message, action, attempt, breakdown, answer, failure, changed_at, \
               created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) \
+             ON CONFLICT (outbox_id, ifnull(listing_id, 0), attempt) DO UPDATE SET \
+               quantity = excluded.quantity, status = excluded.status, message = excluded.message, \
+               action = excluded.action, breakdown = excluded.breakdown, answer = excluded.answer, \
+               failure = excluded.failure, created_at = excluded.created_at \
+             WHERE sync_history.status IN ('queued', 'sent')",
         )
         .bind(&[
             int(r.account_id),
@@ -244,6 +251,30 @@ pub fn insert(db: &D1Database, r: &Record<'_>) -> Result<D1PreparedStatement, Ap
             opt_int(r.changed_at),
             int(r.now),
         ])?)
+}
+
+/// When outbox entries close, the placeholders no outcome replaced: `queued` rows (the push
+/// went out under a later attempt or a newer change, which has its own row) are removed, and
+/// `sent` rows (the answer was lost to a restart) say so.
+pub fn settle_placeholders(
+    db: &D1Database,
+    account: AccountId,
+    outbox_ids: &[i64],
+) -> Result<Vec<D1PreparedStatement>, ApiError> {
+    let ids = serde_json::to_string(outbox_ids).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let which = "account_id = ?1 AND outbox_id IN (SELECT value FROM json_each(?2))";
+    Ok(vec![
+        db.prepare(format!(
+            "DELETE FROM sync_history WHERE {which} AND status = 'queued'"
+        ))
+        .bind(&[int(account.0), text(&ids)])?,
+        db.prepare(format!(
+            "UPDATE sync_history SET message = message || ' No answer was recorded (the worker \
+             restarted); a later attempt pushed the current quantity.' \
+             WHERE {which} AND status = 'sent'"
+        ))
+        .bind(&[int(account.0), text(&ids)])?,
+    ])
 }
 
 /// The last failure recorded for each listing of an outbox entry that is still retrying, for

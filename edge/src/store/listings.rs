@@ -167,7 +167,8 @@ pub struct Claim {
     /// (read after the lease was taken, so no later push can be older than this one).
     pub claimed: Vec<ListingRow>,
     /// Products with an active listing another consumer holds right now: try again shortly.
-    pub busy: Vec<i64>,
+    /// (product, current quantity) for the history's "waiting" line.
+    pub busy: Vec<(i64, i64)>,
     /// Products with no active listing on an active storefront.
     /// (product, current quantity) for the history's "nothing to push" line.
     pub unlisted: Vec<(i64, i64)>,
@@ -230,7 +231,7 @@ pub async fn claim(
         if c.total == 0 {
             unlisted.push((c.product_id, c.quantity));
         } else if c.mine < c.total {
-            busy.push(c.product_id);
+            busy.push((c.product_id, c.quantity));
         }
     }
     Ok(Claim {

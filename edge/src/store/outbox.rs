@@ -5,7 +5,7 @@ use crate::bindings::SYNC_QUEUE;
 use crate::db::{int, text};
 use crate::error::ApiError;
 use serde::Deserialize;
-use tally_domain::sync::{SyncMessage, SyncTrigger};
+use tally_domain::sync::{messages_for, SyncMessage, SyncTrigger};
 use tally_domain::{AccountId, ProductId};
 use worker::{BatchMessageBuilder, D1Database, D1PreparedStatement, D1Result, Env, MessageBuilder};
 
@@ -118,18 +118,13 @@ pub async fn queued_since(
         .results::<Queued>()?)
 }
 
-/// Sends the push message of each queued entry.
+/// Sends the messages that deliver freshly queued entries (packed when there are many).
 pub async fn send_queued(env: &Env, account: AccountId, queued: &[Queued]) {
-    let messages = queued
+    let entries: Vec<(ProductId, i64)> = queued
         .iter()
-        .map(|q| SyncMessage::ProductChanged {
-            account_id: account,
-            product_id: ProductId(q.product_id),
-            outbox_id: q.id,
-            attempt: 1,
-        })
+        .map(|q| (ProductId(q.product_id), q.id))
         .collect();
-    send_many(env, messages).await;
+    send_many(env, messages_for(account, &entries)).await;
 }
 
 /// One entry of the account, if it exists there.
