@@ -38,6 +38,11 @@ for _ in $(seq 1 120); do
 done
 "$TALLY_ROOT/scripts/demo-storefronts.sh" "http://127.0.0.1:$port" "$sandbox_port"
 
+# wrangler dev does not fire cron triggers by itself: ring the test hook every minute, as
+# Cloudflare would (re-sends lost queue messages, resumes stalled bulk and upload jobs).
+(while sleep 60; do curl -sf "http://127.0.0.1:$port/__scheduled?cron=*+*+*+*+*" >/dev/null || true; done) &
+pids+=($!)
+
 cat <<MSG
 
   Tally is running at http://127.0.0.1:$port

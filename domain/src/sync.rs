@@ -46,9 +46,11 @@ fn first_attempt() -> u32 {
     1
 }
 
-/// Products one [`SyncMessage::ProductsChanged`] names: a 100,000-row file is 1,000 messages,
-/// not 100,000, and a message stays far below the queue's 128 KB.
-pub const PRODUCTS_PER_MESSAGE: usize = 100;
+/// Products one [`SyncMessage::ProductsChanged`] names: a 100,000-row file is 4,000 messages,
+/// not 100,000. Small enough that a full batch (100 messages, 2,500 products) is a few seconds
+/// of work for one consumer invocation: `wrangler dev`'s queue stops delivering for good when an
+/// invocation runs for half a minute.
+pub const PRODUCTS_PER_MESSAGE: usize = 25;
 
 impl SyncMessage {
     /// The product changes this message carries: (account, product, outbox entry, attempt).
@@ -112,6 +114,9 @@ pub enum SyncTrigger {
     Upload,
     /// The seller pressed Sync Now.
     SyncNow,
+    /// A settings change that can leave a storefront behind: a listing linked or resumed, new
+    /// channel rules, a connection reactivated or given a new credential or address.
+    Settings,
 }
 
 impl SyncTrigger {
@@ -122,6 +127,7 @@ impl SyncTrigger {
             SyncTrigger::Order => "order",
             SyncTrigger::Upload => "upload",
             SyncTrigger::SyncNow => "sync_now",
+            SyncTrigger::Settings => "settings",
         }
     }
 }
@@ -298,7 +304,7 @@ mod tests {
         let account = AccountId(7);
         let entries: Vec<(ProductId, i64)> = (1..=250).map(|i| (ProductId(i), 1_000 + i)).collect();
         let messages = messages_for(account, &entries);
-        assert_eq!(messages.len(), 3, "100 + 100 + 50");
+        assert_eq!(messages.len(), 10, "25 each");
         let single = messages_for(account, &entries[..1]);
         assert!(matches!(
             single[..],

@@ -213,7 +213,7 @@ pub async fn run(
             .entries
             .iter()
             .filter_map(|(id, _)| entries.iter().find(|e| e.id == *id))
-            .filter(|e| e.trigger == "sync_now")
+            .filter(|e| e.trigger == "sync_now" || e.trigger == "settings")
             .map(|e| e.id)
             .max();
         let state = ListingState {

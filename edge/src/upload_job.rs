@@ -19,21 +19,22 @@ pub async fn advance(
     steps: u32,
 ) -> Result<(), ApiError> {
     let db = env.d1(DB)?;
+    let mut queued = Vec::new();
     for _ in 0..steps {
         let Some(upload) = uploads::find(&db, account, upload_id).await? else {
-            return Ok(());
+            break;
         };
         if upload.status != "applying" {
-            return Ok(());
+            break;
         }
         let Some(lines) = next_chunk(upload.applied_rows.max(0) as u64, upload.rows.max(0) as u64)
         else {
-            return Ok(());
+            break;
         };
         // Strictly later than the last step: a step's new products are told apart by their time.
         let now = now_ms().max(upload.updated_at + 1);
-        if let Some(queued) = uploads::apply_chunk(&db, account, &upload, lines, now).await? {
-            outbox::send_queued(env, account, &queued).await;
+        if let Some(written) = uploads::apply_chunk(&db, account, &upload, lines, now).await? {
+            queued.extend(written);
         }
     }
     let still_applying = uploads::find(&db, account, upload_id)
@@ -48,5 +49,7 @@ pub async fn advance(
             worker::console_warn!("upload {upload_id} waits for the cron to resume it: {e}");
         }
     }
+    // Sent after the job's next message, so the file does not queue behind its own pushes.
+    outbox::send_queued(env, account, &queued).await;
     Ok(())
 }

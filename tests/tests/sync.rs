@@ -960,6 +960,13 @@ async fn a_push_shows_as_sent_until_answered_and_a_change_behind_it_as_queued(ct
     let p = product(&seller, "SLOW-1", 1).await;
     link(&seller, &p, woo, "5901", None).await;
     settled(&seller).await;
+    let linked = history(&seller, &p).await;
+    assert!(
+        linked
+            .iter()
+            .any(|e| e.trigger == SyncTrigger::Settings && e.status == SyncStatus::Succeeded),
+        "linking pushed the quantity, labelled as a settings change: {linked:#?}"
+    );
     // Each answer now takes 2.5 s (under the test worker's 3 s fetch timeout).
     let slow_answers = Faults {
         latency_ms: 2_500,

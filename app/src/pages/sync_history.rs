@@ -248,6 +248,7 @@ fn trigger_label(trigger: SyncTrigger) -> &'static str {
         SyncTrigger::Order => "Sales order",
         SyncTrigger::Upload => "File upload",
         SyncTrigger::SyncNow => "Sync Now",
+        SyncTrigger::Settings => "Settings change",
     }
 }
 

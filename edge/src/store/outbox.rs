@@ -63,22 +63,22 @@ pub async fn send_or_leave_for_cron(env: &Env, account: AccountId, product: Prod
 /// Sends many messages, in the queue's batches of at most 100. A failed send loses nothing: the
 /// entries stay pending and the cron handler sends them again.
 pub async fn send_many(env: &Env, messages: Vec<SyncMessage>) {
-    let queue = match env.queue(SYNC_QUEUE) {
-        Ok(q) => q,
-        Err(e) => {
-            worker::console_warn!("sync queue unavailable, cron will re-send: {e}");
-            return;
-        }
-    };
+    if let Err(e) = send_all(env, messages).await {
+        worker::console_warn!("queue send failed, cron will re-send: {e}");
+    }
+}
+
+/// Sends many messages, in the queue's batches of at most 100; stops at the first failure.
+pub async fn send_all(env: &Env, messages: Vec<SyncMessage>) -> Result<(), ApiError> {
+    let queue = env.queue(SYNC_QUEUE)?;
     for chunk in messages.chunks(100) {
         let mut batch = BatchMessageBuilder::new();
         for message in chunk {
             batch = batch.message(MessageBuilder::new(message.clone()).build());
         }
-        if let Err(e) = queue.send_batch(batch.build()).await {
-            worker::console_warn!("queue batch send failed, cron will re-send: {e}");
-        }
+        queue.send_batch(batch.build()).await?;
     }
+    Ok(())
 }
 
 /// An outbox entry a batch has just written: what to send.
@@ -297,15 +297,14 @@ pub async fn resync(
              WHERE account_id = ?3 AND auto_sync = 1 AND {filter}"
         ))
         .bind(&[
-            text(SyncTrigger::SyncNow.as_str()),
+            text(SyncTrigger::Settings.as_str()),
             int(now),
             int(account.0),
             key,
         ])?;
     let results = db.batch(vec![mark(db), insert]).await?;
     let since = mark_value(&results[0])?;
-    let queued = queued_since(db, account, SyncTrigger::SyncNow, since, now).await?;
-    // A large connection's entries beyond the first few batches are left to the cron.
-    send_queued(env, account, &queued[..queued.len().min(500)]).await;
+    let queued = queued_since(db, account, SyncTrigger::Settings, since, now).await?;
+    send_queued(env, account, &queued).await;
     Ok(())
 }
