@@ -4,27 +4,43 @@ use std::time::Duration;
 use tally_domain::connector::{HttpRequest, HttpResponse, Method};
 use worker::{AbortController, Delay, Fetch, Headers, Request, RequestInit};
 
-/// Makes `request`; `Err` carries a message for a timeout or a failed connection.
+/// The largest storefront answer read; a bigger one (which no quantity update should produce)
+/// is left unread rather than held in the worker's memory.
+const MAX_ANSWER_BYTES: usize = 2 * 1024 * 1024;
+
+/// Makes `request`; `Err` carries a message for a timeout or a failed connection. The timeout
+/// covers the whole answer, body included, so no request outlives the round's lease.
 pub async fn send(request: &HttpRequest, timeout_ms: u64) -> Result<HttpResponse, String> {
     let fetch = build(request).map_err(|e| format!("could not build the request: {e}"))?;
     let controller = AbortController::default();
     let signal = controller.signal();
-    let call = Box::pin(async move { Fetch::Request(fetch).send_with_signal(&signal).await });
+    let call = Box::pin(async move {
+        let mut response = Fetch::Request(fetch).send_with_signal(&signal).await?;
+        let headers: Vec<(String, String)> = response
+            .headers()
+            .entries()
+            .map(|(name, value)| (name.to_ascii_lowercase(), value))
+            .collect();
+        let oversized = headers.iter().any(|(name, value)| {
+            name == "content-length" && value.parse::<usize>().is_ok_and(|n| n > MAX_ANSWER_BYTES)
+        });
+        let body = if oversized {
+            format!(
+                "(an answer over {} MB, not read)",
+                MAX_ANSWER_BYTES / 1024 / 1024
+            )
+        } else {
+            response.text().await.unwrap_or_default()
+        };
+        Ok::<_, worker::Error>(HttpResponse {
+            status: response.status_code(),
+            headers,
+            body,
+        })
+    });
     let timer = Box::pin(Delay::from(Duration::from_millis(timeout_ms)));
     match futures_util::future::select(call, timer).await {
-        futures_util::future::Either::Left((Ok(mut response), _)) => {
-            let headers = response
-                .headers()
-                .entries()
-                .map(|(name, value)| (name.to_ascii_lowercase(), value))
-                .collect();
-            let body = response.text().await.unwrap_or_default();
-            Ok(HttpResponse {
-                status: response.status_code(),
-                headers,
-                body,
-            })
-        }
+        futures_util::future::Either::Left((Ok(answer), _)) => Ok(answer),
         futures_util::future::Either::Left((Err(e), _)) => Err(format!("connection failed: {e}")),
         futures_util::future::Either::Right(_) => {
             controller.abort();

@@ -9,10 +9,10 @@ use crate::store::listings::{self, ListingRow};
 use crate::store::outbox::{self, Resync};
 use crate::store::{products, storefronts};
 use tally_domain::api::{FieldError, ListingImportResult, ListingList, ListingUpdate, NewListing};
-use tally_domain::listing_csv;
+use tally_domain::listing_csv::{self, ListingLink};
 use tally_domain::storefront::ListingRef;
 use tally_domain::{AccountId, ProductId};
-use worker::{Env, Request, Response};
+use worker::{D1Database, Env, Request, Response};
 
 /// `GET /api/v1/products/{id}/listings`.
 pub async fn for_product(
@@ -118,6 +118,22 @@ pub async fn update(
     ok(&row.into_listing()?)
 }
 
+/// Refuses the file (422, by row) if any of its storefront items is linked already.
+async fn refuse_taken(
+    db: &D1Database,
+    account: AccountId,
+    links: &[ListingLink],
+) -> Result<(), ApiError> {
+    let taken = listings::already_linked(db, account, links).await?;
+    if taken.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::BadFile(tally_domain::csv_import::FileErrors {
+        total: taken.len(),
+        errors: taken,
+    }))
+}
+
 /// `POST /api/v1/listings/import` with a CSV body (`sku,storefront,external_id,external_sub_id`):
 /// every row is linked, or none is and every problem is listed by row and column.
 pub async fn import(
@@ -147,14 +163,12 @@ pub async fn import(
         },
     )
     .map_err(ApiError::BadFile)?;
-    let taken = listings::already_linked(&db, account, &links).await?;
-    if !taken.is_empty() {
-        return Err(ApiError::BadFile(tally_domain::csv_import::FileErrors {
-            total: taken.len(),
-            errors: taken,
-        }));
+    refuse_taken(&db, account, &links).await?;
+    if !listings::insert_all(&db, account, &links, now_ms()).await? {
+        // Refused whole: an item was linked by another request between the check and the write.
+        refuse_taken(&db, account, &links).await?;
+        return Err(ApiError::Internal("linking the listings failed".into()));
     }
-    listings::insert_all(&db, account, &links, now_ms()).await?;
     let mut products: Vec<ProductId> = links.iter().map(|l| ProductId(l.product_id)).collect();
     products.sort_unstable_by_key(|p| p.0);
     products.dedup();

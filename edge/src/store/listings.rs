@@ -286,33 +286,39 @@ pub async fn already_linked(
         .collect())
 }
 
-/// Links every row in one batch: one transaction, so all or none.
+/// Links every row of a checked listings file in one transaction, or none: `false` when one of
+/// the items was linked meanwhile (a concurrent request), and then nothing was written.
 pub async fn insert_all(
     db: &D1Database,
     account: AccountId,
     links: &[ListingLink],
     now: i64,
-) -> Result<(), ApiError> {
-    let statements = links
+) -> Result<bool, ApiError> {
+    let rows: Vec<_> = links
         .iter()
         .map(|l| {
-            db.prepare(
-                "INSERT INTO listings (account_id, product_id, storefront_id, external_id, \
-                 external_sub_id, rules, active, created_at, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, '{}', 1, ?6, ?6)",
-            )
-            .bind(&[
-                int(account.0),
-                int(l.product_id),
-                int(l.storefront_id),
-                text(&l.ids.external_id),
-                opt_text(l.ids.external_sub_id.as_deref()),
-                int(now),
+            serde_json::json!([
+                l.product_id,
+                l.storefront_id,
+                l.ids.external_id,
+                l.ids.external_sub_id
             ])
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    for chunk in statements.chunks(5_000) {
-        db.batch(chunk.to_vec()).await?;
-    }
-    Ok(())
+        .collect();
+    let rows = serde_json::Value::Array(rows).to_string();
+    let insert = db
+        .prepare(
+            "INSERT OR IGNORE INTO listings (account_id, product_id, storefront_id, external_id, \
+             external_sub_id, rules, active, created_at, updated_at) \
+             SELECT ?1, value ->> 0, value ->> 1, value ->> 2, value ->> 3, '{}', 1, ?2, ?2 \
+             FROM json_each(?3)",
+        )
+        .bind(&[int(account.0), int(now), text(&rows)])?;
+    // An item taken meanwhile was ignored: fewer rows than links fails the CHECK and rolls the
+    // whole batch back.
+    let guard = db
+        .prepare("INSERT INTO write_guards (ok) VALUES (changes() = ?1)")
+        .bind(&[int(links.len() as i64)])?;
+    let clear = db.prepare("DELETE FROM write_guards");
+    Ok(db.batch(vec![insert, guard, clear]).await.is_ok())
 }
