@@ -324,6 +324,55 @@ async fn a_subscriber_turns_on_auto_sync_for_order_imports_after_reading_the_war
     })
     .await;
     assert_eq!(checked, "true");
+
+    // The wipe guard's share on the same page: a bad value is refused, a good one kept.
+    let percent = by_testid(&client, "wipe-guard-percent", UI_WAIT).await;
+    percent.clear().await.unwrap();
+    percent.send_keys("0").await.unwrap();
+    by_testid(&client, "wipe-guard-save", UI_WAIT)
+        .await
+        .click()
+        .await
+        .unwrap();
+    // The browser holds the form back (the field allows 1–100) and nothing is saved.
+    client
+        .find(fantoccini::Locator::Css(
+            "[data-testid=wipe-guard-percent]:invalid",
+        ))
+        .await
+        .expect("0 is marked invalid");
+    assert_eq!(
+        ctx.api.get("/api/v1/settings/inventory").await.body["wipe_guard_percent"],
+        20
+    );
+    let percent = by_testid(&client, "wipe-guard-percent", UI_WAIT).await;
+    percent.clear().await.unwrap();
+    percent.send_keys("35").await.unwrap();
+    by_testid(&client, "wipe-guard-save", UI_WAIT)
+        .await
+        .click()
+        .await
+        .unwrap();
+    eventually("the wipe guard saved", UI_WAIT, || async {
+        let settings = ctx.api.get("/api/v1/settings/inventory").await;
+        (settings.body["wipe_guard_percent"] == 35).then_some(())
+    })
+    .await;
+    client.refresh().await.unwrap();
+    let shown = eventually("the saved share after a reload", UI_WAIT, || {
+        let client = client.clone();
+        async move {
+            let value = by_testid(&client, "wipe-guard-percent", UI_WAIT)
+                .await
+                .prop("value")
+                .await
+                .ok()
+                .flatten()?;
+            (!value.is_empty()).then_some(value)
+        }
+    })
+    .await;
+    assert_eq!(shown, "35");
     client.close().await.unwrap();
 }
 
@@ -740,6 +789,15 @@ async fn a_seller_turns_on_auto_sync_on_the_details_tab_and_sees_the_quantity_hi
         newest.contains(&format!("{} → {}", q + 10, q + 6)),
         "{newest}"
     );
+    // Who made each change: the demo seller, signed in for the API calls above.
+    let by = rows[0]
+        .find(fantoccini::Locator::Css("[data-testid=ledger-actor]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(by, DEMO_EMAIL, "the ledger's By column");
     by_testid(&client, "quantity-chart", UI_WAIT).await;
     screenshot(&client, "product-details").await;
 
