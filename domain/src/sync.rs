@@ -285,6 +285,43 @@ pub fn coalesce<'a>(messages: impl IntoIterator<Item = &'a SyncMessage>) -> Vec<
     dirty
 }
 
+/// Splits a batch's dirty products into engine rounds of at most `size` products of one
+/// account each, taking the accounts in turn: a seller with a 100,000-row backlog never holds
+/// the others' rounds back behind it.
+pub fn rounds(dirty: &[DirtyProduct], size: usize) -> Vec<Vec<DirtyProduct>> {
+    let size = size.max(1);
+    let mut accounts: Vec<AccountId> = Vec::new();
+    for d in dirty {
+        if !accounts.contains(&d.account_id) {
+            accounts.push(d.account_id);
+        }
+    }
+    let mut queues: Vec<std::vec::IntoIter<Vec<DirtyProduct>>> = accounts
+        .iter()
+        .map(|a| {
+            let mine: Vec<DirtyProduct> = dirty
+                .iter()
+                .filter(|d| d.account_id == *a)
+                .cloned()
+                .collect();
+            mine.chunks(size)
+                .map(<[DirtyProduct]>::to_vec)
+                .collect::<Vec<_>>()
+                .into_iter()
+        })
+        .collect();
+    let mut out = Vec::new();
+    loop {
+        let before = out.len();
+        for queue in &mut queues {
+            out.extend(queue.next());
+        }
+        if out.len() == before {
+            return out;
+        }
+    }
+}
+
 /// The `p`-th percentile (0–100) of `values` by the nearest-rank method; `None` when empty.
 pub fn percentile(values: &mut [i64], p: u32) -> Option<i64> {
     if values.is_empty() {
@@ -299,6 +336,30 @@ pub fn percentile(values: &mut [i64], p: u32) -> Option<i64> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn rounds_take_the_accounts_in_turn_and_keep_every_product_once() {
+        let dirty: Vec<DirtyProduct> = (0..250)
+            .map(|i| DirtyProduct {
+                account_id: AccountId(if i < 230 { 1 } else { 2 }),
+                product_id: ProductId(i),
+                entries: vec![(i, 1)],
+            })
+            .collect();
+        let rounds = rounds(&dirty, 100);
+        let shape: Vec<(i64, usize)> = rounds
+            .iter()
+            .map(|r| (r[0].account_id.0, r.len()))
+            .collect();
+        assert_eq!(shape, vec![(1, 100), (2, 20), (1, 100), (1, 30)]);
+        assert!(rounds
+            .iter()
+            .all(|r| r.iter().all(|d| d.account_id == r[0].account_id)));
+        let mut seen: Vec<i64> = rounds.iter().flatten().map(|d| d.product_id.0).collect();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..250).collect::<Vec<_>>());
+        assert!(super::rounds(&[], 100).is_empty());
+    }
+
     #[test]
     fn many_changes_travel_packed_and_coalesce_like_single_ones() {
         let account = AccountId(7);

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use tally_domain::connector::Failure;
 use tally_domain::retry;
 use tally_domain::storefront::StorefrontKind;
-use tally_domain::sync::{coalesce, messages_for, DirtyProduct, SyncMessage, SyncStatus};
+use tally_domain::sync::{coalesce, messages_for, rounds, DirtyProduct, SyncMessage, SyncStatus};
 use tally_domain::{AccountId, ProductId};
 use worker::{Env, Message, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
 
@@ -49,7 +49,7 @@ pub async fn handle_batch(batch: MessageBatch<SyncMessage>, env: &Env) {
     }
     if dead_letters {
         for message in &messages {
-            settle(message, give_up(message.body(), env).await);
+            settle(message, give_up_all(message.body(), env).await);
         }
         return;
     }
@@ -114,59 +114,53 @@ async fn hand_back(env: &Env, products: &[DirtyProduct]) -> Result<(), ApiError>
 /// it names is settled; otherwise the queue delivers it again (a repeat is harmless).
 async fn push_changes(env: &Env, changes: &[&Message<SyncMessage>]) {
     let dirty = coalesce(changes.iter().map(|m| m.body()));
-    let mut accounts: Vec<AccountId> = dirty.iter().map(|d| d.account_id).collect();
-    accounts.sort_by_key(|a| a.0);
-    accounts.dedup();
     // Per product: settled, or why not.
     let mut settled: HashMap<(AccountId, ProductId), Result<(), String>> = HashMap::new();
     let started = now_ms();
-    for account in accounts {
-        let mine: Vec<DirtyProduct> = dirty
-            .iter()
-            .filter(|d| d.account_id == account)
-            .cloned()
-            .collect();
-        for round in mine.chunks(PRODUCTS_PER_ROUND) {
-            if now_ms() - started > INVOCATION_BUDGET_MS {
-                // Long enough for one invocation: the rest goes back on the queue as fresh
-                // messages (same entries and attempts), so nothing counts as a failure.
-                let outcome = hand_back(env, round)
-                    .await
-                    .map_err(|e| format!("handing back: {e}"));
+    for round in rounds(&dirty, PRODUCTS_PER_ROUND) {
+        let Some(account) = round.first().map(|d| d.account_id) else {
+            continue;
+        };
+        let round = round.as_slice();
+        if now_ms() - started > INVOCATION_BUDGET_MS {
+            // Long enough for one invocation: the rest goes back on the queue as fresh
+            // messages (same entries and attempts), so nothing counts as a failure.
+            let outcome = hand_back(env, round)
+                .await
+                .map_err(|e| format!("handing back: {e}"));
+            for d in round {
+                settled.insert((account, d.product_id), outcome.clone());
+            }
+            continue;
+        }
+        let next = match engine::run(env, account, round).await {
+            Ok(next) => next,
+            Err(e) => {
                 for d in round {
-                    settled.insert((account, d.product_id), outcome.clone());
+                    settled.insert((account, d.product_id), Err(e.to_string()));
                 }
                 continue;
             }
-            let next = match engine::run(env, account, round).await {
-                Ok(next) => next,
-                Err(e) => {
-                    for d in round {
-                        settled.insert((account, d.product_id), Err(e.to_string()));
-                    }
-                    continue;
+        };
+        for d in round {
+            let follow_up = match next.get(&d.product_id.0) {
+                Some(Next::Retry {
+                    outbox_id,
+                    attempt,
+                    delay_s,
+                }) => {
+                    let msg = change(d, *outbox_id, *attempt);
+                    outbox::send_later(env, SYNC_QUEUE, msg, *delay_s).await
                 }
+                Some(Next::DeadLetter { outbox_id, attempt }) => {
+                    let msg = change(d, *outbox_id, *attempt);
+                    outbox::send_later(env, SYNC_DLQ, msg, 0).await
+                }
+                _ => Ok(()),
             };
-            for d in round {
-                let follow_up = match next.get(&d.product_id.0) {
-                    Some(Next::Retry {
-                        outbox_id,
-                        attempt,
-                        delay_s,
-                    }) => {
-                        let msg = change(d, *outbox_id, *attempt);
-                        outbox::send_later(env, SYNC_QUEUE, msg, *delay_s).await
-                    }
-                    Some(Next::DeadLetter { outbox_id, attempt }) => {
-                        let msg = change(d, *outbox_id, *attempt);
-                        outbox::send_later(env, SYNC_DLQ, msg, 0).await
-                    }
-                    _ => Ok(()),
-                };
-                // If the follow-up could not be queued, the queue redelivers the message instead.
-                let outcome = follow_up.map_err(|e| format!("queueing the follow-up: {e}"));
-                settled.insert((account, d.product_id), outcome);
-            }
+            // If the follow-up could not be queued, the queue redelivers the message instead.
+            let outcome = follow_up.map_err(|e| format!("queueing the follow-up: {e}"));
+            settled.insert((account, d.product_id), outcome);
         }
     }
     for message in changes {
@@ -250,6 +244,21 @@ async fn record_ping(env: &Env, nonce: &str) -> Result<(), ApiError> {
         at: now_ms(),
     };
     env.kv(KV)?.put(LAST_PING_KEY, &ping)?.execute().await?;
+    Ok(())
+}
+
+/// A dead letter names one product change, or (a packed message the consumer itself kept
+/// failing on) several: each is given up on in turn.
+async fn give_up_all(message: &SyncMessage, env: &Env) -> Result<(), ApiError> {
+    for (account_id, product_id, outbox_id, attempt) in message.product_changes() {
+        let one = SyncMessage::ProductChanged {
+            account_id,
+            product_id,
+            outbox_id,
+            attempt,
+        };
+        give_up(&one, env).await?;
+    }
     Ok(())
 }
 
@@ -345,6 +354,12 @@ async fn give_up(message: &SyncMessage, env: &Env) -> Result<(), ApiError> {
         )?);
     }
     writes.push(outbox::close(&db, *account_id, &[entry.id], "failed", now)?);
+    writes.push(history::abandon_placeholders(
+        &db,
+        *account_id,
+        entry.id,
+        now,
+    )?);
     writes.extend(history::settle_placeholders(&db, *account_id, &[entry.id])?);
     db.batch(writes).await?;
     Ok(())

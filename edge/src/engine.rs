@@ -118,7 +118,18 @@ pub async fn run(
     for d in dirty {
         next.insert(d.product_id.0, Next::Done);
     }
+    // Entries this batch names that are closed already (a repeat, or a round that raced this
+    // one): a placeholder a late round wrote for them has no outcome coming.
+    let closed_before: Vec<i64> = entries
+        .iter()
+        .filter(|e| e.status != "pending")
+        .map(|e| e.id)
+        .collect();
     if pending.is_empty() {
+        if !closed_before.is_empty() {
+            db.batch(history::settle_placeholders(&db, account, &closed_before)?)
+                .await?;
+        }
         return Ok(next);
     }
     let product_ids: Vec<i64> = pending.iter().map(|d| d.product_id.0).collect();
@@ -441,7 +452,7 @@ pub async fn run(
     // Settle the outbox: a product that is done closes every entry it had; one that retries
     // keeps its lead entry pending (out of the cron's way until the retry is due). Placeholder
     // rows of closed entries go (see `history::settle_placeholders`).
-    let mut closed: Vec<i64> = Vec::new();
+    let mut closed: Vec<i64> = closed_before;
     for d in &pending {
         let pid = d.product_id.0;
         let Some((lead_row, _)) = lead_entry(d, &entries) else {

@@ -5,13 +5,16 @@
 use crate::bindings::DB;
 use crate::clock::now_ms;
 use crate::error::ApiError;
-use crate::store::{outbox, uploads};
+use crate::store::outbox::{self, Queued};
+use crate::store::uploads;
 use tally_domain::csv_import::next_chunk;
 use tally_domain::sync::SyncMessage;
 use tally_domain::AccountId;
-use worker::Env;
+use worker::{D1Database, Env};
 
 /// Runs up to `steps` steps of an applying upload, then hands the rest to a queue message.
+/// Whatever happens, the job's next message goes out and every committed step's pushes are sent;
+/// a failed step is only reported (the next message, or the cron, tries it again).
 pub async fn advance(
     env: &Env,
     account: AccountId,
@@ -20,26 +23,11 @@ pub async fn advance(
 ) -> Result<(), ApiError> {
     let db = env.d1(DB)?;
     let mut queued = Vec::new();
-    for _ in 0..steps {
-        let Some(upload) = uploads::find(&db, account, upload_id).await? else {
-            break;
-        };
-        if upload.status != "applying" {
-            break;
-        }
-        let Some(lines) = next_chunk(upload.applied_rows.max(0) as u64, upload.rows.max(0) as u64)
-        else {
-            break;
-        };
-        // Strictly later than the last step: a step's new products are told apart by their time.
-        let now = now_ms().max(upload.updated_at + 1);
-        if let Some(written) = uploads::apply_chunk(&db, account, &upload, lines, now).await? {
-            queued.extend(written);
-        }
-    }
-    let still_applying = uploads::find(&db, account, upload_id)
-        .await?
-        .is_some_and(|u| u.status == "applying");
+    let outcome = run_steps(&db, account, upload_id, steps, &mut queued).await;
+    let still_applying = match uploads::find(&db, account, upload_id).await {
+        Ok(upload) => upload.is_some_and(|u| u.status == "applying"),
+        Err(_) => true, // Unknown: a spare message is refused by the cursor's compare-and-set.
+    };
     if still_applying {
         let message = SyncMessage::UploadJob {
             account_id: account,
@@ -51,5 +39,32 @@ pub async fn advance(
     }
     // Sent after the job's next message, so the file does not queue behind its own pushes.
     outbox::send_queued(env, account, &queued).await;
+    outcome
+}
+
+async fn run_steps(
+    db: &D1Database,
+    account: AccountId,
+    upload_id: i64,
+    steps: u32,
+    queued: &mut Vec<Queued>,
+) -> Result<(), ApiError> {
+    for _ in 0..steps {
+        let Some(upload) = uploads::find(db, account, upload_id).await? else {
+            break;
+        };
+        if upload.status != "applying" {
+            break;
+        }
+        let Some(lines) = next_chunk(upload.applied_rows.max(0) as u64, upload.rows.max(0) as u64)
+        else {
+            break;
+        };
+        // Strictly later than the last step: a step's new products are told apart by their time.
+        let now = now_ms().max(upload.updated_at + 1);
+        if let Some(written) = uploads::apply_chunk(db, account, &upload, lines, now).await? {
+            queued.extend(written);
+        }
+    }
     Ok(())
 }

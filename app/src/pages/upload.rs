@@ -37,9 +37,22 @@ pub fn Upload() -> impl IntoView {
     let confirm_wipe = RwSignal::new(false);
     let input_ref = NodeRef::<leptos::html::Input>::new();
     let navigate = use_navigate();
-    let show_in_address = Callback::new(move |id: i64| {
+    let show_in_address = {
+        let navigate = navigate.clone();
+        Callback::new(move |id: i64| {
+            navigate(
+                &format!("/uploads?upload={id}"),
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            )
+        })
+    };
+    // A new file: the address no longer names the last one.
+    let clear_address = Callback::new(move |()| {
         navigate(
-            &format!("/uploads?upload={id}"),
+            "/uploads",
             NavigateOptions {
                 replace: true,
                 ..Default::default()
@@ -60,18 +73,33 @@ pub fn Upload() -> impl IntoView {
             }
         });
     }
+    // One read at a time; an answer only counts if the same file is still shown and it is not
+    // older than what is shown (answers can arrive out of order).
+    let reading = RwSignal::new(false);
     let poll = set_interval_with_handle(
         move || {
+            if reading.get_untracked() {
+                return;
+            }
             let Some(current) = preview.get_untracked().filter(|p| p.status == "applying") else {
                 return;
             };
+            reading.set(true);
             spawn_local(async move {
                 if let Ok(next) = api::upload(current.id).await {
-                    if next.status == "applied" {
-                        toaster.show(Tone::Success, applied_message(&next));
+                    let shown = preview.get_untracked();
+                    let still_this_file = shown
+                        .as_ref()
+                        .is_some_and(|p| p.id == next.id && p.status == "applying");
+                    let newer = shown.is_some_and(|p| next.applied_rows >= p.applied_rows);
+                    if still_this_file && newer {
+                        if next.status == "applied" {
+                            toaster.show(Tone::Success, applied_message(&next));
+                        }
+                        preview.set(Some(next));
                     }
-                    preview.set(Some(next));
                 }
+                reading.set(false);
             });
         },
         POLL,
@@ -88,6 +116,7 @@ pub fn Upload() -> impl IntoView {
         preview.set(None);
         refused.set(None);
         confirm_wipe.set(false);
+        clear_address.run(());
         spawn_local(async move {
             match read_file(input).await {
                 Ok(text) => match api::upload_file(text).await {

@@ -74,7 +74,10 @@ pub async fn apply(
             .starts_on(CreatedVia::FileUpload);
         // False when a concurrent request started it first: then this one only reports.
         if uploads::start_apply(&db, account, actor, &preview, new_auto_sync, now_ms()).await? {
-            upload_job::advance(env, account, id, 1).await?;
+            // Started: a failed first step is the job's to retry, not the seller's (202 below).
+            if let Err(e) = upload_job::advance(env, account, id, 1).await {
+                worker::console_warn!("upload {id}: first step failed, the job retries it: {e}");
+            }
         }
     }
     let record = find(&db, account, id).await?;

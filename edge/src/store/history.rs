@@ -271,10 +271,32 @@ pub fn settle_placeholders(
         db.prepare(format!(
             "UPDATE sync_history SET message = message || ' No answer was recorded (the worker \
              restarted); a later attempt pushed the current quantity.' \
-             WHERE {which} AND status = 'sent'"
+             WHERE {which} AND status = 'sent' AND message NOT LIKE '%No answer was recorded%'"
         ))
         .bind(&[int(account.0), text(&ids)])?,
     ])
+}
+
+/// When an outbox entry is given up on (another listing's push used every retry), the pushes
+/// of its other listings that were still waiting did not happen: their `queued` rows become
+/// `failed`, saying so and what to do, rather than vanishing.
+pub fn abandon_placeholders(
+    db: &D1Database,
+    account: AccountId,
+    outbox_id: i64,
+    now: i64,
+) -> Result<D1PreparedStatement, ApiError> {
+    Ok(db
+        .prepare(
+            "UPDATE sync_history SET status = 'failed', created_at = ?3, \
+               message = 'Not pushed: this change was given up on for another listing while this \
+                 one waited. (' || message || ')', \
+               action = 'Press Sync Now on the product to push its current quantity (after \
+                 midnight UTC if the listing is over its daily cap).' \
+             WHERE account_id = ?1 AND outbox_id = ?2 AND status = 'queued' \
+               AND listing_id IS NOT NULL",
+        )
+        .bind(&[int(account.0), int(outbox_id), int(now)])?)
 }
 
 /// The last failure recorded for each listing of an outbox entry that is still retrying, for

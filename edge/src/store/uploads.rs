@@ -21,9 +21,9 @@ use tally_domain::sync::SyncTrigger;
 use tally_domain::AccountId;
 use worker::D1Database;
 
-/// Staged rows per INSERT: they travel as one JSON parameter, which D1 caps at 2 MB; a row is
-/// at most a few hundred bytes.
-const ROWS_PER_STATEMENT: usize = 4_000;
+/// Staged rows travel as one JSON parameter per INSERT, which D1 caps at 2 MB: a statement
+/// takes rows until its JSON reaches this many bytes.
+const JSON_BYTES_PER_STATEMENT: usize = 1_000_000;
 
 const COLUMNS: &str =
     "id, rows, ignored, status, applied_rows, summary, applied_by, new_auto_sync, updated_at";
@@ -78,30 +78,14 @@ pub async fn stage(
         .await?;
     let id = inserted_id(&result)?.ok_or_else(|| ApiError::Internal("upload not stored".into()))?;
     let mut statements = Vec::new();
-    for (chunk_index, chunk) in rows.chunks(ROWS_PER_STATEMENT).enumerate() {
-        let first_line = chunk_index * ROWS_PER_STATEMENT + 1;
-        let values: Vec<_> = chunk
-            .iter()
-            .enumerate()
-            .map(|(i, r)| {
-                json!([
-                    first_line + i,
-                    r.sku.as_str(),
-                    r.quantity.get(),
-                    r.name,
-                    r.brand,
-                    r.supplier,
-                    r.tags
-                ])
-            })
-            .collect();
+    for batch in json_batches(rows) {
         statements.push(
             db.prepare(
                 "INSERT INTO upload_rows (upload_id, line, sku, quantity, name, brand, supplier, tags) \
                  SELECT ?1, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6 \
                  FROM json_each(?2)",
             )
-            .bind(&[int(id), text(&serde_json::Value::Array(values).to_string())])?,
+            .bind(&[int(id), text(&batch)])?,
         );
     }
     statements.push(
@@ -110,6 +94,38 @@ pub async fn stage(
     );
     db.batch(statements).await?;
     Ok(id)
+}
+
+/// The rows as JSON arrays `[line, sku, quantity, name, brand, supplier, tags]`, grouped into
+/// arrays of at most [`JSON_BYTES_PER_STATEMENT`] bytes (a single huge row gets one of its own).
+fn json_batches(rows: &[UploadRow]) -> Vec<String> {
+    let mut batches = Vec::new();
+    let mut current = String::from("[");
+    for (i, r) in rows.iter().enumerate() {
+        let row = json!([
+            i + 1,
+            r.sku.as_str(),
+            r.quantity.get(),
+            r.name,
+            r.brand,
+            r.supplier,
+            r.tags
+        ])
+        .to_string();
+        if current.len() > 1 && current.len() + row.len() + 2 > JSON_BYTES_PER_STATEMENT {
+            current.push(']');
+            batches.push(std::mem::replace(&mut current, String::from("[")));
+        }
+        if current.len() > 1 {
+            current.push(',');
+        }
+        current.push_str(&row);
+    }
+    if current.len() > 1 {
+        current.push(']');
+        batches.push(current);
+    }
+    batches
 }
 
 /// One upload of the account.
@@ -300,7 +316,7 @@ pub async fn apply_chunk(
              FROM upload_rows u JOIN products p ON p.account_id = ?1 AND p.sku = u.sku \
              WHERE {lines} AND p.created_via = 'file_upload' AND p.version = 1 AND p.created_at = ?6 \
                AND NOT EXISTS (SELECT 1 FROM quantity_changes q \
-                 WHERE q.account_id = ?1 AND q.source = 'upload' AND q.reference = ?5 AND q.product_id = p.id)"
+                 WHERE q.account_id = ?1 AND q.product_id = p.id)"
         ))
         .bind(&[a.clone(), u.clone(), lo.clone(), hi.clone(), r.clone(), t.clone(), who])?,
         db.prepare(format!(
