@@ -79,8 +79,12 @@ impl StorefrontKind {
         match self {
             StorefrontKind::Shopify => "Admin API access token (shpat_…)",
             StorefrontKind::Woocommerce => "Consumer key and secret as ck_…:cs_…",
-            StorefrontKind::Ebay => "OAuth user access token",
-            StorefrontKind::Amazon => "Login with Amazon access token",
+            StorefrontKind::Ebay => {
+                "OAuth user access token, or {\"client_id\", \"client_secret\", \"refresh_token\"} to renew it"
+            }
+            StorefrontKind::Amazon => {
+                "Login with Amazon access token, or {\"client_id\", \"client_secret\", \"refresh_token\"} to renew it"
+            }
             StorefrontKind::Bigcommerce => "API account access token",
         }
     }

@@ -12,7 +12,7 @@
 //! What happens next for each product (acknowledge, retry later, dead-letter) goes back to the
 //! consumer, which owns the queue messages.
 
-use crate::bindings::DB;
+use crate::bindings::{DB, KV};
 use crate::clock::now_ms;
 use crate::crypto;
 use crate::db::{int, text};
@@ -25,8 +25,10 @@ use crate::storefront_http;
 use futures_util::future::join_all;
 use std::collections::BTreeMap;
 use tally_domain::channel::ChannelQuantity;
+use tally_domain::connector::oauth::{self, RefreshGrant};
 use tally_domain::connector::{self, Failure, ItemResult, Push, Target};
 use tally_domain::retry::{self, RetryDecision, RetryPolicy};
+use tally_domain::storefront::StorefrontKind;
 use tally_domain::sync::{
     no_listings_entry, plan_listing, DirtyProduct, ListingPlan, ListingState, SyncStatus,
 };
@@ -709,24 +711,20 @@ async fn push_to_storefront(
     deadline: i64,
 ) -> Vec<ItemResult> {
     let first = &planned[indexes[0]].row;
-    let fail_all = |message: String| {
-        indexes
-            .iter()
-            .map(|i| ItemResult {
-                listing_id: planned[*i].row.id,
-                outcome: Err(Failure::Unavailable {
-                    message: message.clone(),
-                }),
-                answer: message.clone(),
-            })
-            .collect::<Vec<_>>()
-    };
-    let target = match target(env, first).await {
+    let target = match target(env, first, timeout_ms).await {
         Ok(t) => t,
-        Err(e) => {
-            return fail_all(format!(
-                "Tally could not read this connection's credential: {e}"
-            ))
+        Err(failure) => {
+            // No request could be made: every listing gets the reason (a refused renewal is
+            // an auth failure, with its fix; a timeout is retried).
+            let answer = failure.message().to_owned();
+            return indexes
+                .iter()
+                .map(|i| ItemResult {
+                    listing_id: planned[*i].row.id,
+                    outcome: Err(failure.clone()),
+                    answer: answer.clone(),
+                })
+                .collect();
         }
     };
     let mut pushes: Vec<Push> = indexes.iter().map(|i| to_push(&planned[*i])).collect();
@@ -825,13 +823,57 @@ fn to_push(p: &Planned) -> Push {
     }
 }
 
-async fn target(env: &Env, row: &ListingRow) -> Result<Target, ApiError> {
+async fn target(env: &Env, row: &ListingRow, timeout_ms: u64) -> Result<Target, Failure> {
+    let unreadable = |e: ApiError| Failure::Unavailable {
+        message: format!("Tally could not read this connection's credential: {e}"),
+    };
+    let kind = row.kind().map_err(unreadable)?;
+    let key = credentials_key(env).map_err(unreadable)?;
+    let mut credential = crypto::open(&key, &row.credential_enc)
+        .await
+        .map_err(unreadable)?;
+    if let Ok(Some(grant)) = oauth::refresh_grant(kind, &credential) {
+        credential = access_token(env, row.storefront_id, kind, &grant, timeout_ms).await?;
+    }
     Ok(Target {
-        kind: row.kind()?,
+        kind,
         base_url: row.base_url.clone(),
-        credential: crypto::open(&credentials_key(env)?, &row.credential_enc).await?,
+        credential,
         store_ref: row.store_ref.clone(),
     })
+}
+
+/// An access token for a refresh credential: the one kept in KV (a cache: losing it costs one
+/// renewal), or a fresh one from the platform, kept until five minutes before it runs out.
+async fn access_token(
+    env: &Env,
+    storefront: i64,
+    kind: StorefrontKind,
+    grant: &RefreshGrant,
+    timeout_ms: u64,
+) -> Result<String, Failure> {
+    let key = oauth::cache_key(storefront, grant);
+    let kv = env.kv(KV).ok();
+    if let Some(kv) = &kv {
+        if let Ok(Some(token)) = kv.get(&key).text().await {
+            return Ok(token);
+        }
+    }
+    let answer = storefront_http::send(&oauth::token_request(kind, grant), timeout_ms)
+        .await
+        .map_err(|message| Failure::Unavailable { message })?;
+    let token = oauth::parse_token(kind, &answer)?;
+    let keep_s = oauth::keep_for_s(&token);
+    if let (Some(kv), true) = (&kv, keep_s >= 60) {
+        let stored = match kv.put_bytes(&key, token.token.as_bytes()) {
+            Ok(put) => put.expiration_ttl(keep_s).execute().await.is_ok(),
+            Err(_) => false,
+        };
+        if !stored {
+            worker::console_warn!("storefront {storefront}: access token not cached");
+        }
+    }
+    Ok(token.token)
 }
 
 fn hex(bytes: &[u8]) -> String {

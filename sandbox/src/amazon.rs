@@ -15,6 +15,33 @@ impl Platform for Amazon {
         request.header("x-amz-access-token") == Some(credential)
     }
 
+    /// Login with Amazon, at the same address in the sandbox (`token_url` points there).
+    fn token(&self, request: &ApiRequest, credential: &str) -> Option<Reply> {
+        let client = ["client_id", "client_secret"]
+            .iter()
+            .all(|f| request.form_param(f).is_some_and(|v| !v.is_empty()));
+        let granted = request.renews("/auth/o2/token", credential)? && client;
+        Some(if granted {
+            Reply::json(
+                200,
+                json!({
+                    "access_token": credential,
+                    "refresh_token": format!("refresh-{credential}"),
+                    "token_type": "bearer",
+                    "expires_in": 3600,
+                }),
+            )
+        } else {
+            Reply::json(
+                400,
+                json!({
+                    "error": "invalid_grant",
+                    "error_description": "The request has an invalid grant parameter : refresh_token",
+                }),
+            )
+        })
+    }
+
     /// SP-API refuses a bad token with 403, not 401.
     fn unauthorized(&self) -> Reply {
         errors(

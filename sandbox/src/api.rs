@@ -75,6 +75,23 @@ impl ApiRequest {
         })
     }
 
+    /// The first value of a form field in an `application/x-www-form-urlencoded` body.
+    pub fn form_param(&self, name: &str) -> Option<String> {
+        let body = String::from_utf8_lossy(&self.body);
+        body.split('&').find_map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode(key) == name).then(|| decode(value))
+        })
+    }
+
+    /// Whether the request renews a token at `path` with a refresh token issued for `credential`.
+    pub fn renews(&self, path: &str, credential: &str) -> Option<bool> {
+        (self.method == "POST" && self.path == path).then(|| {
+            self.form_param("grant_type").as_deref() == Some("refresh_token")
+                && self.form_param("refresh_token") == Some(format!("refresh-{credential}"))
+        })
+    }
+
     /// The body for the call log: JSON when it parses, else text, `null` when empty.
     pub fn body_for_log(&self) -> Value {
         if self.body.is_empty() {

@@ -19,6 +19,31 @@ impl Platform for Ebay {
             == Some(credential)
     }
 
+    fn token(&self, request: &ApiRequest, credential: &str) -> Option<Reply> {
+        let granted = request.renews("/identity/v1/oauth2/token", credential)?
+            && request
+                .header("authorization")
+                .is_some_and(|h| h.starts_with("Basic "));
+        Some(if granted {
+            Reply::json(
+                200,
+                json!({
+                    "access_token": credential,
+                    "expires_in": 7200,
+                    "token_type": "User Access Token",
+                }),
+            )
+        } else {
+            Reply::json(
+                400,
+                json!({
+                    "error": "invalid_grant",
+                    "error_description": "the provided authorization refresh token is invalid or was issued to another client",
+                }),
+            )
+        })
+    }
+
     fn unauthorized(&self) -> Reply {
         errors(
             401,

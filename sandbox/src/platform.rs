@@ -23,6 +23,12 @@ pub trait Platform: Sync {
     /// Whether `key` names an item the way this platform's requests do (for seeds and
     /// `PUT /_sandbox/items`, so a mistyped key fails loudly instead of never matching).
     fn valid_key(&self, key: &str) -> bool;
+    /// The answer to a token renewal, when `request` is one (eBay's and Amazon's OAuth
+    /// endpoints). The sandbox hands out its own credential for the refresh token
+    /// `refresh-<credential>`, so a renewed token is the one its API accepts.
+    fn token(&self, _request: &ApiRequest, _credential: &str) -> Option<Reply> {
+        None
+    }
     /// Adds what the platform puts on every answer (BigCommerce's rate-limit headers).
     fn finish(&self, _reply: &mut Reply, _state: &mut State) {}
 }

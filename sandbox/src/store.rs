@@ -130,8 +130,11 @@ impl Store {
             Some(FaultKind::ServerError) => platform.server_error(500),
             Some(FaultKind::Throttled) => platform.throttled(inner.faults.retry_after_s),
             Some(FaultKind::Timeout) => platform.server_error(504),
-            None if !platform.authorized(request, &self.credential) => platform.unauthorized(),
-            None => platform.handle(request, &mut inner.state),
+            None => match platform.token(request, &self.credential) {
+                Some(renewed) => renewed,
+                None if !platform.authorized(request, &self.credential) => platform.unauthorized(),
+                None => platform.handle(request, &mut inner.state),
+            },
         };
         platform.finish(&mut reply, &mut inner.state);
         inner.record(request, &reply, injected);

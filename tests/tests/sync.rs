@@ -65,6 +65,7 @@ fn main() {
         a_listings_file_links_every_row_or_none_with_each_problem_by_row,
         a_shopify_compare_and_set_miss_is_re_read_and_pushed_again,
         a_push_shows_as_sent_until_answered_and_a_change_behind_it_as_queued,
+        refresh_credentials_renew_tokens_once_and_a_refused_renewal_fails_fast,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     if conclusion.has_failed() {
@@ -1009,4 +1010,95 @@ async fn a_push_shows_as_sent_until_answered_and_a_change_behind_it_as_queued(ct
             .any(|e| e.status == SyncStatus::Succeeded && e.quantity == 6),
         "{rows:#?}"
     );
+}
+
+async fn refresh_credentials_renew_tokens_once_and_a_refused_renewal_fails_fast(ctx: Ctx) {
+    let seller = ctx.api.new_account("Token Renewer").await;
+    let sb = Sandbox::start(&[(Kind::Ebay, EBAY_TOKEN), (Kind::Amazon, AMAZON_TOKEN)]).await;
+    sb.set_items(Kind::Ebay, [("EB-8801", 0)]).await;
+    sb.set_items(Kind::Amazon, [("A1SELLER/AMZ-8801", 0)]).await;
+    // eBay: the app's client and a refresh token instead of an access token.
+    let grant = json!({
+        "client_id": "Tally-App-PRD",
+        "client_secret": "PRD-client-secret",
+        "refresh_token": format!("refresh-{EBAY_TOKEN}"),
+        "token_url": format!("{}/identity/v1/oauth2/token", sb.base_url(Kind::Ebay)),
+    });
+    let ebay = connect(
+        &seller,
+        Kind::Ebay,
+        &sb.base_url(Kind::Ebay),
+        json!({ "credential": grant.to_string() }),
+    )
+    .await;
+    let p = product(&seller, "RENEW-1", 4).await;
+    link(&seller, &p, ebay, "EB-8801", None).await;
+    storefront_shows(&sb, Kind::Ebay, "EB-8801", 4).await;
+    settled(&seller).await;
+    set_quantity(&seller, &p, 6).await;
+    storefront_shows(&sb, Kind::Ebay, "EB-8801", 6).await;
+    let calls = sb.calls(Kind::Ebay).await;
+    let paths: Vec<&str> = calls.iter().map(|c| c.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        vec![
+            "/identity/v1/oauth2/token",
+            "/sell/inventory/v1/bulk_update_price_quantity",
+            "/sell/inventory/v1/bulk_update_price_quantity",
+        ],
+        "one renewal, then the renewed token is reused"
+    );
+    assert!(
+        calls[0].headers["authorization"].starts_with("Basic "),
+        "eBay renews with the client's Basic credentials"
+    );
+    let listed = seller.get("/api/v1/storefronts").await;
+    assert!(
+        !listed.body.to_string().contains("refresh-"),
+        "the refresh token is never returned: {}",
+        listed.body
+    );
+
+    // Amazon with a refresh token the platform refuses: the push fails at once, saying why.
+    let refused = json!({
+        "client_id": "amzn1.application-oa2-client.tally",
+        "client_secret": "amzn-secret",
+        "refresh_token": "Atzr|revoked",
+        "token_url": format!("{}/auth/o2/token", sb.base_url(Kind::Amazon)),
+    });
+    let amazon = connect(
+        &seller,
+        Kind::Amazon,
+        &sb.base_url(Kind::Amazon),
+        json!({ "credential": refused.to_string() }),
+    )
+    .await;
+    let q = product(&seller, "AMZ-8801", 3).await;
+    link(&seller, &q, amazon, "AMZ-8801", None).await;
+    let failed = history_entry(&seller, &q, "the refused renewal", |e| {
+        e.status == SyncStatus::Failed
+    })
+    .await;
+    assert!(
+        failed.message.contains("refused to renew"),
+        "{}",
+        failed.message
+    );
+    assert_eq!(failed.attempt, 1, "an auth failure is not retried");
+    let amazon_calls = sb.calls(Kind::Amazon).await;
+    assert!(
+        amazon_calls.iter().all(|c| c.path == "/auth/o2/token"),
+        "no API call without a token: {amazon_calls:?}"
+    );
+
+    // A credential that is neither a token nor a refresh credential is refused by field.
+    let bad = seller
+        .send_json(
+            "POST",
+            "/api/v1/storefronts",
+            &json!({ "name": "Broken", "kind": "ebay", "credential": "{\"client_id\": \"x\"}" }),
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert_eq!(bad.error_field(), Some("credential"));
 }

@@ -15,6 +15,7 @@ mod bigcommerce;
 mod ebay;
 #[cfg(test)]
 mod fixtures;
+pub mod oauth;
 mod shopify;
 mod woocommerce;
 
@@ -126,6 +127,20 @@ pub enum Failure {
         message: String,
         current: Option<i64>,
     },
+}
+
+impl Failure {
+    /// What went wrong, in the storefront's (or Tally's) words.
+    pub fn message(&self) -> &str {
+        match self {
+            Failure::Auth { message }
+            | Failure::NotFound { message }
+            | Failure::Validation { message }
+            | Failure::RateLimited { message, .. }
+            | Failure::Unavailable { message }
+            | Failure::Stale { message, .. } => message,
+        }
+    }
 }
 
 /// What happened to one listing of a request.

@@ -11,6 +11,7 @@ use crate::store::outbox::{self, Resync};
 use crate::store::storefronts::{self, Fields, StorefrontRow};
 use tally_domain::api::{FieldError, StorefrontInput, StorefrontList};
 use tally_domain::channel::ChannelRules;
+use tally_domain::connector::oauth;
 use tally_domain::product::clean_name;
 use tally_domain::storefront::{check_base_url, StorefrontKind};
 use tally_domain::AccountId;
@@ -138,6 +139,18 @@ fn checked_credential(kind: StorefrontKind, raw: Option<&str>) -> Result<Option<
     let Some(value) = raw.map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
+    // eBay and Amazon also take a refresh credential (JSON), so Tally renews their tokens.
+    if let Some(grant) = oauth::refresh_grant(kind, value)
+        .map_err(|message| ApiError::from(FieldError::new("credential", message)))?
+    {
+        let compact = serde_json::json!({
+            "client_id": grant.client_id,
+            "client_secret": grant.client_secret,
+            "refresh_token": grant.refresh_token,
+            "token_url": grant.token_url,
+        });
+        return Ok(Some(compact.to_string()));
+    }
     if value.len() > 2048 || value.contains(char::is_whitespace) {
         return Err(FieldError::new(
             "credential",
