@@ -156,28 +156,13 @@ pub async fn run(
                 delay_s: BUSY_DELAY_S,
             },
         );
+        let line = queued(
+            "Queued behind a push already on its way to a storefront; this change follows it \
+             in a moment.",
+        );
         writes.push(history::insert(
             &db,
-            &Record {
-                account_id: account.0,
-                product_id: pid,
-                outbox_id: lead.id,
-                trigger: &lead.trigger,
-                attempt,
-                changed_at: Some(lead.created_at),
-                now,
-                listing_id: None,
-                storefront_id: None,
-                storefront: None,
-                quantity,
-                status: SyncStatus::Queued,
-                message: "Queued behind a push already on its way to a storefront; this change \
-                          follows it in a moment.",
-                action: None,
-                breakdown: None,
-                answer: None,
-                failure: None,
-            },
+            &product_record(account, &lead, attempt, pid, quantity, now, line),
         )?);
     }
     for &(pid, quantity) in &claim.unlisted {
@@ -188,27 +173,16 @@ pub async fn run(
             continue;
         };
         let entry = no_listings_entry(quantity);
+        let line = Line {
+            status: entry.status,
+            message: &entry.message,
+            action: entry.action.as_deref(),
+            answer: None,
+            failure: None,
+        };
         writes.push(history::insert(
             &db,
-            &Record {
-                account_id: account.0,
-                product_id: pid,
-                outbox_id: lead.id,
-                trigger: &lead.trigger,
-                attempt,
-                changed_at: Some(lead.created_at),
-                now,
-                listing_id: None,
-                storefront_id: None,
-                storefront: None,
-                quantity,
-                status: entry.status,
-                message: &entry.message,
-                action: entry.action.as_deref(),
-                breakdown: None,
-                answer: None,
-                failure: None,
-            },
+            &product_record(account, &lead, attempt, pid, quantity, now, line),
         )?);
     }
 
@@ -554,6 +528,37 @@ struct Line<'a> {
     action: Option<&'a str>,
     answer: Option<&'a str>,
     failure: Option<&'a str>,
+}
+
+/// The history row for a product as a whole (no listing to name) in this round.
+fn product_record<'a>(
+    account: AccountId,
+    lead: &'a OutboxRow,
+    attempt: u32,
+    product_id: i64,
+    quantity: i64,
+    now: i64,
+    line: Line<'a>,
+) -> Record<'a> {
+    Record {
+        account_id: account.0,
+        product_id,
+        outbox_id: lead.id,
+        trigger: &lead.trigger,
+        attempt,
+        changed_at: Some(lead.created_at),
+        now,
+        listing_id: None,
+        storefront_id: None,
+        storefront: None,
+        quantity,
+        status: line.status,
+        message: line.message,
+        action: line.action,
+        breakdown: None,
+        answer: line.answer,
+        failure: line.failure,
+    }
 }
 
 /// The history row for `row` in this round.

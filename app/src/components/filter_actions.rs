@@ -3,6 +3,7 @@
 //! closes; opening the inventory again re-attaches to it.
 
 use crate::api::{self, ApiError};
+use crate::components::progress::ServerProgress;
 use crate::components::toast::{use_toaster, Tone};
 use crate::format::thousands;
 use crate::list_query::ListQuery;
@@ -183,17 +184,7 @@ fn JobProgress(
                     view! { <button class="button button-small button-plain" on:click=move |_| dismiss()>"Dismiss"</button> }.into_any()
                 }}
             </div>
-            <div
-                class="progress"
-                role="progressbar"
-                aria-valuemin="0"
-                aria-valuemax="100"
-                aria-valuenow=pct.to_string()
-                aria-label="Bulk job progress"
-            >
-                <div class="progress-fill" style=format!("width: {pct}%")></div>
-            </div>
-            <p class="muted job-note">"This runs on Tally's servers: you can leave this page or close the tab."</p>
+            <ServerProgress percent=pct label="Bulk job progress" />
         </div>
     }
 }

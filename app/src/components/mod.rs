@@ -10,6 +10,7 @@ pub mod filter_actions;
 pub mod filter_bar;
 pub mod listings_panel;
 pub mod pagination;
+pub mod progress;
 pub mod quantity_chart;
 pub mod settings_nav;
 pub mod toast;

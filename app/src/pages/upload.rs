@@ -2,6 +2,7 @@
 
 use crate::api::{self, UploadRefused};
 use crate::components::cell_errors::CellErrors;
+use crate::components::progress::ServerProgress;
 use crate::components::toast::{use_toaster, Tone};
 use crate::format::thousands;
 use leptos::prelude::*;
@@ -9,6 +10,7 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 use std::time::Duration;
+use tally_domain::bulk_job::percent;
 use tally_domain::csv_import::UploadPreview;
 use wasm_bindgen::JsCast;
 
@@ -235,10 +237,7 @@ fn applied_message(p: &UploadPreview) -> String {
 
 /// The progress of a file applied in the background.
 fn apply_progress(p: &UploadPreview) -> impl IntoView {
-    let pct = (p.applied_rows * 100)
-        .checked_div(p.rows)
-        .unwrap_or(0)
-        .min(100);
+    let pct = percent(p.applied_rows, p.rows);
     view! {
         <div class="job" data-testid="upload-progress">
             <div class="job-head">
@@ -247,17 +246,7 @@ fn apply_progress(p: &UploadPreview) -> impl IntoView {
                     {format!("{} of {} rows", thousands(p.applied_rows), thousands(p.rows))}
                 </span>
             </div>
-            <div
-                class="progress"
-                role="progressbar"
-                aria-valuemin="0"
-                aria-valuemax="100"
-                aria-valuenow=pct.to_string()
-                aria-label="Upload progress"
-            >
-                <div class="progress-fill" style=format!("width: {pct}%")></div>
-            </div>
-            <p class="muted job-note">"This runs on Tally's servers: you can leave this page or close the tab."</p>
+            <ServerProgress percent=pct label="Upload progress" />
         </div>
     }
 }
