@@ -239,69 +239,33 @@ pub async fn run(
                 )?);
                 writes.push(release(&db, row.id, &token)?);
             }
-            ListingPlan::Push(quantity)
-                if forced_by.is_none() && too_soon(&row, now, &tuning) > 0 =>
-            {
-                // Deferred, not failed: the same attempt comes back when the interval is over
-                // and pushes whatever the quantity is then (its outcome replaces this row).
-                let wait_ms = too_soon(&row, now, &tuning);
-                let delay_s = u32::try_from((wait_ms + 999) / 1000).unwrap_or(1).max(1);
-                let message = format!(
-                    "Queued for {delay_s} s: {} was updated moments ago, and pushes to one \
-                     listing are spaced {} s apart.",
-                    row.storefront_name,
-                    (tuning.min_push_interval_ms + 999) / 1000
-                );
-                let line = queued(&message);
-                writes.push(history::insert(
-                    &db,
-                    &record(account, &lead, attempt, &row, &quantity, now, line),
-                )?);
-                writes.push(release(&db, row.id, &token)?);
-                let wanted = Next::Retry {
-                    outbox_id: lead.id,
+            ListingPlan::Push(quantity) => match wait(&row, forced_by.is_some(), now, &tuning)? {
+                // Deferred, not failed: the same attempt comes back when the wait is over and
+                // pushes whatever the quantity is then (its outcome replaces this row).
+                Some((delay_s, message)) => {
+                    let line = queued(&message);
+                    writes.push(history::insert(
+                        &db,
+                        &record(account, &lead, attempt, &row, &quantity, now, line),
+                    )?);
+                    writes.push(release(&db, row.id, &token)?);
+                    let wanted = Next::Retry {
+                        outbox_id: lead.id,
+                        attempt,
+                        delay_s,
+                    };
+                    next.insert(
+                        pid,
+                        stronger(next.get(&pid).cloned().unwrap_or(Next::Done), wanted),
+                    );
+                }
+                None => to_push.push(Planned {
+                    outbox: lead.clone(),
+                    row,
+                    quantity,
                     attempt,
-                    delay_s,
-                };
-                next.insert(
-                    pid,
-                    stronger(next.get(&pid).cloned().unwrap_or(Next::Done), wanted),
-                );
-            }
-            ListingPlan::Push(quantity) if over_daily_revisions(&row, now)? => {
-                // Nothing fails: the push waits for the cap to start again (the queue holds a
-                // message 12 h at most; the cron re-sends the entry once it is due).
-                let delay_s = connector::seconds_until_caps_reset(now);
-                let message = format!(
-                    "Queued until midnight UTC (in about {} h): {} allows {} quantity changes \
-                     per listing per day and this listing has had them all today. The quantity \
-                     current then is pushed.",
-                    delay_s.div_ceil(3600),
-                    row.storefront_name,
-                    daily_revisions(&row)?.unwrap_or(0)
-                );
-                let line = queued(&message);
-                writes.push(history::insert(
-                    &db,
-                    &record(account, &lead, attempt, &row, &quantity, now, line),
-                )?);
-                writes.push(release(&db, row.id, &token)?);
-                let wanted = Next::Retry {
-                    outbox_id: lead.id,
-                    attempt,
-                    delay_s,
-                };
-                next.insert(
-                    pid,
-                    stronger(next.get(&pid).cloned().unwrap_or(Next::Done), wanted),
-                );
-            }
-            ListingPlan::Push(quantity) => to_push.push(Planned {
-                outbox: lead.clone(),
-                row,
-                quantity,
-                attempt,
-            }),
+                }),
+            },
         }
     }
 
@@ -638,6 +602,42 @@ fn pushed(
             int(day),
             text(token),
         ])?)
+}
+
+/// Whether a push due now must wait, and how long (seconds) and why, in the seller's words:
+/// a listing pushed moments ago waits out the spacing (Sync Now does not), and one over its
+/// platform's daily revision cap waits until the cap starts again (the queue holds a message
+/// 12 h at most; the cron re-sends the entry once it is due).
+fn wait(
+    row: &ListingRow,
+    forced: bool,
+    now: i64,
+    tuning: &Tuning,
+) -> Result<Option<(u32, String)>, ApiError> {
+    let wait_ms = too_soon(row, now, tuning);
+    if !forced && wait_ms > 0 {
+        let delay_s = u32::try_from((wait_ms + 999) / 1000).unwrap_or(1).max(1);
+        let message = format!(
+            "Queued for {delay_s} s: {} was updated moments ago, and pushes to one listing are \
+             spaced {} s apart.",
+            row.storefront_name,
+            (tuning.min_push_interval_ms + 999) / 1000
+        );
+        return Ok(Some((delay_s, message)));
+    }
+    if over_daily_revisions(row, now)? {
+        let delay_s = connector::seconds_until_caps_reset(now);
+        let message = format!(
+            "Queued until midnight UTC (in about {} h): {} allows {} quantity changes per \
+             listing per day and this listing has had them all today. The quantity current \
+             then is pushed.",
+            delay_s.div_ceil(3600),
+            row.storefront_name,
+            daily_revisions(row)?.unwrap_or(0)
+        );
+        return Ok(Some((delay_s, message)));
+    }
+    Ok(None)
 }
 
 /// Milliseconds until the listing may be pushed again (0: now).
