@@ -103,6 +103,27 @@ pub async fn by_testid(
     }
 }
 
+/// How long a journey waits for an element of the UI to appear.
+pub const UI_WAIT: Duration = Duration::from_secs(20);
+
+/// Clicks the element with `data-testid`, once it appears.
+pub async fn click(client: &Client, testid: &str) {
+    by_testid(client, testid, UI_WAIT)
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("clicking [data-testid={testid}]: {e}"));
+}
+
+/// The text of the element with `data-testid`, once it appears.
+pub async fn text_of(client: &Client, testid: &str) -> String {
+    by_testid(client, testid, UI_WAIT)
+        .await
+        .text()
+        .await
+        .unwrap_or_else(|e| panic!("reading [data-testid={testid}]: {e}"))
+}
+
 /// Saves a screenshot under `target/screenshots/<name>.png` (kept for the README).
 pub async fn screenshot(client: &Client, name: &str) {
     let dir = crate::repo_root().join("target/screenshots");

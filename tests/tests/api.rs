@@ -568,17 +568,19 @@ async fn sign_out_revokes_the_session(api: Api) {
     );
 }
 
-async fn api_keys_are_shown_once_work_as_bearer_and_stop_when_revoked(api: Api) {
-    let seller = api.new_account("Key Holders").await;
-    let created = seller
-        .send_json(
-            "POST",
-            "/api/v1/api-keys",
-            &json!({ "name": "Order import" }),
-        )
+/// Creates an API key named `name`: the answer (with the key's summary) and the key itself.
+async fn create_api_key(api: &Api, name: &str) -> (tally_tests::client::Answer, String) {
+    let created = api
+        .send_json("POST", "/api/v1/api-keys", &json!({ "name": name }))
         .await;
     assert_eq!(created.status, 201, "{}", created.body);
     let key = created.body["key"].as_str().unwrap().to_owned();
+    (created, key)
+}
+
+async fn api_keys_are_shown_once_work_as_bearer_and_stop_when_revoked(api: Api) {
+    let seller = api.new_account("Key Holders").await;
+    let (created, key) = create_api_key(&seller, "Order import").await;
     assert!(key.starts_with("tally_"));
     let listed = seller.get("/api/v1/api-keys").await;
     assert_eq!(listed.status, 200);
@@ -1427,15 +1429,7 @@ async fn the_ledger_lists_every_change_with_its_source_and_is_private(api: Api) 
     .await;
     assert_eq!(seller.adjust(p.id.0, "set", 12).await.status, 200);
     // The order comes from an integration, with an API key of the same account.
-    let created = seller
-        .send_json(
-            "POST",
-            "/api/v1/api-keys",
-            &json!({ "name": "Order import" }),
-        )
-        .await;
-    assert_eq!(created.status, 201, "{}", created.body);
-    let key = created.body["key"].as_str().unwrap().to_owned();
+    let (_, key) = create_api_key(&seller, "Order import").await;
     let integration = api.with_auth(Auth::Key(key.clone()));
     let order = place(
         &integration,

@@ -3,14 +3,12 @@
 
 use std::sync::Arc;
 use std::time::Duration;
-use tally_tests::browser::{by_testid, screenshot, sign_in, Chromedriver};
+use tally_tests::browser::{by_testid, click, screenshot, sign_in, text_of, Chromedriver, UI_WAIT};
 use tally_tests::client::{Api, DEMO_EMAIL, DEMO_PASSWORD};
 use tally_tests::eventually;
 use tally_tests::sandbox::{Kind, Sandbox};
 use tally_tests::suite::{arguments, runtime};
 use tally_tests::worker::TestWorker;
-
-const UI_WAIT: Duration = Duration::from_secs(20);
 
 const WOO_KEYS: &str = "ck_browser:cs_browser_secret";
 
@@ -100,16 +98,8 @@ async fn a_seller_turns_on_auto_sync_for_a_row_and_it_survives_a_reload(ctx: Ctx
         attr(&client, &toggle, "aria-checked").await.as_deref(),
         Some("false")
     );
-    by_testid(&client, &toggle, UI_WAIT)
-        .await
-        .click()
-        .await
-        .unwrap();
-    let toast = by_testid(&client, "toast", UI_WAIT)
-        .await
-        .text()
-        .await
-        .unwrap();
+    click(&client, &toggle).await;
+    let toast = text_of(&client, "toast").await;
     assert!(
         toast.contains(&format!("Auto Sync turned on for {}", product.sku)),
         "{toast}"
@@ -149,11 +139,7 @@ async fn a_seller_adjusts_a_quantity_and_sees_the_sync_history_entry(ctx: Ctx) {
         .unwrap();
     let amount = by_testid(&client, "adjust-amount", UI_WAIT).await;
     amount.send_keys("-99999").await.unwrap();
-    let error = by_testid(&client, "adjust-error", UI_WAIT)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let error = text_of(&client, "adjust-error").await;
     assert!(
         error.contains("Amount cannot be negative"),
         "set mode refuses negatives: {error}"
@@ -165,23 +151,11 @@ async fn a_seller_adjusts_a_quantity_and_sees_the_sync_history_entry(ctx: Ctx) {
 
     amount.clear().await.unwrap();
     amount.send_keys("42").await.unwrap();
-    let preview = by_testid(&client, "adjust-preview", UI_WAIT)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let preview = text_of(&client, "adjust-preview").await;
     assert!(preview.contains("New quantity: 42"), "{preview}");
     screenshot(&client, "adjust-dialog").await;
-    by_testid(&client, "adjust-save", UI_WAIT)
-        .await
-        .click()
-        .await
-        .unwrap();
-    let toast = by_testid(&client, "toast", UI_WAIT)
-        .await
-        .text()
-        .await
-        .unwrap();
+    click(&client, "adjust-save").await;
+    let toast = text_of(&client, "toast").await;
     assert!(
         toast.contains(&format!("{sku}: {} → 42", product.quantity)),
         "{toast}"
@@ -224,17 +198,9 @@ async fn a_seller_adjusts_a_quantity_and_sees_the_sync_history_entry(ctx: Ctx) {
 async fn a_seller_pages_through_inventory_with_the_page_in_the_url(ctx: Ctx) {
     let client = ctx.driver.session().await;
     open_signed_in(&client, &ctx, "/").await;
-    let range = by_testid(&client, "page-range", UI_WAIT)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let range = text_of(&client, "page-range").await;
     assert_eq!(range, "1–25 of 1,200");
-    by_testid(&client, "next-page", UI_WAIT)
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&client, "next-page").await;
     let range = eventually("page 2", UI_WAIT, || {
         let client = client.clone();
         async move {
@@ -255,11 +221,7 @@ async fn a_seller_pages_through_inventory_with_the_page_in_the_url(ctx: Ctx) {
         .goto(&format!("{}/?page=5&per_page=250", ctx.api.base))
         .await
         .unwrap();
-    let range = by_testid(&client, "page-range", UI_WAIT)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let range = text_of(&client, "page-range").await;
     assert_eq!(range, "1,001–1,200 of 1,200");
     let rows = client
         .find_all(fantoccini::Locator::Css(
@@ -280,28 +242,12 @@ async fn a_subscriber_turns_on_auto_sync_for_order_imports_after_reading_the_war
         Some("true"),
         "nothing changed yet"
     );
-    by_testid(&client, "rule-order_import", UI_WAIT)
-        .await
-        .click()
-        .await
-        .unwrap();
-    let warning = by_testid(&client, "rules-warning", UI_WAIT)
-        .await
-        .text()
-        .await
-        .unwrap();
+    click(&client, "rule-order_import").await;
+    let warning = text_of(&client, "rules-warning").await;
     assert!(warning.contains("start at quantity 0"), "{warning}");
     screenshot(&client, "auto-sync-rules").await;
-    by_testid(&client, save, UI_WAIT)
-        .await
-        .click()
-        .await
-        .unwrap();
-    let toast = by_testid(&client, "toast", UI_WAIT)
-        .await
-        .text()
-        .await
-        .unwrap();
+    click(&client, save).await;
+    let toast = text_of(&client, "toast").await;
     assert!(toast.contains("Auto Sync Rules saved"), "{toast}");
     let stored = ctx.api.get("/api/v1/settings/auto-sync-rules").await;
     let on = stored.body["rules"]
@@ -329,11 +275,7 @@ async fn a_subscriber_turns_on_auto_sync_for_order_imports_after_reading_the_war
     let percent = by_testid(&client, "wipe-guard-percent", UI_WAIT).await;
     percent.clear().await.unwrap();
     percent.send_keys("0").await.unwrap();
-    by_testid(&client, "wipe-guard-save", UI_WAIT)
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&client, "wipe-guard-save").await;
     // The browser holds the form back (the field allows 1–100) and nothing is saved.
     client
         .find(fantoccini::Locator::Css(
@@ -348,11 +290,7 @@ async fn a_subscriber_turns_on_auto_sync_for_order_imports_after_reading_the_war
     let percent = by_testid(&client, "wipe-guard-percent", UI_WAIT).await;
     percent.clear().await.unwrap();
     percent.send_keys("35").await.unwrap();
-    by_testid(&client, "wipe-guard-save", UI_WAIT)
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&client, "wipe-guard-save").await;
     eventually("the wipe guard saved", UI_WAIT, || async {
         let settings = ctx.api.get("/api/v1/settings/inventory").await;
         (settings.body["wipe_guard_percent"] == 35).then_some(())
@@ -388,23 +326,11 @@ async fn a_seller_selects_three_rows_and_presses_sync_now(ctx: Ctx) {
             .await
             .unwrap();
     }
-    let count = by_testid(&client, "selected-count", UI_WAIT)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let count = text_of(&client, "selected-count").await;
     assert_eq!(count, "3 selected on this page");
     screenshot(&client, "bulk-actions").await;
-    by_testid(&client, "bulk-sync-now", UI_WAIT)
-        .await
-        .click()
-        .await
-        .unwrap();
-    let toast = by_testid(&client, "toast", UI_WAIT)
-        .await
-        .text()
-        .await
-        .unwrap();
+    click(&client, "bulk-sync-now").await;
+    let toast = text_of(&client, "toast").await;
     assert!(toast.contains("Sync Now: 3 pushes queued"), "{toast}");
     for p in &chosen {
         let on = eventually("the row to show Auto Sync on", UI_WAIT, || {
@@ -446,27 +372,11 @@ async fn a_seller_selects_three_rows_and_presses_sync_now(ctx: Ctx) {
 async fn a_seller_selects_a_whole_page_and_turns_auto_sync_on(ctx: Ctx) {
     let client = ctx.driver.session().await;
     open_signed_in(&client, &ctx, "/?page=3&per_page=250").await;
-    by_testid(&client, "select-page", UI_WAIT)
-        .await
-        .click()
-        .await
-        .unwrap();
-    let count = by_testid(&client, "selected-count", UI_WAIT)
-        .await
-        .text()
-        .await
-        .unwrap();
+    click(&client, "select-page").await;
+    let count = text_of(&client, "selected-count").await;
     assert_eq!(count, "250 selected on this page");
-    by_testid(&client, "bulk-on", UI_WAIT)
-        .await
-        .click()
-        .await
-        .unwrap();
-    let toast = by_testid(&client, "toast", UI_WAIT)
-        .await
-        .text()
-        .await
-        .unwrap();
+    click(&client, "bulk-on").await;
+    let toast = text_of(&client, "toast").await;
     assert!(
         toast.contains("Auto Sync turned on for 250 products"),
         "{toast}"
@@ -519,21 +429,13 @@ async fn a_seller_filters_the_inventory_and_the_filter_lives_in_the_url(ctx: Ctx
     })
     .await;
     assert!(range.starts_with("1–25"), "{range}");
-    let chips = by_testid(&client, "filter-chips", UI_WAIT)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let chips = text_of(&client, "filter-chips").await;
     assert!(chips.contains("Search: SCRF"), "{chips}");
     screenshot(&client, "filters").await;
 
     // The filter is in the URL: a reload shows the same list.
     client.goto(url.as_str()).await.unwrap();
-    let again = by_testid(&client, "page-range", UI_WAIT)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let again = text_of(&client, "page-range").await;
     assert_eq!(again, range);
     // A quantity range from the filter bar reaches the URL too.
     let to = by_testid(&client, "filter-qty_max", UI_WAIT).await;
@@ -560,11 +462,7 @@ async fn a_seller_filters_the_inventory_and_the_filter_lives_in_the_url(ctx: Ctx
         .unwrap()
         .as_str()
         .contains("qty_max=0"));
-    by_testid(&client, "clear-filters", UI_WAIT)
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&client, "clear-filters").await;
     eventually("all products again", UI_WAIT, || {
         let client = client.clone();
         async move {
@@ -583,11 +481,7 @@ async fn a_seller_filters_the_inventory_and_the_filter_lives_in_the_url(ctx: Ctx
 async fn a_seller_adds_a_product_by_hand(ctx: Ctx) {
     let client = ctx.driver.session().await;
     open_signed_in(&client, &ctx, "/").await;
-    by_testid(&client, "add-product", UI_WAIT)
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&client, "add-product").await;
     by_testid(&client, "new-sku", UI_WAIT)
         .await
         .send_keys("LAMP-1")
@@ -608,16 +502,8 @@ async fn a_seller_adds_a_product_by_hand(ctx: Ctx) {
     );
     quantity.clear().await.unwrap();
     quantity.send_keys("8").await.unwrap();
-    by_testid(&client, "new-save", UI_WAIT)
-        .await
-        .click()
-        .await
-        .unwrap();
-    let toast = by_testid(&client, "toast", UI_WAIT)
-        .await
-        .text()
-        .await
-        .unwrap();
+    click(&client, "new-save").await;
+    let toast = text_of(&client, "toast").await;
     assert!(toast.contains("LAMP-1 added with 8 on hand"), "{toast}");
     let found = ctx
         .api
@@ -642,30 +528,14 @@ async fn a_seller_turns_on_auto_sync_for_all_in_a_filter_and_watches_it_finish(c
         "some start off"
     );
     open_signed_in(&client, &ctx, "/?tag=winter&page=1&per_page=250").await;
-    by_testid(&client, "select-page", UI_WAIT)
-        .await
-        .click()
-        .await
-        .unwrap();
-    let selected = by_testid(&client, "selected-count", UI_WAIT)
-        .await
-        .text()
-        .await
-        .unwrap();
+    click(&client, "select-page").await;
+    let selected = text_of(&client, "selected-count").await;
     assert_eq!(
         selected,
         format!("{} selected on this page", matching.total.min(250))
     );
-    by_testid(&client, "all-on", UI_WAIT)
-        .await
-        .click()
-        .await
-        .unwrap();
-    let confirm = by_testid(&client, "confirm-all", UI_WAIT)
-        .await
-        .text()
-        .await
-        .unwrap();
+    click(&client, "all-on").await;
+    let confirm = text_of(&client, "confirm-all").await;
     assert!(
         confirm.contains(&format!(
             "Turn Auto Sync on for {} products",
@@ -674,11 +544,7 @@ async fn a_seller_turns_on_auto_sync_for_all_in_a_filter_and_watches_it_finish(c
         "{confirm}"
     );
     assert!(confirm.contains("matching these filters"), "{confirm}");
-    by_testid(&client, "confirm-all-yes", UI_WAIT)
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&client, "confirm-all-yes").await;
     let job = by_testid(&client, "bulk-job", UI_WAIT).await;
     assert!(job.text().await.unwrap().contains("products"));
     let counts = eventually("the job to finish on screen", UI_WAIT, || {
@@ -696,11 +562,7 @@ async fn a_seller_turns_on_auto_sync_for_all_in_a_filter_and_watches_it_finish(c
     .await;
     assert_eq!(counts, format!("{0} of {0} products", matching.total));
     screenshot(&client, "bulk-job").await;
-    let toast = by_testid(&client, "toast", UI_WAIT)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let toast = text_of(&client, "toast").await;
     assert!(
         toast.contains(&format!(
             "Auto Sync turned on for {} products",
@@ -757,16 +619,8 @@ async fn a_seller_turns_on_auto_sync_on_the_details_tab_and_sees_the_quantity_hi
         "nothing to save yet"
     );
     checkbox.click().await.unwrap();
-    by_testid(&client, "details-save", UI_WAIT)
-        .await
-        .click()
-        .await
-        .unwrap();
-    let toast = by_testid(&client, "toast", UI_WAIT)
-        .await
-        .text()
-        .await
-        .unwrap();
+    click(&client, "details-save").await;
+    let toast = text_of(&client, "toast").await;
     assert!(
         toast.contains(&format!("Auto Sync is on for {}", product.sku)),
         "{toast}"
@@ -836,17 +690,9 @@ async fn a_seller_uploads_a_file_with_an_error_then_a_good_file_and_applies_it(c
         .send_keys(bad.to_str().unwrap())
         .await
         .unwrap();
-    let refused = by_testid(&client, "upload-refused", UI_WAIT)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let refused = text_of(&client, "upload-refused").await;
     assert!(refused.contains("nothing was changed"), "{refused}");
-    let errors = by_testid(&client, "upload-errors", UI_WAIT)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let errors = text_of(&client, "upload-errors").await;
     assert!(
         errors.contains('3') && errors.contains("quantity"),
         "row 3, column quantity: {errors}"
@@ -864,36 +710,14 @@ async fn a_seller_uploads_a_file_with_an_error_then_a_good_file_and_applies_it(c
         .await
         .unwrap();
     let preview = by_testid(&client, "upload-preview", UI_WAIT).await;
-    assert_eq!(
-        by_testid(&client, "to-update", UI_WAIT)
-            .await
-            .text()
-            .await
-            .unwrap(),
-        "1"
-    );
-    assert_eq!(
-        by_testid(&client, "to-create", UI_WAIT)
-            .await
-            .text()
-            .await
-            .unwrap(),
-        "1"
-    );
+    assert_eq!(text_of(&client, "to-update").await, "1");
+    assert_eq!(text_of(&client, "to-create").await, "1");
     assert_eq!(
         preview.attr("data-status").await.unwrap().as_deref(),
         Some("ready")
     );
-    by_testid(&client, "apply-upload", UI_WAIT)
-        .await
-        .click()
-        .await
-        .unwrap();
-    let toast = by_testid(&client, "toast", UI_WAIT)
-        .await
-        .text()
-        .await
-        .unwrap();
+    click(&client, "apply-upload").await;
+    let toast = text_of(&client, "toast").await;
     assert!(
         toast.contains("File applied: 1 updated, 1 created"),
         "{toast}"
@@ -939,19 +763,8 @@ async fn a_large_file_applies_in_the_background_and_a_reload_finds_it(ctx: Ctx) 
         .send_keys(file.to_str().unwrap())
         .await
         .unwrap();
-    assert_eq!(
-        by_testid(&client, "to-create", UI_WAIT)
-            .await
-            .text()
-            .await
-            .unwrap(),
-        "12,000"
-    );
-    by_testid(&client, "apply-upload", UI_WAIT)
-        .await
-        .click()
-        .await
-        .unwrap();
+    assert_eq!(text_of(&client, "to-create").await, "12,000");
+    click(&client, "apply-upload").await;
     // Only a file that goes on in the background puts its id in the address.
     let url = eventually("the upload's id in the address", UI_WAIT, || {
         let client = client.clone();
@@ -962,11 +775,7 @@ async fn a_large_file_applies_in_the_background_and_a_reload_finds_it(ctx: Ctx) 
     })
     .await;
     screenshot(&client, "upload-applying").await;
-    let toast = by_testid(&client, "toast", UI_WAIT)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let toast = text_of(&client, "toast").await;
     assert!(
         toast.contains("File applied: 0 updated, 12,000 created"),
         "{toast}"
@@ -1006,26 +815,14 @@ async fn a_seller_enters_an_order_by_hand_and_cancels_it(ctx: Ctx) {
     let qty = by_testid(&client, "line-qty-0", UI_WAIT).await;
     qty.clear().await.unwrap();
     qty.send_keys("2\t").await.unwrap();
-    by_testid(&client, "order-save", UI_WAIT)
-        .await
-        .click()
-        .await
-        .unwrap();
-    let toast = by_testid(&client, "toast", UI_WAIT)
-        .await
-        .text()
-        .await
-        .unwrap();
+    click(&client, "order-save").await;
+    let toast = text_of(&client, "toast").await;
     assert!(toast.contains("Order PHONE-1 entered"), "{toast}");
     assert_eq!(
         ctx.api.product(product.id.0).await.quantity.get(),
         product.quantity.get() - 2
     );
-    let table = by_testid(&client, "orders-table", UI_WAIT)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let table = text_of(&client, "orders-table").await;
     assert!(
         table.contains("PHONE-1") && table.contains("Placed"),
         "{table}"
@@ -1093,11 +890,7 @@ async fn a_seller_connects_a_storefront_links_a_listing_and_watches_the_push_suc
         .unwrap();
     sign_in(&client, &email, password).await;
     by_testid(&client, "storefronts-empty", UI_WAIT).await;
-    by_testid(&client, "storefront-add", UI_WAIT)
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&client, "storefront-add").await;
     by_testid(&client, "storefront-kind", UI_WAIT)
         .await
         .select_by_value("woocommerce")
@@ -1119,16 +912,8 @@ async fn a_seller_connects_a_storefront_links_a_listing_and_watches_the_push_suc
         .await
         .unwrap();
     screenshot(&client, "storefront-form").await;
-    by_testid(&client, "storefront-save", UI_WAIT)
-        .await
-        .click()
-        .await
-        .unwrap();
-    let row = by_testid(&client, "storefront-row", UI_WAIT)
-        .await
-        .text()
-        .await
-        .unwrap();
+    click(&client, "storefront-save").await;
+    let row = text_of(&client, "storefront-row").await;
     assert!(
         row.contains("Wool shop") && row.contains("WooCommerce") && row.contains("Active"),
         "{row}"
@@ -1149,36 +934,20 @@ async fn a_seller_connects_a_storefront_links_a_listing_and_watches_the_push_suc
         .send_keys("7001")
         .await
         .unwrap();
-    by_testid(&client, "listing-link", UI_WAIT)
-        .await
-        .click()
-        .await
-        .unwrap();
-    let listing = by_testid(&client, "listing-row", UI_WAIT)
-        .await
-        .text()
-        .await
-        .unwrap();
+    click(&client, "listing-link").await;
+    let listing = text_of(&client, "listing-row").await;
     assert!(
         listing.contains("Wool shop") && listing.contains("7001"),
         "{listing}"
     );
 
-    by_testid(&client, "details-adjust", UI_WAIT)
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&client, "details-adjust").await;
     by_testid(&client, "adjust-amount", UI_WAIT)
         .await
         .send_keys("14")
         .await
         .unwrap();
-    by_testid(&client, "adjust-save", UI_WAIT)
-        .await
-        .click()
-        .await
-        .unwrap();
+    click(&client, "adjust-save").await;
     by_testid(&client, "toast", UI_WAIT).await;
 
     client
