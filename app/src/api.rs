@@ -1,9 +1,13 @@
 //! The one module that talks to the worker: one typed function per endpoint, one error type.
 
 use crate::list_query::ListQuery;
-use gloo_net::http::{Request, Response};
+use gloo_net::http::{Request, RequestBuilder};
+use leptos::prelude::*;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::any::Any;
+use std::marker::PhantomData;
+use std::rc::Rc;
 use tally_domain::api::{
     AdjustQuantity, AdjustmentResult, ApiKeySummary, AutoSyncRulesView, BulkResult, CreatedApiKey,
     ErrorBody, InventorySettings, LedgerEntry, Listing, ListingImportResult, ListingList,
@@ -26,16 +30,25 @@ pub struct ApiError {
     pub message: String,
     /// The field at fault, for showing the message under it.
     pub field: Option<String>,
+    /// Every bad cell of a refused file (empty for everything else).
+    pub rows: Vec<CellError>,
 }
 
 impl ApiError {
     pub(crate) fn network(e: impl std::fmt::Display) -> Self {
+        Self::said(
+            0,
+            format!("Tally could not be reached ({e}). Check your connection and try again."),
+        )
+    }
+
+    /// A failure with nothing but a message.
+    pub(crate) fn said(status: u16, message: String) -> Self {
         Self {
-            status: 0,
-            message: format!(
-                "Tally could not be reached ({e}). Check your connection and try again."
-            ),
+            status,
+            message,
             field: None,
+            rows: Vec::new(),
         }
     }
 
@@ -61,46 +74,152 @@ impl std::fmt::Display for ApiError {
     }
 }
 
-async fn read<T: DeserializeOwned>(
-    response: Result<Response, gloo_net::Error>,
-) -> Result<T, ApiError> {
-    let response = response.map_err(ApiError::network)?;
-    if response.ok() {
-        return response.json::<T>().await.map_err(ApiError::network);
-    }
+// Size note: every async fn and every `LocalResource` is a state machine that the compiler
+// copies for each type it is used with, and those copies were most of the app's wasm. So the
+// network exchange below is one non-generic function, typed values are only (de)serialised
+// around it, and every page's data is one `LocalResource` type behind [`Loaded`].
+
+/// Sends a request and reads the answer's text; a refusal becomes the worker's message.
+async fn exchange(request: Result<Request, gloo_net::Error>) -> Result<String, ApiError> {
+    let response = request
+        .map_err(ApiError::network)?
+        .send()
+        .await
+        .map_err(ApiError::network)?;
     let status = response.status();
-    match response.json::<ErrorBody>().await {
-        Ok(body) => Err(ApiError {
+    let text = response.text().await.map_err(ApiError::network)?;
+    if response.ok() {
+        return Ok(text);
+    }
+    Err(match serde_json::from_str::<ErrorBody>(&text) {
+        Ok(body) => ApiError {
             status,
             message: sentence(&body.error.message),
             field: body.error.field,
-        }),
-        Err(_) => Err(ApiError {
+            rows: body.error.rows.unwrap_or_default(),
+        },
+        Err(_) => ApiError::said(
             status,
-            message: format!("Tally answered with an unexpected error (HTTP {status}). Try again."),
-            field: None,
-        }),
-    }
+            format!("Tally answered with an unexpected error (HTTP {status}). Try again."),
+        ),
+    })
 }
 
+/// Reads an answer's JSON as `T`.
+fn decode<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
+    serde_json::from_str(text).map_err(|e| {
+        ApiError::said(
+            0,
+            format!("Tally answered with something this page cannot read ({e}). Reload the page."),
+        )
+    })
+}
+
+/// `GET path`.
+async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
+    decode(&exchange(Request::get(path).build()).await?)
+}
+
+/// Sends `body` as JSON with the CSRF header.
 async fn send_json<B: Serialize, T: DeserializeOwned>(
-    request: gloo_net::http::RequestBuilder,
+    request: RequestBuilder,
     body: &B,
 ) -> Result<T, ApiError> {
-    let request = request
-        .header(CSRF_HEADER, "1")
-        .json(body)
-        .map_err(ApiError::network)?;
-    read(request.send().await).await
+    let body = serde_json::to_string(body).map_err(ApiError::network)?;
+    decode(
+        &exchange(
+            write(request)
+                .header("content-type", "application/json")
+                .body(body),
+        )
+        .await?,
+    )
+}
+
+/// A request that changes data.
+fn write(request: RequestBuilder) -> RequestBuilder {
+    request.header(CSRF_HEADER, "1")
 }
 
 /// Sent with every request that changes data: the worker refuses cookie-authenticated writes
 /// without it, which no other site can make a browser add (CSRF defence).
 const CSRF_HEADER: &str = "X-Tally-Csrf";
 
+/// Data a page shows, loaded from the worker and loaded again when a signal its path reads
+/// changes (or on [`Loaded::refetch`]). Reads like a `LocalResource<Result<T, ApiError>>`.
+pub struct Loaded<T> {
+    resource: LocalResource<Result<Rc<dyn Any>, ApiError>>,
+    value: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Loaded<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Loaded<T> {}
+
+/// Turns an answer's text into the page's value, behind `dyn Any` so [`load`] has one type.
+type Decoder = fn(&str) -> Result<Rc<dyn Any>, ApiError>;
+
+impl<T: DeserializeOwned + Clone + 'static> Loaded<T> {
+    /// Loads `GET path()`; an `Err` path is shown as that error without a request.
+    fn new(path: impl Fn() -> Result<String, ApiError> + 'static) -> Self {
+        let decoder: Decoder = |text| decode::<T>(text).map(|v| Rc::new(v) as Rc<dyn Any>);
+        Self {
+            resource: load(Rc::new(path), decoder),
+            value: PhantomData,
+        }
+    }
+
+    /// The value once loaded (tracked: a view reading it re-renders when it reloads).
+    pub fn get(&self) -> Option<Result<T, ApiError>> {
+        Self::typed(self.resource.get())
+    }
+
+    /// The value once loaded, without tracking it.
+    pub fn get_untracked(&self) -> Option<Result<T, ApiError>> {
+        Self::typed(self.resource.get_untracked())
+    }
+
+    fn typed(loaded: Option<Result<Rc<dyn Any>, ApiError>>) -> Option<Result<T, ApiError>> {
+        loaded.map(|loaded| {
+            loaded.map(|value| {
+                value
+                    .downcast_ref::<T>()
+                    .cloned()
+                    .expect("a Loaded<T> only ever holds a T")
+            })
+        })
+    }
+
+    /// Loads it again.
+    pub fn refetch(&self) {
+        self.resource.refetch();
+    }
+}
+
+/// The one `LocalResource` behind every [`Loaded`]: `path` is read inside the resource, so
+/// the signals it reads are tracked.
+fn load(
+    path: Rc<dyn Fn() -> Result<String, ApiError>>,
+    decoder: Decoder,
+) -> LocalResource<Result<Rc<dyn Any>, ApiError>> {
+    LocalResource::new(move || {
+        let path = path();
+        async move { decoder(&exchange(Request::get(&path?).build()).await?) }
+    })
+}
+
+/// A path with nothing to vary.
+fn fixed(path: &'static str) -> impl Fn() -> Result<String, ApiError> {
+    move || Ok(path.to_owned())
+}
+
 /// `GET /api/v1/auth/me`: 401 when nobody is signed in.
-pub async fn me() -> Result<Me, ApiError> {
-    read(Request::get("/api/v1/auth/me").send().await).await
+pub fn me() -> Loaded<Me> {
+    Loaded::new(fixed("/api/v1/auth/me"))
 }
 
 /// `POST /api/v1/auth/login`.
@@ -114,13 +233,14 @@ pub async fn sign_up(body: &SignUp) -> Result<Me, ApiError> {
 }
 
 /// `POST /api/v1/auth/logout`.
-pub async fn sign_out() -> Result<serde_json::Value, ApiError> {
-    send_json(Request::post("/api/v1/auth/logout"), &serde_json::json!({})).await
+pub async fn sign_out() -> Result<(), ApiError> {
+    exchange(write(Request::post("/api/v1/auth/logout")).build()).await?;
+    Ok(())
 }
 
 /// `GET /api/v1/api-keys`.
-pub async fn api_keys() -> Result<Vec<ApiKeySummary>, ApiError> {
-    read(Request::get("/api/v1/api-keys").send().await).await
+pub fn api_keys() -> Loaded<Vec<ApiKeySummary>> {
+    Loaded::new(fixed("/api/v1/api-keys"))
 }
 
 /// `POST /api/v1/api-keys`.
@@ -129,19 +249,14 @@ pub async fn create_api_key(name: String) -> Result<CreatedApiKey, ApiError> {
 }
 
 /// `DELETE /api/v1/api-keys/{id}`.
-pub async fn revoke_api_key(id: i64) -> Result<serde_json::Value, ApiError> {
-    let request = Request::delete(&format!("/api/v1/api-keys/{id}")).header(CSRF_HEADER, "1");
-    read(request.send().await).await
+pub async fn revoke_api_key(id: i64) -> Result<(), ApiError> {
+    exchange(write(Request::delete(&format!("/api/v1/api-keys/{id}"))).build()).await?;
+    Ok(())
 }
 
 /// `GET /api/v1/settings/auto-sync-rules`.
-pub async fn auto_sync_rules() -> Result<AutoSyncRulesView, ApiError> {
-    read(
-        Request::get("/api/v1/settings/auto-sync-rules")
-            .send()
-            .await,
-    )
-    .await
+pub fn auto_sync_rules() -> Loaded<AutoSyncRulesView> {
+    Loaded::new(fixed("/api/v1/settings/auto-sync-rules"))
 }
 
 /// `PUT /api/v1/settings/auto-sync-rules`.
@@ -154,8 +269,8 @@ pub async fn save_auto_sync_rules(rules: Vec<Rule>) -> Result<AutoSyncRulesView,
 }
 
 /// `GET /api/v1/products` for the inventory's filters, sort and page.
-pub async fn products(query: ListQuery) -> Result<ProductPage, ApiError> {
-    read(Request::get(&query.api_path()).send().await).await
+pub fn products(query: impl Fn() -> ListQuery + 'static) -> Loaded<ProductPage> {
+    Loaded::new(move || Ok(query().api_path()))
 }
 
 /// `POST /api/v1/bulk-jobs`: "for all in filter".
@@ -177,22 +292,12 @@ pub async fn start_bulk_job(
 
 /// `GET /api/v1/bulk-jobs/{id}`.
 pub async fn bulk_job(id: i64) -> Result<BulkJob, ApiError> {
-    read(
-        Request::get(&format!("/api/v1/bulk-jobs/{id}"))
-            .send()
-            .await,
-    )
-    .await
+    get(&format!("/api/v1/bulk-jobs/{id}")).await
 }
 
 /// `GET /api/v1/bulk-jobs?status=running`.
 pub async fn running_bulk_jobs() -> Result<Vec<BulkJob>, ApiError> {
-    read(
-        Request::get("/api/v1/bulk-jobs?status=running")
-            .send()
-            .await,
-    )
-    .await
+    get("/api/v1/bulk-jobs?status=running").await
 }
 
 /// `POST /api/v1/bulk-jobs/{id}/cancel`.
@@ -210,8 +315,8 @@ pub async fn place_order(order: &OrderIn) -> Result<OrderOut, ApiError> {
 }
 
 /// `GET /api/v1/orders`.
-pub async fn orders() -> Result<Vec<OrderOut>, ApiError> {
-    read(Request::get("/api/v1/orders").send().await).await
+pub fn orders() -> Loaded<Vec<OrderOut>> {
+    Loaded::new(fixed("/api/v1/orders"))
 }
 
 /// `POST /api/v1/orders/cancel`.
@@ -220,60 +325,27 @@ pub async fn cancel_order(storefront: &str, order_id: &str) -> Result<OrderOut, 
     send_json(Request::post("/api/v1/orders/cancel"), &body).await
 }
 
-/// A refused upload: the message and every bad cell.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UploadRefused {
-    pub message: String,
-    pub rows: Vec<CellError>,
-}
-
-/// `POST /api/v1/uploads` with the file's text.
-pub async fn upload_file(csv: String) -> Result<UploadPreview, UploadRefused> {
+/// `POST /api/v1/uploads` with the file's text; a refusal names every bad cell.
+pub async fn upload_file(csv: String) -> Result<UploadPreview, ApiError> {
     post_csv("/api/v1/uploads", csv).await
 }
 
-/// `POST /api/v1/listings/import` with the file's text.
-pub async fn import_listings(csv: String) -> Result<ListingImportResult, UploadRefused> {
+/// `POST /api/v1/listings/import` with the file's text; a refusal names every bad cell.
+pub async fn import_listings(csv: String) -> Result<ListingImportResult, ApiError> {
     post_csv("/api/v1/listings/import", csv).await
 }
 
-/// Posts a CSV file; a refusal carries every bad cell.
-async fn post_csv<T: DeserializeOwned>(url: &str, csv: String) -> Result<T, UploadRefused> {
-    let response = Request::post(url)
-        .header(CSRF_HEADER, "1")
+/// Posts a CSV file.
+async fn post_csv<T: DeserializeOwned>(url: &str, csv: String) -> Result<T, ApiError> {
+    let request = write(Request::post(url))
         .header("content-type", "text/csv")
-        .body(csv)
-        .map_err(|e| UploadRefused {
-            message: e.to_string(),
-            rows: Vec::new(),
-        })?
-        .send()
-        .await
-        .map_err(|e| UploadRefused {
-            message: ApiError::network(e).message,
-            rows: Vec::new(),
-        })?;
-    if response.ok() {
-        return response.json::<T>().await.map_err(|e| UploadRefused {
-            message: e.to_string(),
-            rows: Vec::new(),
-        });
-    }
-    match response.json::<ErrorBody>().await {
-        Ok(body) => Err(UploadRefused {
-            message: sentence(&body.error.message),
-            rows: body.error.rows.unwrap_or_default(),
-        }),
-        Err(e) => Err(UploadRefused {
-            message: e.to_string(),
-            rows: Vec::new(),
-        }),
-    }
+        .body(csv);
+    decode(&exchange(request).await?)
 }
 
 /// `GET /api/v1/uploads/{id}`: the preview, with an apply job's progress.
 pub async fn upload(id: i64) -> Result<UploadPreview, ApiError> {
-    read(Request::get(&format!("/api/v1/uploads/{id}")).send().await).await
+    get(&format!("/api/v1/uploads/{id}")).await
 }
 
 /// `POST /api/v1/uploads/{id}/apply`.
@@ -300,18 +372,21 @@ pub async fn sync_now(ids: &[ProductId]) -> Result<BulkResult, ApiError> {
 }
 
 /// `GET /api/v1/products/{id}`.
-pub async fn product(id: ProductId) -> Result<Product, ApiError> {
-    read(Request::get(&format!("/api/v1/products/{id}")).send().await).await
+pub fn product(id: Option<ProductId>) -> Loaded<Product> {
+    Loaded::new(move || match id {
+        Some(id) => Ok(format!("/api/v1/products/{id}")),
+        None => Err(ApiError::said(404, "Product not found".into())),
+    })
 }
 
 /// `GET /api/v1/products/{id}/ledger`.
-pub async fn ledger(id: ProductId) -> Result<Vec<LedgerEntry>, ApiError> {
-    read(
-        Request::get(&format!("/api/v1/products/{id}/ledger"))
-            .send()
-            .await,
-    )
-    .await
+///
+/// Reloads whenever `reload` changes.
+pub fn ledger(id: ProductId, reload: impl Track + 'static) -> Loaded<Vec<LedgerEntry>> {
+    Loaded::new(move || {
+        reload.track();
+        Ok(format!("/api/v1/products/{id}/ledger"))
+    })
 }
 
 /// `PATCH /api/v1/products/{id}/auto-sync`.
@@ -337,10 +412,14 @@ pub struct HistoryFilter {
 }
 
 /// `GET /api/v1/sync-history`.
-pub async fn sync_history(
-    paging: PageRequest,
-    filter: HistoryFilter,
-) -> Result<SyncHistoryPage, ApiError> {
+pub fn sync_history(
+    paging: Memo<PageRequest>,
+    filter: RwSignal<HistoryFilter>,
+) -> Loaded<SyncHistoryPage> {
+    Loaded::new(move || Ok(history_path(paging.get(), filter.get())))
+}
+
+fn history_path(paging: PageRequest, filter: HistoryFilter) -> String {
     let mut url = format!(
         "/api/v1/sync-history?page={}&per_page={}",
         paging.page,
@@ -359,12 +438,12 @@ pub async fn sync_history(
             url.push_str(&format!("&{name}={}", js_sys::encode_uri_component(&value)));
         }
     }
-    read(Request::get(&url).send().await).await
+    url
 }
 
 /// `GET /api/v1/settings/inventory`.
-pub async fn inventory_settings() -> Result<InventorySettings, ApiError> {
-    read(Request::get("/api/v1/settings/inventory").send().await).await
+pub fn inventory_settings() -> Loaded<InventorySettings> {
+    Loaded::new(fixed("/api/v1/settings/inventory"))
 }
 
 /// `PUT /api/v1/settings/inventory`.
@@ -376,13 +455,13 @@ pub async fn save_inventory_settings(
 }
 
 /// `GET /api/v1/sync-health`.
-pub async fn sync_health() -> Result<SyncHealth, ApiError> {
-    read(Request::get("/api/v1/sync-health").send().await).await
+pub fn sync_health() -> Loaded<SyncHealth> {
+    Loaded::new(fixed("/api/v1/sync-health"))
 }
 
 /// `GET /api/v1/storefronts`.
-pub async fn storefronts() -> Result<StorefrontList, ApiError> {
-    read(Request::get("/api/v1/storefronts").send().await).await
+pub fn storefronts() -> Loaded<StorefrontList> {
+    Loaded::new(fixed("/api/v1/storefronts"))
 }
 
 /// `POST /api/v1/storefronts`.
@@ -396,13 +475,13 @@ pub async fn update_storefront(id: i64, body: &StorefrontInput) -> Result<Storef
 }
 
 /// `GET /api/v1/products/{id}/listings`.
-pub async fn listings(product: ProductId) -> Result<ListingList, ApiError> {
-    read(
-        Request::get(&format!("/api/v1/products/{product}/listings"))
-            .send()
-            .await,
-    )
-    .await
+///
+/// Reloads whenever `reload` changes.
+pub fn listings(product: ProductId, reload: impl Track + 'static) -> Loaded<ListingList> {
+    Loaded::new(move || {
+        reload.track();
+        Ok(format!("/api/v1/products/{product}/listings"))
+    })
 }
 
 /// `POST /api/v1/products/{id}/listings`.

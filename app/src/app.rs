@@ -13,11 +13,12 @@ use crate::pages::{inventory::Inventory, sync_history::SyncHistory};
 use crate::session::{provide_session, use_session};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::{Outlet, ParentRoute, Redirect, Route, Router, Routes, A};
+use leptos_router::components::{Redirect, Router, A};
 use leptos_router::hooks::use_location;
-use leptos_router::path;
+use leptos_router::location::{BrowserUrl, LocationProvider};
 use tally_domain::account::Plan;
 use tally_domain::api::Me;
+use tally_domain::ProductId;
 
 /// The whole app.
 #[component]
@@ -27,29 +28,98 @@ pub fn App() -> impl IntoView {
     view! {
         <Router>
             <a class="skip-link" href="#main">"Skip to content"</a>
-            <Routes fallback=NotFound>
-                <Route path=path!("/login") view=SignInPage />
-                <Route path=path!("/signup") view=SignUpPage />
-                <ParentRoute path=path!("") view=SignedIn>
-                    <Route path=path!("/") view=Inventory />
-                    <Route path=path!("/history") view=SyncHistory />
-                    <Route path=path!("/products/:id") view=ProductDetails />
-                    <Route path=path!("/uploads") view=Upload />
-                    <Route path=path!("/orders") view=Orders />
-                    <Route path=path!("/settings/api-keys") view=ApiKeys />
-                    <Route path=path!("/settings/storefronts") view=Storefronts />
-                    <Route path=path!("/settings/inventory") view=InventorySettings />
-                    <Route path=path!("/settings") view=InventorySettings />
-                </ParentRoute>
-            </Routes>
+            <Pages />
             <ToastArea />
         </Router>
     }
 }
 
+/// The screen the address points at.
+///
+/// Matched here rather than with the router's `<Routes>`: its per-route generic code was a
+/// large share of the app's wasm, and the app's few fixed paths need none of its features.
+/// The router still provides the location, navigation, query parameters and `<A>` links.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Page {
+    SignIn,
+    SignUp,
+    Inventory,
+    History,
+    /// `None` when the address's id is not a number.
+    Product(Option<ProductId>),
+    Uploads,
+    Orders,
+    ApiKeys,
+    Storefronts,
+    InventorySettings,
+    NotFound,
+}
+
+impl Page {
+    fn at(path: &str) -> Page {
+        match path.trim_end_matches('/') {
+            "" => Page::Inventory,
+            "/login" => Page::SignIn,
+            "/signup" => Page::SignUp,
+            "/history" => Page::History,
+            "/uploads" => Page::Uploads,
+            "/orders" => Page::Orders,
+            "/settings/api-keys" => Page::ApiKeys,
+            "/settings/storefronts" => Page::Storefronts,
+            "/settings/inventory" | "/settings" => Page::InventorySettings,
+            other => match other.strip_prefix("/products/") {
+                Some(id) if !id.contains('/') => Page::Product(id.parse().ok().map(ProductId)),
+                _ => Page::NotFound,
+            },
+        }
+    }
+
+    /// Pages shown without signing in: the pages themselves, not the signed-in frame.
+    fn public(self) -> Option<Page> {
+        matches!(self, Page::SignIn | Page::SignUp | Page::NotFound).then_some(self)
+    }
+
+    /// A page behind sign-in.
+    fn view(self) -> AnyView {
+        match self {
+            Page::Inventory => view! { <Inventory /> }.into_any(),
+            Page::History => view! { <SyncHistory /> }.into_any(),
+            Page::Product(id) => view! { <ProductDetails id=id /> }.into_any(),
+            Page::Uploads => view! { <Upload /> }.into_any(),
+            Page::Orders => view! { <Orders /> }.into_any(),
+            Page::ApiKeys => view! { <ApiKeys /> }.into_any(),
+            Page::Storefronts => view! { <Storefronts /> }.into_any(),
+            Page::InventorySettings => view! { <InventorySettings /> }.into_any(),
+            Page::SignIn | Page::SignUp | Page::NotFound => ().into_any(),
+        }
+    }
+}
+
+/// The current page; the signed-in frame stays in place while moving between its pages.
+#[component]
+fn Pages() -> impl IntoView {
+    let location = use_location();
+    let page = Memo::new(move |_| Page::at(&location.pathname.get()));
+    let public = Memo::new(move |_| page.get().public());
+    // The router writes a new path to the address bar (and scrolls) once the routes say the new
+    // page is in place; with no `<Routes>`, that is said here, after each render for a path.
+    if let Some(browser) = use_context::<BrowserUrl>() {
+        Effect::new(move |_| {
+            location.pathname.track();
+            browser.ready_to_complete();
+        });
+    }
+    move || match public.get() {
+        Some(Page::SignIn) => view! { <SignInPage /> }.into_any(),
+        Some(Page::SignUp) => view! { <SignUpPage /> }.into_any(),
+        Some(_) => view! { <NotFound /> }.into_any(),
+        None => view! { <SignedIn page=page /> }.into_any(),
+    }
+}
+
 /// Pages behind sign-in: the top bar and the page, or a redirect to the sign-in page.
 #[component]
-fn SignedIn() -> impl IntoView {
+fn SignedIn(page: Memo<Page>) -> impl IntoView {
     let session = use_session();
     let location = use_location();
     view! {
@@ -59,7 +129,7 @@ fn SignedIn() -> impl IntoView {
                     .me
                     .get()
                     .map(|me| match me {
-                        Ok(me) => view! { <TopBar me=me /> <main id="main" class="page"><Outlet /></main> }.into_any(),
+                        Ok(me) => view! { <TopBar me=me /> <main id="main" class="page">{move || page.get().view()}</main> }.into_any(),
                         Err(e) if e.is_unauthenticated() => {
                             let search = location.search.get_untracked();
                             let query = if search.is_empty() || search.starts_with('?') { search } else { format!("?{search}") };

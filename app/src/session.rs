@@ -1,14 +1,14 @@
 //! Who is signed in, shared by every page. Pages behind sign-in render inside [`SignedIn`],
 //! which sends a signed-out visitor to the sign-in page and back afterwards.
 
-use crate::api::{self, ApiError};
+use crate::api::{self, Loaded};
 use leptos::prelude::*;
 use tally_domain::api::Me;
 
 /// The signed-in seller, loaded once and refreshed after sign-in and sign-out.
 #[derive(Clone, Copy)]
 pub struct Session {
-    pub me: LocalResource<Result<Me, ApiError>>,
+    pub me: Loaded<Me>,
 }
 
 impl Session {
@@ -20,9 +20,7 @@ impl Session {
 
 /// Makes the [`Session`] available to every page.
 pub fn provide_session() {
-    provide_context(Session {
-        me: LocalResource::new(api::me),
-    });
+    provide_context(Session { me: api::me() });
 }
 
 /// The app's session.

@@ -1,6 +1,6 @@
 //! Add a product by hand. It starts with Auto Sync as Settings > Inventory's rules say.
 
-use crate::api::{self, ApiError};
+use crate::api::{self, Loaded};
 use crate::components::toast::{use_toaster, Tone};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -9,10 +9,7 @@ use tally_domain::{Quantity, Sku};
 
 /// The add-product dialog; `open` closes it, `products` is reloaded after a save.
 #[component]
-pub fn AddProductDialog(
-    open: RwSignal<bool>,
-    products: LocalResource<Result<ProductPage, ApiError>>,
-) -> impl IntoView {
+pub fn AddProductDialog(open: RwSignal<bool>, products: Loaded<ProductPage>) -> impl IntoView {
     let toaster = use_toaster();
     let sku = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());

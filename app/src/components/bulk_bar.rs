@@ -1,6 +1,6 @@
 //! The bulk-actions bar: appears when rows are selected and says exactly what "all" means.
 
-use crate::api::{self, ApiError};
+use crate::api::{self, Loaded};
 use crate::components::toast::{use_toaster, Tone};
 use crate::format::thousands;
 use leptos::prelude::*;
@@ -34,10 +34,7 @@ impl Action {
 
 /// Actions for the selected rows of the current page.
 #[component]
-pub fn BulkBar(
-    selected: RwSignal<Vec<ProductId>>,
-    products: LocalResource<Result<ProductPage, ApiError>>,
-) -> impl IntoView {
+pub fn BulkBar(selected: RwSignal<Vec<ProductId>>, products: Loaded<ProductPage>) -> impl IntoView {
     let toaster = use_toaster();
     let busy = RwSignal::new(false);
     let run = move |action: Action| {

@@ -2,7 +2,7 @@
 //! server-side job with a progress bar, an ETA and Cancel. The job keeps running if the tab
 //! closes; opening the inventory again re-attaches to it.
 
-use crate::api::{self, ApiError};
+use crate::api::{self, Loaded};
 use crate::components::progress::ServerProgress;
 use crate::components::toast::{use_toaster, Tone};
 use crate::format::thousands;
@@ -18,10 +18,7 @@ const POLL: Duration = Duration::from_millis(500);
 
 /// The "all in filter" buttons, their confirmation and the progress of the job they start.
 #[component]
-pub fn FilterActions(
-    list: Memo<ListQuery>,
-    products: LocalResource<Result<ProductPage, ApiError>>,
-) -> impl IntoView {
+pub fn FilterActions(list: Memo<ListQuery>, products: Loaded<ProductPage>) -> impl IntoView {
     let toaster = use_toaster();
     let job = RwSignal::new(None::<BulkJob>);
     let confirming = RwSignal::new(None::<BulkAction>);

@@ -12,11 +12,8 @@ use tally_domain::ProductId;
 /// The listings section. `quantity` is read so the section refreshes after an adjustment.
 #[component]
 pub fn ListingsPanel(product: ProductId, quantity: RwSignal<i64>) -> impl IntoView {
-    let listings = LocalResource::new(move || {
-        quantity.track();
-        api::listings(product)
-    });
-    let storefronts = LocalResource::new(api::storefronts);
+    let listings = api::listings(product, quantity);
+    let storefronts = api::storefronts();
     view! {
         <h2>"Listings"</h2>
         <p class="muted">"Auto Sync pushes this product's quantity to every active listing, after each storefront's channel rules."</p>

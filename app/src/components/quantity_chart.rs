@@ -3,9 +3,11 @@
 use leptos::prelude::*;
 use tally_domain::api::LedgerEntry;
 
-const WIDTH: f64 = 640.0;
-const HEIGHT: f64 = 140.0;
-const PAD: f64 = 8.0;
+// Whole-number coordinates: the chart is drawn in 640 × 140 units and scaled by the browser, so
+// nothing finer is visible, and integer formatting keeps float printing out of the wasm.
+const WIDTH: i64 = 640;
+const HEIGHT: i64 = 140;
+const PAD: i64 = 8;
 
 /// The chart's path: a step line through each change (oldest first), evenly spaced, so a burst
 /// of changes in one minute reads as clearly as a slow week.
@@ -14,15 +16,15 @@ fn step_path(quantities: &[i64]) -> String {
         return String::new();
     };
     // One equal-width step per quantity the product has had.
-    let steps = quantities.len();
-    let top = quantities.iter().copied().max().unwrap_or(0).max(1) as f64;
-    let x = |i: usize| PAD + i as f64 / steps as f64 * (WIDTH - 2.0 * PAD);
-    let y = |q: i64| HEIGHT - PAD - q as f64 / top * (HEIGHT - 2.0 * PAD);
-    let mut d = format!("M{:.1},{:.1}", x(0), y(*first));
-    for (i, q) in quantities.iter().enumerate().skip(1) {
-        d.push_str(&format!(" H{:.1} V{:.1}", x(i), y(*q)));
+    let steps = quantities.len() as i64;
+    let top = quantities.iter().copied().max().unwrap_or(0).max(1);
+    let x = |i: i64| PAD + i * (WIDTH - 2 * PAD) / steps;
+    let y = |q: i64| HEIGHT - PAD - q.max(0) * (HEIGHT - 2 * PAD) / top;
+    let mut d = format!("M{},{}", x(0), y(*first));
+    for (i, q) in (1..).zip(quantities.iter().skip(1)) {
+        d.push_str(&format!(" H{} V{}", x(i), y(*q)));
     }
-    d.push_str(&format!(" H{:.1}", x(steps)));
+    d.push_str(&format!(" H{}", x(steps)));
     d
 }
 

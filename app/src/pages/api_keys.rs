@@ -13,7 +13,7 @@ use tally_domain::api::ApiKeySummary;
 #[component]
 pub fn ApiKeys() -> impl IntoView {
     let toaster = use_toaster();
-    let keys = LocalResource::new(api::api_keys);
+    let keys = api::api_keys();
     let name = RwSignal::new(String::new());
     let created = RwSignal::new(None::<String>);
     let create = move |ev: leptos::ev::SubmitEvent| {

@@ -21,7 +21,7 @@ use tally_domain::ProductId;
 pub fn Inventory() -> impl IntoView {
     let query = use_query_map();
     let list = Memo::new(move |_| query.with(ListQuery::from_params));
-    let products = LocalResource::new(move || api::products(list.get()));
+    let products = api::products(move || list.get());
     // The selection belongs to the rows on screen: another page, filter or sort clears it.
     let selected = RwSignal::new(Vec::<ProductId>::new());
     Effect::new(move |_| {

@@ -13,7 +13,7 @@ use tally_domain::CreatedVia;
 /// `/settings/inventory`.
 #[component]
 pub fn InventorySettings() -> impl IntoView {
-    let rules = LocalResource::new(api::auto_sync_rules);
+    let rules = api::auto_sync_rules();
     view! {
         <section class="page-header">
             <div>
@@ -40,7 +40,7 @@ pub fn InventorySettings() -> impl IntoView {
 #[component]
 fn WipeGuard() -> impl IntoView {
     let toaster = use_toaster();
-    let loaded = LocalResource::new(api::inventory_settings);
+    let loaded = api::inventory_settings();
     let percent = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     Effect::new(move |_| {

@@ -38,7 +38,7 @@ fn check(order_id: &str, lines: &Draft) -> Result<OrderIn, String> {
 #[component]
 pub fn Orders() -> impl IntoView {
     let toaster = use_toaster();
-    let orders = LocalResource::new(api::orders);
+    let orders = api::orders();
     let order_id = RwSignal::new(String::new());
     let lines = RwSignal::new(vec![(String::new(), "1".to_owned())]);
     let saving = RwSignal::new(false);

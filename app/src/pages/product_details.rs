@@ -9,31 +9,13 @@ use crate::components::toast::{use_toaster, Tone};
 use crate::format::{exact, now_ms, relative, thousands};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_params_map;
 use tally_domain::api::{LedgerEntry, Product};
 use tally_domain::ProductId;
 
 /// `/products/:id`.
 #[component]
-pub fn ProductDetails() -> impl IntoView {
-    let params = use_params_map();
-    let id = Memo::new(move |_| {
-        params.with(|p| {
-            p.get("id")
-                .and_then(|s| s.parse::<i64>().ok())
-                .map(ProductId)
-        })
-    });
-    let product = LocalResource::new(move || async move {
-        match id.get() {
-            Some(id) => api::product(id).await,
-            None => Err(api::ApiError {
-                status: 404,
-                message: "product not found".into(),
-                field: None,
-            }),
-        }
-    });
+pub fn ProductDetails(id: Option<ProductId>) -> impl IntoView {
+    let product = api::product(id);
     view! {
         <p class="breadcrumb"><a href="/">"‹ Inventory"</a></p>
         <Transition fallback=|| view! { <p class="muted" data-testid="loading">"Loading product…"</p> }>
@@ -62,10 +44,7 @@ fn Details(product: Product) -> impl IntoView {
     let live_sync = RwSignal::new(product.auto_sync);
     let saving = RwSignal::new(false);
     let adjusting = RwSignal::new(false);
-    let ledger = LocalResource::new(move || {
-        quantity.track();
-        api::ledger(id)
-    });
+    let ledger = api::ledger(id, quantity);
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         saving.set(true);

@@ -1,7 +1,7 @@
 //! Settings › Storefronts: the connections Auto Sync pushes to. Credentials are write-only: the
 //! form never shows a stored one, and leaving the field empty on an edit keeps it.
 
-use crate::api::{self, UploadRefused};
+use crate::api::{self, ApiError};
 use crate::components::cell_errors::CellErrors;
 use crate::components::settings_nav::SettingsNav;
 use crate::components::toast::{use_toaster, Tone};
@@ -16,7 +16,7 @@ use wasm_bindgen::JsCast;
 /// `/settings/storefronts`.
 #[component]
 pub fn Storefronts() -> impl IntoView {
-    let list = LocalResource::new(api::storefronts);
+    let list = api::storefronts();
     // `None`: no form open; `Some(None)`: adding; `Some(Some(s))`: editing `s`.
     let editing = RwSignal::new(None::<Option<Storefront>>);
     view! {
@@ -135,7 +135,7 @@ fn StorefrontTable(
 #[component]
 fn ListingImport(on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let toaster = use_toaster();
-    let refused = RwSignal::new(None::<UploadRefused>);
+    let refused = RwSignal::new(None::<ApiError>);
     let busy = RwSignal::new(false);
     let input_ref = NodeRef::<leptos::html::Input>::new();
     let choose = move |_| {
@@ -148,10 +148,7 @@ fn ListingImport(on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl Into
         spawn_local(async move {
             let result = match read_file(input).await {
                 Ok(text) => api::import_listings(text).await,
-                Err(message) => Err(UploadRefused {
-                    message,
-                    rows: Vec::new(),
-                }),
+                Err(message) => Err(ApiError::said(0, message)),
             };
             match result {
                 Ok(done) => {

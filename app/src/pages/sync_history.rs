@@ -24,9 +24,9 @@ pub fn SyncHistory() -> impl IntoView {
             .unwrap_or_default()
     });
     let filter = RwSignal::new(api::HistoryFilter::default());
-    let history = LocalResource::new(move || api::sync_history(paging.get(), filter.get()));
-    let health = LocalResource::new(api::sync_health);
-    let storefronts = LocalResource::new(api::storefronts);
+    let history = api::sync_history(paging, filter);
+    let health = api::sync_health();
+    let storefronts = api::storefronts();
     // The list refreshes every few seconds while changes are in flight and every half
     // minute otherwise, so a push can be watched landing without a restless page.
     let ticks = StoredValue::new(0u32);
@@ -87,7 +87,7 @@ pub fn SyncHistory() -> impl IntoView {
 #[component]
 fn HistoryFilters(
     filter: RwSignal<api::HistoryFilter>,
-    storefronts: LocalResource<Result<StorefrontList, api::ApiError>>,
+    storefronts: api::Loaded<StorefrontList>,
 ) -> impl IntoView {
     let statuses = [
         ("", "All statuses"),

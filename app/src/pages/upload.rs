@@ -1,6 +1,6 @@
 //! Upload an inventory file: choose a CSV, see what it will do (or every bad cell), apply it.
 
-use crate::api::{self, UploadRefused};
+use crate::api::{self, ApiError};
 use crate::components::cell_errors::CellErrors;
 use crate::components::progress::ServerProgress;
 use crate::components::toast::{use_toaster, Tone};
@@ -34,7 +34,7 @@ pub(crate) async fn read_file(input: web_sys::HtmlInputElement) -> Result<String
 pub fn Upload() -> impl IntoView {
     let toaster = use_toaster();
     let preview = RwSignal::new(None::<UploadPreview>);
-    let refused = RwSignal::new(None::<UploadRefused>);
+    let refused = RwSignal::new(None::<ApiError>);
     let busy = RwSignal::new(false);
     let confirm_wipe = RwSignal::new(false);
     let input_ref = NodeRef::<leptos::html::Input>::new();
@@ -125,10 +125,7 @@ pub fn Upload() -> impl IntoView {
                     Ok(p) => preview.set(Some(p)),
                     Err(r) => refused.set(Some(r)),
                 },
-                Err(message) => refused.set(Some(UploadRefused {
-                    message,
-                    rows: Vec::new(),
-                })),
+                Err(message) => refused.set(Some(ApiError::said(0, message))),
             }
             busy.set(false);
         });
