@@ -1,6 +1,7 @@
 //! The app shell: routes, the top bar for signed-in pages, and the toast area.
 
 use crate::api;
+use crate::components::loading::{dynamic, failed, loaded};
 use crate::components::toast::{provide_toaster, use_toaster, ToastArea, Tone};
 use crate::pages::api_keys::ApiKeys;
 use crate::pages::inventory_settings::InventorySettings;
@@ -109,12 +110,12 @@ fn Pages() -> impl IntoView {
             browser.ready_to_complete();
         });
     }
-    move || match public.get() {
+    dynamic(move || match public.get() {
         Some(Page::SignIn) => view! { <SignInPage /> }.into_any(),
         Some(Page::SignUp) => view! { <SignUpPage /> }.into_any(),
         Some(_) => view! { <NotFound /> }.into_any(),
         None => view! { <SignedIn page=page /> }.into_any(),
-    }
+    })
 }
 
 /// Pages behind sign-in: the top bar and the page, or a redirect to the sign-in page.
@@ -122,32 +123,32 @@ fn Pages() -> impl IntoView {
 fn SignedIn(page: Memo<Page>) -> impl IntoView {
     let session = use_session();
     let location = use_location();
-    view! {
-        <Transition fallback=|| view! { <header class="topbar"></header> }>
-            {move || {
-                session
-                    .me
-                    .get()
-                    .map(|me| match me {
-                        Ok(me) => view! { <TopBar me=me /> <main id="main" class="page">{move || page.get().view()}</main> }.into_any(),
-                        Err(e) if e.is_unauthenticated() => {
-                            let search = location.search.get_untracked();
-                            let query = if search.is_empty() || search.starts_with('?') { search } else { format!("?{search}") };
-                            let here = format!("{}{query}", location.pathname.get_untracked());
-                            let path = format!("/login?next={}", js_sys::encode_uri_component(&here));
-                            view! { <Redirect path=path /> }.into_any()
-                        }
-                        Err(e) => view! {
-                            <main class="page">
-                                <div class="banner banner-critical" role="alert">
-                                    <strong>"Tally could not load your account. "</strong>{e.message}
-                                </div>
-                            </main>
-                        }.into_any(),
-                    })
-            }}
-        </Transition>
-    }
+    loaded(
+        session.me,
+        || view! { <header class="topbar"></header> }.into_any(),
+        move |me| match me {
+            Ok(me) => view! {
+                <TopBar me=me />
+                <main id="main" class="page">{dynamic(move || page.get().view())}</main>
+            }
+            .into_any(),
+            Err(e) if e.is_unauthenticated() => {
+                let search = location.search.get_untracked();
+                let query = if search.is_empty() || search.starts_with('?') {
+                    search
+                } else {
+                    format!("?{search}")
+                };
+                let here = format!("{}{query}", location.pathname.get_untracked());
+                let path = format!("/login?next={}", js_sys::encode_uri_component(&here));
+                view! { <Redirect path=path /> }.into_any()
+            }
+            Err(e) => view! {
+                <main class="page">{failed("Your account", e)}</main>
+            }
+            .into_any(),
+        },
+    )
 }
 
 #[component]

@@ -2,6 +2,7 @@
 //! why, a form to link another storefront item, and pause/resume.
 
 use crate::api;
+use crate::components::loading::{failed, loaded, loading_line};
 use crate::components::toast::{use_toaster, Tone};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -17,26 +18,22 @@ pub fn ListingsPanel(product: ProductId, quantity: RwSignal<i64>) -> impl IntoVi
     view! {
         <h2>"Listings"</h2>
         <p class="muted">"Auto Sync pushes this product's quantity to every active listing, after each storefront's channel rules."</p>
-        <Transition fallback=|| view! { <p class="muted">"Loading listings…"</p> }>
-            {move || listings.get().map(|result| match result {
+        {loaded(listings, || loading_line("Loading listings…"), move |result| match result {
                 Ok(l) if l.listings.is_empty() => view! {
                     <div class="empty-state" data-testid="listings-empty">
                         <p>"Not listed anywhere yet: link it to a storefront item below."</p>
                     </div>
                 }.into_any(),
                 Ok(l) => view! { <ListingTable listings=l.listings on_change=move || listings.refetch() /> }.into_any(),
-                Err(e) => view! { <div class="banner banner-critical" role="alert">{e.message}</div> }.into_any(),
+                Err(e) => failed("Listings", e),
             })}
-        </Transition>
-        <Transition fallback=|| ()>
-            {move || storefronts.get().map(|result| match result {
+        {loaded(storefronts, || ().into_any(), move |result| match result {
                 Ok(l) if l.storefronts.is_empty() => view! {
                     <p class="muted">"Connect a storefront in " <a href="/settings/storefronts">"Settings › Storefronts"</a> " to list this product."</p>
                 }.into_any(),
                 Ok(l) => view! { <LinkForm product=product storefronts=l.storefronts on_linked=move || listings.refetch() /> }.into_any(),
                 Err(_) => ().into_any(),
             })}
-        </Transition>
     }
 }
 

@@ -9,6 +9,7 @@ pub mod cell_errors;
 pub mod filter_actions;
 pub mod filter_bar;
 pub mod listings_panel;
+pub mod loading;
 pub mod pagination;
 pub mod progress;
 pub mod quantity_chart;

@@ -2,6 +2,7 @@
 //! shown once; afterwards only its first characters.
 
 use crate::api;
+use crate::components::loading::{failed, loaded, loading_line};
 use crate::components::settings_nav::SettingsNav;
 use crate::components::toast::{use_toaster, Tone};
 use crate::format::{exact, now_ms, relative};
@@ -82,10 +83,7 @@ pub fn ApiKeys() -> impl IntoView {
                 <button class="button" on:click=move |_| created.set(None)>"Done"</button>
             </div>
         </Show>
-        <Transition fallback=|| view! { <p class="muted">"Loading keys…"</p> }>
-            {move || {
-                keys.get()
-                    .map(|result| match result {
+        {loaded(keys, || loading_line("Loading keys…"), move |result| match result {
                         Ok(list) if list.is_empty() => {
                             view! {
                                 <div class="empty-state">
@@ -96,13 +94,8 @@ pub fn ApiKeys() -> impl IntoView {
                                 .into_any()
                         }
                         Ok(list) => view! { <KeyTable keys=list revoke=revoke /> }.into_any(),
-                        Err(e) => {
-                            view! { <div class="banner banner-critical" role="alert">{e.message}</div> }
-                                .into_any()
-                        }
-                    })
-            }}
-        </Transition>
+                        Err(e) => failed("API keys", e),
+        })}
     }
 }
 

@@ -7,6 +7,7 @@ use crate::components::auto_sync_toggle::AutoSyncToggle;
 use crate::components::bulk_bar::BulkBar;
 use crate::components::filter_actions::FilterActions;
 use crate::components::filter_bar::FilterBar;
+use crate::components::loading::loaded;
 use crate::components::pagination::Pagination;
 use crate::format::thousands;
 use crate::list_query::ListQuery;
@@ -54,27 +55,16 @@ pub fn Inventory() -> impl IntoView {
         <FilterBar list=list />
         <FilterActions list=list products=products />
         <BulkBar selected=selected products=products />
-        <Transition fallback=|| view! { <TableSkeleton /> }>
-            {move || {
-                products
-                    .get()
-                    .map(|result| match result {
-                        Ok(page) => view! { <ProductTable page=page list=list.get() selected=selected /> }.into_any(),
-                        Err(e) => {
-                            view! {
-                                <div class="banner banner-critical" role="alert">
-                                    <strong>"Products could not be loaded. "</strong>
-                                    {e.message}
-                                    <button class="button" on:click=move |_| products.refetch()>
-                                        "Try again"
-                                    </button>
-                                </div>
-                            }
-                                .into_any()
-                        }
-                    })
-            }}
-        </Transition>
+        {loaded(products, || view! { <TableSkeleton /> }.into_any(), move |result| match result {
+            Ok(page) => view! { <ProductTable page=page list=list.get() selected=selected /> }.into_any(),
+            Err(e) => view! {
+                <div class="banner banner-critical" role="alert">
+                    <strong>"Products could not be loaded. "</strong>
+                    {e.message}
+                    <button class="button" on:click=move |_| products.refetch()>"Try again"</button>
+                </div>
+            }.into_any(),
+        })}
     }
 }
 

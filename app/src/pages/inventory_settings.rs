@@ -2,6 +2,7 @@
 //! the reason; turning on order imports warns that 0 is pushed at once.
 
 use crate::api;
+use crate::components::loading::{failed, loaded, loading_line};
 use crate::components::settings_nav::SettingsNav;
 use crate::components::toast::{use_toaster, Tone};
 use leptos::prelude::*;
@@ -22,16 +23,10 @@ pub fn InventorySettings() -> impl IntoView {
             </div>
         </section>
         <SettingsNav />
-        <Transition fallback=|| view! { <p class="muted">"Loading rules…"</p> }>
-            {move || {
-                rules
-                    .get()
-                    .map(|result| match result {
-                        Ok(view) => view! { <RulesForm loaded=view /> }.into_any(),
-                        Err(e) => view! { <div class="banner banner-critical" role="alert">{e.message}</div> }.into_any(),
-                    })
-            }}
-        </Transition>
+        {loaded(rules, || loading_line("Loading rules…"), |result| match result {
+            Ok(view) => view! { <RulesForm loaded=view /> }.into_any(),
+            Err(e) => failed("Auto Sync Rules", e),
+        })}
         <WipeGuard />
     }
 }

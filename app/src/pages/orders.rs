@@ -2,6 +2,7 @@
 //! number), see the newest, cancel one to put its units back.
 
 use crate::api;
+use crate::components::loading::{failed, loaded, loading_line};
 use crate::components::toast::{use_toaster, Tone};
 use crate::format::{exact, now_ms, relative};
 use leptos::prelude::*;
@@ -138,8 +139,7 @@ pub fn Orders() -> impl IntoView {
             </div>
         </form>
         <h2>"Newest orders"</h2>
-        <Transition fallback=|| view! { <p class="muted">"Loading orders…"</p> }>
-            {move || orders.get().map(|result| match result {
+        {loaded(orders, || loading_line("Loading orders…"), move |result| match result {
                 Ok(list) if list.is_empty() => view! {
                     <div class="empty-state"><p>"No orders yet."</p></div>
                 }.into_any(),
@@ -180,8 +180,7 @@ pub fn Orders() -> impl IntoView {
                         </div>
                     }.into_any()
                 }
-                Err(e) => view! { <div class="banner banner-critical" role="alert">{e.message}</div> }.into_any(),
+                Err(e) => failed("Orders", e),
             })}
-        </Transition>
     }
 }

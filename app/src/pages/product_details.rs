@@ -4,6 +4,7 @@
 use crate::api;
 use crate::components::adjust_dialog::AdjustDialog;
 use crate::components::listings_panel::ListingsPanel;
+use crate::components::loading::{failed, loaded, loading_line};
 use crate::components::quantity_chart::QuantityChart;
 use crate::components::toast::{use_toaster, Tone};
 use crate::format::{exact, now_ms, relative, thousands};
@@ -18,19 +19,15 @@ pub fn ProductDetails(id: Option<ProductId>) -> impl IntoView {
     let product = api::product(id);
     view! {
         <p class="breadcrumb"><a href="/">"‹ Inventory"</a></p>
-        <Transition fallback=|| view! { <p class="muted" data-testid="loading">"Loading product…"</p> }>
-            {move || {
-                product.get().map(|result| match result {
-                    Ok(p) => view! { <Details product=p /> }.into_any(),
-                    Err(e) => view! {
-                        <div class="empty-state" data-testid="product-missing">
-                            <h1>"Product not found"</h1>
-                            <p>{e.message} ". " <a href="/">"Back to Inventory"</a></p>
-                        </div>
-                    }.into_any(),
-                })
-            }}
-        </Transition>
+        {loaded(product, || loading_line("Loading product…"), |result| match result {
+            Ok(p) => view! { <Details product=p /> }.into_any(),
+            Err(e) => view! {
+                <div class="empty-state" data-testid="product-missing">
+                    <h1>"Product not found"</h1>
+                    <p>{e.message} ". " <a href="/">"Back to Inventory"</a></p>
+                </div>
+            }.into_any(),
+        })}
     }
 }
 
@@ -130,8 +127,7 @@ fn Details(product: Product) -> impl IntoView {
         </div>
         <ListingsPanel product=id quantity=quantity />
         <h2>"Quantity history"</h2>
-        <Transition fallback=|| view! { <p class="muted">"Loading history…"</p> }>
-            {move || ledger.get().map(|result| match result {
+        {loaded(ledger, || loading_line("Loading history…"), |result| match result {
                 Ok(entries) if entries.is_empty() => view! {
                     <div class="empty-state"><p>"No changes recorded yet."</p></div>
                 }.into_any(),
@@ -139,9 +135,8 @@ fn Details(product: Product) -> impl IntoView {
                     <div class="card card-padded"><QuantityChart entries=entries.clone() /></div>
                     <LedgerTable entries=entries />
                 }.into_any(),
-                Err(e) => view! { <div class="banner banner-critical" role="alert">{e.message}</div> }.into_any(),
+                Err(e) => failed("The quantity history", e),
             })}
-        </Transition>
     }
 }
 

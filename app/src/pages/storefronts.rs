@@ -3,6 +3,7 @@
 
 use crate::api::{self, ApiError};
 use crate::components::cell_errors::CellErrors;
+use crate::components::loading::{failed, loaded, loading_line};
 use crate::components::settings_nav::SettingsNav;
 use crate::components::toast::{use_toaster, Tone};
 use crate::pages::upload::read_file;
@@ -39,8 +40,7 @@ pub fn Storefronts() -> impl IntoView {
                 if changed { list.refetch(); }
             } />
         })}
-        <Transition fallback=|| view! { <p class="muted">"Loading storefronts…"</p> }>
-            {move || list.get().map(|result| match result {
+        {loaded(list, || loading_line("Loading storefronts…"), move |result| match result {
                 Ok(l) if l.storefronts.is_empty() => view! {
                     <div class="empty-state" data-testid="storefronts-empty">
                         <h2>"No storefronts yet"</h2>
@@ -48,9 +48,8 @@ pub fn Storefronts() -> impl IntoView {
                     </div>
                 }.into_any(),
                 Ok(l) => view! { <StorefrontTable storefronts=l.storefronts editing=editing on_change=move || list.refetch() /> }.into_any(),
-                Err(e) => view! { <div class="banner banner-critical" role="alert">{e.message}</div> }.into_any(),
+                Err(e) => failed("Storefronts", e),
             })}
-        </Transition>
         <ListingImport on_done=move || list.refetch() />
     }
 }

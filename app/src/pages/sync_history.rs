@@ -3,6 +3,7 @@
 
 use crate::api;
 use crate::components::badge::StatusBadge;
+use crate::components::loading::{failed, loaded, loading_line};
 use crate::components::pagination::Pagination;
 use crate::format::{exact, now_ms, relative};
 use leptos::prelude::*;
@@ -58,28 +59,15 @@ pub fn SyncHistory() -> impl IntoView {
                 </p>
             </div>
         </section>
-        <Transition fallback=|| ()>
-            {move || health.get().and_then(Result::ok).map(|h| view! { <HealthPanel health=h /> })}
-        </Transition>
+        {loaded(health, || ().into_any(), |result| match result {
+            Ok(h) => view! { <HealthPanel health=h /> }.into_any(),
+            Err(_) => ().into_any(),
+        })}
         <HistoryFilters filter=filter storefronts=storefronts />
-        <Transition fallback=|| view! { <p class="muted" data-testid="loading">"Loading history…"</p> }>
-            {move || {
-                history
-                    .get()
-                    .map(|result| match result {
-                        Ok(page) => view! { <HistoryTable page=page paging=paging.get() /> }.into_any(),
-                        Err(e) => {
-                            view! {
-                                <div class="banner banner-critical" role="alert">
-                                    <strong>"Sync history could not be loaded. "</strong>
-                                    {e.message}
-                                </div>
-                            }
-                                .into_any()
-                        }
-                    })
-            }}
-        </Transition>
+        {loaded(history, || loading_line("Loading history…"), move |result| match result {
+            Ok(page) => view! { <HistoryTable page=page paging=paging.get() /> }.into_any(),
+            Err(e) => failed("Sync history", e),
+        })}
     }
 }
 
