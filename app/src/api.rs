@@ -59,13 +59,14 @@ impl ApiError {
 }
 
 /// The worker's messages start lower-case so they read well after a field name; shown on their
-/// own they start a sentence.
-fn sentence(message: &str) -> String {
-    let mut chars = message.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
+/// own they start a sentence. (ASCII only: the messages are English, and Unicode case tables
+/// would add about 10 kB to the wasm.)
+pub(crate) fn sentence(message: &str) -> String {
+    let mut text = message.to_owned();
+    if let Some(first) = text.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
+    text
 }
 
 impl std::fmt::Display for ApiError {

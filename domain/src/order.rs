@@ -64,7 +64,9 @@ fn reference_part(field: &str, raw: &str) -> Result<String, FieldError> {
 impl OrderIn {
     /// Checks the order, naming the field (or `lines[i].quantity`) at fault.
     pub fn check(&self) -> Result<Order, FieldError> {
-        let storefront = reference_part("storefront", &self.storefront)?.to_lowercase();
+        // ASCII lower-casing: storefront names are platform names, and it keeps Unicode case
+        // tables out of the app, which runs this check on the order form.
+        let storefront = reference_part("storefront", &self.storefront)?.to_ascii_lowercase();
         let order_id = reference_part("order_id", &self.order_id)?;
         if self.lines.is_empty() {
             return Err(FieldError::new("lines", "an order needs at least one line"));

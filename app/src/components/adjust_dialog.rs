@@ -26,16 +26,8 @@ fn check(mode: AdjustMode, amount: &str, on_hand: i64) -> Result<(AdjustQuantity
     let current = Quantity::new(on_hand).unwrap_or_default();
     let after = adjustment
         .apply(current)
-        .map_err(|e| capitalise(&e.to_string()))?;
+        .map_err(|e| api::sentence(&e.to_string()))?;
     Ok((request, after.get()))
-}
-
-fn capitalise(s: &str) -> String {
-    let mut chars = s.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 /// A modal dialog adjusting one product's quantity; `open` closes it.

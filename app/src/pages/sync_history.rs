@@ -156,14 +156,15 @@ fn HealthPanel(health: SyncHealth) -> impl IntoView {
         .iter()
         .enumerate()
         .map(|(i, m)| {
-            let h = |n: u64| (n as f64 / peak as f64 * 60.0).round();
-            let x = (i * 6) as f64;
+            // Whole units (no float printing in the wasm); the browser scales the chart.
+            let h = |n: u64| (n * 60 + peak / 2) / peak;
+            let x = i * 6;
             let title = format!("{} pushes, {} failed", m.pushes, m.failures);
             view! {
                 <g>
                     <title>{title}</title>
-                    <rect class="bar-ok" x=x y=64.0 - h(m.pushes) width=5 height=h(m.pushes) />
-                    <rect class="bar-failed" x=x y=64.0 - h(m.failures) width=5 height=h(m.failures) />
+                    <rect class="bar-ok" x=x y=64 - h(m.pushes) width=5 height=h(m.pushes) />
+                    <rect class="bar-failed" x=x y=64 - h(m.failures) width=5 height=h(m.failures) />
                 </g>
             }
         })
@@ -179,7 +180,13 @@ fn HealthPanel(health: SyncHealth) -> impl IntoView {
         .unwrap_or(1)
         .max(1);
     let ms = |v: Option<i64>| {
-        v.map_or_else(|| "—".to_owned(), |v| format!("{:.1} s", v as f64 / 1000.0))
+        v.map_or_else(
+            || "—".to_owned(),
+            |v| {
+                let tenths = (v.max(0) + 50) / 100;
+                format!("{}.{} s", tenths / 10, tenths % 10)
+            },
+        )
     };
     view! {
         <section class="card card-padded health-panel" data-testid="sync-health" aria-label="Sync health, last hour">
@@ -205,7 +212,7 @@ fn HealthPanel(health: SyncHealth) -> impl IntoView {
                     </tr></thead>
                     <tbody>
                         {health.storefronts.into_iter().map(|s| {
-                            let bar = |v: Option<i64>| v.map_or(0.0, |v| v as f64 / slowest as f64 * 160.0);
+                            let bar = |v: Option<i64>| v.map_or(0, |v| v.max(0) * 160 / slowest);
                             view! {
                                 <tr>
                                     <td>{s.name}</td>
