@@ -1,7 +1,7 @@
 //! The app shell: routes, the top bar for signed-in pages, and the toast area.
 
 use crate::api;
-use crate::components::loading::{dynamic, failed, loaded};
+use crate::components::loading::{failed, loaded};
 use crate::components::toast::{provide_toaster, use_toaster, ToastArea, Tone};
 use crate::pages::api_keys::ApiKeys;
 use crate::pages::inventory_settings::InventorySettings;
@@ -11,6 +11,7 @@ use crate::pages::sign_in::{SignInPage, SignUpPage};
 use crate::pages::storefronts::Storefronts;
 use crate::pages::upload::Upload;
 use crate::pages::{inventory::Inventory, sync_history::SyncHistory};
+use crate::reactive::dynamic;
 use crate::session::{provide_session, use_session};
 use leptos::prelude::*;
 use leptos::task::spawn_local;

@@ -9,6 +9,7 @@ mod components;
 mod format;
 mod list_query;
 mod pages;
+mod reactive;
 mod session;
 
 fn main() {

@@ -4,6 +4,7 @@
 
 use crate::api;
 use crate::components::toast::{use_toaster, Tone};
+use crate::reactive::show_when;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use tally_domain::api::{AdjustMode, AdjustQuantity};
@@ -150,11 +151,11 @@ pub fn AdjustDialog(
                                 amount.set(event_target_value(&ev));
                             }
                         />
-                        <Show when=move || amount_error().is_some()>
+                        {show_when(move || amount_error().is_some(), move || view! {
                             <span class="field-error" data-testid="adjust-error">
                                 {move || amount_error().unwrap_or_default()}
                             </span>
-                        </Show>
+                        }.into_any())}
                     </label>
                     <label class="field">
                         <span>"Reason (optional)"</span>

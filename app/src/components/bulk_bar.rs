@@ -3,6 +3,7 @@
 use crate::api::{self, Loaded};
 use crate::components::toast::{use_toaster, Tone};
 use crate::format::thousands;
+use crate::reactive::show_when;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use tally_domain::api::{BulkResult, ProductPage};
@@ -58,7 +59,7 @@ pub fn BulkBar(selected: RwSignal<Vec<ProductId>>, products: Loaded<ProductPage>
         });
     };
     view! {
-        <Show when=move || !selected.get().is_empty()>
+        {show_when(move || !selected.get().is_empty(), move || view! {
             <div class="bulk-bar" role="region" aria-label="Bulk actions" data-testid="bulk-bar">
                 <strong data-testid="selected-count">
                     {move || format!("{} selected on this page", selected.get().len())}
@@ -82,6 +83,6 @@ pub fn BulkBar(selected: RwSignal<Vec<ProductId>>, products: Loaded<ProductPage>
                     "Clear selection"
                 </button>
             </div>
-        </Show>
+        }.into_any())}
     }
 }

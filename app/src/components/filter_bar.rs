@@ -2,6 +2,7 @@
 //! reload and can be shared), and each active filter shows as a removable chip.
 
 use crate::list_query::ListQuery;
+use crate::reactive::show_when;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use tally_domain::filter::ProductFilter;
@@ -135,7 +136,7 @@ pub fn FilterBar(list: Memo<ListQuery>) -> impl IntoView {
                 {text_input("supplier", "Supplier", "Any supplier")}
                 {text_input("tag", "Tag", "Any tag")}
             </div>
-            <Show when=move || !chips().is_empty()>
+            {show_when(move || !chips().is_empty(), move || view! {
                 <div class="chips" data-testid="filter-chips">
                     {move || {
                         let current = list.get();
@@ -162,7 +163,7 @@ pub fn FilterBar(list: Memo<ListQuery>) -> impl IntoView {
                         "Clear all"
                     </a>
                 </div>
-            </Show>
+            }.into_any())}
         </section>
     }
 }

@@ -1,12 +1,10 @@
 //! Data a page loads, on screen: a placeholder until the first answer, then the answer. The
 //! last answer stays up while the data reloads (as with `<Transition>`), so refreshes never
 //! flash.
-//!
-//! Size note: Leptos copies its render-effect and suspense code for every distinct closure and
-//! view type. Going through one boxed closure type here, without a suspense boundary, keeps one
-//! copy for the whole app.
+//! No suspense boundary: see [`crate::reactive`] for why.
 
 use crate::api::{ApiError, Loaded};
+use crate::reactive::dynamic;
 use leptos::prelude::*;
 use serde::de::DeserializeOwned;
 
@@ -20,15 +18,6 @@ pub fn loaded<T: DeserializeOwned + Clone + 'static>(
         None => loading(),
         Some(answer) => show(answer),
     })
-}
-
-/// A part of a view drawn again whenever a signal `render` reads changes.
-pub fn dynamic(render: impl Fn() -> AnyView + Send + Sync + 'static) -> impl IntoView {
-    erased(Box::new(render))
-}
-
-fn erased(render: Box<dyn Fn() -> AnyView + Send + Sync>) -> impl IntoView {
-    move || render()
 }
 
 /// A failed load, as a banner: `what` could not be loaded, and why.

@@ -6,6 +6,7 @@ use crate::components::loading::{failed, loaded, loading_line};
 use crate::components::settings_nav::SettingsNav;
 use crate::components::toast::{use_toaster, Tone};
 use crate::format::{exact, now_ms, relative};
+use crate::reactive::show_when;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use tally_domain::api::ApiKeySummary;
@@ -74,7 +75,7 @@ pub fn ApiKeys() -> impl IntoView {
                 "Create key"
             </button>
         </form>
-        <Show when=move || created.get().is_some()>
+        {show_when(move || created.get().is_some(), move || view! {
             <div class="banner banner-success" role="status" data-testid="api-key-created">
                 <div>
                     <strong>"Copy this key now: it will not be shown again."</strong>
@@ -82,7 +83,7 @@ pub fn ApiKeys() -> impl IntoView {
                 </div>
                 <button class="button" on:click=move |_| created.set(None)>"Done"</button>
             </div>
-        </Show>
+        }.into_any())}
         {loaded(keys, || loading_line("Loading keys…"), move |result| match result {
                         Ok(list) if list.is_empty() => {
                             view! {

@@ -11,6 +11,7 @@ use crate::components::loading::loaded;
 use crate::components::pagination::Pagination;
 use crate::format::thousands;
 use crate::list_query::ListQuery;
+use crate::reactive::show_when;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use tally_domain::api::{Product, ProductPage};
@@ -49,9 +50,9 @@ pub fn Inventory() -> impl IntoView {
                 </button>
             </div>
         </section>
-        <Show when=move || adding.get()>
+        {show_when(move || adding.get(), move || view! {
             <AddProductDialog open=adding products=products />
-        </Show>
+        }.into_any())}
         <FilterBar list=list />
         <FilterActions list=list products=products />
         <BulkBar selected=selected products=products />
@@ -158,9 +159,7 @@ fn ProductTable(
                     </tr>
                 </thead>
                 <tbody>
-                    <For each=move || page.items.clone() key=|p| (p.id, p.version, p.auto_sync) let:product>
-                        <ProductRow product=product selected=selected />
-                    </For>
+                    {page.items.into_iter().map(|product| view! { <ProductRow product=product selected=selected /> }).collect_view()}
                 </tbody>
             </table>
             <Pagination base="/" query=query paging=paging total=total />
@@ -233,7 +232,7 @@ fn ProductRow(product: Product, selected: RwSignal<Vec<ProductId>>) -> impl Into
                 >
                     "Adjust"
                 </button>
-                <Show when=move || adjusting.get()>
+                {show_when(move || adjusting.get(), move || view! {
                     <AdjustDialog
                         id=product.id
                         sku=dialog_sku.clone()
@@ -241,7 +240,7 @@ fn ProductRow(product: Product, selected: RwSignal<Vec<ProductId>>) -> impl Into
                         auto_sync=auto_sync
                         open=adjusting
                     />
-                </Show>
+                }.into_any())}
             </td>
         </tr>
     }

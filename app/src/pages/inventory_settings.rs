@@ -5,6 +5,7 @@ use crate::api;
 use crate::components::loading::{failed, loaded, loading_line};
 use crate::components::settings_nav::SettingsNav;
 use crate::components::toast::{use_toaster, Tone};
+use crate::reactive::show_when;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use tally_domain::api::AutoSyncRulesView;
@@ -155,11 +156,11 @@ fn RulesForm(loaded: AutoSyncRulesView) -> impl IntoView {
                     })
                     .collect_view()}
             </fieldset>
-            <Show when=move || warning().is_some()>
+            {show_when(move || warning().is_some(), move || view! {
                 <div class="banner banner-warning" role="alert" data-testid="rules-warning">
                     {move || warning().unwrap_or_default()}
                 </div>
-            </Show>
+            }.into_any())}
             <div class="form-actions">
                 <button
                     type="submit"

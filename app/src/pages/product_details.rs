@@ -8,6 +8,7 @@ use crate::components::loading::{failed, loaded, loading_line};
 use crate::components::quantity_chart::QuantityChart;
 use crate::components::toast::{use_toaster, Tone};
 use crate::format::{exact, now_ms, relative, thousands};
+use crate::reactive::show_when;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use tally_domain::api::{LedgerEntry, Product};
@@ -81,9 +82,9 @@ fn Details(product: Product) -> impl IntoView {
                 </button>
             </div>
         </section>
-        <Show when=move || adjusting.get()>
+        {show_when(move || adjusting.get(), move || view! {
             <AdjustDialog id=id sku=sku.clone() quantity=quantity auto_sync=live_sync open=adjusting />
-        </Show>
+        }.into_any())}
         <nav class="tabs" aria-label="Product"><a aria-current="page" href="#">"Details"</a></nav>
         <div class="details-grid">
             <form class="card card-padded" on:submit=save data-testid="details-form">

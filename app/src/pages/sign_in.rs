@@ -1,6 +1,7 @@
 //! Sign in and create an account.
 
 use crate::api;
+use crate::reactive::show_when;
 use crate::session::safe_next;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -103,12 +104,12 @@ fn AuthForm(mode: Mode) -> impl IntoView {
                     "Tally"
                 </div>
                 <h1>{title}</h1>
-                <Show when=move || general_error().is_some()>
+                {show_when(move || general_error().is_some(), move || view! {
                     <div class="banner banner-critical" role="alert" data-testid="auth-error">
                         {general_error}
                     </div>
-                </Show>
-                <Show when=move || mode == Mode::SignUp>
+                }.into_any())}
+                {show_when(move || mode == Mode::SignUp, move || view! {
                     <label class="field">
                         <span>"Store name"</span>
                         <input
@@ -120,7 +121,7 @@ fn AuthForm(mode: Mode) -> impl IntoView {
                         />
                         <span class="field-error">{field_error("store_name")}</span>
                     </label>
-                </Show>
+                }.into_any())}
                 <label class="field">
                     <span>"Email"</span>
                     <input

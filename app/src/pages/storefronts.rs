@@ -7,6 +7,7 @@ use crate::components::loading::{failed, loaded, loading_line};
 use crate::components::settings_nav::SettingsNav;
 use crate::components::toast::{use_toaster, Tone};
 use crate::pages::upload::read_file;
+use crate::reactive::show_when;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use tally_domain::api::{Storefront, StorefrontInput};
@@ -167,7 +168,7 @@ fn ListingImport(on_done: impl Fn() + Copy + Send + Sync + 'static) -> impl Into
                 <input type="file" accept=".csv,text/csv" node_ref=input_ref data-testid="listing-import-file" on:change=choose />
             </label>
             <span class="hint muted">"Storefront is its name here or its ID. Every row is linked, or none is."</span>
-            <Show when=move || busy.get()><span class="muted">"Linking…"</span></Show>
+            {show_when(move || busy.get(), move || view! {<span class="muted">"Linking…"</span>}.into_any())}
         </div>
         {move || refused.get().map(|r| view! {
             <div class="banner banner-critical" role="alert" data-testid="listing-import-refused">{r.message.clone()}</div>
@@ -322,9 +323,9 @@ fn StorefrontForm(
                 <span class="hint muted">"Stored encrypted; Tally never shows it again."</span>
                 {field_error("credential")}
             </label>
-            <Show when=move || kind.get().store_ref_label().is_some()>
+            {show_when(move || kind.get().store_ref_label().is_some(), move || view! {
                 {text_field("Seller ID", "store_ref", store_ref, "text")}
-            </Show>
+            }.into_any())}
             <fieldset class="rules">
                 <legend>"Channel quantity rules " <span class="muted">"(optional; listings can override)"</span></legend>
                 {text_field("Reserve (units held back)", "reserve", reserve, "number")}

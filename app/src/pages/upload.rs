@@ -5,6 +5,7 @@ use crate::components::cell_errors::CellErrors;
 use crate::components::progress::ServerProgress;
 use crate::components::toast::{use_toaster, Tone};
 use crate::format::thousands;
+use crate::reactive::show_when;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -167,7 +168,7 @@ pub fn Upload() -> impl IntoView {
                 <span>"CSV file"</span>
                 <input type="file" accept=".csv,text/csv" node_ref=input_ref data-testid="upload-file" on:change=choose />
             </label>
-            <Show when=move || busy.get()><span class="muted">"Reading…"</span></Show>
+            {show_when(move || busy.get(), move || view! {<span class="muted">"Reading…"</span>}.into_any())}
         </div>
         {move || refused.get().map(|r| view! {
             <div class="banner banner-critical" role="alert" data-testid="upload-refused">{r.message.clone()}</div>

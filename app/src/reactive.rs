@@ -1,0 +1,40 @@
+//! Reactive parts of views, each kind through one boxed closure type.
+//!
+//! Leptos compiles its render-effect code once for every distinct closure type it renders, and
+//! its `<Show>`, `<Transition>` and `<For>` once for every place they are used; those copies were
+//! a large share of the app's wasm. These helpers box the closure, so the whole app shares one
+//! copy of each.
+
+use leptos::prelude::*;
+
+/// A part of a view drawn again whenever a signal `render` reads changes.
+pub fn dynamic(render: impl Fn() -> AnyView + Send + Sync + 'static) -> impl IntoView {
+    erased_view(Box::new(render))
+}
+
+fn erased_view(render: Box<dyn Fn() -> AnyView + Send + Sync>) -> impl IntoView {
+    move || render()
+}
+
+/// `children` while `when` holds, nothing otherwise. Like `<Show>`, it is drawn again only when
+/// `when` flips, so typing into a field inside never rebuilds it.
+pub fn show_when(
+    when: impl Fn() -> bool + Send + Sync + 'static,
+    children: impl Fn() -> AnyView + Send + Sync + 'static,
+) -> impl IntoView {
+    erased_shown(Box::new(when), Box::new(children))
+}
+
+fn erased_shown(
+    when: Box<dyn Fn() -> bool + Send + Sync>,
+    children: Box<dyn Fn() -> AnyView + Send + Sync>,
+) -> impl IntoView {
+    let when = Memo::new(move |_| when());
+    erased_view(Box::new(move || {
+        if when.get() {
+            children()
+        } else {
+            ().into_any()
+        }
+    }))
+}
