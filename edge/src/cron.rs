@@ -10,9 +10,10 @@ use tally_domain::sync::SyncMessage;
 use tally_domain::AccountId;
 use worker::{Env, ScheduledEvent};
 
-/// How long an outbox entry may stay untouched before the cron sends it again: longer than a
-/// queue delivery, so healthy entries are rarely sent twice (a retry waiting out its backoff is
-/// postponed, not stale). A repeat is harmless anyway. `SYNC_RESEND_AFTER_MS` overrides it.
+/// How long an outbox entry, bulk job or upload apply job may stay untouched before the cron
+/// sends it again: longer than a queue delivery, so healthy work is rarely sent twice (a retry
+/// waiting out its backoff is postponed, not stale). A repeat is harmless anyway (each job
+/// step is behind a compare-and-set). `SYNC_RESEND_AFTER_MS` overrides it.
 const STALE_AFTER_MS: i64 = 60_000;
 
 fn stale_after_ms(env: &Env) -> i64 {
@@ -38,10 +39,11 @@ pub async fn run(event: &ScheduledEvent, env: &Env) {
 async fn resend_stale(env: &Env) -> Result<(), ApiError> {
     let now = now_ms();
     let db = env.d1(DB)?;
-    let stale = outbox::stale_pending(&db, now - stale_after_ms(env), RESEND_LIMIT).await?;
+    let before = now - stale_after_ms(env);
+    let stale = outbox::stale_pending(&db, before, RESEND_LIMIT).await?;
     outbox::resend(env, &db, &stale, now).await?;
-    let stalled = bulk_jobs::stalled(&db, now - STALE_AFTER_MS, RESEND_LIMIT).await?;
-    let uploads = uploads::stalled(&db, now - STALE_AFTER_MS, RESEND_LIMIT).await?;
+    let stalled = bulk_jobs::stalled(&db, before, RESEND_LIMIT).await?;
+    let uploads = uploads::stalled(&db, before, RESEND_LIMIT).await?;
     let resume = stalled
         .iter()
         .map(|job| SyncMessage::BulkJob {

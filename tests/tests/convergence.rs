@@ -4,7 +4,9 @@
 //! everything has settled every active listing holds exactly the quantity its channel rules
 //! give for the product's stock on hand.
 //!
-//! Its own binary: the test kills and restarts the worker, which no other test should see.
+//! Also: a big file's apply job cut off by a restart is finished by the cron, every row once.
+//!
+//! Its own binary: the tests kill and restart the worker, which no other test should see.
 
 use futures::future::join_all;
 use serde_json::json;
@@ -24,16 +26,123 @@ const STORES: [(Kind, &str); 3] = [
 ];
 
 fn main() {
-    let args = arguments();
-    let rt = runtime();
-    let trial = libtest_mimic::Trial::test(
-        "every_listing_converges_under_faults_a_restart_and_repeated_deliveries",
-        move || {
-            rt.block_on(converges());
-            Ok(())
-        },
+    let mut args = arguments();
+    // Each trial runs its own worker; one at a time keeps the two cores for it.
+    args.test_threads = Some(1);
+    let rt = std::sync::Arc::new(runtime());
+    let on = rt.clone();
+    let trials = vec![
+        libtest_mimic::Trial::test(
+            "every_listing_converges_under_faults_a_restart_and_repeated_deliveries",
+            move || {
+                on.block_on(converges());
+                Ok(())
+            },
+        ),
+        libtest_mimic::Trial::test(
+            "a_file_cut_off_by_a_restart_is_finished_by_the_cron_with_every_row_once",
+            move || {
+                rt.block_on(upload_survives_a_restart());
+                Ok(())
+            },
+        ),
+    ];
+    libtest_mimic::run(&args, trials).exit();
+}
+
+/// A big file's apply job loses its queue messages to a crash: the cron finds the job stalled
+/// and resumes it, and each row still lands exactly once.
+async fn upload_survives_a_restart() {
+    let mut worker = TestWorker::start();
+    let api = Api::new(&worker.base_url)
+        .signed_in(DEMO_EMAIL, DEMO_PASSWORD)
+        .await;
+    let seller = api.new_account("Cut Off").await;
+    // 40,000 rows: eight steps; the request runs the first and the queue the rest.
+    let rows: u64 = 40_000;
+    let mut csv = String::from("sku,quantity\n");
+    for i in 0..rows {
+        csv.push_str(&format!("CUT-{i:05},{}\n", i % 50 + 1));
+    }
+    let preview = seller
+        .send_raw("POST", "/api/v1/uploads", "text/csv", csv.into_bytes())
+        .await;
+    assert_eq!(preview.status, 201, "{}", preview.body);
+    let id = preview.body["id"].as_i64().unwrap();
+    let path = format!("/api/v1/uploads/{id}");
+    let started = seller
+        .send_json("POST", &format!("{path}/apply"), &json!({}))
+        .await;
+    assert_eq!(started.status, 202, "{}", started.body);
+
+    worker.restart();
+    let cut = seller.get(&path).await;
+    let applied = cut.body["applied_rows"].as_u64().unwrap();
+    assert!(
+        cut.body["status"] == "applying" && applied < rows,
+        "the restart must land mid-job for this test to mean anything: {}",
+        cut.body
     );
-    libtest_mimic::run(&args, vec![trial]).exit();
+
+    let last_seen = std::sync::Mutex::new(applied);
+    let base = worker.base_url.clone();
+    let done = eventually(
+        "the cron to finish the job",
+        Duration::from_secs(180),
+        || {
+            let seller = seller.clone();
+            let base = base.clone();
+            let path = path.clone();
+            let last_seen = &last_seen;
+            async move {
+                let _ = reqwest::get(format!("{base}/__scheduled?cron=*+*+*+*+*")).await;
+                let now = seller.get(&path).await;
+                let applied = now.body["applied_rows"].as_u64().unwrap();
+                let mut last = last_seen.lock().unwrap();
+                assert!(applied >= *last, "progress never goes back: {}", now.body);
+                *last = applied;
+                (now.body["status"] == "applied").then_some(now.body)
+            }
+        },
+    )
+    .await;
+    assert_eq!(done["applied_rows"], json!(rows));
+
+    // Every row once: all products exist, each quantity bucket has its share, and a product
+    // from the last step has one ledger line from this file.
+    let count = |query: String| {
+        let seller = seller.clone();
+        async move {
+            let page: tally_domain::api::ProductPage = seller
+                .get(&format!("/api/v1/products?{query}"))
+                .await
+                .json();
+            page.total
+        }
+    };
+    assert_eq!(count("q=CUT-".into()).await, rows);
+    for q in [1, 25, 50] {
+        assert_eq!(
+            count(format!("q=CUT-&qty_min={q}&qty_max={q}")).await,
+            rows / 50,
+            "products at quantity {q}"
+        );
+    }
+    let last: tally_domain::api::ProductPage = seller
+        .get(&format!("/api/v1/products?q=CUT-{:05}", rows - 1))
+        .await
+        .json();
+    let product = &last.items[0];
+    assert_eq!(product.quantity.get() as u64, (rows - 1) % 50 + 1);
+    let ledger: Vec<tally_domain::api::LedgerEntry> = seller
+        .get(&format!("/api/v1/products/{}/ledger", product.id.0))
+        .await
+        .json();
+    let from_file = ledger
+        .iter()
+        .filter(|e| e.reference.as_deref() == Some(format!("upload:{id}").as_str()))
+        .count();
+    assert_eq!(from_file, 1, "one ledger line from the file: {ledger:?}");
 }
 
 /// The sandbox's key for product `i`'s item on `kind`.
