@@ -9,17 +9,18 @@ use std::any::Any;
 use std::marker::PhantomData;
 use std::rc::Rc;
 use tally_domain::api::{
-    AdjustQuantity, AdjustmentResult, ApiKeySummary, AutoSyncRulesView, BulkResult, CreatedApiKey,
-    ErrorBody, InventorySettings, LedgerEntry, Listing, ListingImportResult, ListingList,
-    ListingUpdate, Me, NewApiKey, NewListing, NewProduct, Product, ProductPage, SetAutoSync,
-    SetAutoSyncRules, SignIn, SignUp, Storefront, StorefrontInput, StorefrontList, SyncHealth,
-    SyncHistoryPage,
+    AdjustQuantity, AdjustmentResult, ApiKeySummary, AutoSyncRulesView, BulkAutoSync, BulkResult,
+    CreatedApiKey, ErrorBody, InventorySettings, LedgerEntry, Listing, ListingImportResult,
+    ListingList, ListingUpdate, Me, NewApiKey, NewListing, NewProduct, Product, ProductPage,
+    SetAutoSync, SetAutoSyncRules, SignIn, SignUp, Storefront, StorefrontInput, StorefrontList,
+    SyncHealth, SyncHistoryPage, SyncNow,
 };
 use tally_domain::bulk_job::{BulkAction, BulkJob, StartBulkJob};
-use tally_domain::csv_import::{CellError, UploadPreview};
+use tally_domain::csv_import::{ApplyUpload, CellError, UploadPreview};
 use tally_domain::filter::ProductFilter;
-use tally_domain::order::{OrderIn, OrderOut};
+use tally_domain::order::{CancelOrder, OrderIn, OrderOut};
 use tally_domain::rules::Rule;
+use tally_domain::selection::Selection;
 use tally_domain::{PageRequest, ProductId};
 
 /// Why a call failed, worded for the seller.
@@ -304,11 +305,10 @@ pub async fn running_bulk_jobs() -> Result<Vec<BulkJob>, ApiError> {
 
 /// `POST /api/v1/bulk-jobs/{id}/cancel`.
 pub async fn cancel_bulk_job(id: i64) -> Result<BulkJob, ApiError> {
-    send_json(
-        Request::post(&format!("/api/v1/bulk-jobs/{id}/cancel")),
-        &serde_json::json!({}),
-    )
-    .await
+    let request = write(Request::post(&format!("/api/v1/bulk-jobs/{id}/cancel")))
+        .header("content-type", "application/json")
+        .body("{}");
+    decode(&exchange(request).await?)
 }
 
 /// `POST /api/v1/orders`.
@@ -323,7 +323,10 @@ pub fn orders() -> Loaded<Vec<OrderOut>> {
 
 /// `POST /api/v1/orders/cancel`.
 pub async fn cancel_order(storefront: &str, order_id: &str) -> Result<OrderOut, ApiError> {
-    let body = serde_json::json!({ "storefront": storefront, "order_id": order_id });
+    let body = CancelOrder {
+        storefront: storefront.to_owned(),
+        order_id: order_id.to_owned(),
+    };
     send_json(Request::post("/api/v1/orders/cancel"), &body).await
 }
 
@@ -352,7 +355,7 @@ pub async fn upload(id: i64) -> Result<UploadPreview, ApiError> {
 
 /// `POST /api/v1/uploads/{id}/apply`.
 pub async fn apply_upload(id: i64, confirm_wipe: bool) -> Result<UploadPreview, ApiError> {
-    let body = serde_json::json!({ "confirm_wipe": confirm_wipe });
+    let body = ApplyUpload { confirm_wipe };
     send_json(Request::post(&format!("/api/v1/uploads/{id}/apply")), &body).await
 }
 
@@ -363,14 +366,25 @@ pub async fn create_product(body: &NewProduct) -> Result<Product, ApiError> {
 
 /// `POST /api/v1/products/auto-sync`: Auto Sync on or off for selected products.
 pub async fn bulk_auto_sync(ids: &[ProductId], on: bool) -> Result<BulkResult, ApiError> {
-    let body = serde_json::json!({ "ids": ids, "auto_sync": on });
+    let body = BulkAutoSync {
+        ids: selection(ids)?,
+        auto_sync: on,
+    };
     send_json(Request::post("/api/v1/products/auto-sync"), &body).await
 }
 
 /// `POST /api/v1/products/sync-now`.
 pub async fn sync_now(ids: &[ProductId]) -> Result<BulkResult, ApiError> {
-    let body = serde_json::json!({ "ids": ids });
+    let body = SyncNow {
+        ids: selection(ids)?,
+    };
     send_json(Request::post("/api/v1/products/sync-now"), &body).await
+}
+
+/// Selected products, checked as the worker checks them (1 to 250).
+fn selection(ids: &[ProductId]) -> Result<Selection, ApiError> {
+    let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+    Selection::new(&ids).map_err(|e| ApiError::said(400, sentence(&e.to_string())))
 }
 
 /// `GET /api/v1/products/{id}`.

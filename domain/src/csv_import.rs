@@ -255,6 +255,15 @@ fn default_wipe_guard() -> u64 {
     DEFAULT_WIPE_GUARD_PERCENT
 }
 
+/// `POST /api/v1/uploads/{id}/apply`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApplyUpload {
+    /// Required when the preview's wipe guard is on.
+    #[serde(default)]
+    pub confirm_wipe: bool,
+}
+
 /// What applying a staged file will do, for the preview.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UploadPreview {

@@ -39,6 +39,22 @@ fn manual() -> String {
     "manual".to_owned()
 }
 
+/// `POST /api/v1/orders/cancel`: which order to cancel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CancelOrder {
+    #[serde(default = "manual")]
+    pub storefront: String,
+    pub order_id: String,
+}
+
+impl CancelOrder {
+    /// The storefront name as orders store it (see [`OrderIn::check`]).
+    pub fn storefront_key(&self) -> String {
+        self.storefront.trim().to_ascii_lowercase()
+    }
+}
+
 /// A checked order: lines with the same SKU summed, every quantity at least 1.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Order {
@@ -142,6 +158,17 @@ pub struct OrderOut {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_cancellation_names_the_order_as_orders_store_it() {
+        let c: CancelOrder = serde_json::from_str(r#"{"order_id": "1001"}"#).unwrap();
+        assert_eq!(c.storefront_key(), "manual");
+        let c: CancelOrder =
+            serde_json::from_str(r#"{"storefront": " Shopify ", "order_id": "1001"}"#).unwrap();
+        assert_eq!(c.storefront_key(), "shopify");
+        assert!(serde_json::from_str::<CancelOrder>(r#"{"order_id": "1", "x": 1}"#).is_err());
+    }
+
     use super::*;
 
     fn order(json: &str) -> Result<Order, FieldError> {

@@ -8,9 +8,8 @@ use crate::error::ApiError;
 use crate::request::{json_body, json_response, ok, MAX_JSON_BODY};
 use crate::store::orders::{self, Applied};
 use crate::store::{outbox, products, rules};
-use serde::Deserialize;
 use tally_domain::actor::Actor;
-use tally_domain::order::{OrderIn, OrderOut};
+use tally_domain::order::{CancelOrder, OrderIn, OrderOut};
 use tally_domain::{AccountId, CreatedVia};
 use worker::{Env, Request, Response};
 
@@ -61,19 +60,6 @@ pub async fn import(
     Ok(json_response(&report, status))
 }
 
-/// Which order to cancel.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CancelOrder {
-    #[serde(default = "manual")]
-    storefront: String,
-    order_id: String,
-}
-
-fn manual() -> String {
-    "manual".to_owned()
-}
-
 /// `POST /api/v1/orders/cancel`: puts back what the order took (not its oversold units).
 pub async fn cancel(
     req: &mut Request,
@@ -83,7 +69,7 @@ pub async fn cancel(
 ) -> Result<Response, ApiError> {
     let body: CancelOrder = json_body(req, MAX_JSON_BODY).await?;
     let db = env.d1(DB)?;
-    let storefront = body.storefront.trim().to_lowercase();
+    let storefront = body.storefront_key();
     let row = orders::find(&db, account, &storefront, body.order_id.trim())
         .await?
         .ok_or(ApiError::NotFound("order"))?;

@@ -8,9 +8,8 @@ use crate::request::{csv_body, json_body, json_response, ok, MAX_JSON_BODY};
 use crate::store::rules;
 use crate::store::uploads::{self, UploadRecord};
 use crate::upload_job;
-use serde::Deserialize;
 use tally_domain::actor::Actor;
-use tally_domain::csv_import::{self, MAX_BYTES};
+use tally_domain::csv_import::{self, ApplyUpload, MAX_BYTES};
 use tally_domain::{AccountId, CreatedVia};
 use worker::{D1Database, Env, Request, Response};
 
@@ -39,14 +38,6 @@ pub async fn get(env: &Env, account: AccountId, id: i64) -> Result<Response, Api
     ok(&uploads::preview(&db, account, &record).await?)
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct Apply {
-    /// Required when the preview's wipe guard is on.
-    #[serde(default)]
-    confirm_wipe: bool,
-}
-
 /// `POST /api/v1/uploads/{id}/apply`: starts applying the file and runs its first step. A file
 /// of up to `csv_import::APPLY_CHUNK_ROWS` rows is applied when this answers (200); a larger one goes on as
 /// a background job (202) whose progress `GET /api/v1/uploads/{id}` shows.
@@ -57,7 +48,7 @@ pub async fn apply(
     actor: &Actor,
     id: i64,
 ) -> Result<Response, ApiError> {
-    let body: Apply = json_body(req, MAX_JSON_BODY).await?;
+    let body: ApplyUpload = json_body(req, MAX_JSON_BODY).await?;
     let db = env.d1(DB)?;
     let record = find(&db, account, id).await?;
     if record.status == "ready" {
