@@ -58,58 +58,35 @@ async fn upload_survives_a_restart() {
         .signed_in(DEMO_EMAIL, DEMO_PASSWORD)
         .await;
     let seller = api.new_account("Cut Off").await;
-    // 40,000 rows: eight steps; the request runs the first and the queue the rest.
+    // 40,000 rows: eight steps; the request runs the first and the queue the rest. A first file
+    // creates the products, so that every row of the second one changes a quantity and writes
+    // exactly one ledger line: a step applied twice would show as a second line.
     let rows: u64 = 40_000;
-    let mut csv = String::from("sku,quantity\n");
-    for i in 0..rows {
-        csv.push_str(&format!("CUT-{i:05},{}\n", i % 50 + 1));
-    }
-    let preview = seller
-        .send_raw("POST", "/api/v1/uploads", "text/csv", csv.into_bytes())
-        .await;
-    assert_eq!(preview.status, 201, "{}", preview.body);
-    let id = preview.body["id"].as_i64().unwrap();
-    let path = format!("/api/v1/uploads/{id}");
-    let started = seller
-        .send_json("POST", &format!("{path}/apply"), &json!({}))
-        .await;
-    assert_eq!(started.status, 202, "{}", started.body);
+    let file = |base: u64| {
+        let mut csv = String::from("sku,quantity\n");
+        for i in 0..rows {
+            csv.push_str(&format!("CUT-{i:05},{}\n", base + i % 50));
+        }
+        csv
+    };
+    let first = start_apply(&seller, file(1)).await;
+    settle(&seller, &worker.base_url, first, Duration::from_secs(120)).await;
+    let id = start_apply(&seller, file(51)).await;
 
     worker.restart();
-    let cut = seller.get(&path).await;
+    let cut = seller.get(&format!("/api/v1/uploads/{id}")).await;
     let applied = cut.body["applied_rows"].as_u64().unwrap();
     assert!(
         cut.body["status"] == "applying" && applied < rows,
         "the restart must land mid-job for this test to mean anything: {}",
         cut.body
     );
-
-    let last_seen = std::sync::Mutex::new(applied);
-    let base = worker.base_url.clone();
-    let done = eventually(
-        "the cron to finish the job",
-        Duration::from_secs(180),
-        || {
-            let seller = seller.clone();
-            let base = base.clone();
-            let path = path.clone();
-            let last_seen = &last_seen;
-            async move {
-                let _ = reqwest::get(format!("{base}/__scheduled?cron=*+*+*+*+*")).await;
-                let now = seller.get(&path).await;
-                let applied = now.body["applied_rows"].as_u64().unwrap();
-                let mut last = last_seen.lock().unwrap();
-                assert!(applied >= *last, "progress never goes back: {}", now.body);
-                *last = applied;
-                (now.body["status"] == "applied").then_some(now.body)
-            }
-        },
-    )
-    .await;
+    // Well under a minute: the cron resumes a job untouched for SYNC_RESEND_AFTER_MS (5 s here).
+    let done = settle(&seller, &worker.base_url, id, Duration::from_secs(50)).await;
     assert_eq!(done["applied_rows"], json!(rows));
 
-    // Every row once: all products exist, each quantity bucket has its share, and a product
-    // from the last step has one ledger line from this file.
+    // Every row once: all products, each quantity bucket with its share, and one ledger line
+    // from this file for the first product the restart cut off and for the last one.
     let count = |query: String| {
         let seller = seller.clone();
         async move {
@@ -121,28 +98,66 @@ async fn upload_survives_a_restart() {
         }
     };
     assert_eq!(count("q=CUT-".into()).await, rows);
-    for q in [1, 25, 50] {
+    for q in [51, 75, 100] {
         assert_eq!(
             count(format!("q=CUT-&qty_min={q}&qty_max={q}")).await,
             rows / 50,
             "products at quantity {q}"
         );
     }
-    let last: tally_domain::api::ProductPage = seller
-        .get(&format!("/api/v1/products?q=CUT-{:05}", rows - 1))
-        .await
-        .json();
-    let product = &last.items[0];
-    assert_eq!(product.quantity.get() as u64, (rows - 1) % 50 + 1);
-    let ledger: Vec<tally_domain::api::LedgerEntry> = seller
-        .get(&format!("/api/v1/products/{}/ledger", product.id.0))
-        .await
-        .json();
-    let from_file = ledger
-        .iter()
-        .filter(|e| e.reference.as_deref() == Some(format!("upload:{id}").as_str()))
-        .count();
-    assert_eq!(from_file, 1, "one ledger line from the file: {ledger:?}");
+    for i in [applied, rows - 1] {
+        let found: tally_domain::api::ProductPage = seller
+            .get(&format!("/api/v1/products?q=CUT-{i:05}"))
+            .await
+            .json();
+        let product = &found.items[0];
+        assert_eq!(product.quantity.get() as u64, 51 + i % 50);
+        let ledger: Vec<tally_domain::api::LedgerEntry> = seller
+            .get(&format!("/api/v1/products/{}/ledger", product.id.0))
+            .await
+            .json();
+        let from_file = ledger
+            .iter()
+            .filter(|e| e.reference.as_deref() == Some(format!("upload:{id}").as_str()))
+            .count();
+        assert_eq!(
+            from_file, 1,
+            "row {i}: one ledger line from the file: {ledger:?}"
+        );
+    }
+}
+
+/// Uploads `csv` and starts applying it (a big file answers 202); the upload's id.
+async fn start_apply(seller: &Api, csv: String) -> i64 {
+    let preview = seller
+        .send_raw("POST", "/api/v1/uploads", "text/csv", csv.into_bytes())
+        .await;
+    assert_eq!(preview.status, 201, "{}", preview.body);
+    let id = preview.body["id"].as_i64().unwrap();
+    let started = seller
+        .send_json("POST", &format!("/api/v1/uploads/{id}/apply"), &json!({}))
+        .await;
+    assert_eq!(started.status, 202, "{}", started.body);
+    id
+}
+
+/// Rings the cron until upload `id` is applied (progress never going back); its last state.
+async fn settle(seller: &Api, base: &str, id: i64, within: Duration) -> serde_json::Value {
+    let last_seen = std::sync::Mutex::new(0u64);
+    eventually("the upload job to finish", within, || {
+        let seller = seller.clone();
+        let last_seen = &last_seen;
+        async move {
+            let _ = reqwest::get(format!("{base}/__scheduled?cron=*+*+*+*+*")).await;
+            let now = seller.get(&format!("/api/v1/uploads/{id}")).await;
+            let applied = now.body["applied_rows"].as_u64().unwrap();
+            let mut last = last_seen.lock().unwrap();
+            assert!(applied >= *last, "progress never goes back: {}", now.body);
+            *last = applied;
+            (now.body["status"] == "applied").then_some(now.body)
+        }
+    })
+    .await
 }
 
 /// The sandbox's key for product `i`'s item on `kind`.

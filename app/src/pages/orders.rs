@@ -31,7 +31,7 @@ fn check(order_id: &str, lines: &Draft) -> Result<OrderIn, String> {
         order_id: order_id.to_owned(),
         lines,
     };
-    order.check().map_err(|e| e.message)?;
+    order.validate().map_err(|e| e.message)?;
     Ok(order)
 }
 
