@@ -49,10 +49,16 @@ pub struct CancelOrder {
 }
 
 impl CancelOrder {
-    /// The storefront name as orders store it (see [`OrderIn::check`]).
+    /// The storefront name as orders store it.
     pub fn storefront_key(&self) -> String {
-        self.storefront.trim().to_lowercase()
+        storefront_key(&self.storefront)
     }
+}
+
+/// The storefront half of an order's key, lower-cased by Unicode rules: with the order id it
+/// is what stops an order applying twice, so "ÉTSY" and "étsy" must be one storefront.
+fn storefront_key(raw: &str) -> String {
+    raw.trim().to_lowercase()
 }
 
 /// A checked order: lines with the same SKU summed, every quantity at least 1.
@@ -78,12 +84,11 @@ fn reference_part(field: &str, raw: &str) -> Result<String, FieldError> {
 }
 
 impl OrderIn {
-    /// Checks the order, naming the field (or `lines[i].quantity`) at fault. The storefront
-    /// name is lower-cased (Unicode rules): with the order id it is the key that stops an order
-    /// applying twice, so "ÉTSY" and "étsy" must be one storefront.
+    /// Checks the order, naming the field (or `lines[i].quantity`) at fault; the storefront
+    /// name becomes its key (lower case).
     pub fn check(&self) -> Result<Order, FieldError> {
         let mut order = self.checked()?;
-        order.storefront = order.storefront.to_lowercase();
+        order.storefront = storefront_key(&order.storefront);
         Ok(order)
     }
 
