@@ -128,14 +128,15 @@ async fn send_json<B: Serialize, T: DeserializeOwned>(
     body: &B,
 ) -> Result<T, ApiError> {
     let body = serde_json::to_string(body).map_err(ApiError::network)?;
-    decode(
-        &exchange(
-            write(request)
-                .header("content-type", "application/json")
-                .body(body),
-        )
-        .await?,
-    )
+    decode(&send_json_text(request, body).await?)
+}
+
+/// Sends JSON text with the CSRF header; the answer's text.
+async fn send_json_text(request: RequestBuilder, json: String) -> Result<String, ApiError> {
+    let request = write(request)
+        .header("content-type", "application/json")
+        .body(json);
+    exchange(request).await
 }
 
 /// A request that changes data.
@@ -285,12 +286,11 @@ pub async fn start_bulk_job(
     for (key, value) in filter.to_params() {
         params.insert(key.to_owned(), value);
     }
-    let filter = params;
-    send_json(
-        Request::post("/api/v1/bulk-jobs"),
-        &StartBulkJob { action, filter },
-    )
-    .await
+    let body = StartBulkJob {
+        action,
+        filter: params,
+    };
+    send_json(Request::post("/api/v1/bulk-jobs"), &body).await
 }
 
 /// `GET /api/v1/bulk-jobs/{id}`.
@@ -305,10 +305,8 @@ pub async fn running_bulk_jobs() -> Result<Vec<BulkJob>, ApiError> {
 
 /// `POST /api/v1/bulk-jobs/{id}/cancel`.
 pub async fn cancel_bulk_job(id: i64) -> Result<BulkJob, ApiError> {
-    let request = write(Request::post(&format!("/api/v1/bulk-jobs/{id}/cancel")))
-        .header("content-type", "application/json")
-        .body("{}");
-    decode(&exchange(request).await?)
+    let request = Request::post(&format!("/api/v1/bulk-jobs/{id}/cancel"));
+    decode(&send_json_text(request, "{}".to_owned()).await?)
 }
 
 /// `POST /api/v1/orders`.
