@@ -109,7 +109,7 @@ fn AuthForm(mode: Mode) -> impl IntoView {
                         {general_error}
                     </div>
                 }.into_any())}
-                {show_when(move || mode == Mode::SignUp, move || view! {
+                {(mode == Mode::SignUp).then(|| view! {
                     <label class="field">
                         <span>"Store name"</span>
                         <input
@@ -121,7 +121,7 @@ fn AuthForm(mode: Mode) -> impl IntoView {
                         />
                         <span class="field-error">{field_error("store_name")}</span>
                     </label>
-                }.into_any())}
+                })}
                 <label class="field">
                     <span>"Email"</span>
                     <input
