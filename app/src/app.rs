@@ -195,7 +195,7 @@ fn TopBar(me: Me) -> impl IntoView {
 fn NotFound() -> impl IntoView {
     view! {
         <main class="page">
-            <section class="empty-state">
+            <section class="empty-state" data-testid="page-not-found">
                 <h1>"Page not found"</h1>
                 <p>"That page does not exist. " <a href="/">"Go to Inventory"</a></p>
             </section>

@@ -44,6 +44,7 @@ fn main() {
         a_large_file_applies_in_the_background_and_a_reload_finds_it,
         a_seller_enters_an_order_by_hand_and_cancels_it,
         a_seller_connects_a_storefront_links_a_listing_and_watches_the_push_succeed,
+        the_address_picks_the_page_and_back_returns_to_the_last_one,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     drop(ctx);
@@ -60,6 +61,18 @@ async fn open_signed_in(client: &fantoccini::Client, ctx: &Ctx, path: &str) {
         .await
         .expect("the page opens");
     sign_in(client, DEMO_EMAIL, DEMO_PASSWORD).await;
+}
+
+/// Waits until the address ends with `tail`.
+async fn address_ends_with(client: &fantoccini::Client, tail: &str) {
+    eventually(&format!("the address to end with {tail}"), UI_WAIT, || {
+        let client = client.clone();
+        async move {
+            let url = client.current_url().await.ok()?;
+            url.as_str().ends_with(tail).then_some(())
+        }
+    })
+    .await;
 }
 
 async fn attr(client: &fantoccini::Client, testid: &str, name: &str) -> Option<String> {
@@ -1028,4 +1041,44 @@ async fn a_seller_connects_a_storefront_links_a_listing_and_watches_the_push_suc
         },
     )
     .await;
+}
+
+/// The app matches the address to a page itself: a link changes page and address, Back returns
+/// to the page and query it came from, and unknown addresses or products say so.
+async fn the_address_picks_the_page_and_back_returns_to_the_last_one(ctx: Ctx) {
+    let client = ctx.driver.session().await;
+    open_signed_in(&client, &ctx, "/?page=2&per_page=25").await;
+    by_testid(&client, "inventory-table", UI_WAIT).await;
+    client
+        .find(fantoccini::Locator::LinkText("Orders"))
+        .await
+        .expect("the Orders link")
+        .click()
+        .await
+        .unwrap();
+    by_testid(&client, "order-form", UI_WAIT).await;
+    address_ends_with(&client, "/orders").await;
+    client.back().await.unwrap();
+    by_testid(&client, "inventory-table", UI_WAIT).await;
+    address_ends_with(&client, "/?page=2&per_page=25").await;
+    assert!(
+        client
+            .find(fantoccini::Locator::Css("[data-testid=order-form]"))
+            .await
+            .is_err(),
+        "the orders page is gone"
+    );
+
+    for path in ["/products/not-a-number", "/products/999999999"] {
+        client
+            .goto(&format!("{}{path}", ctx.api.base))
+            .await
+            .unwrap();
+        by_testid(&client, "product-missing", UI_WAIT).await;
+    }
+    client
+        .goto(&format!("{}/no-such-page", ctx.api.base))
+        .await
+        .unwrap();
+    by_testid(&client, "page-not-found", UI_WAIT).await;
 }
