@@ -14,12 +14,12 @@ with_browser=false
 step "Rust toolchain (rust-toolchain.toml) with the wasm32 target"
 toolchain="$(sed -n 's/^channel = "\(.*\)"/\1/p' rust-toolchain.toml)"
 if ! rustup toolchain list | grep -q "^$toolchain"; then
-  rustup toolchain install "$toolchain" --profile minimal -c rustfmt,clippy -t wasm32-unknown-unknown
+  rustup toolchain install "$toolchain" --profile minimal -c rustfmt,clippy,rust-src -t wasm32-unknown-unknown
 fi
 if ! rustup target list --installed --toolchain "$toolchain" | grep -qx wasm32-unknown-unknown; then
   rustup target add --toolchain "$toolchain" wasm32-unknown-unknown
 fi
-for component in rustfmt clippy; do
+for component in rustfmt clippy rust-src; do
   if ! rustup component list --installed --toolchain "$toolchain" | grep -q "^$component"; then
     rustup component add --toolchain "$toolchain" "$component"
   fi
