@@ -1,5 +1,6 @@
 //! The app shell: routes, the top bar for signed-in pages, and the toast area.
 
+use crate::address::{provide_address, use_address};
 use crate::api;
 use crate::components::loading::{failed, loaded};
 use crate::components::toast::{provide_toaster, use_toaster, ToastArea, Tone};
@@ -15,9 +16,6 @@ use crate::reactive::dynamic;
 use crate::session::{provide_session, use_session};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::{Redirect, Router, A};
-use leptos_router::hooks::use_location;
-use leptos_router::location::{BrowserUrl, LocationProvider};
 use tally_domain::account::Plan;
 use tally_domain::api::Me;
 use tally_domain::ProductId;
@@ -25,22 +23,19 @@ use tally_domain::ProductId;
 /// The whole app.
 #[component]
 pub fn App() -> impl IntoView {
+    provide_address();
     provide_toaster();
     provide_session();
     view! {
-        <Router>
-            <a class="skip-link" href="#main">"Skip to content"</a>
-            <Pages />
-            <ToastArea />
-        </Router>
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <Pages />
+        <ToastArea />
     }
 }
 
 /// The screen the address points at.
 ///
-/// Matched here rather than with the router's `<Routes>`: its per-route generic code was a
-/// large share of the app's wasm, and the app's few fixed paths need none of its features.
-/// The router still provides the location, navigation, query parameters and `<A>` links.
+/// One `match` on the path: the app's few fixed paths need nothing more (see `address`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Page {
     SignIn,
@@ -100,17 +95,9 @@ impl Page {
 /// The current page; the signed-in frame stays in place while moving between its pages.
 #[component]
 fn Pages() -> impl IntoView {
-    let location = use_location();
-    let page = Memo::new(move |_| Page::at(&location.pathname.get()));
+    let address = use_address();
+    let page = Memo::new(move |_| Page::at(&address.path()));
     let public = Memo::new(move |_| page.get().public());
-    // The router writes a new path to the address bar (and scrolls) once the routes say the new
-    // page is in place; with no `<Routes>`, that is said here, after each render for a path.
-    if let Some(browser) = use_context::<BrowserUrl>() {
-        Effect::new(move |_| {
-            location.pathname.track();
-            browser.ready_to_complete();
-        });
-    }
     dynamic(move || match public.get() {
         Some(Page::SignIn) => view! { <SignInPage /> }.into_any(),
         Some(Page::SignUp) => view! { <SignUpPage /> }.into_any(),
@@ -123,26 +110,28 @@ fn Pages() -> impl IntoView {
 #[component]
 fn SignedIn(page: Memo<Page>) -> impl IntoView {
     let session = use_session();
-    let location = use_location();
+    let address = use_address();
     loaded(
         session.me,
         || view! { <header class="topbar"></header> }.into_any(),
         move |me| match me {
             Ok(me) => view! {
-                <TopBar me=me />
+                <TopBar me=me page=page />
                 <main id="main" class="page">{dynamic(move || page.get().view())}</main>
             }
             .into_any(),
             Err(e) if e.is_unauthenticated() => {
-                let search = location.search.get_untracked();
-                let query = if search.is_empty() || search.starts_with('?') {
+                let search = address.search_untracked();
+                let query = if search.is_empty() {
                     search
                 } else {
                     format!("?{search}")
                 };
-                let here = format!("{}{query}", location.pathname.get_untracked());
-                let path = format!("/login?next={}", js_sys::encode_uri_component(&here));
-                view! { <Redirect path=path /> }.into_any()
+                let here = format!("{}{query}", address.path_untracked());
+                let login = format!("/login?next={}", js_sys::encode_uri_component(&here));
+                // After this render: the address changes the page, which replaces this view.
+                Effect::new(move |_| address.replace(&login));
+                ().into_any()
             }
             Err(e) => view! {
                 <main class="page">{failed("Your account", e)}</main>
@@ -153,7 +142,7 @@ fn SignedIn(page: Memo<Page>) -> impl IntoView {
 }
 
 #[component]
-fn TopBar(me: Me) -> impl IntoView {
+fn TopBar(me: Me, page: Memo<Page>) -> impl IntoView {
     let session = use_session();
     let toaster = use_toaster();
     let sign_out = move |_| {
@@ -164,6 +153,8 @@ fn TopBar(me: Me) -> impl IntoView {
             }
         });
     };
+    // The section of the app the page belongs to is marked in the bar.
+    let current = move |section: fn(Page) -> bool| move || section(page.get()).then_some("page");
     let plan = match me.plan {
         Plan::Subscriber => "Subscriber",
         Plan::Free => "Free plan",
@@ -175,10 +166,24 @@ fn TopBar(me: Me) -> impl IntoView {
                 "Tally"
             </a>
             <nav class="nav" aria-label="Main">
-                <A href="/" exact=true>"Inventory"</A>
-                <A href="/orders">"Orders"</A>
-                <A href="/history">"Sync history"</A>
-                <A href="/settings/inventory">"Settings"</A>
+                <a
+                    href="/"
+                    aria-current=current(|p| {
+                        matches!(p, Page::Inventory | Page::Product(_) | Page::Uploads)
+                    })
+                >
+                    "Inventory"
+                </a>
+                <a href="/orders" aria-current=current(|p| p == Page::Orders)>"Orders"</a>
+                <a href="/history" aria-current=current(|p| p == Page::History)>"Sync history"</a>
+                <a
+                    href="/settings/inventory"
+                    aria-current=current(|p| {
+                        matches!(p, Page::InventorySettings | Page::Storefronts | Page::ApiKeys)
+                    })
+                >
+                    "Settings"
+                </a>
             </nav>
             <span class="account" data-testid="account-name" title=me.email.unwrap_or_default()>
                 {me.account_name}

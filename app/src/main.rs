@@ -3,6 +3,7 @@
 //! `api` is the only module that speaks HTTP; `pages` own their data; `components` take props
 //! and render.
 
+mod address;
 mod api;
 mod app;
 mod components;

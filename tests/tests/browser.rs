@@ -1043,12 +1043,44 @@ async fn a_seller_connects_a_storefront_links_a_listing_and_watches_the_push_suc
     .await;
 }
 
-/// The app matches the address to a page itself: a link changes page and address, Back returns
-/// to the page and query it came from, and unknown addresses or products say so.
+/// The main navigation's link that marks itself as the current section.
+async fn current_section(client: &fantoccini::Client) -> String {
+    client
+        .find(fantoccini::Locator::Css("nav.nav a[aria-current=page]"))
+        .await
+        .expect("one section is current")
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Whether the page is still the one loaded when `mark_page_load` ran: in-app links and Back
+/// change the page without loading the app again.
+async fn same_page_load(client: &fantoccini::Client) -> bool {
+    client
+        .execute("return window.tallyTestMark === true;", vec![])
+        .await
+        .unwrap()
+        .as_bool()
+        .unwrap_or(false)
+}
+
+async fn mark_page_load(client: &fantoccini::Client) {
+    client
+        .execute("window.tallyTestMark = true;", vec![])
+        .await
+        .unwrap();
+}
+
+/// The app matches the address to a page itself: a link changes page and address in place,
+/// the navigation marks the section, Back returns to the page and query it came from, and
+/// unknown addresses or products say so.
 async fn the_address_picks_the_page_and_back_returns_to_the_last_one(ctx: Ctx) {
     let client = ctx.driver.session().await;
     open_signed_in(&client, &ctx, "/?page=2&per_page=25").await;
     by_testid(&client, "inventory-table", UI_WAIT).await;
+    assert_eq!(current_section(&client).await, "Inventory");
+    mark_page_load(&client).await;
     client
         .find(fantoccini::Locator::LinkText("Orders"))
         .await
@@ -1058,9 +1090,39 @@ async fn the_address_picks_the_page_and_back_returns_to_the_last_one(ctx: Ctx) {
         .unwrap();
     by_testid(&client, "order-form", UI_WAIT).await;
     address_ends_with(&client, "/orders").await;
+    assert_eq!(current_section(&client).await, "Orders");
+    // A settings tab belongs to the Settings section, and is itself marked among the tabs.
+    client
+        .find(fantoccini::Locator::LinkText("Settings"))
+        .await
+        .expect("the Settings link")
+        .click()
+        .await
+        .unwrap();
+    by_testid(&client, "rules-form", UI_WAIT).await;
+    client
+        .find(fantoccini::Locator::LinkText("API keys"))
+        .await
+        .expect("the API keys tab")
+        .click()
+        .await
+        .unwrap();
+    by_testid(&client, "api-key-create", UI_WAIT).await;
+    address_ends_with(&client, "/settings/api-keys").await;
+    assert_eq!(current_section(&client).await, "Settings");
+    let tab = client
+        .find(fantoccini::Locator::Css("nav.tabs a[aria-current=page]"))
+        .await
+        .expect("the current tab is marked");
+    assert_eq!(tab.text().await.unwrap(), "API keys");
+    assert!(same_page_load(&client).await, "links move in place");
+    client.back().await.unwrap();
+    client.back().await.unwrap();
     client.back().await.unwrap();
     by_testid(&client, "inventory-table", UI_WAIT).await;
     address_ends_with(&client, "/?page=2&per_page=25").await;
+    assert_eq!(current_section(&client).await, "Inventory");
+    assert!(same_page_load(&client).await, "Back moves in place");
     assert!(
         client
             .find(fantoccini::Locator::Css("[data-testid=order-form]"))

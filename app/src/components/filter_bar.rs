@@ -1,10 +1,10 @@
 //! The filters above the inventory table. Every change goes into the URL (so it survives a
 //! reload and can be shared), and each active filter shows as a removable chip.
 
+use crate::address::use_address;
 use crate::list_query::ListQuery;
 use crate::reactive::show_when;
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 use tally_domain::filter::ProductFilter;
 use tally_domain::CreatedVia;
 
@@ -31,11 +31,11 @@ fn key_static(key: &str) -> &'static str {
 /// The filter controls and chips for the list in the URL.
 #[component]
 pub fn FilterBar(list: Memo<ListQuery>) -> impl IntoView {
-    let navigate = use_navigate();
+    let address = use_address();
     let apply = move |key: &'static str, value: String| {
         let current = list.get_untracked();
         let filter = with_param(&current.filter, key, &value);
-        navigate(&current.with_filter(filter).href(), Default::default());
+        address.go(&current.with_filter(filter).href());
     };
     let value = move |key: &'static str| {
         move || {
@@ -48,9 +48,7 @@ pub fn FilterBar(list: Memo<ListQuery>) -> impl IntoView {
                 .unwrap_or_default()
         }
     };
-    let apply_text = apply.clone();
     let text_input = move |key: &'static str, label: &'static str, placeholder: &'static str| {
-        let apply = apply_text.clone();
         view! {
             <label class="filter">
                 <span>{label}</span>
@@ -64,9 +62,6 @@ pub fn FilterBar(list: Memo<ListQuery>) -> impl IntoView {
             </label>
         }
     };
-    let apply_sync = apply.clone();
-    let apply_via = apply.clone();
-    let apply_stock = apply.clone();
     let chips = move || list.get().filter.chips();
     view! {
         <section class="filter-bar" aria-label="Filters">
@@ -78,10 +73,7 @@ pub fn FilterBar(list: Memo<ListQuery>) -> impl IntoView {
                         placeholder="SKU or product name"
                         data-testid="filter-q"
                         prop:value=value("q")
-                        on:change={
-                            let apply = apply.clone();
-                            move |ev| apply("q", event_target_value(&ev))
-                        }
+                        on:change=move |ev| apply("q", event_target_value(&ev))
                     />
                 </label>
                 <label class="filter">
@@ -89,7 +81,7 @@ pub fn FilterBar(list: Memo<ListQuery>) -> impl IntoView {
                     <select
                         data-testid="filter-auto_sync"
                         prop:value=value("auto_sync")
-                        on:change=move |ev| apply_sync("auto_sync", event_target_value(&ev))
+                        on:change=move |ev| apply("auto_sync", event_target_value(&ev))
                     >
                         <option value="">"Any"</option>
                         <option value="on">"On"</option>
@@ -109,7 +101,7 @@ pub fn FilterBar(list: Memo<ListQuery>) -> impl IntoView {
                         }
                         on:change=move |ev| {
                             let out = event_target_value(&ev) == "out";
-                            apply_stock("qty_max", if out { "0".into() } else { String::new() });
+                            apply("qty_max", if out { "0".into() } else { String::new() });
                         }
                     >
                         <option value="">"Any"</option>
@@ -121,7 +113,7 @@ pub fn FilterBar(list: Memo<ListQuery>) -> impl IntoView {
                     <select
                         data-testid="filter-created_via"
                         prop:value=value("created_via")
-                        on:change=move |ev| apply_via("created_via", event_target_value(&ev))
+                        on:change=move |ev| apply("created_via", event_target_value(&ev))
                     >
                         <option value="">"Any"</option>
                         {CreatedVia::ALL

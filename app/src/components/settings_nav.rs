@@ -1,16 +1,17 @@
 //! The tabs at the top of every settings page.
 
+use crate::address::use_address;
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 /// Settings sub-navigation.
 #[component]
 pub fn SettingsNav() -> impl IntoView {
+    let address = use_address();
     view! {
         <nav class="tabs" aria-label="Settings">
-            <A href="/settings/inventory">"Inventory"</A>
-            <A href="/settings/storefronts">"Storefronts"</A>
-            <A href="/settings/api-keys">"API keys"</A>
+            <a href="/settings/inventory" aria-current=address.current("/settings/inventory")>"Inventory"</a>
+            <a href="/settings/storefronts" aria-current=address.current("/settings/storefronts")>"Storefronts"</a>
+            <a href="/settings/api-keys" aria-current=address.current("/settings/api-keys")>"API keys"</a>
         </nav>
     }
 }

@@ -1,5 +1,6 @@
 //! Upload an inventory file: choose a CSV, see what it will do (or every bad cell), apply it.
 
+use crate::address::use_address;
 use crate::api::{self, ApiError};
 use crate::components::cell_errors::CellErrors;
 use crate::components::progress::ServerProgress;
@@ -8,8 +9,6 @@ use crate::format::thousands;
 use crate::reactive::show_when;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::{use_navigate, use_query_map};
-use leptos_router::NavigateOptions;
 use std::time::Duration;
 use tally_domain::bulk_job::percent;
 use tally_domain::csv_import::UploadPreview;
@@ -39,33 +38,15 @@ pub fn Upload() -> impl IntoView {
     let busy = RwSignal::new(false);
     let confirm_wipe = RwSignal::new(false);
     let input_ref = NodeRef::<leptos::html::Input>::new();
-    let navigate = use_navigate();
-    let show_in_address = {
-        let navigate = navigate.clone();
-        Callback::new(move |id: i64| {
-            navigate(
-                &format!("/uploads?upload={id}"),
-                NavigateOptions {
-                    replace: true,
-                    ..Default::default()
-                },
-            )
-        })
-    };
+    let address = use_address();
+    let show_in_address =
+        Callback::new(move |id: i64| address.replace(&format!("/uploads?upload={id}")));
     // A new file: the address no longer names the last one.
-    let clear_address = Callback::new(move |()| {
-        navigate(
-            "/uploads",
-            NavigateOptions {
-                replace: true,
-                ..Default::default()
-            },
-        )
-    });
+    let clear_address = Callback::new(move |()| address.replace("/uploads"));
     // `/uploads?upload=ID` shows that upload: a reload (or a return visit) re-attaches to a
     // file still being applied in the background.
-    if let Some(id) = use_query_map()
-        .get_untracked()
+    if let Some(id) = address
+        .query_untracked()
         .get("upload")
         .and_then(|v| v.parse::<i64>().ok())
     {
