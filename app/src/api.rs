@@ -1,7 +1,7 @@
 //! The one module that talks to the worker: one typed function per endpoint, one error type.
 
+use crate::fetch::Request;
 use crate::list_query::ListQuery;
-use gloo_net::http::{Request, RequestBuilder};
 use leptos::prelude::*;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -82,18 +82,13 @@ impl std::fmt::Display for ApiError {
 // around it, and every page's data is one `LocalResource` type behind [`Loaded`].
 
 /// Sends a request and reads the answer's text; a refusal becomes the worker's message.
-async fn exchange(request: Result<Request, gloo_net::Error>) -> Result<String, ApiError> {
-    let response = request
-        .map_err(ApiError::network)?
-        .send()
-        .await
-        .map_err(ApiError::network)?;
-    let status = response.status();
-    let text = response.text().await.map_err(ApiError::network)?;
-    if response.ok() {
-        return Ok(text);
+async fn exchange(request: Request) -> Result<String, ApiError> {
+    let answer = request.send().await.map_err(ApiError::network)?;
+    let status = answer.status;
+    if answer.ok() {
+        return Ok(answer.text);
     }
-    Err(match serde_json::from_str::<ErrorBody>(&text) {
+    Err(match serde_json::from_str::<ErrorBody>(&answer.text) {
         Ok(body) => ApiError {
             status,
             message: sentence(&body.error.message),
@@ -119,12 +114,12 @@ fn decode<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
 
 /// `GET path`.
 async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
-    decode(&exchange(Request::get(path).build()).await?)
+    decode(&exchange(Request::get(path)).await?)
 }
 
 /// Sends `body` as JSON with the CSRF header.
 async fn send_json<B: Serialize, T: DeserializeOwned>(
-    request: RequestBuilder,
+    request: Request,
     body: &B,
 ) -> Result<T, ApiError> {
     let body = serde_json::to_string(body).map_err(ApiError::network)?;
@@ -132,7 +127,7 @@ async fn send_json<B: Serialize, T: DeserializeOwned>(
 }
 
 /// Sends JSON text with the CSRF header; the answer's text.
-async fn send_json_text(request: RequestBuilder, json: String) -> Result<String, ApiError> {
+async fn send_json_text(request: Request, json: String) -> Result<String, ApiError> {
     let request = write(request)
         .header("content-type", "application/json")
         .body(json);
@@ -140,7 +135,7 @@ async fn send_json_text(request: RequestBuilder, json: String) -> Result<String,
 }
 
 /// A request that changes data.
-fn write(request: RequestBuilder) -> RequestBuilder {
+fn write(request: Request) -> Request {
     request.header(CSRF_HEADER, "1")
 }
 
@@ -211,7 +206,7 @@ fn load(
 ) -> LocalResource<Result<Rc<dyn Any>, ApiError>> {
     LocalResource::new(move || {
         let path = path();
-        async move { decoder(&exchange(Request::get(&path?).build()).await?) }
+        async move { decoder(&exchange(Request::get(&path?)).await?) }
     })
 }
 
@@ -237,7 +232,7 @@ pub async fn sign_up(body: &SignUp) -> Result<Me, ApiError> {
 
 /// `POST /api/v1/auth/logout`.
 pub async fn sign_out() -> Result<(), ApiError> {
-    exchange(write(Request::post("/api/v1/auth/logout")).build()).await?;
+    exchange(write(Request::post("/api/v1/auth/logout"))).await?;
     Ok(())
 }
 
@@ -253,7 +248,7 @@ pub async fn create_api_key(name: String) -> Result<CreatedApiKey, ApiError> {
 
 /// `DELETE /api/v1/api-keys/{id}`.
 pub async fn revoke_api_key(id: i64) -> Result<(), ApiError> {
-    exchange(write(Request::delete(&format!("/api/v1/api-keys/{id}"))).build()).await?;
+    exchange(write(Request::delete(&format!("/api/v1/api-keys/{id}")))).await?;
     Ok(())
 }
 

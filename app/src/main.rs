@@ -7,6 +7,7 @@ mod address;
 mod api;
 mod app;
 mod components;
+mod fetch;
 mod format;
 mod list_query;
 mod pages;
