@@ -18,6 +18,7 @@ use tally_domain::api::{
 use tally_domain::bulk_job::{BulkAction, BulkJob, StartBulkJob};
 use tally_domain::csv_import::{ApplyUpload, CellError, UploadPreview};
 use tally_domain::filter::ProductFilter;
+use tally_domain::json;
 use tally_domain::order::{CancelOrder, OrderIn, OrderOut};
 use tally_domain::rules::Rule;
 use tally_domain::selection::Selection;
@@ -88,7 +89,7 @@ async fn exchange(request: Request) -> Result<String, ApiError> {
     if answer.ok() {
         return Ok(answer.text);
     }
-    Err(match serde_json::from_str::<ErrorBody>(&answer.text) {
+    Err(match json::from_str::<ErrorBody>(&answer.text) {
         Ok(body) => ApiError {
             status,
             message: sentence(&body.error.message),
@@ -104,7 +105,7 @@ async fn exchange(request: Request) -> Result<String, ApiError> {
 
 /// Reads an answer's JSON as `T`.
 fn decode<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
-    serde_json::from_str(text).map_err(|e| {
+    json::from_str(text).map_err(|e| {
         ApiError::said(
             0,
             format!("Tally answered with something this page cannot read ({e}). Reload the page."),
