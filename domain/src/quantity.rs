@@ -113,10 +113,14 @@ impl<'de> Deserialize<'de> for WholeNumber {
                     // `5.0` is whole; JavaScript clients send it that way.
                     return Ok(WholeNumber(v as i64));
                 }
+                // Written as JSON writes it: the same number the client sent, and the SPA
+                // (which shares this code) needs no second float printer.
+                let written =
+                    serde_json::Number::from_f64(v).map_or_else(String::new, |n| n.to_string());
                 if v.fract() == 0.0 {
-                    return Err(E::custom(QuantityError::TooLarge(v.to_string())));
+                    return Err(E::custom(QuantityError::TooLarge(written)));
                 }
-                Err(E::custom(QuantityError::NotWhole(v.to_string())))
+                Err(E::custom(QuantityError::NotWhole(written)))
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<WholeNumber, E> {
                 Err(E::custom(format!(
@@ -225,9 +229,17 @@ mod tests {
         let parse = |s: &str| serde_json::from_str::<Quantity>(s).map_err(|e| e.to_string());
         assert_eq!(parse("5").unwrap().get(), 5);
         assert_eq!(parse("5.0").unwrap().get(), 5);
-        assert!(parse("1.5").unwrap_err().contains("whole number"));
+        let not_whole = parse("1.5").unwrap_err();
+        assert!(
+            not_whole.contains("1.5") && not_whole.contains("whole number"),
+            "{not_whole}"
+        );
         assert!(parse("-2").unwrap_err().contains("negative"));
-        assert!(parse("1e12").unwrap_err().contains("limit"));
+        let too_large = parse("1e12").unwrap_err();
+        assert!(
+            too_large.contains("1000000000000") && too_large.contains("limit"),
+            "{too_large}"
+        );
         assert!(parse("\"3\"").unwrap_err().contains("remove the quotes"));
         assert!(parse("18446744073709551615").unwrap_err().contains("limit"));
     }
