@@ -27,15 +27,14 @@ pub fn provide_address() {
     address.read_from_browser();
     provide_context(address);
     // Back and Forward: the browser has already changed the address and restores the scroll.
-    let on_history = window_event_listener(ev::popstate, move |_| address.read_from_browser());
-    let on_click = window_event_listener(ev::click, move |ev| {
+    // Both listeners stay for the app's lifetime (their handles are dropped, not removed).
+    let _ = window_event_listener(ev::popstate, move |_| address.read_from_browser());
+    let _ = window_event_listener(ev::click, move |ev| {
         if let Some(href) = own_link(&ev) {
             ev.prevent_default();
             address.go(&href);
         }
     });
-    // The app's lifetime: the listeners are never removed.
-    std::mem::forget((on_history, on_click));
 }
 
 /// The app's address.
@@ -49,17 +48,7 @@ impl Address {
         self.path.get()
     }
 
-    /// The path without tracking it.
-    pub fn path_untracked(self) -> String {
-        self.path.get_untracked()
-    }
-
-    /// The query without its `?` (untracked; empty when there is none).
-    pub fn search_untracked(self) -> String {
-        self.search.get_untracked()
-    }
-
-    /// The query's parameters now, without tracking them.
+    /// The query's parameters now, for a page that reads them once when it opens.
     pub fn query_untracked(self) -> Query {
         self.search.with_untracked(|s| Query::parse(s))
     }
@@ -75,13 +64,28 @@ impl Address {
     }
 
     /// Moves to `href` (a path with an optional query), as a new history entry, at the top of
-    /// the new page.
+    /// the new page. A link to where the seller already is only scrolls up: another entry for
+    /// the same address would make the next Back seem to do nothing.
     pub fn go(self, href: &str) {
-        if let Ok(history) = window().history() {
-            let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(href));
+        if href != self.href_untracked() {
+            if let Ok(history) = window().history() {
+                let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(href));
+            }
+            self.show(href);
         }
-        self.show(href);
         window().scroll_to_with_x_and_y(0.0, 0.0);
+    }
+
+    /// Where the seller is, path and query, as a link would write it (e.g. to come back to
+    /// after signing in). Untracked: reading it never re-renders anything.
+    pub fn href_untracked(self) -> String {
+        let search = self.search.get_untracked();
+        let path = self.path.get_untracked();
+        if search.is_empty() {
+            path
+        } else {
+            format!("{path}?{search}")
+        }
     }
 
     /// Changes the address to `href` in place: Back skips the address it replaces.

@@ -121,13 +121,7 @@ fn SignedIn(page: Memo<Page>) -> impl IntoView {
             }
             .into_any(),
             Err(e) if e.is_unauthenticated() => {
-                let search = address.search_untracked();
-                let query = if search.is_empty() {
-                    search
-                } else {
-                    format!("?{search}")
-                };
-                let here = format!("{}{query}", address.path_untracked());
+                let here = address.href_untracked();
                 let login = format!("/login?next={}", js_sys::encode_uri_component(&here));
                 // After this render: the address changes the page, which replaces this view.
                 Effect::new(move |_| address.replace(&login));
@@ -154,7 +148,8 @@ fn TopBar(me: Me, page: Memo<Page>) -> impl IntoView {
         });
     };
     // The section of the app the page belongs to is marked in the bar.
-    let current = move |section: fn(Page) -> bool| move || section(page.get()).then_some("page");
+    let marked_when =
+        move |section: fn(Page) -> bool| move || section(page.get()).then_some("page");
     let plan = match me.plan {
         Plan::Subscriber => "Subscriber",
         Plan::Free => "Free plan",
@@ -168,17 +163,17 @@ fn TopBar(me: Me, page: Memo<Page>) -> impl IntoView {
             <nav class="nav" aria-label="Main">
                 <a
                     href="/"
-                    aria-current=current(|p| {
+                    aria-current=marked_when(|p| {
                         matches!(p, Page::Inventory | Page::Product(_) | Page::Uploads)
                     })
                 >
                     "Inventory"
                 </a>
-                <a href="/orders" aria-current=current(|p| p == Page::Orders)>"Orders"</a>
-                <a href="/history" aria-current=current(|p| p == Page::History)>"Sync history"</a>
+                <a href="/orders" aria-current=marked_when(|p| p == Page::Orders)>"Orders"</a>
+                <a href="/history" aria-current=marked_when(|p| p == Page::History)>"Sync history"</a>
                 <a
                     href="/settings/inventory"
-                    aria-current=current(|p| {
+                    aria-current=marked_when(|p| {
                         matches!(p, Page::InventorySettings | Page::Storefronts | Page::ApiKeys)
                     })
                 >

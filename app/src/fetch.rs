@@ -98,10 +98,10 @@ impl Request {
     }
 }
 
-/// A JavaScript error's message.
+/// A JavaScript error as the browser words it, e.g. "TypeError: Failed to fetch".
 fn said(error: JsValue) -> String {
     match error.dyn_ref::<js_sys::Error>() {
-        Some(e) => String::from(e.message()),
+        Some(e) => String::from(e.to_string()),
         None => error
             .as_string()
             .unwrap_or_else(|| "unknown error".to_owned()),

@@ -15,6 +15,9 @@ mod reactive;
 mod session;
 
 fn main() {
+    // Only a debug build has a panic message to show: the release build stops at once on a
+    // panic (panic=immediate-abort, scripts/build.sh).
+    #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(app::App);
 }

@@ -6,12 +6,18 @@ use leptos::prelude::*;
 /// Settings sub-navigation.
 #[component]
 pub fn SettingsNav() -> impl IntoView {
-    let address = use_address();
+    let here = use_address();
     view! {
         <nav class="tabs" aria-label="Settings">
-            <a href="/settings/inventory" aria-current=address.current("/settings/inventory")>"Inventory"</a>
-            <a href="/settings/storefronts" aria-current=address.current("/settings/storefronts")>"Storefronts"</a>
-            <a href="/settings/api-keys" aria-current=address.current("/settings/api-keys")>"API keys"</a>
+            <a href="/settings/inventory" aria-current=here.current("/settings/inventory")>
+                "Inventory"
+            </a>
+            <a href="/settings/storefronts" aria-current=here.current("/settings/storefronts")>
+                "Storefronts"
+            </a>
+            <a href="/settings/api-keys" aria-current=here.current("/settings/api-keys")>
+                "API keys"
+            </a>
         </nav>
     }
 }
