@@ -6,6 +6,8 @@
 //! budget). [`from_str`] reads through [`Objects`], which passes every request on to
 //! `serde_json` unchanged except one: a struct is read as a map. The array reader is then never
 //! compiled; an array where a struct belongs is refused with serde's usual "invalid type" error.
+//! (Types serde reads through its buffered form — internally tagged or untagged enums,
+//! `flatten` — still accept either; none of the SPA's wire types is one.)
 
 use serde::de::{
     DeserializeOwned, DeserializeSeed, Deserializer, EnumAccess, Error, MapAccess, SeqAccess,
@@ -23,7 +25,7 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> serde_json::Result<T> {
 
 /// Wraps each part of `serde_json`'s reading (the reader, visitors, seeds, map, sequence and
 /// enum access) so that whatever is read inside a value is read through [`Objects`] too.
-pub struct Objects<T>(T);
+struct Objects<T>(T);
 
 /// Passes `deserialize_*` calls on with the visitor wrapped.
 macro_rules! pass_on {
@@ -54,10 +56,12 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Objects<D> {
         deserialize_i16();
         deserialize_i32();
         deserialize_i64();
+        deserialize_i128();
         deserialize_u8();
         deserialize_u16();
         deserialize_u32();
         deserialize_u64();
+        deserialize_u128();
         deserialize_f32();
         deserialize_f64();
         deserialize_char();
@@ -102,7 +106,9 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Objects<V> {
     visit_plain! {
         visit_bool(bool);
         visit_i64(i64);
+        visit_i128(i128);
         visit_u64(u64);
+        visit_u128(u128);
         visit_f64(f64);
         visit_char(char);
         visit_str(&str);
