@@ -12,7 +12,7 @@ cd "$TALLY_ROOT"
 "$TALLY_ROOT/scripts/build.sh"
 step "SPA size: dist/ as the worker serves it, gzip -9 (budget: 250 kB gzipped in all)"
 total=0
-for f in dist/*; do
+for f in $(find dist -type f | sort); do
   raw=$(stat -c %s "$f")
   gz=$(gzip -9c "$f" | wc -c)
   total=$((total + gz))
