@@ -1054,6 +1054,17 @@ async fn current_section(client: &fantoccini::Client) -> String {
         .unwrap()
 }
 
+/// Clicks the link that reads `text`, as a seller would.
+async fn follow_link(client: &fantoccini::Client, text: &str) {
+    client
+        .find(fantoccini::Locator::LinkText(text))
+        .await
+        .unwrap_or_else(|_| panic!("a link that reads {text:?}"))
+        .click()
+        .await
+        .unwrap();
+}
+
 /// Whether the page is still the one loaded when `mark_page_load` ran: in-app links and Back
 /// change the page without loading the app again.
 async fn same_page_load(client: &fantoccini::Client) -> bool {
@@ -1081,32 +1092,14 @@ async fn the_address_picks_the_page_and_back_returns_to_the_last_one(ctx: Ctx) {
     by_testid(&client, "inventory-table", UI_WAIT).await;
     assert_eq!(current_section(&client).await, "Inventory");
     mark_page_load(&client).await;
-    client
-        .find(fantoccini::Locator::LinkText("Orders"))
-        .await
-        .expect("the Orders link")
-        .click()
-        .await
-        .unwrap();
+    follow_link(&client, "Orders").await;
     by_testid(&client, "order-form", UI_WAIT).await;
     address_ends_with(&client, "/orders").await;
     assert_eq!(current_section(&client).await, "Orders");
     // A settings tab belongs to the Settings section, and is itself marked among the tabs.
-    client
-        .find(fantoccini::Locator::LinkText("Settings"))
-        .await
-        .expect("the Settings link")
-        .click()
-        .await
-        .unwrap();
+    follow_link(&client, "Settings").await;
     by_testid(&client, "rules-form", UI_WAIT).await;
-    client
-        .find(fantoccini::Locator::LinkText("API keys"))
-        .await
-        .expect("the API keys tab")
-        .click()
-        .await
-        .unwrap();
+    follow_link(&client, "API keys").await;
     by_testid(&client, "api-key-create", UI_WAIT).await;
     address_ends_with(&client, "/settings/api-keys").await;
     assert_eq!(current_section(&client).await, "Settings");
