@@ -15,14 +15,18 @@ pub struct Address {
     path: RwSignal<String>,
     /// The query without its `?`.
     search: RwSignal<String>,
+    /// `search` read once per change, for every page that reads the query.
+    query: Memo<Query>,
 }
 
 /// Makes the [`Address`] available, follows Back and Forward, and turns clicks on the app's
 /// own links into in-place moves.
 pub fn provide_address() {
+    let search = RwSignal::new(String::new());
     let address = Address {
         path: RwSignal::new(String::new()),
-        search: RwSignal::new(String::new()),
+        search,
+        query: Memo::new(move |_| search.with(|s| Query::parse(s))),
     };
     address.read_from_browser();
     provide_context(address);
@@ -50,12 +54,12 @@ impl Address {
 
     /// The query's parameters now, for a page that reads them once when it opens.
     pub fn query_untracked(self) -> Query {
-        self.search.with_untracked(|s| Query::parse(s))
+        self.query.get_untracked()
     }
 
     /// The query's parameters, updated as the address changes.
     pub fn query(self) -> Memo<Query> {
-        Memo::new(move |_| self.search.with(|s| Query::parse(s)))
+        self.query
     }
 
     /// `aria-current` for a link to `href`: `page` while the address is exactly there.
