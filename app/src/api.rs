@@ -1,13 +1,16 @@
 //! The one module that talks to the worker: one typed function per endpoint, one error type.
 
-use crate::fetch::Request;
 use crate::list_query::ListQuery;
+use gloo_net::http::{Request, RequestBuilder};
 use leptos::prelude::*;
+use send_wrapper::SendWrapper;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::any::Any;
+use std::cell::Cell;
 use std::marker::PhantomData;
 use std::rc::Rc;
+use std::time::Duration;
 use tally_domain::api::{
     AdjustQuantity, AdjustmentResult, ApiKeySummary, AutoSyncRulesView, BulkAutoSync, BulkResult,
     CreatedApiKey, ErrorBody, InventorySettings, LedgerEntry, Listing, ListingImportResult,
@@ -18,11 +21,11 @@ use tally_domain::api::{
 use tally_domain::bulk_job::{BulkAction, BulkJob, StartBulkJob};
 use tally_domain::csv_import::{ApplyUpload, CellError, UploadPreview};
 use tally_domain::filter::ProductFilter;
-use tally_domain::json;
 use tally_domain::order::{CancelOrder, OrderIn, OrderOut};
 use tally_domain::rules::Rule;
 use tally_domain::selection::Selection;
 use tally_domain::{PageRequest, ProductId};
+use web_sys::AbortController;
 
 /// Why a call failed, worded for the seller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,14 +85,31 @@ impl std::fmt::Display for ApiError {
 // network exchange below is one non-generic function, typed values are only (de)serialised
 // around it, and every page's data is one `LocalResource` type behind [`Loaded`].
 
-/// Sends a request and reads the answer's text; a refusal becomes the worker's message.
-async fn exchange(request: Request) -> Result<String, ApiError> {
-    let answer = request.send().await.map_err(ApiError::network)?;
-    let status = answer.status;
-    if answer.ok() {
-        return Ok(answer.text);
+/// How long a page waits for data before saying the worker did not answer.
+const READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a change may take: a large inventory file is sent and checked in one request.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Sends a request (with `body` as its content, if any) and reads the answer's text; a refusal
+/// becomes the worker's message.
+async fn exchange(
+    request: RequestBuilder,
+    body: Option<String>,
+    stop: Stop,
+) -> Result<String, ApiError> {
+    let request = request.abort_signal(Some(&stop.controller.signal()));
+    let request = match body {
+        Some(body) => request.body(body),
+        None => request.build(),
     }
-    Err(match json::from_str::<ErrorBody>(&answer.text) {
+    .map_err(ApiError::network)?;
+    let answer = request.send().await.map_err(|e| stop.explain(e))?;
+    let status = answer.status();
+    let text = answer.text().await.map_err(|e| stop.explain(e))?;
+    if answer.ok() {
+        return Ok(text);
+    }
+    Err(match serde_json::from_str::<ErrorBody>(&text) {
         Ok(body) => ApiError {
             status,
             message: sentence(&body.error.message),
@@ -103,9 +123,74 @@ async fn exchange(request: Request) -> Result<String, ApiError> {
     })
 }
 
+/// Ends a request that takes longer than its timeout, or whose page has gone away.
+struct Stop {
+    controller: AbortController,
+    timeout: Duration,
+    timed_out: Rc<Cell<bool>>,
+    timer: Option<TimeoutHandle>,
+}
+
+impl Stop {
+    /// Aborts the request after `timeout`.
+    fn after(timeout: Duration) -> Self {
+        let controller =
+            AbortController::new().expect("browsers that run wasm have AbortController");
+        let timed_out = Rc::new(Cell::new(false));
+        let timer = {
+            let (controller, timed_out) = (controller.clone(), Rc::clone(&timed_out));
+            set_timeout_with_handle(
+                move || {
+                    timed_out.set(true);
+                    controller.abort();
+                },
+                timeout,
+            )
+            .ok()
+        };
+        Self {
+            controller,
+            timeout,
+            timed_out,
+            timer,
+        }
+    }
+
+    /// Also aborts it when the reactive owner it is made under is cleaned up: the page that
+    /// asked leaves, or asks again before the answer (whose answer nobody would read).
+    fn or_when_page_leaves(self) -> Self {
+        let controller = SendWrapper::new(self.controller.clone());
+        on_cleanup(move || controller.abort());
+        self
+    }
+
+    /// Why nothing came back, in the seller's words.
+    fn explain(&self, error: gloo_net::Error) -> ApiError {
+        if self.timed_out.get() {
+            ApiError::said(
+                0,
+                format!(
+                    "Tally did not answer within {} seconds. Check your connection and try again.",
+                    self.timeout.as_secs()
+                ),
+            )
+        } else {
+            ApiError::network(error)
+        }
+    }
+}
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        if let Some(timer) = self.timer.take() {
+            timer.clear();
+        }
+    }
+}
+
 /// Reads an answer's JSON as `T`.
 fn decode<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
-    json::from_str(text).map_err(|e| {
+    serde_json::from_str(text).map_err(|e| {
         ApiError::said(
             0,
             format!("Tally answered with something this page cannot read ({e}). Reload the page."),
@@ -115,28 +200,30 @@ fn decode<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
 
 /// `GET path`.
 async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
-    decode(&exchange(Request::get(path)).await?)
+    decode(&exchange(Request::get(path), None, Stop::after(READ_TIMEOUT)).await?)
 }
 
 /// Sends `body` as JSON with the CSRF header.
 async fn send_json<B: Serialize, T: DeserializeOwned>(
-    request: Request,
+    request: RequestBuilder,
     body: &B,
 ) -> Result<T, ApiError> {
     let body = serde_json::to_string(body).map_err(ApiError::network)?;
-    decode(&send_json_text(request, body).await?)
+    decode(&send_text(request, "application/json", body).await?)
 }
 
-/// Sends JSON text with the CSRF header; the answer's text.
-async fn send_json_text(request: Request, json: String) -> Result<String, ApiError> {
-    let request = write(request)
-        .header("content-type", "application/json")
-        .body(json);
-    exchange(request).await
+/// Sends text of a content type with the CSRF header; the answer's text.
+async fn send_text(
+    request: RequestBuilder,
+    content_type: &str,
+    text: String,
+) -> Result<String, ApiError> {
+    let request = write(request).header("content-type", content_type);
+    exchange(request, Some(text), Stop::after(WRITE_TIMEOUT)).await
 }
 
 /// A request that changes data.
-fn write(request: Request) -> Request {
+fn write(request: RequestBuilder) -> RequestBuilder {
     request.header(CSRF_HEADER, "1")
 }
 
@@ -207,7 +294,8 @@ fn load(
 ) -> LocalResource<Result<Rc<dyn Any>, ApiError>> {
     LocalResource::new(move || {
         let path = path();
-        async move { decoder(&exchange(Request::get(&path?)).await?) }
+        let stop = Stop::after(READ_TIMEOUT).or_when_page_leaves();
+        async move { decoder(&exchange(Request::get(&path?), None, stop).await?) }
     })
 }
 
@@ -233,7 +321,8 @@ pub async fn sign_up(body: &SignUp) -> Result<Me, ApiError> {
 
 /// `POST /api/v1/auth/logout`.
 pub async fn sign_out() -> Result<(), ApiError> {
-    exchange(write(Request::post("/api/v1/auth/logout"))).await?;
+    let request = write(Request::post("/api/v1/auth/logout"));
+    exchange(request, None, Stop::after(WRITE_TIMEOUT)).await?;
     Ok(())
 }
 
@@ -249,7 +338,8 @@ pub async fn create_api_key(name: String) -> Result<CreatedApiKey, ApiError> {
 
 /// `DELETE /api/v1/api-keys/{id}`.
 pub async fn revoke_api_key(id: i64) -> Result<(), ApiError> {
-    exchange(write(Request::delete(&format!("/api/v1/api-keys/{id}")))).await?;
+    let request = write(Request::delete(&format!("/api/v1/api-keys/{id}")));
+    exchange(request, None, Stop::after(WRITE_TIMEOUT)).await?;
     Ok(())
 }
 
@@ -277,14 +367,10 @@ pub async fn start_bulk_job(
     action: BulkAction,
     filter: &ProductFilter,
 ) -> Result<BulkJob, ApiError> {
-    // Inserted one by one: collecting into a BTreeMap sorts first, and the sort is 4 kB of wasm.
-    let mut params = std::collections::BTreeMap::new();
-    for (key, value) in filter.to_params() {
-        params.insert(key.to_owned(), value);
-    }
+    let params = filter.to_params().into_iter();
     let body = StartBulkJob {
         action,
-        filter: params,
+        filter: params.map(|(key, value)| (key.to_owned(), value)).collect(),
     };
     send_json(Request::post("/api/v1/bulk-jobs"), &body).await
 }
@@ -302,7 +388,7 @@ pub async fn running_bulk_jobs() -> Result<Vec<BulkJob>, ApiError> {
 /// `POST /api/v1/bulk-jobs/{id}/cancel`.
 pub async fn cancel_bulk_job(id: i64) -> Result<BulkJob, ApiError> {
     let request = Request::post(&format!("/api/v1/bulk-jobs/{id}/cancel"));
-    decode(&send_json_text(request, "{}".to_owned()).await?)
+    decode(&send_text(request, "application/json", "{}".into()).await?)
 }
 
 /// `POST /api/v1/orders`.
@@ -336,10 +422,7 @@ pub async fn import_listings(csv: String) -> Result<ListingImportResult, ApiErro
 
 /// Posts a CSV file.
 async fn post_csv<T: DeserializeOwned>(url: &str, csv: String) -> Result<T, ApiError> {
-    let request = write(Request::post(url))
-        .header("content-type", "text/csv")
-        .body(csv);
-    decode(&exchange(request).await?)
+    decode(&send_text(Request::post(url), "text/csv", csv).await?)
 }
 
 /// `GET /api/v1/uploads/{id}`: the preview, with an apply job's progress.

@@ -1,8 +1,9 @@
-//! The app shell: routes, the top bar for signed-in pages, and the toast area.
+//! The app shell: every route in one place, the signed-in frame with its top bar, and the
+//! toast area.
 
-use crate::address::{provide_address, use_address};
 use crate::api;
 use crate::components::loading::{failed, loaded};
+use crate::components::settings_nav::SettingsNav;
 use crate::components::toast::{provide_toaster, use_toaster, ToastArea, Tone};
 use crate::pages::api_keys::ApiKeys;
 use crate::pages::inventory_settings::InventorySettings;
@@ -12,10 +13,13 @@ use crate::pages::sign_in::{SignInPage, SignUpPage};
 use crate::pages::storefronts::Storefronts;
 use crate::pages::upload::Upload;
 use crate::pages::{inventory::Inventory, sync_history::SyncHistory};
-use crate::reactive::dynamic;
 use crate::session::{provide_session, use_session};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::components::{Outlet, ParentRoute, Redirect, Route, Router, Routes, A};
+use leptos_router::hooks::{use_location, use_params};
+use leptos_router::params::Params;
+use leptos_router::{path, NavigateOptions};
 use tally_domain::account::Plan;
 use tally_domain::api::Me;
 use tally_domain::ProductId;
@@ -23,109 +27,70 @@ use tally_domain::ProductId;
 /// The whole app.
 #[component]
 pub fn App() -> impl IntoView {
-    provide_address();
     provide_toaster();
     provide_session();
     view! {
-        <a class="skip-link" href="#main">"Skip to content"</a>
-        <Pages />
-        <ToastArea />
+        <Router>
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <Routes fallback=NotFound>
+                <Route path=path!("/login") view=SignInPage />
+                <Route path=path!("/signup") view=SignUpPage />
+                <ParentRoute path=path!("") view=SignedIn>
+                    <Route path=path!("") view=Inventory />
+                    <Route path=path!("/products/:id") view=ProductPage />
+                    <Route path=path!("/uploads") view=Upload />
+                    <Route path=path!("/orders") view=Orders />
+                    <Route path=path!("/history") view=SyncHistory />
+                    <ParentRoute path=path!("/settings") view=Settings>
+                        <Route path=path!("") view=|| view! { <Redirect path="/settings/inventory" options=in_place() /> } />
+                        <Route path=path!("/inventory") view=InventorySettings />
+                        <Route path=path!("/storefronts") view=Storefronts />
+                        <Route path=path!("/api-keys") view=ApiKeys />
+                    </ParentRoute>
+                </ParentRoute>
+            </Routes>
+            <ToastArea />
+        </Router>
     }
 }
 
-/// The screen the address points at.
-///
-/// One `match` on the path: the app's few fixed paths need nothing more (see `address`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Page {
-    SignIn,
-    SignUp,
-    Inventory,
-    History,
-    /// `None` when the address's id is not a number.
-    Product(Option<ProductId>),
-    Uploads,
-    Orders,
-    ApiKeys,
-    Storefronts,
-    InventorySettings,
-    NotFound,
-}
-
-impl Page {
-    fn at(path: &str) -> Page {
-        match path.trim_end_matches('/') {
-            "" => Page::Inventory,
-            "/login" => Page::SignIn,
-            "/signup" => Page::SignUp,
-            "/history" => Page::History,
-            "/uploads" => Page::Uploads,
-            "/orders" => Page::Orders,
-            "/settings/api-keys" => Page::ApiKeys,
-            "/settings/storefronts" => Page::Storefronts,
-            "/settings/inventory" | "/settings" => Page::InventorySettings,
-            other => match other.strip_prefix("/products/") {
-                Some(id) if !id.contains('/') => Page::Product(id.parse().ok().map(ProductId)),
-                _ => Page::NotFound,
-            },
-        }
-    }
-
-    /// Pages shown without signing in: the pages themselves, not the signed-in frame.
-    fn public(self) -> Option<Page> {
-        matches!(self, Page::SignIn | Page::SignUp | Page::NotFound).then_some(self)
-    }
-
-    /// A page behind sign-in.
-    fn view(self) -> AnyView {
-        match self {
-            Page::Inventory => view! { <Inventory /> }.into_any(),
-            Page::History => view! { <SyncHistory /> }.into_any(),
-            Page::Product(id) => view! { <ProductDetails id=id /> }.into_any(),
-            Page::Uploads => view! { <Upload /> }.into_any(),
-            Page::Orders => view! { <Orders /> }.into_any(),
-            Page::ApiKeys => view! { <ApiKeys /> }.into_any(),
-            Page::Storefronts => view! { <Storefronts /> }.into_any(),
-            Page::InventorySettings => view! { <InventorySettings /> }.into_any(),
-            Page::SignIn | Page::SignUp | Page::NotFound => ().into_any(),
-        }
+/// A redirect that takes the place of the address it leaves, so Back never returns to it.
+fn in_place() -> NavigateOptions {
+    NavigateOptions {
+        replace: true,
+        ..NavigateOptions::default()
     }
 }
 
-/// The current page; the signed-in frame stays in place while moving between its pages.
+/// Pages behind sign-in: the top bar and the page, or a redirect to the sign-in page that
+/// brings the seller back here afterwards.
 #[component]
-fn Pages() -> impl IntoView {
-    let address = use_address();
-    let page = Memo::new(move |_| Page::at(&address.path()));
-    let public = Memo::new(move |_| page.get().public());
-    dynamic(move || match public.get() {
-        Some(Page::SignIn) => view! { <SignInPage /> }.into_any(),
-        Some(Page::SignUp) => view! { <SignUpPage /> }.into_any(),
-        Some(_) => view! { <NotFound /> }.into_any(),
-        None => view! { <SignedIn page=page /> }.into_any(),
-    })
-}
-
-/// Pages behind sign-in: the top bar and the page, or a redirect to the sign-in page.
-#[component]
-fn SignedIn(page: Memo<Page>) -> impl IntoView {
+fn SignedIn() -> impl IntoView {
     let session = use_session();
-    let address = use_address();
+    let location = use_location();
     loaded(
         session.me,
         || view! { <header class="topbar"></header> }.into_any(),
         move |me| match me {
             Ok(me) => view! {
-                <TopBar me=me page=page />
-                <main id="main" class="page">{dynamic(move || page.get().view())}</main>
+                <TopBar me=me />
+                <main id="main" class="page"><Outlet /></main>
             }
             .into_any(),
             Err(e) if e.is_unauthenticated() => {
-                let here = address.href_untracked();
+                let here = format!(
+                    "{}{}",
+                    location.pathname.get_untracked(),
+                    location.search.with_untracked(|s| {
+                        if s.is_empty() {
+                            String::new()
+                        } else {
+                            format!("?{s}")
+                        }
+                    })
+                );
                 let login = format!("/login?next={}", js_sys::encode_uri_component(&here));
-                // After this render: the address changes the page, which replaces this view.
-                Effect::new(move |_| address.replace(&login));
-                ().into_any()
+                view! { <Redirect path=login options=in_place() /> }.into_any()
             }
             Err(e) => view! {
                 <main class="page">{failed("Your account", e)}</main>
@@ -135,10 +100,67 @@ fn SignedIn(page: Memo<Page>) -> impl IntoView {
     )
 }
 
+/// The address's product id; not a number reads as no product.
+#[derive(Params, Clone, PartialEq)]
+struct ProductAddress {
+    id: Option<i64>,
+}
+
+/// `/products/:id`: one product, shown again from scratch when the id changes.
 #[component]
-fn TopBar(me: Me, page: Memo<Page>) -> impl IntoView {
+fn ProductPage() -> impl IntoView {
+    let params = use_params::<ProductAddress>();
+    let id = Memo::new(move |_| params.get().ok().and_then(|p| p.id).map(ProductId));
+    move || view! { <ProductDetails id=id.get() /> }
+}
+
+/// Every settings tab: the title and tabs, then the tab.
+#[component]
+fn Settings() -> impl IntoView {
+    view! {
+        <section class="page-header">
+            <h1>"Settings"</h1>
+        </section>
+        <SettingsNav />
+        <Outlet />
+    }
+}
+
+/// Sections of the app, each marked in the top bar while the seller is anywhere inside it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Section {
+    Inventory,
+    Orders,
+    History,
+    Settings,
+}
+
+impl Section {
+    /// Product and upload pages belong to the inventory: `<A>`'s prefix match would mark
+    /// `/` on every page, so the section is read from the path here.
+    fn of(path: &str) -> Option<Section> {
+        let first = path
+            .trim_start_matches('/')
+            .split('/')
+            .next()
+            .unwrap_or_default();
+        match first {
+            "" | "products" | "uploads" => Some(Section::Inventory),
+            "orders" => Some(Section::Orders),
+            "history" => Some(Section::History),
+            "settings" => Some(Section::Settings),
+            _ => None,
+        }
+    }
+}
+
+#[component]
+fn TopBar(me: Me) -> impl IntoView {
     let session = use_session();
     let toaster = use_toaster();
+    let location = use_location();
+    let section = Memo::new(move |_| location.pathname.with(|p| Section::of(p)));
+    let marked = move |which: Section| move || (section.get() == Some(which)).then_some("page");
     let sign_out = move |_| {
         spawn_local(async move {
             match api::sign_out().await {
@@ -147,9 +169,6 @@ fn TopBar(me: Me, page: Memo<Page>) -> impl IntoView {
             }
         });
     };
-    // The section of the app the page belongs to is marked in the bar.
-    let marked_when =
-        move |section: fn(Page) -> bool| move || section(page.get()).then_some("page");
     let plan = match me.plan {
         Plan::Subscriber => "Subscriber",
         Plan::Free => "Free plan",
@@ -161,24 +180,10 @@ fn TopBar(me: Me, page: Memo<Page>) -> impl IntoView {
                 "Tally"
             </a>
             <nav class="nav" aria-label="Main">
-                <a
-                    href="/"
-                    aria-current=marked_when(|p| {
-                        matches!(p, Page::Inventory | Page::Product(_) | Page::Uploads)
-                    })
-                >
-                    "Inventory"
-                </a>
-                <a href="/orders" aria-current=marked_when(|p| p == Page::Orders)>"Orders"</a>
-                <a href="/history" aria-current=marked_when(|p| p == Page::History)>"Sync history"</a>
-                <a
-                    href="/settings/inventory"
-                    aria-current=marked_when(|p| {
-                        matches!(p, Page::InventorySettings | Page::Storefronts | Page::ApiKeys)
-                    })
-                >
-                    "Settings"
-                </a>
+                <a href="/" aria-current=marked(Section::Inventory)>"Inventory"</a>
+                <a href="/orders" aria-current=marked(Section::Orders)>"Orders"</a>
+                <a href="/history" aria-current=marked(Section::History)>"Sync history"</a>
+                <a href="/settings/inventory" aria-current=marked(Section::Settings)>"Settings"</a>
             </nav>
             <span class="account" data-testid="account-name" title=me.email.unwrap_or_default()>
                 {me.account_name}
@@ -197,7 +202,7 @@ fn NotFound() -> impl IntoView {
         <main class="page">
             <section class="empty-state" data-testid="page-not-found">
                 <h1>"Page not found"</h1>
-                <p>"That page does not exist. " <a href="/">"Go to Inventory"</a></p>
+                <p>"That page does not exist. " <A href="/">"Go to Inventory"</A></p>
             </section>
         </main>
     }

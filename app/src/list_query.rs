@@ -1,6 +1,6 @@
 //! The inventory list's state as it lives in the URL: filters, sort and page.
 
-use crate::address::Query;
+use leptos_router::params::ParamsMap;
 use tally_domain::filter::{ProductFilter, Sort};
 use tally_domain::PageRequest;
 
@@ -19,16 +19,17 @@ fn encode(s: &str) -> String {
 impl ListQuery {
     /// Reads the URL's query; anything unreadable falls back to its default, so a mangled link
     /// still opens the inventory.
-    pub fn from_query(q: &Query) -> Self {
+    pub fn from_query(q: &ParamsMap) -> Self {
         let pairs = ProductFilter::PARAMS
             .iter()
-            .filter_map(|k| q.get(k).map(|v| (*k, v)));
+            .filter_map(|k| q.get_str(k).map(|v| (*k, v)));
         let filter = ProductFilter::from_params(pairs).unwrap_or_default();
         let sort = q
-            .get("sort")
+            .get_str("sort")
             .and_then(|s| Sort::parse(s).ok())
             .unwrap_or_default();
-        let paging = PageRequest::parse(q.get("page"), q.get("per_page")).unwrap_or_default();
+        let paging =
+            PageRequest::parse(q.get_str("page"), q.get_str("per_page")).unwrap_or_default();
         Self {
             filter,
             sort,

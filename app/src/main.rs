@@ -1,13 +1,11 @@
 //! Tally's single-page app: a Leptos (CSR) shell over the `/api/v1` JSON API.
 //!
-//! `api` is the only module that speaks HTTP; `pages` own their data; `components` take props
-//! and render.
+//! `app` declares the routes; `api` is the only module that speaks HTTP; `pages` own their
+//! data; `components` take props and render.
 
-mod address;
 mod api;
 mod app;
 mod components;
-mod fetch;
 mod format;
 mod list_query;
 mod pages;
@@ -15,9 +13,7 @@ mod reactive;
 mod session;
 
 fn main() {
-    // Only a debug build has a panic message to show: the release build stops at once on a
-    // panic (panic=immediate-abort, scripts/build.sh).
-    #[cfg(debug_assertions)]
+    // A panic prints its message and where it happened in the browser console, release too.
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(app::App);
 }

@@ -1,10 +1,10 @@
 //! The filters above the inventory table. Every change goes into the URL (so it survives a
 //! reload and can be shared), and each active filter shows as a removable chip.
 
-use crate::address::use_address;
 use crate::list_query::ListQuery;
 use crate::reactive::show_when;
 use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
 use tally_domain::filter::ProductFilter;
 use tally_domain::CreatedVia;
 
@@ -31,11 +31,12 @@ fn key_static(key: &str) -> &'static str {
 /// The filter controls and chips for the list in the URL.
 #[component]
 pub fn FilterBar(list: Memo<ListQuery>) -> impl IntoView {
-    let address = use_address();
+    let navigate = use_navigate();
+    let go = Callback::new(move |href: String| navigate(&href, Default::default()));
     let apply = move |key: &'static str, value: String| {
         let current = list.get_untracked();
         let filter = with_param(&current.filter, key, &value);
-        address.go(&current.with_filter(filter).href());
+        go.run(current.with_filter(filter).href());
     };
     let value = move |key: &'static str| {
         move || {

@@ -1,9 +1,9 @@
 //! "1–250 of 12,408" with previous/next links and the page-size choice. The page lives in the
 //! URL, so links keep working after a reload and can be shared.
 
-use crate::address::use_address;
 use crate::format::thousands;
 use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
 use tally_domain::paging::page_count;
 use tally_domain::{PageRequest, PageSize};
 
@@ -50,18 +50,19 @@ pub fn Pagination(
             },
         )
     });
-    let address = use_address();
+    let navigate = use_navigate();
     let change_size = move |ev: leptos::ev::Event| {
         let rows: u32 = event_target_value(&ev).parse().unwrap_or(25);
         let size = PageSize::try_from(rows).unwrap_or_default();
-        address.go(&page_href(
+        let href = page_href(
             base,
             &query,
             PageRequest {
                 page: 1,
                 per_page: size,
             },
-        ));
+        );
+        navigate(&href, Default::default());
     };
     view! {
         <nav class="pagination" aria-label="Pages">

@@ -1,23 +1,16 @@
-//! The tabs at the top of every settings page.
+//! The tabs at the top of every settings page; the current tab marks itself.
 
-use crate::address::use_address;
 use leptos::prelude::*;
+use leptos_router::components::A;
 
 /// Settings sub-navigation.
 #[component]
 pub fn SettingsNav() -> impl IntoView {
-    let here = use_address();
     view! {
         <nav class="tabs" aria-label="Settings">
-            <a href="/settings/inventory" aria-current=here.current("/settings/inventory")>
-                "Inventory"
-            </a>
-            <a href="/settings/storefronts" aria-current=here.current("/settings/storefronts")>
-                "Storefronts"
-            </a>
-            <a href="/settings/api-keys" aria-current=here.current("/settings/api-keys")>
-                "API keys"
-            </a>
+            <A href="/settings/inventory">"Inventory"</A>
+            <A href="/settings/storefronts">"Storefronts"</A>
+            <A href="/settings/api-keys">"API keys"</A>
         </nav>
     }
 }

@@ -3,7 +3,6 @@
 
 use crate::api;
 use crate::components::loading::{failed, loaded, loading_line};
-use crate::components::settings_nav::SettingsNav;
 use crate::components::toast::{use_toaster, Tone};
 use crate::format::{exact, now_ms, relative};
 use crate::reactive::show_when;
@@ -44,16 +43,12 @@ pub fn ApiKeys() -> impl IntoView {
         });
     };
     view! {
-        <section class="page-header">
-            <div>
-                <h1>"Settings"</h1>
-                <p class="muted">
-                    "Integrations send a key as " <code>"Authorization: Bearer tally_…"</code>
-                    " to import orders and products. Treat keys like passwords."
-                </p>
-            </div>
+        <section class="page-header tab-intro">
+            <p class="muted">
+                "Integrations send a key as " <code>"Authorization: Bearer tally_…"</code>
+                " to import orders and products. Treat keys like passwords."
+            </p>
         </section>
-        <SettingsNav />
         <h2>"API keys"</h2>
         <form class="card card-padded inline-form" on:submit=create>
             <label class="field">

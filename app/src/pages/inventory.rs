@@ -1,6 +1,5 @@
 //! The inventory screen: every product with its quantity and Auto Sync switch, a page at a time.
 
-use crate::address::use_address;
 use crate::api;
 use crate::components::add_product_dialog::AddProductDialog;
 use crate::components::adjust_dialog::AdjustDialog;
@@ -14,6 +13,7 @@ use crate::format::thousands;
 use crate::list_query::ListQuery;
 use crate::reactive::show_when;
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 use tally_domain::api::{Product, ProductPage};
 use tally_domain::filter::SortField;
 use tally_domain::ProductId;
@@ -21,7 +21,7 @@ use tally_domain::ProductId;
 /// `/`: the inventory table.
 #[component]
 pub fn Inventory() -> impl IntoView {
-    let query = use_address().query();
+    let query = use_query_map();
     let list = Memo::new(move |_| query.with(ListQuery::from_query));
     let products = api::products(move || list.get());
     // The selection belongs to the rows on screen: another page, filter or sort clears it.

@@ -3,7 +3,6 @@
 
 use crate::api;
 use crate::components::loading::{failed, loaded, loading_line};
-use crate::components::settings_nav::SettingsNav;
 use crate::components::toast::{use_toaster, Tone};
 use crate::reactive::show_when;
 use leptos::prelude::*;
@@ -17,13 +16,9 @@ use tally_domain::CreatedVia;
 pub fn InventorySettings() -> impl IntoView {
     let rules = api::auto_sync_rules();
     view! {
-        <section class="page-header">
-            <div>
-                <h1>"Settings"</h1>
-                <p class="muted">"How Tally treats your inventory."</p>
-            </div>
+        <section class="page-header tab-intro">
+            <p class="muted">"How Tally treats your inventory."</p>
         </section>
-        <SettingsNav />
         {loaded(rules, || loading_line("Loading rules…"), |result| match result {
             Ok(view) => view! { <RulesForm loaded=view /> }.into_any(),
             Err(e) => failed("Auto Sync Rules", e),

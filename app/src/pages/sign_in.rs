@@ -1,11 +1,11 @@
 //! Sign in and create an account.
 
-use crate::address::use_address;
 use crate::api;
 use crate::reactive::show_when;
 use crate::session::safe_next;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::hooks::use_query_map;
 use tally_domain::api::{SignIn, SignUp};
 
 /// Which form the page shows.
@@ -29,7 +29,7 @@ pub fn SignUpPage() -> impl IntoView {
 
 #[component]
 fn AuthForm(mode: Mode) -> impl IntoView {
-    let address = use_address();
+    let query = use_query_map();
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let store_name = RwSignal::new(String::new());
@@ -48,7 +48,7 @@ fn AuthForm(mode: Mode) -> impl IntoView {
         ev.prevent_default();
         busy.set(true);
         error.set(None);
-        let next = safe_next(address.query_untracked().get("next").map(str::to_owned));
+        let next = safe_next(query.with_untracked(|q| q.get("next")));
         spawn_local(async move {
             let result = match mode {
                 Mode::SignIn => {

@@ -4,7 +4,6 @@
 use crate::api::{self, ApiError};
 use crate::components::cell_errors::CellErrors;
 use crate::components::loading::{failed, loaded, loading_line};
-use crate::components::settings_nav::SettingsNav;
 use crate::components::toast::{use_toaster, Tone};
 use crate::pages::upload::read_file;
 use crate::reactive::show_when;
@@ -22,18 +21,14 @@ pub fn Storefronts() -> impl IntoView {
     // `None`: no form open; `Some(None)`: adding; `Some(Some(s))`: editing `s`.
     let editing = RwSignal::new(None::<Option<Storefront>>);
     view! {
-        <section class="page-header">
-            <div>
-                <h1>"Settings"</h1>
-                <p class="muted">
-                    "Connect each storefront once: Auto Sync keeps every linked listing at the right quantity."
-                </p>
-            </div>
+        <section class="page-header tab-intro">
+            <p class="muted">
+                "Connect each storefront once: Auto Sync keeps every linked listing at the right quantity."
+            </p>
             <button class="button button-primary" data-testid="storefront-add" on:click=move |_| editing.set(Some(None))>
                 "Add storefront"
             </button>
         </section>
-        <SettingsNav />
         <h2>"Storefronts"</h2>
         {move || editing.get().map(|current| view! {
             <StorefrontForm current=current on_done=move |changed| {

@@ -1,13 +1,13 @@
 //! Inventory Sync History: what Auto Sync did with every change, newest first. Refreshes itself
 //! every few seconds, so a push can be watched landing.
 
-use crate::address::use_address;
 use crate::api;
 use crate::components::badge::StatusBadge;
 use crate::components::loading::{failed, loaded, loading_line};
 use crate::components::pagination::Pagination;
 use crate::format::{exact, now_ms, relative};
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 use std::time::Duration;
 use tally_domain::api::{StorefrontList, SyncHealth, SyncHistoryEntry, SyncHistoryPage};
 use tally_domain::sync::SyncTrigger;
@@ -18,10 +18,10 @@ const REFRESH: Duration = Duration::from_secs(3);
 /// `/history`.
 #[component]
 pub fn SyncHistory() -> impl IntoView {
-    let query = use_address().query();
+    let query = use_query_map();
     let paging = Memo::new(move |_| {
         query
-            .with(|q| PageRequest::parse(q.get("page"), q.get("per_page")))
+            .with(|q| PageRequest::parse(q.get_str("page"), q.get_str("per_page")))
             .unwrap_or_default()
     });
     let filter = RwSignal::new(api::HistoryFilter::default());

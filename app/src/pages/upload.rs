@@ -1,6 +1,5 @@
 //! Upload an inventory file: choose a CSV, see what it will do (or every bad cell), apply it.
 
-use crate::address::use_address;
 use crate::api::{self, ApiError};
 use crate::components::cell_errors::CellErrors;
 use crate::components::progress::ServerProgress;
@@ -9,6 +8,8 @@ use crate::format::thousands;
 use crate::reactive::show_when;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::NavigateOptions;
 use std::time::Duration;
 use tally_domain::bulk_job::percent;
 use tally_domain::csv_import::UploadPreview;
@@ -38,16 +39,24 @@ pub fn Upload() -> impl IntoView {
     let busy = RwSignal::new(false);
     let confirm_wipe = RwSignal::new(false);
     let input_ref = NodeRef::<leptos::html::Input>::new();
-    let address = use_address();
+    // The address follows the upload on screen without adding history entries or scrolling.
+    let navigate = use_navigate();
+    let replace_address = Callback::new(move |href: String| {
+        let in_place = NavigateOptions {
+            replace: true,
+            scroll: false,
+            ..NavigateOptions::default()
+        };
+        navigate(&href, in_place);
+    });
     let show_in_address =
-        Callback::new(move |id: i64| address.replace(&format!("/uploads?upload={id}")));
+        Callback::new(move |id: i64| replace_address.run(format!("/uploads?upload={id}")));
     // A new file: the address no longer names the last one.
-    let clear_address = Callback::new(move |()| address.replace("/uploads"));
+    let clear_address = Callback::new(move |()| replace_address.run("/uploads".to_owned()));
     // `/uploads?upload=ID` shows that upload: a reload (or a return visit) re-attaches to a
     // file still being applied in the background.
-    if let Some(id) = address
-        .query_untracked()
-        .get("upload")
+    if let Some(id) = use_query_map()
+        .with_untracked(|q| q.get("upload"))
         .and_then(|v| v.parse::<i64>().ok())
     {
         spawn_local(async move {
