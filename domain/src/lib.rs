@@ -14,7 +14,6 @@ pub mod created_via;
 pub mod csv_export;
 pub mod csv_import;
 pub mod filter;
-pub mod json;
 pub mod listing_csv;
 pub mod order;
 pub mod paging;
