@@ -12,9 +12,14 @@ WASM_BINDGEN_VERSION="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/
 # cargo-installed tools, then npm's (wrangler, wasm-opt from binaryen) ahead of anything else.
 export PATH="$TALLY_ROOT/node_modules/.bin:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
-# worker-build would otherwise download wasm-bindgen/wasm-opt/esbuild from GitHub.
-export WASM_BINDGEN_BIN="${CARGO_HOME:-$HOME/.cargo}/bin/wasm-bindgen"
+# worker-build would otherwise download wasm-bindgen/wasm-opt/esbuild from GitHub. The
+# wasm-bindgen on PATH: with an empty CARGO_HOME the tools still come from the usual one.
+export WASM_BINDGEN_BIN="$(command -v wasm-bindgen || echo "${CARGO_HOME:-$HOME/.cargo}/bin/wasm-bindgen")"
 export ESBUILD_BIN="$TALLY_ROOT/node_modules/@esbuild/linux-x64/bin/esbuild"
+
+# Every download happens in scripts/setup.sh (which turns this off for itself): builds and
+# tests use only what it fetched, so a missing step fails here instead of hiding in a cache.
+export CARGO_NET_OFFLINE="${CARGO_NET_OFFLINE:-true}"
 
 # wrangler: non-interactive, no telemetry, no network lookups.
 export CI="${CI:-true}"

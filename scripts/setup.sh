@@ -8,18 +8,21 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$TALLY_ROOT"
 
+# The one script that downloads.
+export CARGO_NET_OFFLINE=false
+
 with_browser=false
 [[ "${1:-}" == "--browser" ]] && with_browser=true
 
 step "Rust toolchain (rust-toolchain.toml) with the wasm32 target"
 toolchain="$(sed -n 's/^channel = "\(.*\)"/\1/p' rust-toolchain.toml)"
 if ! rustup toolchain list | grep -q "^$toolchain"; then
-  rustup toolchain install "$toolchain" --profile minimal -c rustfmt,clippy,rust-src -t wasm32-unknown-unknown
+  rustup toolchain install "$toolchain" --profile minimal -c rustfmt,clippy -t wasm32-unknown-unknown
 fi
 if ! rustup target list --installed --toolchain "$toolchain" | grep -qx wasm32-unknown-unknown; then
   rustup target add --toolchain "$toolchain" wasm32-unknown-unknown
 fi
-for component in rustfmt clippy rust-src; do
+for component in rustfmt clippy; do
   if ! rustup component list --installed --toolchain "$toolchain" | grep -q "^$component"; then
     rustup component add --toolchain "$toolchain" "$component"
   fi
@@ -43,6 +46,10 @@ have worker-build "$WORKER_BUILD_VERSION" || fast_install --locked worker-build 
 step "wasm-bindgen-cli $WASM_BINDGEN_VERSION (the version in Cargo.lock)"
 # Without --locked: with it, this version's own lockfile fails to resolve webpki-roots.
 have wasm-bindgen "$WASM_BINDGEN_VERSION" || fast_install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+
+step "Crates for every build (Cargo.lock, host and wasm32)"
+# Builds, lints and tests then run offline (env.sh), from exactly these.
+cargo fetch --locked --quiet
 
 step "curl (Debian package; the run command talks to the local API with it)"
 if ! command -v curl >/dev/null; then
