@@ -5,6 +5,7 @@
 //! Test binaries use `harness = false` with libtest-mimic, so one `main` owns the services'
 //! lifetime: start → run every test → stop → exit with the tests' verdict.
 
+pub mod accounts;
 pub mod browser;
 pub mod client;
 pub mod process;

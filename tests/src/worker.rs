@@ -1,5 +1,5 @@
 //! `wrangler dev` on a free port with fresh local D1/KV/Queues state, migrated and seeded with
-//! the demo data by the same script the run command uses.
+//! the demo data by the same script the run command uses, plus the tests' fixtures.
 
 use crate::process::{free_port, Group, TempDir};
 use crate::repo_root;
@@ -14,6 +14,14 @@ pub struct TestWorker {
     group: Group,
     _state: TempDir,
 }
+
+/// Test data loaded after the demo seed, in this order, before the worker starts:
+/// the bulk account (5,000 products), then the copies of the demo account, made while the demo
+/// account is still exactly as seeded (see `crate::accounts`).
+const FIXTURES: [&str; 2] = [
+    "tests/fixtures/large-account.sql",
+    "tests/fixtures/demo-copies.sql",
+];
 
 /// How long a cold `wrangler dev` may take to answer (5–11 s seen on 2 cores).
 const READY_TIMEOUT: Duration = Duration::from_secs(90);
@@ -50,18 +58,29 @@ impl TestWorker {
             .status()
             .expect("scripts/db.sh runs");
         assert!(status.success(), "migrating and seeding local D1 failed");
+        // One file, so wrangler starts once for all of them.
+        let fixtures = state.path().join("fixtures.sql");
+        let sql: Vec<String> = FIXTURES
+            .iter()
+            .map(|f| {
+                std::fs::read_to_string(repo_root().join(f))
+                    .unwrap_or_else(|e| panic!("reading {f}: {e}"))
+            })
+            .collect();
+        std::fs::write(&fixtures, sql.join("\n")).expect("the fixtures can be written");
         let status = Command::new(wrangler())
             .current_dir(repo_root().join("edge"))
             .args(["d1", "execute", "tally", "--local", "--persist-to"])
             .arg(&persist)
             .arg("--file")
-            .arg(repo_root().join("tests/fixtures/large-account.sql"))
+            .arg(&fixtures)
             .stdout(std::process::Stdio::null())
             .status()
             .expect("wrangler d1 execute runs");
         assert!(
             status.success(),
-            "loading tests/fixtures/large-account.sql failed"
+            "loading {} failed",
+            FIXTURES.join(" and ")
         );
 
         let port = free_port();

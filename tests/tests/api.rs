@@ -1,11 +1,14 @@
 //! Integration tests: the real worker under `wrangler dev` with local D1, KV and Queues.
-//! One worker (fresh state, demo data) serves every test in this binary; tests that change data
-//! each use products no other test touches.
+//! One worker (fresh state, demo data) serves every test in this binary. Each test works in an
+//! account no other test uses: a copy of the demo account (`Api::demo_copy`), a new account
+//! (`Api::new_account`), or the bulk account (`BULK_EMAIL`), which one test alone signs in to.
+//! So any order, filter or number of test threads gives the same result.
 
 use serde_json::{json, Value};
 use std::time::Duration;
 use tally_domain::api::{AdjustmentResult, Health, Product};
 use tally_domain::sync::SyncStatus;
+use tally_tests::accounts::DEMO_ACCOUNT_NAME;
 use tally_tests::client::{Answer, Api, Auth, BULK_EMAIL, DEMO_API_KEY, DEMO_EMAIL, DEMO_PASSWORD};
 use tally_tests::eventually;
 use tally_tests::suite::{arguments, runtime};
@@ -18,7 +21,8 @@ fn main() {
     let args = arguments();
     let worker = TestWorker::start();
     let rt = runtime();
-    let api = rt.block_on(Api::new(&worker.base_url).signed_in(DEMO_EMAIL, DEMO_PASSWORD));
+    // Signed in to nothing: each test takes an account of its own.
+    let api = Api::new(&worker.base_url);
     let tests = tally_tests::cases![&rt, &api;
         health_reports_a_real_round_trip_through_d1_kv_and_the_queue,
         the_cron_trigger_runs_and_is_reported_by_health,
@@ -144,6 +148,16 @@ async fn the_cron_trigger_runs_and_is_reported_by_health(api: Api) {
 }
 
 async fn products_are_listed_a_page_at_a_time_in_sku_order(api: Api) {
+    let api = api.demo_copy().await;
+    // The copy is the demo account as seeded: its name, its plan and its 1,200 products.
+    let me = api.get("/api/v1/auth/me").await;
+    assert_eq!(me.status, 200, "{}", me.body);
+    assert_eq!(
+        (me.body["account_name"].as_str(), me.body["plan"].as_str()),
+        (Some(DEMO_ACCOUNT_NAME), Some("subscriber")),
+        "{}",
+        me.body
+    );
     let first = api.products(1, 25).await;
     assert_eq!(first.total, 1200);
     assert_eq!(first.items.len(), 25);
@@ -165,6 +179,7 @@ async fn products_are_listed_a_page_at_a_time_in_sku_order(api: Api) {
 }
 
 async fn only_the_offered_page_sizes_are_accepted(api: Api) {
+    let api = api.demo_copy().await;
     for (query, field) in [
         ("per_page=30", "per_page"),
         ("per_page=1000", "per_page"),
@@ -178,6 +193,7 @@ async fn only_the_offered_page_sizes_are_accepted(api: Api) {
 }
 
 async fn turning_auto_sync_on_persists_and_pushes_nothing(api: Api) {
+    let api = api.demo_copy().await;
     let product = product_by_sku(&api, "TEE-0016").await;
     assert!(!product.auto_sync, "the seed leaves #16 with Auto Sync off");
     let updated = api.set_auto_sync(product.id.0, true).await;
@@ -209,6 +225,7 @@ async fn turning_auto_sync_on_persists_and_pushes_nothing(api: Api) {
 }
 
 async fn an_adjustment_with_auto_sync_on_reaches_the_queue_consumer_once(api: Api) {
+    let api = api.demo_copy().await;
     let product = product_by_sku(&api, "CAP-0026").await;
     api.set_auto_sync(product.id.0, true).await;
     let answer = api.adjust(product.id.0, "add", 5).await;
@@ -248,6 +265,7 @@ async fn an_adjustment_with_auto_sync_on_reaches_the_queue_consumer_once(api: Ap
 }
 
 async fn an_adjustment_with_auto_sync_off_queues_nothing(api: Api) {
+    let api = api.demo_copy().await;
     let product = product_by_sku(&api, "BOOT-0028").await;
     api.set_auto_sync(product.id.0, false).await;
     let answer = api.adjust(product.id.0, "set", 77).await;
@@ -259,6 +277,7 @@ async fn an_adjustment_with_auto_sync_off_queues_nothing(api: Api) {
 }
 
 async fn fifty_concurrent_adjustments_on_one_sku_all_count(api: Api) {
+    let api = api.demo_copy().await;
     let product = product_by_sku(&api, "MUG-0029").await;
     api.set_auto_sync(product.id.0, true).await;
     let start = api.product(product.id.0).await;
@@ -307,6 +326,7 @@ async fn fifty_concurrent_adjustments_on_one_sku_all_count(api: Api) {
 }
 
 async fn bad_adjustments_get_a_4xx_naming_the_field_and_change_nothing(api: Api) {
+    let api = api.demo_copy().await;
     let product = product_by_sku(&api, "BAG-0030").await;
     let path = format!("/api/v1/products/{}/adjustments", product.id.0);
     // (what, body, content type, expected status, field named in the error)
@@ -410,6 +430,7 @@ async fn bad_adjustments_get_a_4xx_naming_the_field_and_change_nothing(api: Api)
 }
 
 async fn unknown_products_and_endpoints_answer_404_json(api: Api) {
+    let api = api.demo_copy().await;
     for path in [
         "/api/v1/products/999999",
         "/api/v1/products/abc",
@@ -526,6 +547,7 @@ async fn a_wrong_password_gets_401_without_saying_which_part(api: Api) {
 }
 
 async fn cookie_writes_need_the_csrf_header(api: Api) {
+    let api = api.demo_copy().await;
     let product = product_by_sku(&api, "SCRF-0031").await;
     let Auth::Session(token) = &api.auth else {
         panic!("the suite signs in with a session")
@@ -608,6 +630,8 @@ async fn api_keys_are_shown_once_work_as_bearer_and_stop_when_revoked(api: Api) 
         .await;
     assert_eq!(again.status, 404);
 
+    // The seeded key of the demo account itself (which no test changes: tests that need the
+    // demo data take copies of it).
     let demo = api.with_auth(Auth::Key(DEMO_API_KEY.into()));
     assert_eq!(
         demo.products(1, 25).await.total,
@@ -617,7 +641,10 @@ async fn api_keys_are_shown_once_work_as_bearer_and_stop_when_revoked(api: Api) 
 }
 
 async fn one_account_cannot_see_or_change_another_accounts_data_by_id(api: Api) {
+    let api = api.demo_copy().await;
     let demo_product = product_by_sku(&api, "HOOD-0033").await;
+    let (created, key) = create_api_key(&api, "Demo integration").await;
+    let key_id = created.body["summary"]["id"].as_i64().expect("a key id");
     let other = api.new_account("Someone Else").await;
     let id = demo_product.id.0;
     assert_eq!(
@@ -643,15 +670,21 @@ async fn one_account_cannot_see_or_change_another_accounts_data_by_id(api: Api) 
         keys.body
     );
     let revoke = other
-        .send_json("DELETE", "/api/v1/api-keys/1", &json!({}))
+        .send_json("DELETE", &format!("/api/v1/api-keys/{key_id}"), &json!({}))
         .await;
     assert_eq!(revoke.status, 404, "another account's key id");
     let after = api.product(id).await;
     assert_eq!(after, demo_product, "the demo product is untouched");
+    assert_eq!(
+        api.with_auth(Auth::Key(key)).products(1, 25).await.total,
+        1200,
+        "the demo's key still works"
+    );
 }
 
 async fn auto_sync_rules_are_read_only_on_the_free_plan_and_editable_for_subscribers(api: Api) {
     let free = api.new_account("Free Plan Shop").await;
+    let subscriber = api.demo_copy().await;
     let view = free.get("/api/v1/settings/auto-sync-rules").await;
     assert_eq!(view.status, 200);
     assert_eq!(view.body["editable"], false);
@@ -677,9 +710,9 @@ async fn auto_sync_rules_are_read_only_on_the_free_plan_and_editable_for_subscri
         .iter()
         .all(|r| r["auto_sync"] == false));
 
-    // The demo account subscribes. (Rules are per account: this changes only the demo's.)
+    // The demo account subscribes (this is a copy of it: rules are per account).
     let body = json!({ "rules": [{ "created_via": "order_import", "auto_sync": true }] });
-    let saved = api
+    let saved = subscriber
         .send_json("PUT", "/api/v1/settings/auto-sync-rules", &body)
         .await;
     assert_eq!(saved.status, 200, "{}", saved.body);
@@ -697,25 +730,26 @@ async fn auto_sync_rules_are_read_only_on_the_free_plan_and_editable_for_subscri
         .clone();
     assert_eq!(order_import["auto_sync"], true);
     let off = json!({ "rules": [{ "created_via": "order_import", "auto_sync": false }] });
-    let back = api
+    let back = subscriber
         .send_json("PUT", "/api/v1/settings/auto-sync-rules", &off)
         .await;
     assert!(back.body["warning"].is_null());
 
     let bad = json!({ "rules": [{ "created_via": "fax", "auto_sync": true }] });
-    let answer = api
+    let answer = subscriber
         .send_json("PUT", "/api/v1/settings/auto-sync-rules", &bad)
         .await;
     assert_eq!(answer.status, 400);
     assert_eq!(answer.error_field(), Some("rules[0].created_via"));
 }
 
-/// Demo products on one page of 250, by position, that no other test touches.
+/// Products of a demo copy on one page of 250, by position.
 async fn untouched_products(api: &Api, page: u32, range: std::ops::Range<usize>) -> Vec<Product> {
     api.products(page, 250).await.items[range].to_vec()
 }
 
 async fn bulk_auto_sync_changes_exactly_the_selected_products_and_pushes_nothing(api: Api) {
+    let api = api.demo_copy().await;
     let chosen = untouched_products(&api, 3, 0..5).await;
     let ids: Vec<i64> = chosen.iter().map(|p| p.id.0).collect();
     let answer = api
@@ -753,6 +787,7 @@ async fn bulk_auto_sync_changes_exactly_the_selected_products_and_pushes_nothing
 async fn sync_now_pushes_the_selected_products_even_when_unchanged_and_turns_auto_sync_on(
     api: Api,
 ) {
+    let api = api.demo_copy().await;
     let chosen = untouched_products(&api, 3, 10..13).await;
     let ids: Vec<i64> = chosen.iter().map(|p| p.id.0).collect();
     let answer = api
@@ -783,6 +818,7 @@ async fn sync_now_pushes_the_selected_products_even_when_unchanged_and_turns_aut
 }
 
 async fn bulk_requests_over_250_or_with_foreign_ids_change_nothing(api: Api) {
+    let api = api.demo_copy().await;
     let too_many: Vec<i64> = (1..=251).collect();
     let bodies = [
         ("/api/v1/products/sync-now", json!({ "ids": too_many })),
@@ -835,6 +871,7 @@ async fn create(api: &Api, body: serde_json::Value) -> Product {
 }
 
 async fn products_are_created_with_the_rules_auto_sync_and_a_unique_sku(api: Api) {
+    let api = api.demo_copy().await;
     let seller = api.new_account("Creator Co").await;
     let p = create(
         &seller,
@@ -883,8 +920,8 @@ async fn products_are_created_with_the_rules_auto_sync_and_a_unique_sku(api: Api
     assert_eq!(blank.status, 422);
     assert_eq!(blank.error_field(), Some("name"));
 
-    // The demo account subscribes: with the API rule on, an API-created product starts synced
-    // and its first quantity is pushed.
+    // The demo account subscribes (this is a copy of it): with the API rule on, a product
+    // created with its API key starts synced and its first quantity is pushed.
     let rule = json!({ "rules": [{ "created_via": "api", "auto_sync": true }] });
     assert_eq!(
         api.send_json("PUT", "/api/v1/settings/auto-sync-rules", &rule)
@@ -892,7 +929,8 @@ async fn products_are_created_with_the_rules_auto_sync_and_a_unique_sku(api: Api
             .status,
         200
     );
-    let integration = api.with_auth(Auth::Key(DEMO_API_KEY.into()));
+    let (_, key) = create_api_key(&api, "Demo integration").await;
+    let integration = api.with_auth(Auth::Key(key));
     let synced = create(
         &integration,
         json!({ "sku": "API-NEW-1", "name": "From an integration", "quantity": 9 }),
@@ -909,9 +947,6 @@ async fn products_are_created_with_the_rules_auto_sync_and_a_unique_sku(api: Api
     })
     .await;
     assert_eq!(history.items[0].quantity, 9);
-    let off = json!({ "rules": [{ "created_via": "api", "auto_sync": false }] });
-    api.send_json("PUT", "/api/v1/settings/auto-sync-rules", &off)
-        .await;
 }
 
 /// A fresh account with six products whose every filter has a known answer.
@@ -1162,8 +1197,9 @@ async fn a_cancelled_bulk_job_stops_and_what_it_did_matches_its_count(seller: &A
 }
 
 async fn bulk_jobs_of_another_account_answer_404(api: Api) {
-    // A job that matches nothing: the bulk account's products belong to the test above.
-    let seller = api.signed_in(BULK_EMAIL, DEMO_PASSWORD).await;
+    // A job that matches nothing, in an account of its own (the bulk account belongs to the
+    // test above).
+    let seller = api.new_account("Job Owner").await;
     let body = json!({ "action": "auto_sync_on", "filter": { "q": "matches-nothing" } });
     let id = seller
         .send_json("POST", "/api/v1/bulk-jobs", &body)
@@ -1838,6 +1874,7 @@ async fn a_file_that_zeroes_many_products_needs_confirmation(api: Api) {
 }
 
 async fn the_openapi_document_covers_every_route_and_matches_real_answers(api: Api) {
+    let api = api.demo_copy().await;
     let doc = api.with_auth(Auth::None).get("/api/v1/openapi.json").await;
     assert_eq!(doc.status, 200);
     let doc = doc.body;
@@ -1883,6 +1920,8 @@ async fn the_openapi_document_covers_every_route_and_matches_real_answers(api: A
 
     // Real answers fit the documented schemas and status codes.
     let product = product_by_sku(&api, "TEE-0040").await;
+    // A key like the demo's, so the key list has an item to check against the document.
+    create_api_key(&api, "Demo integration").await;
     let id = product.id.0;
     let cases: Vec<(String, String)> = vec![
         ("/api/v1/health".into(), "/api/v1/health".into()),

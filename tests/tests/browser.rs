@@ -1,10 +1,15 @@
 //! Browser tests: a seller's journeys through the real UI in headless Chromium, served by the
 //! real worker under `wrangler dev`.
+//!
+//! Each journey signs in to an account no other test uses: a copy of the demo account
+//! (`take_demo_copy`) or an account it signs up itself. So any order, filter or number of test
+//! threads gives the same result.
 
 use std::sync::Arc;
 use std::time::Duration;
+use tally_tests::accounts::{take_demo_copy, DemoCopy};
 use tally_tests::browser::{by_testid, click, screenshot, sign_in, text_of, Chromedriver, UI_WAIT};
-use tally_tests::client::{Api, DEMO_EMAIL, DEMO_PASSWORD};
+use tally_tests::client::{Api, DEMO_PASSWORD};
 use tally_tests::eventually;
 use tally_tests::sandbox::{Kind, Sandbox};
 use tally_tests::suite::{arguments, runtime};
@@ -14,6 +19,7 @@ const WOO_KEYS: &str = "ck_browser:cs_browser_secret";
 
 #[derive(Clone)]
 struct Ctx {
+    /// The worker, signed in to nothing: each journey takes an account of its own.
     api: Api,
     driver: Arc<Chromedriver>,
     sandbox: Arc<Sandbox>,
@@ -25,7 +31,7 @@ fn main() {
     let driver = Arc::new(Chromedriver::start());
     let rt = runtime();
     let ctx = Ctx {
-        api: rt.block_on(Api::new(&worker.base_url).signed_in(DEMO_EMAIL, DEMO_PASSWORD)),
+        api: Api::new(&worker.base_url),
         driver: Arc::clone(&driver),
         sandbox: Arc::new(rt.block_on(Sandbox::start(&[(Kind::Woocommerce, WOO_KEYS)]))),
     };
@@ -54,13 +60,13 @@ fn main() {
 }
 
 /// Opens `path` as a signed-out visitor would (landing on the sign-in page) and signs in as
-/// the demo seller, which brings the browser back to `path`.
-async fn open_signed_in(client: &fantoccini::Client, ctx: &Ctx, path: &str) {
+/// `seller` (a copy of the demo seller), which brings the browser back to `path`.
+async fn open_signed_in(client: &fantoccini::Client, seller: &DemoCopy, path: &str) {
     client
-        .goto(&format!("{}{path}", ctx.api.base))
+        .goto(&format!("{}{path}", seller.api.base))
         .await
         .expect("the page opens");
-    sign_in(client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    sign_in(client, &seller.email, DEMO_PASSWORD).await;
 }
 
 /// Waits until the address ends with `tail`.
@@ -84,6 +90,7 @@ async fn attr(client: &fantoccini::Client, testid: &str, name: &str) -> Option<S
 }
 
 async fn a_seller_turns_on_auto_sync_for_a_row_and_it_survives_a_reload(ctx: Ctx) {
+    let seller = take_demo_copy(&ctx.api).await;
     let client = ctx.driver.session().await;
     // Signed out, the inventory sends the seller to sign in, then back to the same page.
     client
@@ -93,14 +100,14 @@ async fn a_seller_turns_on_auto_sync_for_a_row_and_it_survives_a_reload(ctx: Ctx
     by_testid(&client, "auth-form", UI_WAIT).await;
     let login_url = client.current_url().await.unwrap();
     assert!(login_url.as_str().contains("/login?next="), "{login_url}");
-    sign_in(&client, DEMO_EMAIL, DEMO_PASSWORD).await;
+    sign_in(&client, &seller.email, DEMO_PASSWORD).await;
     let back = client.current_url().await.unwrap();
     assert!(
         back.as_str().ends_with("/?page=1&per_page=25"),
         "back where the seller was: {back}"
     );
     // Only every third product starts with Auto Sync on.
-    let page = ctx.api.products(1, 25).await;
+    let page = seller.api.products(1, 25).await;
     let product = page
         .items
         .iter()
@@ -128,15 +135,16 @@ async fn a_seller_turns_on_auto_sync_for_a_row_and_it_survives_a_reload(ctx: Ctx
     .await;
     assert_eq!(after, "true", "Auto Sync stayed on after a reload");
     assert!(
-        ctx.api.product(product.id.0).await.auto_sync,
+        seller.api.product(product.id.0).await.auto_sync,
         "and it is on in D1"
     );
     client.close().await.unwrap();
 }
 
 async fn a_seller_adjusts_a_quantity_and_sees_the_sync_history_entry(ctx: Ctx) {
+    let seller = take_demo_copy(&ctx.api).await;
     let client = ctx.driver.session().await;
-    let page = ctx.api.products(2, 25).await;
+    let page = seller.api.products(2, 25).await;
     let product = page
         .items
         .iter()
@@ -144,7 +152,7 @@ async fn a_seller_adjusts_a_quantity_and_sees_the_sync_history_entry(ctx: Ctx) {
         .expect("a row with Auto Sync on")
         .clone();
     let sku = product.sku.to_string();
-    open_signed_in(&client, &ctx, "/?page=2&per_page=25").await;
+    open_signed_in(&client, &seller, "/?page=2&per_page=25").await;
     by_testid(&client, &format!("adjust-{sku}"), UI_WAIT)
         .await
         .click()
@@ -180,7 +188,7 @@ async fn a_seller_adjusts_a_quantity_and_sees_the_sync_history_entry(ctx: Ctx) {
         .await
         .unwrap();
     assert_eq!(shown, "42");
-    assert_eq!(ctx.api.product(product.id.0).await.quantity.get(), 42);
+    assert_eq!(seller.api.product(product.id.0).await.quantity.get(), 42);
 
     client
         .goto(&format!("{}/history", ctx.api.base))
@@ -209,8 +217,9 @@ async fn a_seller_adjusts_a_quantity_and_sees_the_sync_history_entry(ctx: Ctx) {
 }
 
 async fn a_seller_pages_through_inventory_with_the_page_in_the_url(ctx: Ctx) {
+    let seller = take_demo_copy(&ctx.api).await;
     let client = ctx.driver.session().await;
-    open_signed_in(&client, &ctx, "/").await;
+    open_signed_in(&client, &seller, "/").await;
     let range = text_of(&client, "page-range").await;
     assert_eq!(range, "1–25 of 1,200");
     click(&client, "next-page").await;
@@ -247,8 +256,9 @@ async fn a_seller_pages_through_inventory_with_the_page_in_the_url(ctx: Ctx) {
 }
 
 async fn a_subscriber_turns_on_auto_sync_for_order_imports_after_reading_the_warning(ctx: Ctx) {
+    let seller = take_demo_copy(&ctx.api).await;
     let client = ctx.driver.session().await;
-    open_signed_in(&client, &ctx, "/settings/inventory").await;
+    open_signed_in(&client, &seller, "/settings/inventory").await;
     let save = "rules-save";
     assert_eq!(
         attr(&client, save, "disabled").await.as_deref(),
@@ -262,7 +272,7 @@ async fn a_subscriber_turns_on_auto_sync_for_order_imports_after_reading_the_war
     click(&client, save).await;
     let toast = text_of(&client, "toast").await;
     assert!(toast.contains("Auto Sync Rules saved"), "{toast}");
-    let stored = ctx.api.get("/api/v1/settings/auto-sync-rules").await;
+    let stored = seller.api.get("/api/v1/settings/auto-sync-rules").await;
     let on = stored.body["rules"]
         .as_array()
         .unwrap()
@@ -297,7 +307,7 @@ async fn a_subscriber_turns_on_auto_sync_for_order_imports_after_reading_the_war
         .await
         .expect("0 is marked invalid");
     assert_eq!(
-        ctx.api.get("/api/v1/settings/inventory").await.body["wipe_guard_percent"],
+        seller.api.get("/api/v1/settings/inventory").await.body["wipe_guard_percent"],
         20
     );
     let percent = by_testid(&client, "wipe-guard-percent", UI_WAIT).await;
@@ -305,7 +315,7 @@ async fn a_subscriber_turns_on_auto_sync_for_order_imports_after_reading_the_war
     percent.send_keys("35").await.unwrap();
     click(&client, "wipe-guard-save").await;
     eventually("the wipe guard saved", UI_WAIT, || async {
-        let settings = ctx.api.get("/api/v1/settings/inventory").await;
+        let settings = seller.api.get("/api/v1/settings/inventory").await;
         (settings.body["wipe_guard_percent"] == 35).then_some(())
     })
     .await;
@@ -328,10 +338,11 @@ async fn a_subscriber_turns_on_auto_sync_for_order_imports_after_reading_the_war
 }
 
 async fn a_seller_selects_three_rows_and_presses_sync_now(ctx: Ctx) {
+    let seller = take_demo_copy(&ctx.api).await;
     let client = ctx.driver.session().await;
-    let page = ctx.api.products(4, 25).await;
+    let page = seller.api.products(4, 25).await;
     let chosen: Vec<_> = page.items[..3].to_vec();
-    open_signed_in(&client, &ctx, "/?page=4&per_page=25").await;
+    open_signed_in(&client, &seller, "/?page=4&per_page=25").await;
     for p in &chosen {
         by_testid(&client, &format!("select-{}", p.sku), UI_WAIT)
             .await
@@ -357,7 +368,7 @@ async fn a_seller_selects_three_rows_and_presses_sync_now(ctx: Ctx) {
         })
         .await;
         assert_eq!(on, "true");
-        assert!(ctx.api.product(p.id.0).await.auto_sync);
+        assert!(seller.api.product(p.id.0).await.auto_sync);
     }
     client
         .goto(&format!("{}/history", ctx.api.base))
@@ -383,8 +394,9 @@ async fn a_seller_selects_three_rows_and_presses_sync_now(ctx: Ctx) {
 }
 
 async fn a_seller_selects_a_whole_page_and_turns_auto_sync_on(ctx: Ctx) {
+    let seller = take_demo_copy(&ctx.api).await;
     let client = ctx.driver.session().await;
-    open_signed_in(&client, &ctx, "/?page=3&per_page=250").await;
+    open_signed_in(&client, &seller, "/?page=3&per_page=250").await;
     click(&client, "select-page").await;
     let count = text_of(&client, "selected-count").await;
     assert_eq!(count, "250 selected on this page");
@@ -394,7 +406,7 @@ async fn a_seller_selects_a_whole_page_and_turns_auto_sync_on(ctx: Ctx) {
         toast.contains("Auto Sync turned on for 250 products"),
         "{toast}"
     );
-    let page = ctx.api.products(3, 250).await;
+    let page = seller.api.products(3, 250).await;
     assert!(page.items.iter().all(|p| p.auto_sync), "all 250 on in D1");
     client.refresh().await.unwrap();
     let first = format!("auto-sync-{}", page.items[0].sku);
@@ -411,8 +423,9 @@ async fn a_seller_selects_a_whole_page_and_turns_auto_sync_on(ctx: Ctx) {
 }
 
 async fn a_seller_filters_the_inventory_and_the_filter_lives_in_the_url(ctx: Ctx) {
+    let seller = take_demo_copy(&ctx.api).await;
     let client = ctx.driver.session().await;
-    open_signed_in(&client, &ctx, "/").await;
+    open_signed_in(&client, &seller, "/").await;
     let search = by_testid(&client, "filter-q", UI_WAIT).await;
     search.send_keys("SCRF\n").await.unwrap();
     let url = eventually("the search to reach the URL", UI_WAIT, || {
@@ -423,7 +436,7 @@ async fn a_seller_filters_the_inventory_and_the_filter_lives_in_the_url(ctx: Ctx
         }
     })
     .await;
-    let expected = ctx
+    let expected = seller
         .api
         .get("/api/v1/products?q=SCRF")
         .await
@@ -492,8 +505,9 @@ async fn a_seller_filters_the_inventory_and_the_filter_lives_in_the_url(ctx: Ctx
 }
 
 async fn a_seller_adds_a_product_by_hand(ctx: Ctx) {
+    let seller = take_demo_copy(&ctx.api).await;
     let client = ctx.driver.session().await;
-    open_signed_in(&client, &ctx, "/").await;
+    open_signed_in(&client, &seller, "/").await;
     click(&client, "add-product").await;
     by_testid(&client, "new-sku", UI_WAIT)
         .await
@@ -518,7 +532,7 @@ async fn a_seller_adds_a_product_by_hand(ctx: Ctx) {
     click(&client, "new-save").await;
     let toast = text_of(&client, "toast").await;
     assert!(toast.contains("LAMP-1 added with 8 on hand"), "{toast}");
-    let found = ctx
+    let found = seller
         .api
         .get("/api/v1/products?q=LAMP-1")
         .await
@@ -530,8 +544,9 @@ async fn a_seller_adds_a_product_by_hand(ctx: Ctx) {
 }
 
 async fn a_seller_turns_on_auto_sync_for_all_in_a_filter_and_watches_it_finish(ctx: Ctx) {
+    let seller = take_demo_copy(&ctx.api).await;
     let client = ctx.driver.session().await;
-    let matching = ctx
+    let matching = seller
         .api
         .get("/api/v1/products?tag=winter&per_page=250")
         .await
@@ -540,7 +555,7 @@ async fn a_seller_turns_on_auto_sync_for_all_in_a_filter_and_watches_it_finish(c
         matching.items.iter().any(|p| !p.auto_sync),
         "some start off"
     );
-    open_signed_in(&client, &ctx, "/?tag=winter&page=1&per_page=250").await;
+    open_signed_in(&client, &seller, "/?tag=winter&page=1&per_page=250").await;
     click(&client, "select-page").await;
     let selected = text_of(&client, "selected-count").await;
     assert_eq!(
@@ -589,12 +604,15 @@ async fn a_seller_turns_on_auto_sync_for_all_in_a_filter_and_watches_it_finish(c
         let on = attr(&client, &format!("auto-sync-{}", p.sku), "aria-checked").await;
         assert_eq!(on.as_deref(), Some("true"), "{} after reload", p.sku);
     }
-    let after = ctx
+    let after = seller
         .api
         .get("/api/v1/products?tag=winter&auto_sync=off")
         .await;
     assert_eq!(after.body["total"], 0, "every product in the filter is on");
-    let outside = ctx.api.get("/api/v1/products?tag=core&auto_sync=off").await;
+    let outside = seller
+        .api
+        .get("/api/v1/products?tag=core&auto_sync=off")
+        .await;
     assert!(
         outside.body["total"].as_u64().unwrap() > 0,
         "products outside the filter untouched"
@@ -603,8 +621,9 @@ async fn a_seller_turns_on_auto_sync_for_all_in_a_filter_and_watches_it_finish(c
 }
 
 async fn a_seller_turns_on_auto_sync_on_the_details_tab_and_sees_the_quantity_history(ctx: Ctx) {
+    let seller = take_demo_copy(&ctx.api).await;
     let client = ctx.driver.session().await;
-    let page = ctx.api.products(5, 25).await;
+    let page = seller.api.products(5, 25).await;
     let product = page
         .items
         .iter()
@@ -613,9 +632,12 @@ async fn a_seller_turns_on_auto_sync_on_the_details_tab_and_sees_the_quantity_hi
         .clone();
     // Two changes before the visit, so the history has a shape.
     for (mode, amount) in [("add", 10), ("add", -4)] {
-        assert_eq!(ctx.api.adjust(product.id.0, mode, amount).await.status, 200);
+        assert_eq!(
+            seller.api.adjust(product.id.0, mode, amount).await.status,
+            200
+        );
     }
-    open_signed_in(&client, &ctx, "/?page=5&per_page=25").await;
+    open_signed_in(&client, &seller, "/?page=5&per_page=25").await;
     by_testid(&client, &format!("open-{}", product.sku), UI_WAIT)
         .await
         .click()
@@ -638,9 +660,12 @@ async fn a_seller_turns_on_auto_sync_on_the_details_tab_and_sees_the_quantity_hi
         toast.contains(&format!("Auto Sync is on for {}", product.sku)),
         "{toast}"
     );
-    assert!(ctx.api.product(product.id.0).await.auto_sync, "saved in D1");
+    assert!(
+        seller.api.product(product.id.0).await.auto_sync,
+        "saved in D1"
+    );
     assert_eq!(
-        ctx.api.history_of(product.id.0).await.total,
+        seller.api.history_of(product.id.0).await.total,
         0,
         "saving pushed nothing"
     );
@@ -656,7 +681,7 @@ async fn a_seller_turns_on_auto_sync_on_the_details_tab_and_sees_the_quantity_hi
         newest.contains(&format!("{} → {}", q + 10, q + 6)),
         "{newest}"
     );
-    // Who made each change: the demo seller, signed in for the API calls above.
+    // Who made each change: this copy's seller, signed in for the API calls above.
     let by = rows[0]
         .find(fantoccini::Locator::Css("[data-testid=ledger-actor]"))
         .await
@@ -664,7 +689,7 @@ async fn a_seller_turns_on_auto_sync_on_the_details_tab_and_sees_the_quantity_hi
         .text()
         .await
         .unwrap();
-    assert_eq!(by, DEMO_EMAIL, "the ledger's By column");
+    assert_eq!(by, seller.email, "the ledger's By column");
     by_testid(&client, "quantity-chart", UI_WAIT).await;
     screenshot(&client, "product-details").await;
 
@@ -679,6 +704,7 @@ async fn a_seller_turns_on_auto_sync_on_the_details_tab_and_sees_the_quantity_hi
 }
 
 async fn a_seller_uploads_a_file_with_an_error_then_a_good_file_and_applies_it(ctx: Ctx) {
+    let seller = take_demo_copy(&ctx.api).await;
     let dir = tally_tests::process::TempDir::new("upload");
     let bad = dir.path().join("bad.csv");
     let good = dir.path().join("good.csv");
@@ -688,7 +714,7 @@ async fn a_seller_uploads_a_file_with_an_error_then_a_good_file_and_applies_it(c
         "sku,quantity,name\nTEE-0008,41\nUPLOADED-1,6,Uploaded thing\n",
     )
     .unwrap();
-    let before = ctx
+    let before = seller
         .api
         .get("/api/v1/products?q=TEE-0008")
         .await
@@ -697,7 +723,7 @@ async fn a_seller_uploads_a_file_with_an_error_then_a_good_file_and_applies_it(c
         .clone();
 
     let client = ctx.driver.session().await;
-    open_signed_in(&client, &ctx, "/uploads").await;
+    open_signed_in(&client, &seller, "/uploads").await;
     by_testid(&client, "upload-file", UI_WAIT)
         .await
         .send_keys(bad.to_str().unwrap())
@@ -712,7 +738,7 @@ async fn a_seller_uploads_a_file_with_an_error_then_a_good_file_and_applies_it(c
     );
     screenshot(&client, "upload-errors").await;
     assert_eq!(
-        ctx.api.product(before.id.0).await.quantity,
+        seller.api.product(before.id.0).await.quantity,
         before.quantity,
         "nothing applied"
     );
@@ -735,8 +761,8 @@ async fn a_seller_uploads_a_file_with_an_error_then_a_good_file_and_applies_it(c
         toast.contains("File applied: 1 updated, 1 created"),
         "{toast}"
     );
-    assert_eq!(ctx.api.product(before.id.0).await.quantity.get(), 41);
-    let created = ctx
+    assert_eq!(seller.api.product(before.id.0).await.quantity.get(), 41);
+    let created = seller
         .api
         .get("/api/v1/products?q=UPLOADED-1")
         .await
@@ -806,7 +832,8 @@ async fn a_large_file_applies_in_the_background_and_a_reload_finds_it(ctx: Ctx) 
 }
 
 async fn a_seller_enters_an_order_by_hand_and_cancels_it(ctx: Ctx) {
-    let product = ctx
+    let seller = take_demo_copy(&ctx.api).await;
+    let product = seller
         .api
         .get("/api/v1/products?q=HOOD-0041")
         .await
@@ -814,7 +841,7 @@ async fn a_seller_enters_an_order_by_hand_and_cancels_it(ctx: Ctx) {
         .items[0]
         .clone();
     let client = ctx.driver.session().await;
-    open_signed_in(&client, &ctx, "/orders").await;
+    open_signed_in(&client, &seller, "/orders").await;
     by_testid(&client, "order-id", UI_WAIT)
         .await
         .send_keys("PHONE-1")
@@ -832,7 +859,7 @@ async fn a_seller_enters_an_order_by_hand_and_cancels_it(ctx: Ctx) {
     let toast = text_of(&client, "toast").await;
     assert!(toast.contains("Order PHONE-1 entered"), "{toast}");
     assert_eq!(
-        ctx.api.product(product.id.0).await.quantity.get(),
+        seller.api.product(product.id.0).await.quantity.get(),
         product.quantity.get() - 2
     );
     let table = text_of(&client, "orders-table").await;
@@ -863,7 +890,7 @@ async fn a_seller_enters_an_order_by_hand_and_cancels_it(ctx: Ctx) {
     })
     .await;
     assert_eq!(
-        ctx.api.product(product.id.0).await.quantity,
+        seller.api.product(product.id.0).await.quantity,
         product.quantity,
         "units back in stock"
     );
@@ -1087,8 +1114,9 @@ async fn mark_page_load(client: &fantoccini::Client) {
 /// the navigation marks the section, Back returns to the page and query it came from, and
 /// unknown addresses or products say so.
 async fn the_address_picks_the_page_and_back_returns_to_the_last_one(ctx: Ctx) {
+    let seller = take_demo_copy(&ctx.api).await;
     let client = ctx.driver.session().await;
-    open_signed_in(&client, &ctx, "/?page=2&per_page=25").await;
+    open_signed_in(&client, &seller, "/?page=2&per_page=25").await;
     by_testid(&client, "inventory-table", UI_WAIT).await;
     assert_eq!(current_section(&client).await, "Inventory");
     mark_page_load(&client).await;

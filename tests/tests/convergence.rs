@@ -13,7 +13,7 @@ use serde_json::json;
 use std::time::Duration;
 use tally_domain::api::{ListingList, Product, SyncHealth};
 use tally_domain::sync::SyncStatus;
-use tally_tests::client::{Api, DEMO_EMAIL, DEMO_PASSWORD};
+use tally_tests::client::Api;
 use tally_tests::eventually;
 use tally_tests::sandbox::{FaultKind, Faults, Kind, Sandbox};
 use tally_tests::suite::{arguments, runtime};
@@ -54,9 +54,7 @@ fn main() {
 /// and resumes it, and each row still lands exactly once.
 async fn upload_survives_a_restart() {
     let mut worker = TestWorker::start();
-    let api = Api::new(&worker.base_url)
-        .signed_in(DEMO_EMAIL, DEMO_PASSWORD)
-        .await;
+    let api = Api::new(&worker.base_url);
     let seller = api.new_account("Cut Off").await;
     // 40,000 rows: eight steps; the request runs the first and the queue the rest. A first file
     // creates the products, so that every row of the second one changes a quantity and writes
@@ -176,9 +174,7 @@ fn item(kind: Kind, i: usize) -> (String, String, Option<String>) {
 async fn converges() {
     let mut worker = TestWorker::start();
     let sandbox = Sandbox::start(&STORES).await;
-    let api = Api::new(&worker.base_url)
-        .signed_in(DEMO_EMAIL, DEMO_PASSWORD)
-        .await;
+    let api = Api::new(&worker.base_url);
     let seller = api.new_account("Stormy Weather").await;
 
     let mut storefronts = Vec::new();

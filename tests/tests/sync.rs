@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tally_domain::api::{Listing, ListingList, Product, SyncHealth, SyncHistoryEntry};
 use tally_domain::sync::{SyncStatus, SyncTrigger};
-use tally_tests::client::{Api, DEMO_EMAIL, DEMO_PASSWORD};
+use tally_tests::client::Api;
 use tally_tests::eventually;
 use tally_tests::sandbox::{FaultKind, Faults, Kind, Sandbox};
 use tally_tests::suite::{arguments, runtime};
@@ -42,6 +42,7 @@ fn all_stores() -> Vec<(Kind, &'static str)> {
 
 #[derive(Clone)]
 struct Ctx {
+    /// The worker, signed in to nothing: each test signs up an account of its own.
     api: Api,
     sandbox: Arc<Sandbox>,
 }
@@ -50,7 +51,7 @@ fn main() {
     let args = arguments();
     let worker = TestWorker::start();
     let rt = runtime();
-    let api = rt.block_on(Api::new(&worker.base_url).signed_in(DEMO_EMAIL, DEMO_PASSWORD));
+    let api = Api::new(&worker.base_url);
     let sandbox = Arc::new(rt.block_on(Sandbox::start(&all_stores())));
     let ctx = Ctx { api, sandbox };
     let tests = tally_tests::cases![&rt, &ctx;
