@@ -6,10 +6,17 @@
 set -euo pipefail
 url="${1:?usage: demo-storefronts.sh <tally-url> <sandbox-base-port>}"
 port="${2:?usage: demo-storefronts.sh <tally-url> <sandbox-base-port>}"
-key="tally_demo_local_only_8d2f6c1a9e7b4d3c5f0a1b2c3d4e"
+
+# Signed in as the demo seller, as the app is: the demo API key is the seller's to revoke.
+# (The cookie is marked Secure, so it is read from the answer and sent by hand over http.)
+headers="$(curl -sS --fail-with-body -D - -o /dev/null -H 'Content-Type: application/json' \
+  --data '{"email":"demo@tally.example","password":"tally-demo-password"}' \
+  "$url/api/v1/auth/login")"
+session="$(sed -n 's/^[Ss]et-[Cc]ookie: \(tally_session=[^;]*\).*/\1/p' <<<"$headers" | head -n 1)"
+[[ -n $session ]] || { echo "Signing in as the demo seller gave no session." >&2; exit 1; }
 
 call() { # call <method> <path> [json]: prints the body, fails on a non-2xx answer
-  curl -sS --fail-with-body -X "$1" -H "Authorization: Bearer $key" \
+  curl -sS --fail-with-body -X "$1" -H "Cookie: $session" -H 'X-Tally-Csrf: 1' \
     -H 'Content-Type: application/json' ${3:+--data "$3"} "$url/api/v1$2"
 }
 
