@@ -10,7 +10,7 @@ step "App: trunk build --release → dist/"
 # Stable Rust, sized the conventional way: the release profile (opt-level "z", LTO, one codegen
 # unit, Cargo.toml), Leptos's type-erased components (`--cfg erase_components`, about 13% less
 # wasm, set for the wasm32 target in .cargo/config.toml) and wasm-opt -Oz (app/index.html).
-trunk build --release --locked --quiet
+trunk build --release --frozen --quiet
 # Trunk 0.21 cannot minify wasm-bindgen's JS glue (it warns "Failed to minify JS"); esbuild
 # can: 6.8 → 5.3 kB gzipped. Changing the file after Trunk is why index.html asks Trunk for no
 # integrity digest on the app's JS and wasm (same origin, so it guarded nothing).

@@ -11,11 +11,13 @@ cd "$TALLY_ROOT"
 step "cargo fmt --check"
 cargo fmt --all --check
 step "clippy, host"
-cargo clippy --workspace --all-targets --quiet -- -D warnings
+cargo clippy --locked --workspace --all-targets --quiet -- -D warnings
 step "clippy, wasm32"
-cargo clippy -p tally-domain -p tally-app -p tally-edge --target wasm32-unknown-unknown --quiet -- -D warnings
+cargo clippy --locked -p tally-domain -p tally-app -p tally-edge --target wasm32-unknown-unknown --quiet -- -D warnings
 
 "$TALLY_ROOT/scripts/build.sh"
+step "SPA size as served (dist/, gzip -9): alarm at 400 kB"
+"$TALLY_ROOT/scripts/spa-size.sh" --alarm 400000
 
 step "tests: domain unit tests, integration (wrangler dev), browser (headless Chromium)"
-cargo test -p tally-domain -p tally-tests
+cargo test --locked -p tally-domain -p tally-tests

@@ -173,8 +173,9 @@ pub fn Upload() -> impl IntoView {
                 "applying" => "Applying…",
                 _ => "Ready to apply",
             };
+            let status = p.status.clone();
             view! {
-                <div class="card card-padded preview-card" data-testid="upload-preview" data-status=p.status.clone()>
+                <div class="card card-padded preview-card" data-testid="upload-preview" data-status=status>
                     <h2>{heading}</h2>
                     {applying.then(|| apply_progress(&p))}
                     <dl class="counts">
