@@ -56,14 +56,19 @@ fi
 (while sleep 60; do curl -sf "http://127.0.0.1:$port/__scheduled?cron=*+*+*+*+*" >/dev/null || true; done) &
 pids+=($!)
 
+demo_key="tally_demo_local_only_8d2f6c1a9e7b4d3c5f0a1b2c3d4e"
+key_note=""
+curl -sf -o /dev/null -H "Authorization: Bearer $demo_key" "http://127.0.0.1:$port/api/v1/auth/me" ||
+  key_note=" (revoked in Settings › API keys: create a new key there)"
+
 cat <<MSG
 
   Tally is running at http://127.0.0.1:$port
 
   Demo account  Demo Outfitters (subscriber plan, 1,200 products)
     sign in     demo@tally.example / tally-demo-password
-    API key     tally_demo_local_only_8d2f6c1a9e7b4d3c5f0a1b2c3d4e
-                curl -H 'Authorization: Bearer tally_demo_local_only_8d2f6c1a9e7b4d3c5f0a1b2c3d4e' \\
+    API key     $demo_key$key_note
+                curl -H 'Authorization: Bearer $demo_key' \\
                   http://127.0.0.1:$port/api/v1/products
   Storefronts   three sandboxes (Shopify, WooCommerce, eBay) with products 1–12 listed;
                 what they hold: curl http://127.0.0.1:$sandbox_port/_sandbox/items
