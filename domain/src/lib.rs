@@ -27,6 +27,7 @@ pub mod sku;
 pub mod storefront;
 pub mod sync;
 pub mod sync_health;
+pub mod webhook;
 
 pub use created_via::CreatedVia;
 pub use paging::{PageRequest, PageSize};

@@ -1,0 +1,644 @@
+//! Storefront webhooks: whether a delivery is genuine, and which sale it tells of.
+//!
+//! Each platform signs differently (see issue 12 and the platforms' references):
+//! - Shopify: `X-Shopify-Hmac-Sha256` is the base64 HMAC-SHA256 of the raw body, keyed with the
+//!   app's client secret.
+//! - WooCommerce: `X-WC-Webhook-Signature` is the base64 HMAC-SHA256 of the raw body, keyed with
+//!   the secret set when the webhook was created (Tally sets it).
+//! - BigCommerce signs nothing: Tally registers its hook with a secret custom header and checks
+//!   that header.
+//! - Anything else: Tally's own format ([`GenericEvent`]), signed like GitHub's webhooks,
+//!   `X-Tally-Signature: sha256=<hex HMAC-SHA256 of the raw body>`.
+//!
+//! Every comparison is constant-time (the `hmac` crate's `verify_slice`, `subtle` for the
+//! shared header). Reading a payload turns it into an [`OrderEvent`]: what the one order path
+//! then applies, once per (connection, order id).
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Why a delivery is not taken as genuine. Worded for the Incoming log of a connection.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    #[error("the delivery has no {0} header")]
+    Missing(&'static str),
+    #[error("the {0} header is not a signature this platform sends")]
+    Malformed(&'static str),
+    #[error(
+        "the {0} header does not match the body: it was not signed with this connection's secret"
+    )]
+    Mismatch(&'static str),
+}
+
+/// Shopify's signature header.
+pub const SHOPIFY_HEADER: &str = "X-Shopify-Hmac-Sha256";
+/// WooCommerce's signature header.
+pub const WOOCOMMERCE_HEADER: &str = "X-WC-Webhook-Signature";
+/// The secret header Tally registers BigCommerce hooks with.
+pub const BIGCOMMERCE_HEADER: &str = "X-Tally-Hook-Secret";
+/// The signature header of Tally's own format.
+pub const GENERIC_HEADER: &str = "X-Tally-Signature";
+
+fn mac(secret: &[u8], body: &[u8]) -> HmacSha256 {
+    // HMAC takes a key of any length: new_from_slice cannot fail for it.
+    let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC accepts any key length");
+    mac.update(body);
+    mac
+}
+
+/// The base64 HMAC-SHA256 Shopify and WooCommerce send (also what their sandboxes sign with).
+pub fn base64_signature(secret: &[u8], body: &[u8]) -> String {
+    STANDARD.encode(mac(secret, body).finalize().into_bytes())
+}
+
+/// The `sha256=<hex>` value of Tally's own format.
+pub fn generic_signature(secret: &[u8], body: &[u8]) -> String {
+    format!(
+        "sha256={}",
+        hex::encode(mac(secret, body).finalize().into_bytes())
+    )
+}
+
+/// Checks a base64 HMAC-SHA256 header (Shopify: [`SHOPIFY_HEADER`], WooCommerce:
+/// [`WOOCOMMERCE_HEADER`]) against the raw body.
+pub fn verify_base64(
+    header_name: &'static str,
+    secret: &[u8],
+    body: &[u8],
+    header: Option<&str>,
+) -> Result<(), SignatureError> {
+    let header = header.ok_or(SignatureError::Missing(header_name))?;
+    let claimed = STANDARD
+        .decode(header.trim())
+        .map_err(|_| SignatureError::Malformed(header_name))?;
+    mac(secret, body)
+        .verify_slice(&claimed)
+        .map_err(|_| SignatureError::Mismatch(header_name))
+}
+
+/// Checks Tally's own `sha256=<hex>` header against the raw body.
+pub fn verify_generic(
+    secret: &[u8],
+    body: &[u8],
+    header: Option<&str>,
+) -> Result<(), SignatureError> {
+    let header = header.ok_or(SignatureError::Missing(GENERIC_HEADER))?;
+    let digits = header
+        .trim()
+        .strip_prefix("sha256=")
+        .ok_or(SignatureError::Malformed(GENERIC_HEADER))?;
+    let claimed = hex::decode(digits).map_err(|_| SignatureError::Malformed(GENERIC_HEADER))?;
+    mac(secret, body)
+        .verify_slice(&claimed)
+        .map_err(|_| SignatureError::Mismatch(GENERIC_HEADER))
+}
+
+/// Checks BigCommerce's secret header: the value Tally registered the hook with.
+pub fn verify_shared_header(expected: &str, header: Option<&str>) -> Result<(), SignatureError> {
+    let header = header.ok_or(SignatureError::Missing(BIGCOMMERCE_HEADER))?;
+    if bool::from(header.trim().as_bytes().ct_eq(expected.as_bytes())) {
+        Ok(())
+    } else {
+        Err(SignatureError::Mismatch(BIGCOMMERCE_HEADER))
+    }
+}
+
+/// One line of a sale as the storefront names it. The order path matches the listing by
+/// `external_id` first, then by `sku`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SaleLine {
+    /// The platform's own id of what was sold (Shopify variant, WooCommerce variation or
+    /// product), when it sends one.
+    pub external_id: Option<String>,
+    pub sku: Option<String>,
+    /// Units, at least 1.
+    pub quantity: i64,
+}
+
+/// What a delivery asks of Tally.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrderEvent {
+    /// A sale: take the lines' units, once per order id.
+    Placed {
+        order_id: String,
+        lines: Vec<SaleLine>,
+    },
+    /// The order is off: put back exactly what it took.
+    Cancelled { order_id: String },
+    /// A refund that puts these units back on the shelf, once per refund id.
+    Restocked {
+        order_id: String,
+        refund_id: String,
+        lines: Vec<SaleLine>,
+    },
+    /// The payload names the order only (BigCommerce): read its lines from the API, then act.
+    FetchOrder { order_id: String, cancelled: bool },
+    /// A genuine delivery that moves no stock (a status change, WooCommerce's ping).
+    Nothing { why: &'static str },
+}
+
+/// Why a genuine delivery could not be read. Names the field, for the Incoming log.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PayloadError {
+    #[error("the body is not a {what}: {detail}")]
+    Unreadable { what: &'static str, detail: String },
+    #[error("line {line}: quantity {quantity} is not a whole number of at least 1")]
+    Quantity { line: usize, quantity: i64 },
+    #[error("the topic {0:?} is not one Tally subscribes to")]
+    Topic(String),
+}
+
+fn read<'a, T: Deserialize<'a>>(what: &'static str, body: &'a [u8]) -> Result<T, PayloadError> {
+    serde_json::from_slice(body).map_err(|e| PayloadError::Unreadable {
+        what,
+        detail: e.to_string(),
+    })
+}
+
+/// Lines with their quantities checked; lines of 0 units (Shopify sends them for removed
+/// items) are dropped.
+fn checked(lines: Vec<SaleLine>) -> Result<Vec<SaleLine>, PayloadError> {
+    let mut kept = Vec::with_capacity(lines.len());
+    for (i, line) in lines.into_iter().enumerate() {
+        match line.quantity {
+            0 => {}
+            q if q < 0 => {
+                return Err(PayloadError::Quantity {
+                    line: i + 1,
+                    quantity: q,
+                })
+            }
+            _ => kept.push(line),
+        }
+    }
+    Ok(kept)
+}
+
+fn non_empty(s: Option<String>) -> Option<String> {
+    s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+fn id_if_set(id: Option<u64>) -> Option<String> {
+    id.filter(|id| *id != 0).map(|id| id.to_string())
+}
+
+#[derive(Deserialize)]
+struct ShopifyOrder {
+    id: u64,
+    #[serde(default)]
+    line_items: Vec<ShopifyLine>,
+}
+
+#[derive(Deserialize)]
+struct ShopifyLine {
+    #[serde(default)]
+    sku: Option<String>,
+    #[serde(default)]
+    variant_id: Option<u64>,
+    quantity: i64,
+}
+
+impl ShopifyLine {
+    fn sale(self, quantity: i64) -> SaleLine {
+        SaleLine {
+            external_id: id_if_set(self.variant_id),
+            sku: non_empty(self.sku),
+            quantity,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ShopifyRefund {
+    id: u64,
+    order_id: u64,
+    #[serde(default)]
+    refund_line_items: Vec<ShopifyRefundLine>,
+}
+
+#[derive(Deserialize)]
+struct ShopifyRefundLine {
+    quantity: i64,
+    #[serde(default)]
+    restock_type: Option<String>,
+    line_item: ShopifyLine,
+}
+
+/// A Shopify delivery of `topic` (`X-Shopify-Topic`).
+pub fn shopify(topic: &str, body: &[u8]) -> Result<OrderEvent, PayloadError> {
+    match topic {
+        "orders/create" => {
+            let order: ShopifyOrder = read("Shopify order", body)?;
+            let lines = order
+                .line_items
+                .into_iter()
+                .map(|l| {
+                    let quantity = l.quantity;
+                    l.sale(quantity)
+                })
+                .collect();
+            Ok(OrderEvent::Placed {
+                order_id: order.id.to_string(),
+                lines: checked(lines)?,
+            })
+        }
+        "orders/cancelled" => {
+            let order: ShopifyOrder = read("Shopify order", body)?;
+            Ok(OrderEvent::Cancelled {
+                order_id: order.id.to_string(),
+            })
+        }
+        "refunds/create" => {
+            let refund: ShopifyRefund = read("Shopify refund", body)?;
+            // Only lines that go back on the shelf: "no_restock" keeps the units off.
+            let lines = refund
+                .refund_line_items
+                .into_iter()
+                .filter(|l| {
+                    matches!(
+                        l.restock_type.as_deref(),
+                        Some("return" | "cancel" | "legacy_restock")
+                    )
+                })
+                .map(|l| l.line_item.sale(l.quantity))
+                .collect();
+            Ok(OrderEvent::Restocked {
+                order_id: refund.order_id.to_string(),
+                refund_id: refund.id.to_string(),
+                lines: checked(lines)?,
+            })
+        }
+        other => Err(PayloadError::Topic(other.to_owned())),
+    }
+}
+
+#[derive(Deserialize)]
+struct WooOrder {
+    id: u64,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    line_items: Vec<WooLine>,
+}
+
+#[derive(Deserialize)]
+struct WooLine {
+    #[serde(default)]
+    product_id: Option<u64>,
+    #[serde(default)]
+    variation_id: Option<u64>,
+    #[serde(default)]
+    sku: Option<String>,
+    quantity: i64,
+}
+
+/// A WooCommerce delivery of `topic` (`X-WC-Webhook-Topic`). WooCommerce pings a new
+/// webhook's address with a form body (`webhook_id=...`), which moves nothing.
+pub fn woocommerce(topic: &str, body: &[u8]) -> Result<OrderEvent, PayloadError> {
+    if body.starts_with(b"webhook_id=") {
+        return Ok(OrderEvent::Nothing {
+            why: "WooCommerce checked the webhook's address",
+        });
+    }
+    let order: WooOrder = match topic {
+        "order.created" | "order.updated" => read("WooCommerce order", body)?,
+        other => return Err(PayloadError::Topic(other.to_owned())),
+    };
+    let order_id = order.id.to_string();
+    match (topic, order.status.as_str()) {
+        (_, "cancelled" | "refunded") => Ok(OrderEvent::Cancelled { order_id }),
+        ("order.created", _) => {
+            let lines = order
+                .line_items
+                .into_iter()
+                .map(|l| SaleLine {
+                    external_id: id_if_set(l.variation_id).or(id_if_set(l.product_id)),
+                    sku: non_empty(l.sku),
+                    quantity: l.quantity,
+                })
+                .collect();
+            Ok(OrderEvent::Placed {
+                order_id,
+                lines: checked(lines)?,
+            })
+        }
+        _ => Ok(OrderEvent::Nothing {
+            why: "an order update that moves no stock",
+        }),
+    }
+}
+
+#[derive(Deserialize)]
+struct BigCommerceHook {
+    scope: String,
+    data: BigCommerceData,
+}
+
+#[derive(Deserialize)]
+struct BigCommerceData {
+    id: u64,
+    #[serde(default)]
+    status: Option<BigCommerceStatus>,
+}
+
+#[derive(Deserialize)]
+struct BigCommerceStatus {
+    new_status_id: u32,
+}
+
+/// BigCommerce's order statuses that put stock back: Refunded (4), Cancelled (5), Declined (6).
+const BIGCOMMERCE_RESTORING: [u32; 3] = [4, 5, 6];
+
+/// A BigCommerce delivery: it names the order only.
+pub fn bigcommerce(body: &[u8]) -> Result<OrderEvent, PayloadError> {
+    let hook: BigCommerceHook = read("BigCommerce hook", body)?;
+    let order_id = hook.data.id.to_string();
+    match hook.scope.as_str() {
+        "store/order/created" => Ok(OrderEvent::FetchOrder {
+            order_id,
+            cancelled: false,
+        }),
+        "store/order/statusUpdated" => match hook.data.status {
+            Some(s) if BIGCOMMERCE_RESTORING.contains(&s.new_status_id) => {
+                Ok(OrderEvent::Cancelled { order_id })
+            }
+            _ => Ok(OrderEvent::Nothing {
+                why: "an order status that moves no stock",
+            }),
+        },
+        other => Err(PayloadError::Topic(other.to_owned())),
+    }
+}
+
+/// Tally's own webhook format, for any storefront without a connector:
+/// `{"event": "order.placed" | "order.cancelled", "order_id": "...", "lines": [{"sku": "...",
+/// "external_id": "...", "quantity": 2}]}`, signed with [`GENERIC_HEADER`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenericEvent {
+    pub event: String,
+    pub order_id: String,
+    #[serde(default)]
+    pub lines: Vec<SaleLine>,
+}
+
+/// A delivery in Tally's own format.
+pub fn generic(body: &[u8]) -> Result<OrderEvent, PayloadError> {
+    let event: GenericEvent = read("Tally order event", body)?;
+    match event.event.as_str() {
+        "order.placed" => Ok(OrderEvent::Placed {
+            order_id: event.order_id,
+            lines: checked(event.lines)?,
+        }),
+        "order.cancelled" => Ok(OrderEvent::Cancelled {
+            order_id: event.order_id,
+        }),
+        other => Err(PayloadError::Topic(other.to_owned())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &[u8] = b"shpss_client_secret";
+
+    #[test]
+    fn shopify_signature_matches_the_published_recipe() {
+        // HMAC-SHA256("key", "The quick brown fox jumps over the lazy dog"), base64: the
+        // RFC 4231-style vector every HMAC library agrees on.
+        let body = b"The quick brown fox jumps over the lazy dog";
+        assert_eq!(
+            base64_signature(b"key", body),
+            "97yD9DBThCSxMpjmqm+xQ+9NWaFJRhdZl0edvC0aPNg="
+        );
+        assert_eq!(
+            generic_signature(b"key", body),
+            "sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"
+        );
+    }
+
+    #[test]
+    fn a_genuine_delivery_verifies_and_any_change_does_not() {
+        let body = br#"{"id":1,"line_items":[]}"#;
+        let sig = base64_signature(SECRET, body);
+        assert_eq!(
+            verify_base64(SHOPIFY_HEADER, SECRET, body, Some(&sig)),
+            Ok(())
+        );
+        let tampered = br#"{"id":2,"line_items":[]}"#;
+        assert_eq!(
+            verify_base64(SHOPIFY_HEADER, SECRET, tampered, Some(&sig)),
+            Err(SignatureError::Mismatch(SHOPIFY_HEADER))
+        );
+        assert_eq!(
+            verify_base64(SHOPIFY_HEADER, b"another secret", body, Some(&sig)),
+            Err(SignatureError::Mismatch(SHOPIFY_HEADER))
+        );
+        assert_eq!(
+            verify_base64(SHOPIFY_HEADER, SECRET, body, None),
+            Err(SignatureError::Missing(SHOPIFY_HEADER))
+        );
+        assert_eq!(
+            verify_base64(WOOCOMMERCE_HEADER, SECRET, body, Some("not base64!")),
+            Err(SignatureError::Malformed(WOOCOMMERCE_HEADER))
+        );
+        // A truncated signature is refused, not compared as a prefix.
+        assert_eq!(
+            verify_base64(SHOPIFY_HEADER, SECRET, body, Some(&sig[..12])),
+            Err(SignatureError::Mismatch(SHOPIFY_HEADER))
+        );
+    }
+
+    #[test]
+    fn the_generic_signature_needs_its_prefix_and_whole_hex() {
+        let body = br#"{"event":"order.cancelled","order_id":"A1"}"#;
+        let sig = generic_signature(SECRET, body);
+        assert_eq!(verify_generic(SECRET, body, Some(&sig)), Ok(()));
+        assert_eq!(
+            verify_generic(SECRET, body, Some(&sig["sha256=".len()..])),
+            Err(SignatureError::Malformed(GENERIC_HEADER))
+        );
+        assert_eq!(
+            verify_generic(SECRET, body, Some("sha256=abc")),
+            Err(SignatureError::Malformed(GENERIC_HEADER))
+        );
+        let other = generic_signature(b"other", body);
+        assert_eq!(
+            verify_generic(SECRET, body, Some(&other)),
+            Err(SignatureError::Mismatch(GENERIC_HEADER))
+        );
+    }
+
+    #[test]
+    fn bigcommerce_is_checked_by_its_secret_header() {
+        assert_eq!(verify_shared_header("s3cret", Some("s3cret")), Ok(()));
+        assert_eq!(
+            verify_shared_header("s3cret", Some("s3cre")),
+            Err(SignatureError::Mismatch(BIGCOMMERCE_HEADER))
+        );
+        assert_eq!(
+            verify_shared_header("s3cret", None),
+            Err(SignatureError::Missing(BIGCOMMERCE_HEADER))
+        );
+    }
+
+    #[test]
+    fn a_shopify_order_names_each_line_by_variant_and_sku() {
+        let body = br##"{"id":820982911946154508,"name":"#1001","line_items":[
+            {"id":1,"variant_id":4476,"sku":"TEE-0001","quantity":2,"title":"Tee"},
+            {"id":2,"variant_id":null,"sku":"","quantity":1},
+            {"id":3,"variant_id":99,"sku":"MUG-0005","quantity":0}]}"##;
+        assert_eq!(
+            shopify("orders/create", body),
+            Ok(OrderEvent::Placed {
+                order_id: "820982911946154508".into(),
+                lines: vec![
+                    SaleLine {
+                        external_id: Some("4476".into()),
+                        sku: Some("TEE-0001".into()),
+                        quantity: 2
+                    },
+                    SaleLine {
+                        external_id: None,
+                        sku: None,
+                        quantity: 1
+                    },
+                ],
+            })
+        );
+        assert_eq!(
+            shopify("orders/cancelled", br#"{"id":7,"line_items":[]}"#),
+            Ok(OrderEvent::Cancelled {
+                order_id: "7".into()
+            })
+        );
+    }
+
+    #[test]
+    fn a_shopify_refund_restocks_only_its_restock_lines() {
+        let body = br#"{"id":509562969,"order_id":450789469,"refund_line_items":[
+            {"quantity":1,"restock_type":"return","line_item":{"variant_id":4476,"sku":"TEE-0001","quantity":2}},
+            {"quantity":1,"restock_type":"no_restock","line_item":{"variant_id":77,"sku":"CAP-0002","quantity":1}},
+            {"quantity":2,"restock_type":"cancel","line_item":{"variant_id":78,"sku":"SOCK-0003","quantity":2}}]}"#;
+        let OrderEvent::Restocked {
+            order_id,
+            refund_id,
+            lines,
+        } = shopify("refunds/create", body).unwrap()
+        else {
+            panic!("a refund restocks");
+        };
+        assert_eq!(
+            (order_id.as_str(), refund_id.as_str()),
+            ("450789469", "509562969")
+        );
+        let skus: Vec<_> = lines
+            .iter()
+            .map(|l| (l.sku.as_deref().unwrap(), l.quantity))
+            .collect();
+        assert_eq!(skus, [("TEE-0001", 1), ("SOCK-0003", 2)]);
+    }
+
+    #[test]
+    fn woocommerce_orders_ping_and_status_changes() {
+        let created = br#"{"id":727,"status":"processing","line_items":[
+            {"product_id":93,"variation_id":0,"sku":"TEE-0001","quantity":3},
+            {"product_id":22,"variation_id":23,"sku":"","quantity":1}]}"#;
+        assert_eq!(
+            woocommerce("order.created", created),
+            Ok(OrderEvent::Placed {
+                order_id: "727".into(),
+                lines: vec![
+                    SaleLine {
+                        external_id: Some("93".into()),
+                        sku: Some("TEE-0001".into()),
+                        quantity: 3
+                    },
+                    SaleLine {
+                        external_id: Some("23".into()),
+                        sku: None,
+                        quantity: 1
+                    },
+                ],
+            })
+        );
+        let cancelled = br#"{"id":727,"status":"cancelled","line_items":[]}"#;
+        assert_eq!(
+            woocommerce("order.updated", cancelled),
+            Ok(OrderEvent::Cancelled {
+                order_id: "727".into()
+            })
+        );
+        let shipped = br#"{"id":727,"status":"completed","line_items":[]}"#;
+        assert!(matches!(
+            woocommerce("order.updated", shipped),
+            Ok(OrderEvent::Nothing { .. })
+        ));
+        assert!(matches!(
+            woocommerce("order.created", b"webhook_id=15"),
+            Ok(OrderEvent::Nothing { .. })
+        ));
+        assert_eq!(
+            woocommerce("product.updated", created),
+            Err(PayloadError::Topic("product.updated".into()))
+        );
+    }
+
+    #[test]
+    fn bigcommerce_names_the_order_and_restores_on_cancel_refund_decline() {
+        let created = br#"{"scope":"store/order/created","store_id":"1","data":{"type":"order","id":250},"hash":"x","created_at":1,"producer":"stores/abc"}"#;
+        assert_eq!(
+            bigcommerce(created),
+            Ok(OrderEvent::FetchOrder {
+                order_id: "250".into(),
+                cancelled: false
+            })
+        );
+        for (status, restores) in [(5, true), (4, true), (6, true), (11, false), (2, false)] {
+            let body = format!(
+                r#"{{"scope":"store/order/statusUpdated","data":{{"type":"order","id":250,"status":{{"previous_status_id":11,"new_status_id":{status}}}}}}}"#
+            );
+            let event = bigcommerce(body.as_bytes()).unwrap();
+            assert_eq!(
+                matches!(event, OrderEvent::Cancelled { .. }),
+                restores,
+                "status {status}"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_payloads_name_what_is_wrong() {
+        assert!(matches!(
+            shopify("orders/create", b"{not json"),
+            Err(PayloadError::Unreadable {
+                what: "Shopify order",
+                ..
+            })
+        ));
+        assert_eq!(
+            generic(
+                br#"{"event":"order.placed","order_id":"A","lines":[{"sku":"X","quantity":-2}]}"#
+            ),
+            Err(PayloadError::Quantity {
+                line: 1,
+                quantity: -2
+            })
+        );
+        assert!(matches!(
+            generic(br#"{"event":"order.placed","order_id":"A","lines":[],"extra":1}"#),
+            Err(PayloadError::Unreadable { .. })
+        ));
+        assert_eq!(
+            generic(br#"{"event":"order.shipped","order_id":"A"}"#),
+            Err(PayloadError::Topic("order.shipped".into()))
+        );
+    }
+}
