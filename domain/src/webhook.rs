@@ -14,6 +14,10 @@
 //! shared header). Reading a payload turns it into an [`OrderEvent`]: what the one order path
 //! then applies, once per (connection, order id).
 
+use crate::api::FieldError;
+use crate::order::{Order, OrderIn, OrderLineIn};
+use crate::quantity::Quantity;
+use crate::sku::Sku;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -403,6 +407,66 @@ pub fn generic(body: &[u8]) -> Result<OrderEvent, PayloadError> {
     }
 }
 
+/// A sale line Tally cannot take units for: neither a linked listing nor a readable SKU
+/// names a product. Reported in the connection's Incoming log; the order's other lines apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnmatchedLine {
+    /// 1-based, as the storefront listed it.
+    pub line: usize,
+    pub why: String,
+}
+
+/// Turns a storefront's sale into an order of Tally SKUs, the one shape the order path takes.
+///
+/// Each line names its product by the connection's listing for its external id first (what
+/// the seller linked is the truth, whatever SKU the storefront shows), then by its own SKU (an
+/// unknown SKU becomes a product at 0 via order import, as for every order). `listing_sku`
+/// looks a listing up by external id on this connection. `None` when no line can be taken:
+/// there is nothing to apply.
+pub fn sale_to_order(
+    storefront: &str,
+    order_id: &str,
+    lines: &[SaleLine],
+    listing_sku: impl Fn(&str) -> Option<Sku>,
+) -> Result<(Option<Order>, Vec<UnmatchedLine>), FieldError> {
+    let mut taken = Vec::new();
+    let mut unmatched = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let linked = line.external_id.as_deref().and_then(&listing_sku);
+        let named = line.sku.as_deref().map(Sku::parse);
+        let sku = match (linked, named) {
+            (Some(sku), _) | (None, Some(Ok(sku))) => sku,
+            (None, Some(Err(e))) => {
+                unmatched.push(UnmatchedLine {
+                    line: i + 1,
+                    why: format!("its SKU {e}"),
+                });
+                continue;
+            }
+            (None, None) => {
+                unmatched.push(UnmatchedLine {
+                    line: i + 1,
+                    why: "it has no SKU and is not linked to a product: link its listing".into(),
+                });
+                continue;
+            }
+        };
+        let quantity = Quantity::new(line.quantity)
+            .map_err(|e| FieldError::new(format!("lines[{i}].quantity"), e.to_string()))?;
+        taken.push(OrderLineIn { sku, quantity });
+    }
+    if taken.is_empty() {
+        return Ok((None, unmatched));
+    }
+    let order = OrderIn {
+        storefront: storefront.to_owned(),
+        order_id: order_id.to_owned(),
+        lines: taken,
+    }
+    .check()?;
+    Ok((Some(order), unmatched))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -640,5 +704,56 @@ mod tests {
             generic(br#"{"event":"order.shipped","order_id":"A"}"#),
             Err(PayloadError::Topic("order.shipped".into()))
         );
+    }
+
+    fn line(external_id: Option<&str>, sku: Option<&str>, quantity: i64) -> SaleLine {
+        SaleLine {
+            external_id: external_id.map(str::to_owned),
+            sku: sku.map(str::to_owned),
+            quantity,
+        }
+    }
+
+    fn linked(external_id: &str) -> Option<Sku> {
+        (external_id == "4476").then(|| Sku::parse("TEE-0001").unwrap())
+    }
+
+    #[test]
+    fn a_linked_listing_names_the_product_before_the_storefronts_sku() {
+        let lines = [
+            line(Some("4476"), Some("OLD-SKU"), 2),
+            line(Some("999"), Some("MUG-0005"), 1),
+            line(None, Some("TEE-0001"), 1),
+        ];
+        let (order, unmatched) = sale_to_order("shopify", "1001", &lines, linked).unwrap();
+        let order = order.expect("lines to take");
+        assert!(unmatched.is_empty());
+        let skus: Vec<_> = order
+            .lines
+            .iter()
+            .map(|(sku, units)| (sku.as_str(), *units))
+            .collect();
+        // The linked line and the plain TEE line are one product: summed, once.
+        assert_eq!(skus, [("TEE-0001", 3), ("MUG-0005", 1)]);
+        assert_eq!(order.reference(), "shopify:1001");
+    }
+
+    #[test]
+    fn lines_nothing_names_are_reported_and_the_rest_apply() {
+        let lines = [line(Some("555"), None, 1), line(None, Some("CAP-0002"), 2)];
+        let (order, unmatched) = sale_to_order("woocommerce", "727", &lines, linked).unwrap();
+        assert_eq!(order.unwrap().lines.len(), 1);
+        assert_eq!(unmatched.len(), 1);
+        assert_eq!(unmatched[0].line, 1);
+        assert!(
+            unmatched[0].why.contains("link its listing"),
+            "{:?}",
+            unmatched[0]
+        );
+
+        let (none, unmatched) =
+            sale_to_order("woocommerce", "728", &[line(None, None, 1)], linked).unwrap();
+        assert!(none.is_none(), "nothing to apply");
+        assert_eq!(unmatched.len(), 1);
     }
 }
