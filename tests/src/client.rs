@@ -127,7 +127,9 @@ impl Api {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         let status = response.status().as_u16();
-        let body = response.json().await.expect("a JSON body");
+        let text = response.text().await.expect("the worker's answer is read");
+        let body = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{path} answered {status} with no JSON body ({e}): {text}"));
         let session = cookie
             .as_deref()
             .and_then(|c| c.split(';').next())

@@ -38,7 +38,13 @@ impl TempDir {
 }
 
 impl Drop for TempDir {
+    /// Removes the directory, unless `TALLY_KEEP_TEST_STATE` is set: then the worker's state
+    /// and logs stay for a look after a failure (the path is printed).
     fn drop(&mut self) {
+        if std::env::var_os("TALLY_KEEP_TEST_STATE").is_some() {
+            eprintln!("kept {}", self.0.display());
+            return;
+        }
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }

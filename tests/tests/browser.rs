@@ -1167,4 +1167,14 @@ async fn the_address_picks_the_page_and_back_returns_to_the_last_one(ctx: Ctx) {
         .await
         .unwrap();
     by_testid(&client, "page-not-found", UI_WAIT).await;
+
+    // /settings is its first tab, in place of the address: Back leaves Settings at once.
+    client
+        .goto(&format!("{}/settings", ctx.api.base))
+        .await
+        .unwrap();
+    by_testid(&client, "rules-form", UI_WAIT).await;
+    address_ends_with(&client, "/settings/inventory").await;
+    client.back().await.unwrap();
+    by_testid(&client, "page-not-found", UI_WAIT).await;
 }
