@@ -77,13 +77,9 @@ pub fn verify_base64(
     body: &[u8],
     header: Option<&str>,
 ) -> Result<(), SignatureError> {
-    let header = header.ok_or(SignatureError::Missing(header_name))?;
-    let claimed = STANDARD
-        .decode(header.trim())
-        .map_err(|_| SignatureError::Malformed(header_name))?;
-    mac(secret, body)
-        .verify_slice(&claimed)
-        .map_err(|_| SignatureError::Mismatch(header_name))
+    verify(header_name, secret, body, header, |h| {
+        STANDARD.decode(h).ok()
+    })
 }
 
 /// Checks Tally's own `sha256=<hex>` header against the raw body.
@@ -92,15 +88,24 @@ pub fn verify_generic(
     body: &[u8],
     header: Option<&str>,
 ) -> Result<(), SignatureError> {
-    let header = header.ok_or(SignatureError::Missing(GENERIC_HEADER))?;
-    let digits = header
-        .trim()
-        .strip_prefix("sha256=")
-        .ok_or(SignatureError::Malformed(GENERIC_HEADER))?;
-    let claimed = hex::decode(digits).map_err(|_| SignatureError::Malformed(GENERIC_HEADER))?;
+    verify(GENERIC_HEADER, secret, body, header, |h| {
+        hex::decode(h.strip_prefix("sha256=")?).ok()
+    })
+}
+
+/// The header's HMAC, read by `decode`, checked against the body's in constant time.
+fn verify(
+    header_name: &'static str,
+    secret: &[u8],
+    body: &[u8],
+    header: Option<&str>,
+    decode: impl Fn(&str) -> Option<Vec<u8>>,
+) -> Result<(), SignatureError> {
+    let header = header.ok_or(SignatureError::Missing(header_name))?;
+    let claimed = decode(header.trim()).ok_or(SignatureError::Malformed(header_name))?;
     mac(secret, body)
         .verify_slice(&claimed)
-        .map_err(|_| SignatureError::Mismatch(GENERIC_HEADER))
+        .map_err(|_| SignatureError::Mismatch(header_name))
 }
 
 /// Checks BigCommerce's secret header: the value Tally registered the hook with.
@@ -209,6 +214,13 @@ struct ShopifyLine {
 }
 
 impl ShopifyLine {
+    /// The line as ordered.
+    fn sold(self) -> SaleLine {
+        let quantity = self.quantity;
+        self.sale(quantity)
+    }
+
+    /// The line with `quantity` units (a refund's, which may be fewer than were ordered).
     fn sale(self, quantity: i64) -> SaleLine {
         SaleLine {
             external_id: id_if_set(self.variant_id),
@@ -242,10 +254,7 @@ pub fn shopify(topic: &str, body: &[u8]) -> Result<OrderEvent, PayloadError> {
             let lines = order
                 .line_items
                 .into_iter()
-                .map(|l| {
-                    let quantity = l.quantity;
-                    l.sale(quantity)
-                })
+                .map(ShopifyLine::sold)
                 .collect();
             Ok(OrderEvent::Placed {
                 order_id: order.id.to_string(),
@@ -563,18 +572,7 @@ mod tests {
             shopify("orders/create", body),
             Ok(OrderEvent::Placed {
                 order_id: "820982911946154508".into(),
-                lines: vec![
-                    SaleLine {
-                        external_id: Some("4476".into()),
-                        sku: Some("TEE-0001".into()),
-                        quantity: 2
-                    },
-                    SaleLine {
-                        external_id: None,
-                        sku: None,
-                        quantity: 1
-                    },
-                ],
+                lines: vec![line(Some("4476"), Some("TEE-0001"), 2), line(None, None, 1),],
             })
         );
         assert_eq!(
@@ -620,16 +618,8 @@ mod tests {
             Ok(OrderEvent::Placed {
                 order_id: "727".into(),
                 lines: vec![
-                    SaleLine {
-                        external_id: Some("93".into()),
-                        sku: Some("TEE-0001".into()),
-                        quantity: 3
-                    },
-                    SaleLine {
-                        external_id: Some("23".into()),
-                        sku: None,
-                        quantity: 1
-                    },
+                    line(Some("93"), Some("TEE-0001"), 3),
+                    line(Some("23"), None, 1),
                 ],
             })
         );
