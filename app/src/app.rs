@@ -78,17 +78,13 @@ fn SignedIn() -> impl IntoView {
             }
             .into_any(),
             Err(e) if e.is_unauthenticated() => {
-                let here = format!(
-                    "{}{}",
-                    location.pathname.get_untracked(),
-                    location.search.with_untracked(|s| {
-                        if s.is_empty() {
-                            String::new()
-                        } else {
-                            format!("?{s}")
-                        }
-                    })
-                );
+                let path = location.pathname.get_untracked();
+                let search = location.search.get_untracked();
+                let here = if search.is_empty() {
+                    path
+                } else {
+                    format!("{path}?{search}")
+                };
                 let login = format!("/login?next={}", js_sys::encode_uri_component(&here));
                 view! { <Redirect path=login options=in_place() /> }.into_any()
             }
