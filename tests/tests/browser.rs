@@ -999,15 +999,20 @@ async fn a_seller_connects_a_storefront_links_a_listing_and_watches_the_push_suc
         "the push to show as succeeded",
         Duration::from_secs(30),
         || async move {
+            // The page refreshes itself while the push is in flight, so the badge and the
+            // row's text are two reads of a changing row: both must say it succeeded.
             let row = by_testid(client, "history-row", UI_WAIT).await;
-            let text = row.text().await.ok()?;
             let badge = row
                 .find(fantoccini::Locator::Css("[data-testid=status-badge]"))
                 .await
                 .ok()?;
             let class = badge.attr("class").await.ok()??;
-            (text.contains("Wool shop") && text.contains("14") && class.contains("badge-success"))
-                .then_some(text)
+            let text = row.text().await.ok()?;
+            (text.contains("Wool shop")
+                && text.contains("14")
+                && text.contains("Succeeded")
+                && class.contains("badge-success"))
+            .then_some(text)
         },
     )
     .await;
