@@ -232,6 +232,46 @@ pub struct Storefront {
     pub listings: u64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Where the storefront sends its order webhooks: unguessable, one per connection.
+    #[serde(default)]
+    pub webhook_url: String,
+    /// Whether a webhook secret is stored (Shopify: the app's client secret).
+    #[serde(default)]
+    pub has_webhook_secret: bool,
+    /// What registering Tally's webhooks with the platform gave, per topic.
+    #[serde(default)]
+    pub webhooks: Vec<WebhookTopic>,
+    /// Orders heard from this storefront (webhook or poll) in the last 24 hours.
+    #[serde(default)]
+    pub orders_heard_24h: u64,
+}
+
+/// One webhook topic Tally subscribed to (or tried to) on a storefront.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookTopic {
+    pub topic: String,
+    pub ok: bool,
+    /// What happened, and for a failure what to do.
+    pub message: String,
+}
+
+/// One delivery in a connection's Incoming log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub id: i64,
+    pub topic: String,
+    /// `received` (waiting to be applied), `applied`, `ignored`, `refused` or `failed`.
+    pub status: String,
+    pub message: String,
+    pub order_id: Option<String>,
+    pub received_at: i64,
+    pub handled_at: Option<i64>,
+}
+
+/// `GET /api/v1/storefronts/{id}/deliveries`: the newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryList {
+    pub deliveries: Vec<Delivery>,
 }
 
 /// `POST /api/v1/storefronts` (all of it) and `PATCH /api/v1/storefronts/{id}` (what changes).
@@ -254,6 +294,11 @@ pub struct StorefrontInput {
     pub rules: Option<ChannelRules>,
     #[serde(default)]
     pub active: Option<bool>,
+    /// Write-only: what the storefront's webhooks are signed with. Shopify: the app's client
+    /// secret (required for its webhooks to be accepted). Others: optional; Tally sets one
+    /// when it registers its webhooks, and a relay sending Tally's own format signs with it.
+    #[serde(default)]
+    pub webhook_secret: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

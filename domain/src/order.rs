@@ -172,6 +172,92 @@ pub struct OrderOut {
     /// True when this order id had been applied before: nothing changed this time.
     pub already_applied: bool,
     pub created_at: i64,
+    /// How Tally heard of it.
+    #[serde(default)]
+    pub source: OrderSource,
+    /// The connection it was placed on, when it came from one (webhook or poll).
+    #[serde(default)]
+    pub storefront_id: Option<i64>,
+    /// The connection's name, for the Orders page.
+    #[serde(default)]
+    pub storefront_name: Option<String>,
+}
+
+/// How an order reached Tally: what the Orders page shows beside it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderSource {
+    /// Entered in the app by a signed-in person.
+    Manual,
+    /// Sent by an integration with an API key.
+    #[default]
+    Api,
+    /// The storefront's own webhook.
+    Webhook,
+    /// Found by Tally reading the storefront's recent orders.
+    Poll,
+}
+
+impl OrderSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderSource::Manual => "manual",
+            OrderSource::Api => "api",
+            OrderSource::Webhook => "webhook",
+            OrderSource::Poll => "poll",
+        }
+    }
+
+    /// A stored name back; anything unknown reads as `api` (what rows before sources were).
+    pub fn parse(name: &str) -> OrderSource {
+        [OrderSource::Manual, OrderSource::Webhook, OrderSource::Poll]
+            .into_iter()
+            .find(|s| s.as_str() == name)
+            .unwrap_or(OrderSource::Api)
+    }
+
+    /// What the seller reads.
+    pub fn label(self) -> &'static str {
+        match self {
+            OrderSource::Manual => "By hand",
+            OrderSource::Api => "API",
+            OrderSource::Webhook => "Webhook",
+            OrderSource::Poll => "Found by polling",
+        }
+    }
+}
+
+/// What a refund or cancellation puts back, per SKU: what the order really took (`taken`, its
+/// oversold units were never on the shelf), less what earlier refunds put back (`restored`),
+/// and for a refund no more than it restocks (`asked`; `None` for a cancellation: all the
+/// rest). SKUs with nothing to put back are left out.
+pub fn to_restore(
+    taken: &[(String, i64)],
+    restored: &[(String, i64)],
+    asked: Option<&[(String, i64)]>,
+) -> Vec<(String, i64)> {
+    let units = |lines: &[(String, i64)], sku: &str| -> i64 {
+        lines
+            .iter()
+            .filter(|(s, _)| s == sku)
+            .map(|(_, n)| *n)
+            .sum()
+    };
+    let mut out: Vec<(String, i64)> = Vec::new();
+    for (sku, _) in taken {
+        if out.iter().any(|(s, _)| s == sku) {
+            continue;
+        }
+        let left = units(taken, sku) - units(restored, sku);
+        let back = match asked {
+            Some(asked) => left.min(units(asked, sku)),
+            None => left,
+        };
+        if back > 0 {
+            out.push((sku.clone(), back));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -250,5 +336,47 @@ mod tests {
         assert_eq!(sell(3, 3), (0, 0));
         assert_eq!(sell(2, 5), (0, 3));
         assert_eq!(sell(0, 1), (0, 1));
+    }
+
+    fn lines(pairs: &[(&str, i64)]) -> Vec<(String, i64)> {
+        pairs.iter().map(|(s, n)| ((*s).to_owned(), *n)).collect()
+    }
+
+    #[test]
+    fn a_refund_puts_back_only_what_it_restocks_and_the_order_took() {
+        let taken = lines(&[("A", 3), ("B", 1)]);
+        // Restock 2 of A and 5 of B: B only took 1 (the rest was oversold).
+        let back = to_restore(&taken, &[], Some(&lines(&[("A", 2), ("B", 5)])));
+        assert_eq!(back, lines(&[("A", 2), ("B", 1)]));
+        // A later refund of 2 more A finds only 1 left to put back.
+        let back = to_restore(&taken, &back, Some(&lines(&[("A", 2)])));
+        assert_eq!(back, lines(&[("A", 1)]));
+        // A SKU the order never took is not put back.
+        assert_eq!(to_restore(&taken, &[], Some(&lines(&[("C", 4)]))), vec![]);
+    }
+
+    #[test]
+    fn a_cancellation_after_a_refund_puts_back_the_rest() {
+        let taken = lines(&[("A", 3), ("B", 1)]);
+        let refunded = lines(&[("A", 2)]);
+        assert_eq!(
+            to_restore(&taken, &refunded, None),
+            lines(&[("A", 1), ("B", 1)])
+        );
+        let all = lines(&[("A", 3), ("B", 1)]);
+        assert_eq!(to_restore(&taken, &all, None), vec![]);
+    }
+
+    #[test]
+    fn sources_read_back_and_old_rows_are_api() {
+        for s in [
+            OrderSource::Manual,
+            OrderSource::Api,
+            OrderSource::Webhook,
+            OrderSource::Poll,
+        ] {
+            assert_eq!(OrderSource::parse(s.as_str()), s);
+        }
+        assert_eq!(OrderSource::parse(""), OrderSource::Api);
     }
 }

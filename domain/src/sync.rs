@@ -38,6 +38,12 @@ pub enum SyncMessage {
         account_id: AccountId,
         upload_id: i64,
     },
+    /// Apply a storefront's webhook delivery, stored in the inbox when it arrived (the row
+    /// says whether it was applied, so a repeat is harmless).
+    Delivery {
+        account_id: AccountId,
+        inbox_id: i64,
+    },
     /// The health check's round trip through the queue.
     Ping { nonce: String },
 }

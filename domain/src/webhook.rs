@@ -18,11 +18,12 @@ use crate::api::FieldError;
 use crate::order::{Order, OrderIn, OrderLineIn};
 use crate::quantity::Quantity;
 use crate::sku::Sku;
+use crate::storefront::StorefrontKind;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -38,6 +39,23 @@ pub enum SignatureError {
         "the {0} header does not match the body: it was not signed with this connection's secret"
     )]
     Mismatch(&'static str),
+    #[error(
+        "this connection has no webhook secret to check deliveries with: add the app's client \
+         secret in Settings > Storefronts"
+    )]
+    NoSecret,
+}
+
+impl SignatureError {
+    /// The header at fault.
+    pub fn header(&self) -> &'static str {
+        match self {
+            SignatureError::Missing(h)
+            | SignatureError::Malformed(h)
+            | SignatureError::Mismatch(h) => h,
+            SignatureError::NoSecret => "webhook_secret",
+        }
+    }
 }
 
 /// Shopify's signature header.
@@ -476,6 +494,163 @@ pub fn sale_to_order(
     Ok((Some(order), unmatched))
 }
 
+/// The largest delivery Tally takes. Shopify's biggest order payloads (250 lines with
+/// customer, tax and fulfilment details) stay well under it.
+pub const MAX_DELIVERY_BYTES: usize = 256 * 1024;
+
+/// How a delivery is written: the platform's own format, or Tally's ([`GenericEvent`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Shopify,
+    Woocommerce,
+    Bigcommerce,
+    Tally,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Shopify => "shopify",
+            Format::Woocommerce => "woocommerce",
+            Format::Bigcommerce => "bigcommerce",
+            Format::Tally => "tally",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Format> {
+        [
+            Format::Shopify,
+            Format::Woocommerce,
+            Format::Bigcommerce,
+            Format::Tally,
+        ]
+        .into_iter()
+        .find(|f| f.as_str() == name)
+    }
+}
+
+/// A delivery as it reached a connection's address: its headers (names in any case) and raw
+/// body. Everything the receiver decides before storing it is decided here.
+pub struct Received<'a> {
+    pub kind: StorefrontKind,
+    pub headers: &'a [(String, String)],
+    pub body: &'a [u8],
+}
+
+impl Received<'_> {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Tally's own format when it carries Tally's signature header (any connection may send
+    /// it: eBay and Amazon cannot call Tally themselves, a relay can); else the platform's.
+    pub fn format(&self) -> Format {
+        if self.header(GENERIC_HEADER).is_some() {
+            return Format::Tally;
+        }
+        match self.kind {
+            StorefrontKind::Shopify => Format::Shopify,
+            StorefrontKind::Woocommerce => Format::Woocommerce,
+            StorefrontKind::Bigcommerce => Format::Bigcommerce,
+            StorefrontKind::Ebay | StorefrontKind::Amazon => Format::Tally,
+        }
+    }
+
+    /// WooCommerce's check of a new webhook's address: an unsigned form body naming the
+    /// webhook. It must be answered 200 or WooCommerce will not save the webhook; it moves
+    /// nothing and is not stored.
+    pub fn is_woocommerce_ping(&self) -> bool {
+        self.format() == Format::Woocommerce
+            && self.header(WOOCOMMERCE_HEADER).is_none()
+            && self.body.len() < 64
+            && self
+                .body
+                .strip_prefix(b"webhook_id=")
+                .is_some_and(|id| !id.is_empty() && id.iter().all(u8::is_ascii_digit))
+    }
+
+    /// Whether the delivery was signed with this connection's `secret` (for BigCommerce, the
+    /// secret header Tally registered its hook with).
+    pub fn verify(&self, secret: &str) -> Result<(), SignatureError> {
+        let secret_bytes = secret.as_bytes();
+        match self.format() {
+            Format::Shopify => verify_base64(
+                SHOPIFY_HEADER,
+                secret_bytes,
+                self.body,
+                self.header(SHOPIFY_HEADER),
+            ),
+            Format::Woocommerce => verify_base64(
+                WOOCOMMERCE_HEADER,
+                secret_bytes,
+                self.body,
+                self.header(WOOCOMMERCE_HEADER),
+            ),
+            Format::Bigcommerce => verify_shared_header(secret, self.header(BIGCOMMERCE_HEADER)),
+            Format::Tally => verify_generic(secret_bytes, self.body, self.header(GENERIC_HEADER)),
+        }
+    }
+
+    /// What the platform calls this delivery, so a retry of it is recognised: its delivery
+    /// id header where it sends one, else the SHA-256 of the body (the same event, byte for
+    /// byte). A retry with another body is another delivery, and the order id still stops
+    /// it applying twice.
+    pub fn delivery_id(&self) -> String {
+        let header = match self.format() {
+            Format::Shopify => self.header("X-Shopify-Webhook-Id"),
+            Format::Woocommerce => self.header("X-WC-Webhook-Delivery-ID"),
+            Format::Bigcommerce => None,
+            Format::Tally => self.header("X-Tally-Delivery-Id"),
+        };
+        match header
+            .map(str::trim)
+            .filter(|h| !h.is_empty() && h.len() <= 200)
+        {
+            Some(id) => id.to_owned(),
+            None => format!("sha256:{}", hex::encode(Sha256::digest(self.body))),
+        }
+    }
+
+    /// The topic as the platform names it (`orders/create`, `order.created`,
+    /// `store/order/created`, `order.placed`), for the Incoming log; the body decides for
+    /// BigCommerce and Tally's format.
+    pub fn topic(&self) -> String {
+        let header = match self.format() {
+            Format::Shopify => self.header("X-Shopify-Topic"),
+            Format::Woocommerce => self.header("X-WC-Webhook-Topic"),
+            Format::Bigcommerce | Format::Tally => None,
+        };
+        if let Some(topic) = header {
+            return topic.trim().chars().take(100).collect();
+        }
+        #[derive(Deserialize)]
+        struct Named {
+            #[serde(default)]
+            scope: Option<String>,
+            #[serde(default)]
+            event: Option<String>,
+        }
+        serde_json::from_slice::<Named>(self.body)
+            .ok()
+            .and_then(|n| n.scope.or(n.event))
+            .map(|t| t.chars().take(100).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// What a stored delivery asks of Tally, read by its format.
+pub fn read_event(format: Format, topic: &str, body: &[u8]) -> Result<OrderEvent, PayloadError> {
+    match format {
+        Format::Shopify => shopify(topic, body),
+        Format::Woocommerce => woocommerce(topic, body),
+        Format::Bigcommerce => bigcommerce(body),
+        Format::Tally => generic(body),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -745,5 +920,134 @@ mod tests {
             sale_to_order("woocommerce", "728", &[line(None, None, 1)], linked).unwrap();
         assert!(none.is_none(), "nothing to apply");
         assert_eq!(unmatched.len(), 1);
+    }
+
+    fn headers(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn a_delivery_is_checked_in_its_platforms_way_or_in_tallys() {
+        let body = br#"{"id":1,"line_items":[]}"#;
+        let sig = base64_signature(SECRET, body);
+        let secret = std::str::from_utf8(SECRET).unwrap();
+        let h = headers(&[
+            ("x-shopify-hmac-sha256", &sig),
+            ("X-Shopify-Topic", "orders/create"),
+        ]);
+        let shopify = Received {
+            kind: StorefrontKind::Shopify,
+            headers: &h,
+            body,
+        };
+        assert_eq!(shopify.format(), Format::Shopify);
+        assert_eq!(shopify.verify(secret), Ok(()));
+        assert_eq!(shopify.topic(), "orders/create");
+        // The same signature on a WooCommerce connection is looked for in Woo's header.
+        let woo = Received {
+            kind: StorefrontKind::Woocommerce,
+            headers: &h,
+            body,
+        };
+        assert_eq!(
+            woo.verify(secret),
+            Err(SignatureError::Missing(WOOCOMMERCE_HEADER))
+        );
+
+        let event = br#"{"event":"order.placed","order_id":"A1","lines":[]}"#;
+        let h = headers(&[(GENERIC_HEADER, &generic_signature(SECRET, event))]);
+        let ebay = Received {
+            kind: StorefrontKind::Ebay,
+            headers: &h,
+            body: event,
+        };
+        assert_eq!(ebay.format(), Format::Tally);
+        assert_eq!(ebay.verify(secret), Ok(()));
+        assert_eq!(ebay.topic(), "order.placed");
+        // eBay and Amazon only ever speak Tally's format: unsigned is missing its header.
+        let unsigned = Received {
+            kind: StorefrontKind::Amazon,
+            headers: &[],
+            body: event,
+        };
+        assert_eq!(
+            unsigned.verify(secret),
+            Err(SignatureError::Missing(GENERIC_HEADER))
+        );
+    }
+
+    #[test]
+    fn a_retry_is_recognised_by_its_delivery_id_or_its_body() {
+        let h = headers(&[(
+            "X-Shopify-Webhook-Id",
+            "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043",
+        )]);
+        let a = Received {
+            kind: StorefrontKind::Shopify,
+            headers: &h,
+            body: b"{}",
+        };
+        assert_eq!(a.delivery_id(), "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043");
+        let hook = br#"{"scope":"store/order/created","data":{"type":"order","id":250}}"#;
+        let b1 = Received {
+            kind: StorefrontKind::Bigcommerce,
+            headers: &[],
+            body: hook,
+        };
+        let b2 = Received {
+            kind: StorefrontKind::Bigcommerce,
+            headers: &[],
+            body: hook,
+        };
+        assert_eq!(b1.delivery_id(), b2.delivery_id());
+        assert!(b1.delivery_id().starts_with("sha256:"));
+        assert_eq!(b1.topic(), "store/order/created");
+        let other = Received {
+            kind: StorefrontKind::Bigcommerce,
+            headers: &[],
+            body: b"{}",
+        };
+        assert_ne!(b1.delivery_id(), other.delivery_id());
+    }
+
+    #[test]
+    fn only_woocommerces_own_ping_passes_unsigned() {
+        let ping = Received {
+            kind: StorefrontKind::Woocommerce,
+            headers: &[],
+            body: b"webhook_id=17",
+        };
+        assert!(ping.is_woocommerce_ping());
+        let not_digits = Received {
+            kind: StorefrontKind::Woocommerce,
+            headers: &[],
+            body: b"webhook_id=1&x=2",
+        };
+        assert!(!not_digits.is_woocommerce_ping());
+        let shopify = Received {
+            kind: StorefrontKind::Shopify,
+            headers: &[],
+            body: b"webhook_id=17",
+        };
+        assert!(!shopify.is_woocommerce_ping());
+    }
+
+    #[test]
+    fn a_stored_delivery_is_read_by_its_format() {
+        let body = br#"{"event":"order.cancelled","order_id":"A1"}"#;
+        assert_eq!(
+            read_event(Format::Tally, "", body),
+            Ok(OrderEvent::Cancelled {
+                order_id: "A1".into()
+            })
+        );
+        assert_eq!(
+            Format::parse(Format::Woocommerce.as_str()),
+            Some(Format::Woocommerce)
+        );
+        assert_eq!(Format::parse("magento"), None);
     }
 }

@@ -16,6 +16,7 @@ mod ebay;
 #[cfg(test)]
 mod fixtures;
 pub mod oauth;
+pub mod orders;
 mod shopify;
 mod woocommerce;
 
