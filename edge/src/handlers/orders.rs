@@ -1,16 +1,14 @@
-//! Sales orders: entered by hand or imported by an integration. An order applies once per
-//! (storefront, order id); a cancellation puts back what it took. Storefront webhooks will call
-//! the same path.
+//! Sales orders entered in the app or sent by an integration: thin wrappers around the one
+//! order path ([`crate::sales`]) that storefront webhooks and polling take too.
 
 use crate::bindings::DB;
-use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::request::{json_body, json_response, ok, MAX_JSON_BODY};
-use crate::store::orders::{self, Applied};
-use crate::store::{outbox, products, rules};
+use crate::sales;
+use crate::store::orders::{self, Heard};
 use tally_domain::actor::Actor;
-use tally_domain::order::{CancelOrder, OrderIn, OrderOut};
-use tally_domain::{AccountId, CreatedVia};
+use tally_domain::order::{CancelOrder, OrderIn, OrderOut, OrderSource};
+use tally_domain::AccountId;
 use worker::{Env, Request, Response};
 
 /// `POST /api/v1/orders`: 201 when applied now, 200 with `already_applied` for a repeat.
@@ -27,37 +25,21 @@ pub async fn import(
         .iter()
         .map(|(s, n)| (s.to_string(), *n))
         .collect();
-    let db = env.d1(DB)?;
-    let now = now_ms();
-    if let Some(row) = orders::find(&db, account, &order.storefront, &order.order_id).await? {
-        return ok(&orders::report(&db, account, &row, &units, true).await?);
-    }
-    let mut new_skus = Vec::new();
-    for (sku, _) in &order.lines {
-        if products::find_by_sku(&db, account, sku.as_str())
-            .await?
-            .is_none()
-        {
-            new_skus.push(sku.as_str());
-        }
-    }
-    let new_auto_sync = !new_skus.is_empty()
-        && rules::load(&db, account)
-            .await?
-            .starts_on(CreatedVia::OrderImport);
-    let applied = orders::apply(&db, account, actor, &order, &new_skus, new_auto_sync, now).await?;
-    let row = orders::find(&db, account, &order.storefront, &order.order_id)
-        .await?
-        .ok_or_else(|| ApiError::Internal("the order is missing".into()))?;
-    let (status, already) = match applied {
-        Applied::New(queued) => {
-            outbox::send_queued(env, account, &queued).await;
-            (201, false)
-        }
-        Applied::Already => (200, true),
+    let heard = Heard {
+        source: match actor {
+            Actor::User { .. } => OrderSource::Manual,
+            _ => OrderSource::Api,
+        },
+        storefront_id: None,
     };
-    let report: OrderOut = orders::report(&db, account, &row, &units, already).await?;
-    Ok(json_response(&report, status))
+    let outcome = sales::place(env, account, actor, &order, &heard).await?;
+    let db = env.d1(DB)?;
+    let report: OrderOut =
+        orders::report(&db, account, &outcome.order, &units, outcome.already).await?;
+    Ok(json_response(
+        &report,
+        if outcome.already { 200 } else { 201 },
+    ))
 }
 
 /// `POST /api/v1/orders/cancel`: puts back what the order took (not its oversold units).
@@ -68,23 +50,12 @@ pub async fn cancel(
     actor: &Actor,
 ) -> Result<Response, ApiError> {
     let body: CancelOrder = json_body(req, MAX_JSON_BODY).await?;
-    let db = env.d1(DB)?;
     let storefront = body.storefront_key();
-    let row = orders::find(&db, account, &storefront, body.order_id.trim())
+    let outcome = sales::cancel(env, account, actor, &storefront, body.order_id.trim())
         .await?
         .ok_or(ApiError::NotFound("order"))?;
-    let applied = orders::cancel(&db, account, actor, &row, now_ms()).await?;
-    let already = match applied {
-        Applied::New(queued) => {
-            outbox::send_queued(env, account, &queued).await;
-            false
-        }
-        Applied::Already => true,
-    };
-    let row = orders::find(&db, account, &row.storefront, &row.order_id)
-        .await?
-        .ok_or(ApiError::NotFound("order"))?;
-    ok(&orders::report(&db, account, &row, &[], already).await?)
+    let db = env.d1(DB)?;
+    ok(&orders::report(&db, account, &outcome.order, &[], outcome.already).await?)
 }
 
 /// `GET /api/v1/orders`: the newest 50.

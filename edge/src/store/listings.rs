@@ -322,3 +322,55 @@ pub async fn insert_all(
     let clear = db.prepare("DELETE FROM write_guards");
     Ok(db.batch(vec![insert, guard, clear]).await.is_ok())
 }
+
+/// The SKUs of the connection's listings whose storefront id (`external_id`) or, with
+/// `variations` (WooCommerce, where it is the variation's id), `external_sub_id` is one of
+/// `ids`: how a storefront's order line finds the product the seller linked. A variation's
+/// id wins over its parent's.
+pub async fn skus_by_external_id(
+    db: &D1Database,
+    account: AccountId,
+    storefront_id: i64,
+    ids: &[String],
+    variations: bool,
+) -> Result<std::collections::HashMap<String, String>, ApiError> {
+    #[derive(Deserialize)]
+    struct Row {
+        external_id: String,
+        external_sub_id: Option<String>,
+        sku: String,
+    }
+    let mut found = std::collections::HashMap::new();
+    if ids.is_empty() {
+        return Ok(found);
+    }
+    let ids_json = serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_owned());
+    let rows = db
+        .prepare(
+            "SELECT l.external_id, l.external_sub_id, p.sku FROM listings l \
+             JOIN products p ON p.id = l.product_id AND p.account_id = l.account_id \
+             WHERE l.account_id = ?1 AND l.storefront_id = ?2 \
+             AND (l.external_id IN (SELECT value FROM json_each(?3)) \
+                  OR (?4 AND l.external_sub_id IN (SELECT value FROM json_each(?3))))",
+        )
+        .bind(&[
+            int(account.0),
+            int(storefront_id),
+            text(&ids_json),
+            flag(variations),
+        ])?
+        .all()
+        .await?
+        .results::<Row>()?;
+    for row in &rows {
+        if row.external_sub_id.is_none() {
+            found.insert(row.external_id.clone(), row.sku.clone());
+        }
+    }
+    for row in rows.into_iter().filter(|_| variations) {
+        if let Some(sub) = row.external_sub_id {
+            found.insert(sub, row.sku);
+        }
+    }
+    Ok(found)
+}

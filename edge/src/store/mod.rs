@@ -3,6 +3,7 @@
 pub mod bulk_jobs;
 pub mod filter;
 pub mod history;
+pub mod inbox;
 pub mod ledger;
 pub mod listings;
 pub mod orders;

@@ -6,11 +6,11 @@
 //! its ledger lines, the product updates and the outbox entries land together or not at all.
 
 use super::outbox::{self, Queued};
-use crate::db::{flag, int, text};
+use crate::db::{flag, int, opt_int, text};
 use crate::error::ApiError;
 use serde::Deserialize;
 use tally_domain::actor::Actor;
-use tally_domain::order::{Order, OrderLineOut, OrderOut};
+use tally_domain::order::{to_restore, Order, OrderLineOut, OrderOut, OrderSource};
 use tally_domain::sync::SyncTrigger;
 use tally_domain::AccountId;
 use worker::{D1Database, D1PreparedStatement};
@@ -21,7 +21,22 @@ pub struct OrderRow {
     pub order_id: String,
     pub status: String,
     pub created_at: i64,
+    pub source: String,
+    pub storefront_id: Option<i64>,
+    /// The connection's name, when the order came from one.
+    pub storefront_name: Option<String>,
 }
+
+impl OrderRow {
+    /// The ledger reference of the order's lines: `storefront:order_id`.
+    pub fn reference(&self) -> String {
+        format!("{}:{}", self.storefront, self.order_id)
+    }
+}
+
+const SELECT: &str = "SELECT o.storefront, o.order_id, o.status, o.created_at, o.source, \
+     o.storefront_id, s.name AS storefront_name FROM orders o \
+     LEFT JOIN storefronts s ON s.id = o.storefront_id AND s.account_id = o.account_id";
 
 #[derive(Debug, Deserialize)]
 struct LineRow {
@@ -39,10 +54,9 @@ pub async fn find(
     order_id: &str,
 ) -> Result<Option<OrderRow>, ApiError> {
     Ok(db
-        .prepare(
-            "SELECT storefront, order_id, status, created_at FROM orders \
-             WHERE account_id = ?1 AND storefront = ?2 AND order_id = ?3",
-        )
+        .prepare(format!(
+            "{SELECT} WHERE o.account_id = ?1 AND o.storefront = ?2 AND o.order_id = ?3"
+        ))
         .bind(&[int(account.0), text(storefront), text(order_id)])?
         .first::<OrderRow>(None)
         .await?)
@@ -51,10 +65,9 @@ pub async fn find(
 /// The account's newest orders.
 pub async fn recent(db: &D1Database, account: AccountId) -> Result<Vec<OrderRow>, ApiError> {
     Ok(db
-        .prepare(
-            "SELECT storefront, order_id, status, created_at FROM orders \
-             WHERE account_id = ?1 ORDER BY id DESC LIMIT 50",
-        )
+        .prepare(format!(
+            "{SELECT} WHERE o.account_id = ?1 ORDER BY o.id DESC LIMIT 50"
+        ))
         .bind(&[int(account.0)])?
         .all()
         .await?
@@ -70,7 +83,7 @@ pub async fn report(
     units: &[(String, i64)],
     already_applied: bool,
 ) -> Result<OrderOut, ApiError> {
-    let reference = format!("{}:{}", row.storefront, row.order_id);
+    let reference = row.reference();
     let lines = db
         .prepare(
             "SELECT q.product_id AS product_id, p.sku AS sku, q.before AS before, q.after AS after \
@@ -103,6 +116,9 @@ pub async fn report(
             .collect(),
         already_applied,
         created_at: row.created_at,
+        source: OrderSource::parse(&row.source),
+        storefront_id: row.storefront_id,
+        storefront_name: row.storefront_name.clone(),
     })
 }
 
@@ -162,15 +178,27 @@ pub enum Applied {
     New(Vec<Queued>),
     /// The order (or its cancellation) was applied before: nothing changed.
     Already,
+    /// Something changed between reading and writing (a concurrent refund or cancellation):
+    /// nothing was applied; read again and retry.
+    Conflict,
+}
+
+/// How an order reached Tally, stored with it.
+pub struct Heard {
+    pub source: OrderSource,
+    /// The connection it came from (webhook, poll).
+    pub storefront_id: Option<i64>,
 }
 
 /// Applies a new order. SKUs in `new_skus` are created first at quantity 0 (`order_import`,
 /// Auto Sync as the rule says).
+#[allow(clippy::too_many_arguments)]
 pub async fn apply(
     db: &D1Database,
     account: AccountId,
     actor: &Actor,
     order: &Order,
+    heard: &Heard,
     new_skus: &[&str],
     new_auto_sync: bool,
     now: i64,
@@ -179,10 +207,17 @@ pub async fn apply(
     let mut statements = vec![
         outbox::mark(db),
         db.prepare(
-            "INSERT INTO orders (account_id, storefront, order_id, status, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, 'placed', ?4, ?4)",
+            "INSERT INTO orders (account_id, storefront, order_id, status, created_at, updated_at, \
+             source, storefront_id) VALUES (?1, ?2, ?3, 'placed', ?4, ?4, ?5, ?6)",
         )
-        .bind(&[int(account.0), text(&order.storefront), text(&order.order_id), int(now)])?,
+        .bind(&[
+            int(account.0),
+            text(&order.storefront),
+            text(&order.order_id),
+            int(now),
+            text(heard.source.as_str()),
+            opt_int(heard.storefront_id),
+        ])?,
     ];
     for sku in new_skus {
         statements.push(
@@ -224,7 +259,53 @@ pub async fn apply(
     ))
 }
 
-/// Cancels a placed order, putting back exactly what each line took.
+/// Units per SKU in ledger lines whose reference is `reference` (exactly) or, with
+/// `prefix`, starts with it.
+async fn units_by_sku(
+    db: &D1Database,
+    account: AccountId,
+    reference: &str,
+    prefix: bool,
+) -> Result<Vec<(String, i64)>, ApiError> {
+    let matches = if prefix {
+        "substr(q.reference, 1, length(?2)) = ?2"
+    } else {
+        "q.reference = ?2"
+    };
+    let lines = db
+        .prepare(format!(
+            "SELECT q.product_id AS product_id, p.sku AS sku, q.before AS before, q.after AS after \
+             FROM quantity_changes q JOIN products p ON p.id = q.product_id \
+             WHERE q.account_id = ?1 AND q.source = 'order' AND {matches}"
+        ))
+        .bind(&[int(account.0), text(reference)])?
+        .all()
+        .await?
+        .results::<LineRow>()?;
+    Ok(lines
+        .into_iter()
+        .map(|l| (l.sku, (l.before - l.after).abs()))
+        .collect())
+}
+
+/// The prefix of the ledger references of an order's refunds.
+fn refund_prefix(reference: &str) -> String {
+    format!("{reference}#refund:")
+}
+
+/// Statements that roll the whole batch back unless `count_sql` (one row, one column) gives 1
+/// when the batch runs: what was read before the batch still holds.
+fn guard(
+    db: &D1Database,
+    count_sql: &str,
+    values: &[wasm_bindgen::JsValue],
+) -> Result<D1PreparedStatement, ApiError> {
+    Ok(db
+        .prepare(format!("INSERT INTO write_guards (ok) {count_sql}"))
+        .bind(values)?)
+}
+
+/// Cancels a placed order, putting back what it took less what its refunds already put back.
 pub async fn cancel(
     db: &D1Database,
     account: AccountId,
@@ -235,17 +316,9 @@ pub async fn cancel(
     if row.status == "cancelled" {
         return Ok(Applied::Already);
     }
-    let reference = format!("{}:{}", row.storefront, row.order_id);
-    let taken = db
-        .prepare(
-            "SELECT q.product_id AS product_id, p.sku AS sku, q.before AS before, q.after AS after \
-             FROM quantity_changes q JOIN products p ON p.id = q.product_id \
-             WHERE q.account_id = ?1 AND q.source = 'order' AND q.reference = ?2",
-        )
-        .bind(&[int(account.0), text(&reference)])?
-        .all()
-        .await?
-        .results::<LineRow>()?;
+    let reference = row.reference();
+    let taken = units_by_sku(db, account, &reference, false).await?;
+    let restored = units_by_sku(db, account, &refund_prefix(&reference), true).await?;
     let cancel_reference = format!("{reference}#cancelled");
     let mut statements = vec![
         outbox::mark(db),
@@ -259,11 +332,23 @@ pub async fn cancel(
             text(&row.storefront),
             text(&row.order_id),
         ])?,
+        // Exactly one order moved to cancelled (not a concurrent cancellation's), and no
+        // refund landed since `restored` was read.
+        guard(db, "VALUES (changes())", &[])?,
+        guard(
+            db,
+            "SELECT COUNT(*) = ?3 FROM quantity_changes WHERE account_id = ?1 \
+             AND source = 'order' AND substr(reference, 1, length(?2)) = ?2",
+            &[
+                int(account.0),
+                text(&refund_prefix(&reference)),
+                int(restored.len() as i64),
+            ],
+        )?,
     ];
-    for line in taken.iter().filter(|l| l.before > l.after) {
-        let restore = line.before - line.after;
+    for (sku, restore) in to_restore(&taken, &restored, None) {
         let change = LineChange {
-            sku: &line.sku,
+            sku: &sku,
             after: "MIN(999999999, quantity + ?3)",
             amount: restore,
             reference: &cancel_reference,
@@ -273,12 +358,89 @@ pub async fn cancel(
         };
         statements.extend(change_statements(db, account, &change)?);
     }
-    // A concurrent cancellation makes the ledger's UNIQUE reference refuse the whole batch.
-    let Ok(results) = db.batch(statements).await else {
+    statements.push(db.prepare("DELETE FROM write_guards"));
+    match db.batch(statements).await {
+        Ok(results) => {
+            let mark = outbox::mark_value(&results[0])?;
+            Ok(Applied::New(
+                outbox::queued_since(db, account, SyncTrigger::Order, mark, now).await?,
+            ))
+        }
+        // Something changed under it: a concurrent cancellation (done: nothing to do) or a
+        // refund (read again and put back the rest).
+        Err(_) => Ok(Applied::Conflict),
+    }
+}
+
+/// Puts back a refund's restocked units, once per refund id, never more than the order took
+/// less earlier refunds. A cancelled order has nothing left to put back.
+#[allow(clippy::too_many_arguments)]
+pub async fn restock(
+    db: &D1Database,
+    account: AccountId,
+    actor: &Actor,
+    row: &OrderRow,
+    refund_id: &str,
+    asked: &[(String, i64)],
+    now: i64,
+) -> Result<Applied, ApiError> {
+    if row.status != "placed" {
         return Ok(Applied::Already);
-    };
-    let mark = outbox::mark_value(&results[0])?;
-    Ok(Applied::New(
-        outbox::queued_since(db, account, SyncTrigger::Order, mark, now).await?,
-    ))
+    }
+    let reference = row.reference();
+    let refund_reference = format!("{}{refund_id}", refund_prefix(&reference));
+    if !units_by_sku(db, account, &refund_reference, false)
+        .await?
+        .is_empty()
+    {
+        return Ok(Applied::Already);
+    }
+    let taken = units_by_sku(db, account, &reference, false).await?;
+    let restored = units_by_sku(db, account, &refund_prefix(&reference), true).await?;
+    let back = to_restore(&taken, &restored, Some(asked));
+    if back.is_empty() {
+        return Ok(Applied::New(Vec::new()));
+    }
+    let mut statements = vec![
+        outbox::mark(db),
+        // Still placed, and no other refund landed since `restored` was read.
+        guard(
+            db,
+            "SELECT COUNT(*) FROM orders WHERE account_id = ?1 AND storefront = ?2 \
+             AND order_id = ?3 AND status = 'placed'",
+            &[int(account.0), text(&row.storefront), text(&row.order_id)],
+        )?,
+        guard(
+            db,
+            "SELECT COUNT(*) = ?3 FROM quantity_changes WHERE account_id = ?1 \
+             AND source = 'order' AND substr(reference, 1, length(?2)) = ?2",
+            &[
+                int(account.0),
+                text(&refund_prefix(&reference)),
+                int(restored.len() as i64),
+            ],
+        )?,
+    ];
+    for (sku, units) in &back {
+        let change = LineChange {
+            sku,
+            after: "MIN(999999999, quantity + ?3)",
+            amount: *units,
+            reference: &refund_reference,
+            reason: format!("Order {reference} refund {refund_id}: {units} back in stock"),
+            actor,
+            now,
+        };
+        statements.extend(change_statements(db, account, &change)?);
+    }
+    statements.push(db.prepare("DELETE FROM write_guards"));
+    match db.batch(statements).await {
+        Ok(results) => {
+            let mark = outbox::mark_value(&results[0])?;
+            Ok(Applied::New(
+                outbox::queued_since(db, account, SyncTrigger::Order, mark, now).await?,
+            ))
+        }
+        Err(_) => Ok(Applied::Conflict),
+    }
 }

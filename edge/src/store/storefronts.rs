@@ -24,6 +24,13 @@ pub struct StorefrontRow {
     pub listings: u64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The last part of the connection's webhook address.
+    pub hook_token: Option<String>,
+    pub hook_secret_enc: String,
+    /// JSON list of `WebhookTopic`s.
+    pub hook_status: String,
+    pub orders_heard_24h: u64,
+    pub account_id: i64,
 }
 
 impl StorefrontRow {
@@ -36,9 +43,26 @@ impl StorefrontRow {
         parse_rules(&self.rules)
     }
 
-    /// The wire shape: the credential is reduced to whether one is stored.
-    pub fn into_storefront(self) -> Result<Storefront, ApiError> {
+    pub fn account(&self) -> AccountId {
+        AccountId(self.account_id)
+    }
+
+    /// The address its storefront sends webhooks to, under `public_base` (the worker's
+    /// public origin).
+    pub fn webhook_url(&self, public_base: &str) -> String {
+        match &self.hook_token {
+            Some(token) => format!("{public_base}/api/v1/hooks/{token}"),
+            None => String::new(),
+        }
+    }
+
+    /// The wire shape: the credential and webhook secret are reduced to whether one is stored.
+    pub fn into_storefront(self, public_base: &str) -> Result<Storefront, ApiError> {
         Ok(Storefront {
+            webhook_url: self.webhook_url(public_base),
+            has_webhook_secret: !self.hook_secret_enc.is_empty(),
+            webhooks: serde_json::from_str(&self.hook_status).unwrap_or_default(),
+            orders_heard_24h: self.orders_heard_24h,
             kind: self.kind()?,
             rules: self.rules(),
             has_credential: !self.credential_enc.is_empty(),
@@ -63,9 +87,13 @@ pub fn rules_json(rules: &ChannelRules) -> String {
     serde_json::to_string(rules).unwrap_or_else(|_| "{}".to_owned())
 }
 
-const SELECT: &str = "SELECT s.id, s.name, s.kind, s.base_url, s.credential_enc, s.store_ref, \
-     s.rules, s.active, s.created_at, s.updated_at, \
-     (SELECT COUNT(*) FROM listings l WHERE l.storefront_id = s.id) AS listings \
+const SELECT: &str = "SELECT s.id, s.account_id, s.name, s.kind, s.base_url, s.credential_enc, \
+     s.store_ref, s.rules, s.active, s.created_at, s.updated_at, s.hook_token, \
+     s.hook_secret_enc, s.hook_status, \
+     (SELECT COUNT(*) FROM listings l WHERE l.storefront_id = s.id) AS listings, \
+     (SELECT COUNT(*) FROM orders o WHERE o.account_id = s.account_id \
+        AND o.storefront_id = s.id AND o.created_at > (unixepoch() - 86400) * 1000) \
+        AS orders_heard_24h \
      FROM storefronts s";
 
 pub async fn list(db: &D1Database, account: AccountId) -> Result<Vec<StorefrontRow>, ApiError> {
@@ -89,6 +117,19 @@ pub async fn find(
         .await?)
 }
 
+/// The connection a webhook address names. The token is the credential of the address, so
+/// this is the one lookup not scoped to an account: the row found names the account.
+pub async fn find_by_hook_token(
+    db: &D1Database,
+    token: &str,
+) -> Result<Option<StorefrontRow>, ApiError> {
+    Ok(db
+        .prepare(format!("{SELECT} WHERE s.hook_token = ?1"))
+        .bind(&[text(token)])?
+        .first::<StorefrontRow>(None)
+        .await?)
+}
+
 /// What a create or edit writes.
 pub struct Fields<'a> {
     pub name: &'a str,
@@ -98,18 +139,22 @@ pub struct Fields<'a> {
     pub store_ref: Option<&'a str>,
     pub rules: &'a ChannelRules,
     pub active: bool,
+    pub hook_secret_enc: &'a str,
 }
 
+/// A new connection with its webhook address token.
 pub async fn insert(
     db: &D1Database,
     account: AccountId,
     f: &Fields<'_>,
+    hook_token: &str,
     now: i64,
 ) -> Result<i64, ApiError> {
     let result = db
         .prepare(
             "INSERT INTO storefronts (account_id, name, kind, base_url, credential_enc, store_ref, \
-             rules, active, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+             rules, active, created_at, updated_at, hook_secret_enc, hook_token) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11)",
         )
         .bind(&[
             int(account.0),
@@ -121,6 +166,8 @@ pub async fn insert(
             text(&rules_json(f.rules)),
             flag(f.active),
             int(now),
+            text(f.hook_secret_enc),
+            text(hook_token),
         ])?
         .run()
         .await?;
@@ -136,7 +183,8 @@ pub async fn update(
 ) -> Result<(), ApiError> {
     db.prepare(
         "UPDATE storefronts SET name = ?3, base_url = ?4, credential_enc = ?5, store_ref = ?6, \
-         rules = ?7, active = ?8, updated_at = ?9 WHERE account_id = ?1 AND id = ?2",
+         rules = ?7, active = ?8, updated_at = ?9, hook_secret_enc = ?10 \
+         WHERE account_id = ?1 AND id = ?2",
     )
     .bind(&[
         int(account.0),
@@ -148,6 +196,7 @@ pub async fn update(
         text(&rules_json(f.rules)),
         flag(f.active),
         int(now),
+        text(f.hook_secret_enc),
     ])?
     .run()
     .await?;
