@@ -7,6 +7,7 @@
 
 use crate::bindings::{DB, KV, SYNC_DLQ, SYNC_DLQ_NAME, SYNC_QUEUE};
 use crate::clock::now_ms;
+use crate::deliveries;
 use crate::engine::{self, Next};
 use crate::error::ApiError;
 use crate::store::bulk_jobs::{self, Step};
@@ -202,6 +203,10 @@ async fn handle(message: &SyncMessage, env: &Env) -> Result<(), ApiError> {
             account_id,
             upload_id,
         } => upload_job::advance(env, *account_id, *upload_id, UPLOAD_STEPS_PER_DELIVERY).await,
+        SyncMessage::Delivery {
+            account_id,
+            inbox_id,
+        } => deliveries::apply(env, *account_id, *inbox_id).await,
         SyncMessage::ProductChanged { .. } | SyncMessage::ProductsChanged { .. } => Ok(()),
     }
 }
@@ -272,7 +277,9 @@ async fn give_up(message: &SyncMessage, env: &Env) -> Result<(), ApiError> {
         ..
     } = message
     else {
-        return Ok(()); // A lost health ping or job step needs no follow-up (the cron resumes jobs).
+        // A lost health ping or job step needs no follow-up (the cron resumes jobs), and a
+        // webhook delivery stays waiting in the inbox, where the cron finds it again.
+        return Ok(());
     };
     let db = env.d1(DB)?;
     let Some(entry) = outbox::find(&db, *account_id, *outbox_id).await? else {

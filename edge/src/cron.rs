@@ -1,11 +1,12 @@
-//! The cron trigger: re-sends sync outbox entries that no consumer has handled in time, and
-//! resumes bulk jobs and upload apply jobs that stopped moving, so a failed queue send or a
+//! The cron trigger: re-sends sync outbox entries that no consumer has handled in time,
+//! resumes bulk jobs and upload apply jobs that stopped moving, and re-queues webhook
+//! deliveries stored but not applied, so a failed queue send or a
 //! worker restart can delay work but never lose it.
 
 use crate::bindings::{DB, KV};
 use crate::clock::now_ms;
 use crate::error::ApiError;
-use crate::store::{bulk_jobs, outbox, uploads};
+use crate::store::{bulk_jobs, inbox, outbox, uploads};
 use tally_domain::sync::SyncMessage;
 use tally_domain::AccountId;
 use worker::{Env, ScheduledEvent};
@@ -44,6 +45,7 @@ async fn resend_stale(env: &Env) -> Result<(), ApiError> {
     outbox::resend(env, &db, &stale, now).await?;
     let stalled = bulk_jobs::stalled(&db, before, RESEND_LIMIT).await?;
     let uploads = uploads::stalled(&db, before, RESEND_LIMIT).await?;
+    let deliveries = inbox::stalled(&db, before, RESEND_LIMIT).await?;
     let resume = stalled
         .iter()
         .map(|job| SyncMessage::BulkJob {
@@ -56,6 +58,14 @@ async fn resend_stale(env: &Env) -> Result<(), ApiError> {
                 .map(|(account_id, upload_id)| SyncMessage::UploadJob {
                     account_id,
                     upload_id,
+                }),
+        )
+        .chain(
+            deliveries
+                .into_iter()
+                .map(|(account_id, inbox_id)| SyncMessage::Delivery {
+                    account_id,
+                    inbox_id,
                 }),
         )
         .collect();

@@ -28,6 +28,9 @@ pub enum ApiError {
     /// 401: the email and password do not match an account.
     #[error("the email or password is wrong")]
     BadCredentials,
+    /// 401: a webhook delivery that was not signed with its connection's secret.
+    #[error("this delivery was refused: {0}")]
+    BadSignature(tally_domain::webhook::SignatureError),
     /// 403: allowed for nobody in this situation (CSRF) or not on this plan.
     #[error("{0}")]
     Forbidden(String),
@@ -73,7 +76,10 @@ impl ApiError {
             ApiError::InvalidField(_) | ApiError::BadFile(_) => 422,
             ApiError::NotCsv => 415,
             ApiError::NeedsConfirmation(_) => 409,
-            ApiError::Unauthenticated | ApiError::BadApiKey | ApiError::BadCredentials => 401,
+            ApiError::Unauthenticated
+            | ApiError::BadApiKey
+            | ApiError::BadCredentials
+            | ApiError::BadSignature(_) => 401,
             ApiError::Forbidden(_) => 403,
             ApiError::Conflict(_) => 409,
             ApiError::NotFound(_) | ApiError::NotFoundIds(_) | ApiError::NoSuchEndpoint { .. } => {
@@ -96,6 +102,7 @@ impl ApiError {
             ApiError::Unauthenticated => "unauthenticated",
             ApiError::BadApiKey => "bad_api_key",
             ApiError::BadCredentials => "bad_credentials",
+            ApiError::BadSignature(_) => "bad_signature",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::Conflict(_) => "conflict",
             ApiError::NotFound(_) | ApiError::NotFoundIds(_) => "not_found",
@@ -112,6 +119,7 @@ impl ApiError {
             ApiError::MalformedBody { field, .. } => field.clone(),
             ApiError::InvalidField(e) | ApiError::Conflict(e) => Some(e.field.clone()),
             ApiError::NotFoundIds(_) => Some("ids".to_owned()),
+            ApiError::BadSignature(e) => Some(e.header().to_owned()),
             ApiError::BadFile(f) => f
                 .errors
                 .first()

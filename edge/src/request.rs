@@ -106,3 +106,35 @@ pub fn json_response<T: Serialize>(body: &T, status: u16) -> Response {
 pub fn ok<T: Serialize>(body: &T) -> Result<Response, ApiError> {
     Ok(json_response(body, 200))
 }
+
+/// The worker's public origin, which storefronts call back (webhook addresses): the
+/// `PUBLIC_URL` var when set (a deployment behind its own domain), else the origin this
+/// request came to (locally, the worker's own address).
+pub fn public_base(req: &Request, env: &worker::Env) -> Result<String, ApiError> {
+    if let Some(url) = env
+        .var("PUBLIC_URL")
+        .ok()
+        .map(|v| v.to_string())
+        .filter(|v| !v.trim().is_empty())
+    {
+        return Ok(url.trim().trim_end_matches('/').to_owned());
+    }
+    let url = req.url()?;
+    Ok(url.origin().ascii_serialization())
+}
+
+/// The raw body of at most `limit` bytes (a webhook's signature is over these exact bytes).
+pub async fn raw_body(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiError> {
+    let declared = req
+        .headers()
+        .get("content-length")?
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(ApiError::TooLarge { limit_bytes: limit });
+    }
+    let bytes = req.bytes().await?;
+    if bytes.len() > limit {
+        return Err(ApiError::TooLarge { limit_bytes: limit });
+    }
+    Ok(bytes)
+}

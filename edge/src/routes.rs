@@ -4,7 +4,7 @@ use crate::caller;
 use crate::error::ApiError;
 use crate::handlers::{
     api_keys, auth, bulk, bulk_jobs, health, history, inventory_settings, listings, orders,
-    products, rules, storefronts, uploads,
+    products, rules, storefronts, uploads, webhooks,
 };
 use tally_domain::ProductId;
 use worker::{Env, Method, Request, Response};
@@ -28,6 +28,11 @@ async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
         (Method::Get, ["api", "v1", "openapi.json"]) => return Ok(openapi()),
         (Method::Post, ["api", "v1", "auth", "signup"]) => return auth::sign_up(req, env).await,
         (Method::Post, ["api", "v1", "auth", "login"]) => return auth::sign_in(req, env).await,
+        // A storefront's webhook: the unguessable address and the signature authenticate it.
+        (Method::Post, ["api", "v1", "hooks", token]) => {
+            let token = (*token).to_owned();
+            return webhooks::receive(req, env, &token).await;
+        }
         _ => {}
     }
     let caller = caller::resolve(req, env).await?;
@@ -67,12 +72,15 @@ async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
         }
         (Method::Get, ["api", "v1", "sync-history"]) => history::list(req, env, account).await,
         (Method::Get, ["api", "v1", "sync-health"]) => history::health(env, account).await,
-        (Method::Get, ["api", "v1", "storefronts"]) => storefronts::list(env, account).await,
+        (Method::Get, ["api", "v1", "storefronts"]) => storefronts::list(req, env, account).await,
         (Method::Post, ["api", "v1", "storefronts"]) => {
             storefronts::create(req, env, &caller).await
         }
         (Method::Get, ["api", "v1", "storefronts", id]) => {
-            storefronts::get(env, account, parse_id(id, "storefront")?).await
+            storefronts::get(req, env, account, parse_id(id, "storefront")?).await
+        }
+        (Method::Get, ["api", "v1", "storefronts", id, "deliveries"]) => {
+            storefronts::deliveries(env, account, parse_id(id, "storefront")?).await
         }
         (Method::Patch, ["api", "v1", "storefronts", id]) => {
             storefronts::update(req, env, account, parse_id(id, "storefront")?).await

@@ -13,3 +13,4 @@ pub mod products;
 pub mod rules;
 pub mod storefronts;
 pub mod uploads;
+pub mod webhooks;

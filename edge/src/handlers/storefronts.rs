@@ -6,10 +6,12 @@ use crate::caller::Caller;
 use crate::clock::now_ms;
 use crate::crypto;
 use crate::error::ApiError;
+use crate::request::public_base;
 use crate::request::{json_body, ok, MAX_JSON_BODY};
+use crate::store::inbox;
 use crate::store::outbox::{self, Resync};
-use crate::store::storefronts::{self, Fields, StorefrontRow};
-use tally_domain::api::{FieldError, StorefrontInput, StorefrontList};
+use crate::store::storefronts::{self, Fields};
+use tally_domain::api::{DeliveryList, FieldError, StorefrontInput, StorefrontList};
 use tally_domain::channel::ChannelRules;
 use tally_domain::connector::oauth;
 use tally_domain::product::clean_name;
@@ -18,21 +20,37 @@ use tally_domain::AccountId;
 use worker::{Env, Request, Response};
 
 /// `GET /api/v1/storefronts`.
-pub async fn list(env: &Env, account: AccountId) -> Result<Response, ApiError> {
+pub async fn list(req: &Request, env: &Env, account: AccountId) -> Result<Response, ApiError> {
+    let base = public_base(req, env)?;
     let rows = storefronts::list(&env.d1(DB)?, account).await?;
     let storefronts = rows
         .into_iter()
-        .map(StorefrontRow::into_storefront)
+        .map(|row| row.into_storefront(&base))
         .collect::<Result<_, _>>()?;
     ok(&StorefrontList { storefronts })
 }
 
 /// `GET /api/v1/storefronts/{id}`.
-pub async fn get(env: &Env, account: AccountId, id: i64) -> Result<Response, ApiError> {
+pub async fn get(
+    req: &Request,
+    env: &Env,
+    account: AccountId,
+    id: i64,
+) -> Result<Response, ApiError> {
     let row = storefronts::find(&env.d1(DB)?, account, id)
         .await?
         .ok_or(ApiError::NotFound("storefront"))?;
-    ok(&row.into_storefront()?)
+    ok(&row.into_storefront(&public_base(req, env)?)?)
+}
+
+/// `GET /api/v1/storefronts/{id}/deliveries`: the connection's Incoming log, newest first.
+pub async fn deliveries(env: &Env, account: AccountId, id: i64) -> Result<Response, ApiError> {
+    let db = env.d1(DB)?;
+    storefronts::find(&db, account, id)
+        .await?
+        .ok_or(ApiError::NotFound("storefront"))?;
+    let deliveries = inbox::recent(&db, account, id).await?;
+    ok(&DeliveryList { deliveries })
 }
 
 /// `POST /api/v1/storefronts`: name, kind and credential are required.
@@ -56,7 +74,19 @@ pub async fn create(req: &mut Request, env: &Env, caller: &Caller) -> Result<Res
         .map_err(|m| FieldError::new("base_url", m))?;
     let store_ref = checked_store_ref(kind, input.store_ref.as_deref())?;
     let rules = checked_rules(input.rules.unwrap_or_default())?;
-    let sealed = crypto::seal(&credentials_key(env)?, &credential).await?;
+    let key = credentials_key(env)?;
+    let sealed = crypto::seal(&key, &credential).await?;
+    // Shopify signs with the app's client secret, which only the seller has; for the others
+    // Tally makes the secret it registers its webhooks with.
+    let hook_secret = match checked_webhook_secret(input.webhook_secret.as_deref())? {
+        Some(secret) => Some(secret),
+        None if kind == StorefrontKind::Shopify => None,
+        None => Some(hex::encode(crypto::random_bytes::<32>()?)),
+    };
+    let sealed_hook_secret = match &hook_secret {
+        Some(secret) => crypto::seal(&key, secret).await?,
+        None => String::new(),
+    };
     let fields = Fields {
         name: &name,
         kind,
@@ -65,13 +95,16 @@ pub async fn create(req: &mut Request, env: &Env, caller: &Caller) -> Result<Res
         store_ref: store_ref.as_deref(),
         rules: &rules,
         active: input.active.unwrap_or(true),
+        hook_secret_enc: &sealed_hook_secret,
     };
     let db = env.d1(DB)?;
-    let id = storefronts::insert(&db, caller.account, &fields, now_ms()).await?;
+    let token = hex::encode(crypto::random_bytes::<24>()?);
+    let id = storefronts::insert(&db, caller.account, &fields, &token, now_ms()).await?;
     let row = storefronts::find(&db, caller.account, id)
         .await?
         .ok_or(ApiError::NotFound("storefront"))?;
-    Ok(ok(&row.into_storefront()?)?.with_status(201))
+    let base = public_base(req, env)?;
+    Ok(ok(&row.into_storefront(&base)?)?.with_status(201))
 }
 
 /// `PATCH /api/v1/storefronts/{id}`: only what is sent changes; the kind never does.
@@ -111,7 +144,12 @@ pub async fn update(
         None => row.store_ref.clone(),
     };
     let rules = checked_rules(input.rules.unwrap_or_else(|| row.rules()))?;
+    let hook_secret_enc = match checked_webhook_secret(input.webhook_secret.as_deref())? {
+        Some(secret) => crypto::seal(&credentials_key(env)?, &secret).await?,
+        None => row.hook_secret_enc.clone(),
+    };
     let fields = Fields {
+        hook_secret_enc: &hook_secret_enc,
         name: &name,
         kind,
         base_url: &base_url,
@@ -131,7 +169,22 @@ pub async fn update(
     if fields.active && changed {
         outbox::resync(env, &db, account, Resync::Storefront(id), now_ms()).await?;
     }
-    get(env, account, id).await
+    get(req, env, account, id).await
+}
+
+/// A webhook secret as typed; `None` when none was sent.
+fn checked_webhook_secret(raw: Option<&str>) -> Result<Option<String>, ApiError> {
+    let Some(value) = raw.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if value.len() > 512 || value.contains(char::is_whitespace) {
+        return Err(FieldError::new(
+            "webhook_secret",
+            "That does not look like a webhook secret: paste it without spaces.",
+        )
+        .into());
+    }
+    Ok(Some(value.to_owned()))
 }
 
 /// The credential as typed, checked for its form; `None` when none was sent.
