@@ -13,10 +13,10 @@ use std::rc::Rc;
 use std::time::Duration;
 use tally_domain::api::{
     AdjustQuantity, AdjustmentResult, ApiKeySummary, AutoSyncRulesView, BulkAutoSync, BulkResult,
-    CreatedApiKey, ErrorBody, InventorySettings, LedgerEntry, Listing, ListingImportResult,
-    ListingList, ListingUpdate, Me, NewApiKey, NewListing, NewProduct, Product, ProductPage,
-    SetAutoSync, SetAutoSyncRules, SignIn, SignUp, Storefront, StorefrontInput, StorefrontList,
-    SyncHealth, SyncHistoryPage, SyncNow,
+    CreatedApiKey, DeliveryList, ErrorBody, InventorySettings, LedgerEntry, Listing,
+    ListingImportResult, ListingList, ListingUpdate, Me, NewApiKey, NewListing, NewProduct,
+    Product, ProductPage, SetAutoSync, SetAutoSyncRules, SignIn, SignUp, Storefront,
+    StorefrontInput, StorefrontList, SyncHealth, SyncHistoryPage, SyncNow,
 };
 use tally_domain::bulk_job::{BulkAction, BulkJob, StartBulkJob};
 use tally_domain::csv_import::{ApplyUpload, CellError, UploadPreview};
@@ -555,6 +555,11 @@ pub fn sync_health() -> Loaded<SyncHealth> {
 /// `GET /api/v1/storefronts`.
 pub fn storefronts() -> Loaded<StorefrontList> {
     Loaded::new(fixed("/api/v1/storefronts"))
+}
+
+/// `GET /api/v1/storefronts/{id}/deliveries`: the connection's Incoming log.
+pub fn deliveries(id: i64) -> Loaded<DeliveryList> {
+    Loaded::new(move || Ok(format!("/api/v1/storefronts/{id}/deliveries")))
 }
 
 /// `POST /api/v1/storefronts`.

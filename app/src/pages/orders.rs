@@ -161,7 +161,10 @@ pub fn Orders() -> impl IntoView {
                                         view! {
                                             <tr>
                                                 <td><strong>{o.order_id.clone()}</strong></td>
-                                                <td>{o.storefront.clone()}</td>
+                                                <td>
+                                                    {o.storefront_name.clone().unwrap_or_else(|| o.storefront.clone())}
+                                                    <br/><span class="small muted" data-testid="order-source">{o.source.label()}</span>
+                                                </td>
                                                 <td class="muted">{summary}</td>
                                                 <td><time title=exact(o.created_at)>{relative(o.created_at, now)}</time></td>
                                                 <td>{if placed {

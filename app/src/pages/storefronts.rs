@@ -5,6 +5,7 @@ use crate::api::{self, ApiError};
 use crate::components::cell_errors::CellErrors;
 use crate::components::loading::{failed, loaded, loading_line};
 use crate::components::toast::{use_toaster, Tone};
+use crate::format::{exact, now_ms, relative};
 use crate::pages::upload::read_file;
 use crate::reactive::show_when;
 use leptos::prelude::*;
@@ -57,6 +58,8 @@ fn StorefrontTable(
     on_change: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let toaster = use_toaster();
+    // The connection whose Incoming log is open.
+    let incoming = RwSignal::new(None::<Storefront>);
     let set_active = move |id: i64, active: bool| {
         spawn_local(async move {
             let body = StorefrontInput {
@@ -88,6 +91,7 @@ fn StorefrontTable(
                         <th scope="col" class="num">"Listings"</th>
                         <th scope="col">"Channel rules"</th>
                         <th scope="col">"Status"</th>
+                        <th scope="col" class="num">"Orders heard (24 h)"</th>
                         <th scope="col" class="actions-col"><span class="visually-hidden">"Actions"</span></th>
                     </tr>
                 </thead>
@@ -96,6 +100,7 @@ fn StorefrontTable(
                         let id = s.id;
                         let active = s.active;
                         let edit = s.clone();
+                        let shown = s.clone();
                         view! {
                             <tr data-testid="storefront-row">
                                 <td><strong>{s.name.clone()}</strong></td>
@@ -110,7 +115,11 @@ fn StorefrontTable(
                                         view! { <span class="badge badge-neutral">"Inactive"</span> }.into_any()
                                     }}
                                 </td>
+                                <td class="num" data-testid="orders-heard">{s.orders_heard_24h}</td>
                                 <td class="actions-col">
+                                    <button class="button button-small" data-testid="storefront-incoming"
+                                        on:click=move |_| incoming.set(Some(shown.clone()))>"Incoming"</button>
+                                    " "
                                     <button class="button button-small" on:click=move |_| editing.set(Some(Some(edit.clone())))>"Edit"</button>
                                     " "
                                     <button class="button button-small" on:click=move |_| set_active(id, !active)>
@@ -123,6 +132,78 @@ fn StorefrontTable(
                 </tbody>
             </table>
         </div>
+        {move || incoming.get().map(|s| view! { <Incoming storefront=s on_close=move || incoming.set(None) /> })}
+    }
+}
+
+/// A connection's webhook address and the deliveries it received, refused ones with why.
+#[component]
+fn Incoming(
+    storefront: Storefront,
+    on_close: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let deliveries = api::deliveries(storefront.id);
+    let secret_hint = match (storefront.kind, storefront.has_webhook_secret) {
+        (StorefrontKind::Shopify, false) => Some(
+            "Shopify signs its webhooks with your app's client secret: add it (Edit › Webhook secret) or every delivery is refused.",
+        ),
+        _ => None,
+    };
+    view! {
+        <section class="card card-padded" data-testid="incoming" aria-labelledby="incoming-title">
+            <div class="page-header">
+                <h3 id="incoming-title">"Incoming: " {storefront.name.clone()}</h3>
+                <button class="button button-small" on:click=move |_| on_close()>"Close"</button>
+            </div>
+            <label class="field">
+                <span>"Webhook address (orders created, cancelled, refunded)"</span>
+                <input type="text" readonly data-testid="webhook-url" prop:value=storefront.webhook_url />
+                <span class="hint muted">"Tally applies each order once, however often it arrives, and also reads recent orders as a safety net."</span>
+            </label>
+            {secret_hint.map(|h| view! { <div class="banner banner-warning" role="status">{h}</div> })}
+            {loaded(deliveries, || loading_line("Loading deliveries…"), move |result| match result {
+                Ok(list) if list.deliveries.is_empty() => view! {
+                    <p class="muted" data-testid="incoming-empty">"No deliveries yet. Orders placed on this storefront show up here within seconds."</p>
+                }.into_any(),
+                Ok(list) => view! {
+                    <table class="table" data-testid="incoming-table">
+                        <thead><tr>
+                            <th scope="col">"Received"</th><th scope="col">"Topic"</th>
+                            <th scope="col">"Status"</th><th scope="col">"What happened"</th>
+                        </tr></thead>
+                        <tbody>
+                            {list.deliveries.into_iter().map(|d| {
+                                let badge = match d.status.as_str() {
+                                    "applied" => "badge badge-success",
+                                    "refused" | "failed" => "badge badge-critical",
+                                    "received" => "badge badge-info",
+                                    _ => "badge badge-neutral",
+                                };
+                                view! {
+                                    <tr data-testid="delivery-row">
+                                        <td><time title=exact(d.received_at)>{relative(d.received_at, now_ms())}</time></td>
+                                        <td><code class="small">{d.topic.clone()}</code></td>
+                                        <td><span class=badge>{status_label(&d.status)}</span></td>
+                                        <td>{d.message.clone()}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any(),
+                Err(e) => failed("Deliveries", e),
+            })}
+        </section>
+    }
+}
+
+fn status_label(status: &str) -> &'static str {
+    match status {
+        "applied" => "Applied",
+        "ignored" => "Nothing to do",
+        "refused" => "Refused",
+        "failed" => "Not applied",
+        _ => "Waiting",
     }
 }
 
@@ -219,6 +300,7 @@ fn StorefrontForm(
             .unwrap_or_default(),
     );
     let credential = RwSignal::new(String::new());
+    let webhook_secret = RwSignal::new(String::new());
     let store_ref = RwSignal::new(
         current
             .as_ref()
@@ -247,6 +329,7 @@ fn StorefrontForm(
                 zero_at_or_below: number(&zero.get_untracked()),
             }),
             active: None,
+            webhook_secret: Some(webhook_secret.get_untracked()).filter(|c| !c.trim().is_empty()),
         };
         saving.set(true);
         spawn_local(async move {
@@ -317,6 +400,17 @@ fn StorefrontForm(
                     on:input=move |ev| credential.set(event_target_value(&ev)) />
                 <span class="hint muted">"Stored encrypted; Tally never shows it again."</span>
                 {field_error("credential")}
+            </label>
+            <label class="field">
+                <span>{move || if kind.get() == StorefrontKind::Shopify { "App client secret (for order webhooks)" } else { "Webhook secret (optional)" }}</span>
+                <input type="password" autocomplete="off" data-testid="storefront-webhook_secret" prop:value=move || webhook_secret.get()
+                    on:input=move |ev| webhook_secret.set(event_target_value(&ev)) />
+                <span class="hint muted">{move || if kind.get() == StorefrontKind::Shopify {
+                    "Shopify signs webhooks with it. Stored encrypted; leave empty on an edit to keep it."
+                } else {
+                    "Tally sets one itself; give your own only if a relay signs Tally's order format with it."
+                }}</span>
+                {field_error("webhook_secret")}
             </label>
             {show_when(move || kind.get().store_ref_label().is_some(), move || view! {
                 {text_field("Seller ID", "store_ref", store_ref, "text")}
