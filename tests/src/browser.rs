@@ -6,6 +6,7 @@ use crate::worker::answers_200;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// A running chromedriver. Dropping it stops chromedriver and every Chromium it started.
@@ -47,10 +48,14 @@ impl Chromedriver {
 
     /// A new headless Chromium session at 1280×900 with its own empty profile.
     pub async fn session(&self) -> Client {
-        let profile = self
-            .profiles
-            .path()
-            .join(format!("profile-{}", free_port()));
+        // A counter, not a free port number: the OS hands a released port out again, and two
+        // sessions sharing a profile share their cookies (one test then starts signed in as
+        // another's seller).
+        static SESSIONS: AtomicUsize = AtomicUsize::new(0);
+        let profile = self.profiles.path().join(format!(
+            "profile-{}",
+            SESSIONS.fetch_add(1, Ordering::Relaxed)
+        ));
         let args = [
             "--headless=new".to_owned(),
             "--no-sandbox".to_owned(),
