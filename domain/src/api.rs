@@ -244,6 +244,12 @@ pub struct Storefront {
     /// Orders heard from this storefront (webhook or poll) in the last 24 hours.
     #[serde(default)]
     pub orders_heard_24h: u64,
+    /// When Tally last read this storefront's recent orders (ms), if it has.
+    #[serde(default)]
+    pub polled_at: Option<i64>,
+    /// What that read found ("3 orders read, 1 new applied."), or what went wrong.
+    #[serde(default)]
+    pub poll_status: String,
 }
 
 /// One webhook topic Tally subscribed to (or tried to) on a storefront.

@@ -44,6 +44,12 @@ pub enum SyncMessage {
         account_id: AccountId,
         inbox_id: i64,
     },
+    /// Read a storefront's recent orders (the cron asks at most every few minutes per
+    /// connection; the cursor is in D1, so a repeat reads nothing new).
+    Poll {
+        account_id: AccountId,
+        storefront_id: i64,
+    },
     /// The health check's round trip through the queue.
     Ping { nonce: String },
 }

@@ -190,7 +190,7 @@ fn read<'a, T: Deserialize<'a>>(what: &'static str, body: &'a [u8]) -> Result<T,
 
 /// Lines with their quantities checked; lines of 0 units (Shopify sends them for removed
 /// items) are dropped.
-fn checked(lines: Vec<SaleLine>) -> Result<Vec<SaleLine>, PayloadError> {
+pub(crate) fn checked(lines: Vec<SaleLine>) -> Result<Vec<SaleLine>, PayloadError> {
     let mut kept = Vec::with_capacity(lines.len());
     for (i, line) in lines.into_iter().enumerate() {
         match line.quantity {
@@ -207,7 +207,7 @@ fn checked(lines: Vec<SaleLine>) -> Result<Vec<SaleLine>, PayloadError> {
     Ok(kept)
 }
 
-fn non_empty(s: Option<String>) -> Option<String> {
+pub(crate) fn non_empty(s: Option<String>) -> Option<String> {
     s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
 }
 
@@ -309,13 +309,33 @@ pub fn shopify(topic: &str, body: &[u8]) -> Result<OrderEvent, PayloadError> {
     }
 }
 
+/// A WooCommerce order, as its webhooks send it and its REST API lists it.
 #[derive(Deserialize)]
-struct WooOrder {
-    id: u64,
+pub(crate) struct WooOrder {
+    pub(crate) id: u64,
     #[serde(default)]
-    status: String,
+    pub(crate) status: String,
+    /// When it last changed, in GMT without a zone (`2026-12-03T10:00:05`).
+    #[serde(default)]
+    pub(crate) date_modified_gmt: Option<String>,
     #[serde(default)]
     line_items: Vec<WooLine>,
+}
+
+impl WooOrder {
+    /// Its lines: a variation is the listing when there is one, else the product.
+    pub(crate) fn sale_lines(self) -> Result<Vec<SaleLine>, PayloadError> {
+        let lines = self
+            .line_items
+            .into_iter()
+            .map(|l| SaleLine {
+                external_id: id_if_set(l.variation_id).or(id_if_set(l.product_id)),
+                sku: non_empty(l.sku),
+                quantity: l.quantity,
+            })
+            .collect();
+        checked(lines)
+    }
 }
 
 #[derive(Deserialize)]
@@ -344,21 +364,10 @@ pub fn woocommerce(topic: &str, body: &[u8]) -> Result<OrderEvent, PayloadError>
     let order_id = order.id.to_string();
     match (topic, order.status.as_str()) {
         (_, "cancelled" | "refunded") => Ok(OrderEvent::Cancelled { order_id }),
-        ("order.created", _) => {
-            let lines = order
-                .line_items
-                .into_iter()
-                .map(|l| SaleLine {
-                    external_id: id_if_set(l.variation_id).or(id_if_set(l.product_id)),
-                    sku: non_empty(l.sku),
-                    quantity: l.quantity,
-                })
-                .collect();
-            Ok(OrderEvent::Placed {
-                order_id,
-                lines: checked(lines)?,
-            })
-        }
+        ("order.created", _) => Ok(OrderEvent::Placed {
+            order_id,
+            lines: order.sale_lines()?,
+        }),
         _ => Ok(OrderEvent::Nothing {
             why: "an order update that moves no stock",
         }),
@@ -384,7 +393,7 @@ struct BigCommerceStatus {
 }
 
 /// BigCommerce's order statuses that put stock back: Refunded (4), Cancelled (5), Declined (6).
-const BIGCOMMERCE_RESTORING: [u32; 3] = [4, 5, 6];
+pub(crate) const BIGCOMMERCE_RESTORING: [u32; 3] = [4, 5, 6];
 
 /// A BigCommerce delivery: it names the order only.
 pub fn bigcommerce(body: &[u8]) -> Result<OrderEvent, PayloadError> {

@@ -23,7 +23,7 @@ const DEFAULT_MARKETPLACE: &str = "ATVPDKIKX0DER";
 
 /// The seller id and marketplace from `SELLERID` or `SELLERID:MARKETPLACEID`. A missing
 /// reference leaves the seller empty, and Amazon's refusal then reaches the seller.
-fn account(target: &Target) -> (&str, &str) {
+pub(super) fn account(target: &Target) -> (&str, &str) {
     let store_ref = target.store_ref.as_deref().unwrap_or_default().trim();
     match store_ref.split_once(':') {
         Some((seller, market)) if !market.trim().is_empty() => (seller.trim(), market.trim()),

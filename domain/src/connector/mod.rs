@@ -18,6 +18,7 @@ mod fixtures;
 pub mod oauth;
 pub mod orders;
 mod shopify;
+pub mod subscribe;
 mod woocommerce;
 
 /// The storefront connection a push goes to, with its credential already decrypted.
@@ -262,6 +263,47 @@ pub fn parse_reread(
 /// The connection's API address without trailing slashes, so paths join with one `/`.
 fn base_url(target: &Target) -> &str {
     target.base_url.trim_end_matches('/')
+}
+
+/// The headers that carry the connection's credential, the way each platform wants it.
+fn auth_headers(target: &Target) -> Vec<(String, String)> {
+    use base64::{engine::general_purpose::STANDARD, Engine as _};
+    let (name, value) = match target.kind {
+        StorefrontKind::Shopify => ("X-Shopify-Access-Token", target.credential.clone()),
+        StorefrontKind::Woocommerce => (
+            "Authorization",
+            format!("Basic {}", STANDARD.encode(&target.credential)),
+        ),
+        StorefrontKind::Ebay => ("Authorization", format!("Bearer {}", target.credential)),
+        StorefrontKind::Amazon => ("x-amz-access-token", target.credential.clone()),
+        StorefrontKind::Bigcommerce => ("X-Auth-Token", target.credential.clone()),
+    };
+    vec![
+        (name.to_owned(), value),
+        ("Accept".to_owned(), "application/json".to_owned()),
+    ]
+}
+
+/// A `GET` with the connection's credential.
+fn get_request(target: &Target, url: String) -> HttpRequest {
+    HttpRequest {
+        method: Method::Get,
+        url,
+        headers: auth_headers(target),
+        body: None,
+        listing_ids: Vec::new(),
+    }
+}
+
+/// A `POST` of JSON with the connection's credential.
+fn post_json(target: &Target, url: String, body: &Value) -> HttpRequest {
+    let mut request = get_request(target, url);
+    request.method = Method::Post;
+    request
+        .headers
+        .push(("Content-Type".to_owned(), "application/json".to_owned()));
+    request.body = Some(body.to_string());
+    request
 }
 
 /// A request with a JSON body: `headers` first, then `Content-Type: application/json`.

@@ -22,7 +22,7 @@ pub(super) const LIMITS: Limits = Limits {
     daily_revisions: None,
 };
 
-const API_VERSION: &str = "2026-04";
+pub(super) const API_VERSION: &str = "2026-04";
 
 /// Reads the "available" quantity of many items at one location.
 const LEVELS_QUERY: &str = "query Levels($ids: [ID!]!, $location: ID!) { nodes(ids: $ids) { ... on InventoryItem { id inventoryLevel(locationId: $location) { quantities(names: [\"available\"]) { name quantity } } } } }";
