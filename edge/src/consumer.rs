@@ -10,6 +10,7 @@ use crate::clock::now_ms;
 use crate::deliveries;
 use crate::engine::{self, Next};
 use crate::error::ApiError;
+use crate::polling;
 use crate::store::bulk_jobs::{self, Step};
 use crate::store::history::{self, Record};
 use crate::store::{outbox, products};
@@ -207,6 +208,12 @@ async fn handle(message: &SyncMessage, env: &Env) -> Result<(), ApiError> {
             account_id,
             inbox_id,
         } => deliveries::apply(env, *account_id, *inbox_id).await,
+        SyncMessage::Poll {
+            account_id,
+            storefront_id,
+        } => polling::poll(env, *account_id, *storefront_id)
+            .await
+            .map(|_| ()),
         SyncMessage::ProductChanged { .. } | SyncMessage::ProductsChanged { .. } => Ok(()),
     }
 }

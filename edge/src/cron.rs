@@ -1,12 +1,14 @@
 //! The cron trigger: re-sends sync outbox entries that no consumer has handled in time,
 //! resumes bulk jobs and upload apply jobs that stopped moving, and re-queues webhook
 //! deliveries stored but not applied, so a failed queue send or a
-//! worker restart can delay work but never lose it.
+//! worker restart can delay work but never lose it. It also asks for each connection's poll
+//! of recent orders, at most every few minutes per connection.
 
 use crate::bindings::{DB, KV};
 use crate::clock::now_ms;
 use crate::error::ApiError;
-use crate::store::{bulk_jobs, inbox, outbox, uploads};
+use crate::polling;
+use crate::store::{bulk_jobs, inbox, outbox, storefronts, uploads};
 use tally_domain::sync::SyncMessage;
 use tally_domain::AccountId;
 use worker::{Env, ScheduledEvent};
@@ -66,6 +68,24 @@ async fn resend_stale(env: &Env) -> Result<(), ApiError> {
                 .map(|(account_id, inbox_id)| SyncMessage::Delivery {
                     account_id,
                     inbox_id,
+                }),
+        )
+        .collect::<Vec<_>>();
+    let polls = storefronts::claim_due_polls(
+        &db,
+        now - polling::poll_every_ms(env),
+        now,
+        polling::POLLS_PER_RUN,
+    )
+    .await?;
+    let resume = resume
+        .into_iter()
+        .chain(
+            polls
+                .into_iter()
+                .map(|(account_id, storefront_id)| SyncMessage::Poll {
+                    account_id,
+                    storefront_id,
                 }),
         )
         .collect();

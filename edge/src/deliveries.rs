@@ -4,9 +4,8 @@
 
 use crate::bindings::DB;
 use crate::clock::now_ms;
-use crate::crypto;
+use crate::engine;
 use crate::error::ApiError;
-use crate::handlers::storefronts::credentials_key;
 use crate::sales::{self, Outcome};
 use crate::store::inbox::{self, Outcome as Handled};
 use crate::store::listings;
@@ -14,7 +13,7 @@ use crate::store::orders::{self, Heard};
 use crate::store::storefronts::{self, StorefrontRow};
 use crate::storefront_http;
 use tally_domain::actor::Actor;
-use tally_domain::connector::{orders as storefront_orders, Target};
+use tally_domain::connector::orders as storefront_orders;
 use tally_domain::order::{Order, OrderSource};
 use tally_domain::storefront::StorefrontKind;
 use tally_domain::webhook::{read_event, sale_to_order, Format, OrderEvent, SaleLine};
@@ -51,7 +50,7 @@ pub async fn apply(env: &Env, account: AccountId, inbox_id: i64) -> Result<(), A
             None,
         ),
         (Some(_), Err(message)) => ("failed", message, None),
-        (Some(connection), Ok(event)) => act(env, &connection, event).await?,
+        (Some(connection), Ok(event)) => act(env, &connection, event, OrderSource::Webhook).await?,
     };
     let handled = Handled {
         status,
@@ -62,19 +61,28 @@ pub async fn apply(env: &Env, account: AccountId, inbox_id: i64) -> Result<(), A
 }
 
 /// (status, message, order id) for the Incoming log.
-type Logged = (&'static str, String, Option<String>);
+pub type Logged = (&'static str, String, Option<String>);
 
-async fn act(env: &Env, connection: &StorefrontRow, event: OrderEvent) -> Result<Logged, ApiError> {
+/// Does what `event` from `connection` asks, through the one order path. Webhooks and
+/// polling both come here, so an order heard both ways applies once.
+pub async fn act(
+    env: &Env,
+    connection: &StorefrontRow,
+    event: OrderEvent,
+    source: OrderSource,
+) -> Result<Logged, ApiError> {
     let account = connection.account();
     let key = storefront_key(connection);
     match event {
-        OrderEvent::Placed { order_id, lines } => place(env, connection, &order_id, &lines).await,
+        OrderEvent::Placed { order_id, lines } => {
+            place(env, connection, &order_id, &lines, source).await
+        }
         OrderEvent::FetchOrder { order_id, .. } => {
             let lines = match fetch_lines(env, connection, &order_id).await? {
                 Ok(lines) => lines,
                 Err(message) => return Ok(("failed", message, Some(order_id))),
             };
-            place(env, connection, &order_id, &lines).await
+            place(env, connection, &order_id, &lines, source).await
         }
         OrderEvent::Cancelled { order_id } => {
             let outcome = sales::cancel(env, account, &Actor::System, &key, &order_id).await?;
@@ -145,6 +153,7 @@ async fn place(
     connection: &StorefrontRow,
     order_id: &str,
     lines: &[SaleLine],
+    source: OrderSource,
 ) -> Result<Logged, ApiError> {
     let account = connection.account();
     let (order, skipped) = match to_order(env, connection, order_id, lines).await? {
@@ -159,7 +168,7 @@ async fn place(
         ));
     };
     let heard = Heard {
-        source: OrderSource::Webhook,
+        source,
         storefront_id: Some(connection.id),
     };
     let outcome = sales::place(env, account, &Actor::System, &order, &heard).await?;
@@ -247,12 +256,9 @@ async fn fetch_lines(
     connection: &StorefrontRow,
     order_id: &str,
 ) -> Result<Result<Vec<SaleLine>, String>, ApiError> {
-    let credential = crypto::open(&credentials_key(env)?, &connection.credential_enc).await?;
-    let target = Target {
-        kind: connection.kind()?,
-        base_url: connection.base_url.clone(),
-        credential,
-        store_ref: connection.store_ref.clone(),
+    let target = match engine::storefront_target(env, connection, FETCH_TIMEOUT_MS).await {
+        Ok(target) => target,
+        Err(failure) => return Ok(Err(format!("Not applied: {}", failure.message()))),
     };
     let Some(request) = storefront_orders::lines_request(&target, order_id) else {
         return Ok(Err(format!(
@@ -268,5 +274,5 @@ async fn fetch_lines(
             answer.status
         )));
     }
-    Ok(storefront_orders::lines(&answer).map_err(|m| format!("Not applied: {m}.")))
+    Ok(storefront_orders::lines(target.kind, &answer).map_err(|m| format!("Not applied: {m}.")))
 }

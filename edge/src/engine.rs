@@ -18,9 +18,11 @@ use crate::crypto;
 use crate::db::{int, text};
 use crate::error::ApiError;
 use crate::handlers::storefronts::credentials_key;
+use crate::polling;
 use crate::store::history::{self, Record};
 use crate::store::listings::{self, ListingRow};
 use crate::store::outbox::{self, OutboxRow};
+use crate::store::storefronts::StorefrontRow;
 use crate::storefront_http;
 use futures_util::future::join_all;
 use std::collections::BTreeMap;
@@ -302,7 +304,7 @@ pub async fn run(
     // No request may still be in flight when the lease runs out: another round could then push
     // a newer quantity that this one's older request overwrites.
     let deadline = lease_until - 2 * tuning.fetch_timeout_ms as i64;
-    let results = push_all(env, &to_push, tuning.fetch_timeout_ms, deadline).await;
+    let results = push_all(env, account, &to_push, tuning.fetch_timeout_ms, deadline).await;
     let finished = now_ms();
     let jitter = random_unit()?;
     for (planned, result) in to_push.iter().zip(results) {
@@ -672,6 +674,7 @@ fn release(db: &D1Database, listing: i64, token: &str) -> Result<D1PreparedState
 /// Returns one result per planned push, in order.
 async fn push_all(
     env: &Env,
+    account: AccountId,
     planned: &[Planned],
     timeout_ms: u64,
     deadline: i64,
@@ -685,7 +688,7 @@ async fn push_all(
     }
     let rounds = by_storefront
         .values()
-        .map(|indexes| push_to_storefront(env, planned, indexes, timeout_ms, deadline));
+        .map(|indexes| push_to_storefront(env, account, planned, indexes, timeout_ms, deadline));
     let mut results: Vec<Option<ItemResult>> = vec![None; planned.len()];
     for (indexes, outcome) in by_storefront.values().zip(join_all(rounds).await) {
         for (i, result) in indexes.iter().zip(outcome) {
@@ -710,6 +713,7 @@ async fn push_all(
 /// One storefront's pushes; one result per index, in order.
 async fn push_to_storefront(
     env: &Env,
+    account: AccountId,
     planned: &[Planned],
     indexes: &[usize],
     timeout_ms: u64,
@@ -741,6 +745,20 @@ async fn push_to_storefront(
         .map(|r| r.listing_id)
         .collect();
     if !stale.is_empty() {
+        // Never erase a sale: the storefront changed something Tally has not heard of. Its
+        // recent orders are read and applied first; when that finds any, these pushes wait
+        // for the new quantity (their retry plans again) instead of overwriting the sale.
+        if let Some(note) = unheard_orders(env, account, first).await {
+            for id in &stale {
+                if let Some(result) = by_listing.get_mut(id) {
+                    result.outcome = Err(Failure::Stale {
+                        message: note.clone(),
+                        current: None,
+                    });
+                }
+            }
+            return in_order(planned, indexes, by_listing);
+        }
         pushes.retain(|p| stale.contains(&p.listing_id));
         let current = reread(&target, &pushes, timeout_ms, deadline).await;
         for p in &mut pushes {
@@ -748,6 +766,15 @@ async fn push_to_storefront(
         }
         by_listing.extend(send_pushes(&target, &pushes, timeout_ms, deadline).await);
     }
+    in_order(planned, indexes, by_listing)
+}
+
+/// One result per index, in order.
+fn in_order(
+    planned: &[Planned],
+    indexes: &[usize],
+    mut by_listing: BTreeMap<i64, ItemResult>,
+) -> Vec<ItemResult> {
     indexes
         .iter()
         .map(|i| {
@@ -761,6 +788,35 @@ async fn push_to_storefront(
             })
         })
         .collect()
+}
+
+/// Reads `row`'s storefront's recent orders now and applies those Tally had not heard of;
+/// what it found, for the sync history, when it found any. A poll that fails leaves Tally's
+/// number standing (the push goes ahead, as before polling existed).
+async fn unheard_orders(env: &Env, account: AccountId, row: &ListingRow) -> Option<String> {
+    let report = match polling::poll(env, account, row.storefront_id).await {
+        Ok(report) => report,
+        Err(e) => {
+            worker::console_error!(
+                "reading {}'s orders before a push: {e}",
+                row.storefront_name
+            );
+            return None;
+        }
+    };
+    (!report.applied.is_empty()).then(|| {
+        format!(
+            "{} held another number than Tally last sent, so Tally read its recent orders \
+             first and applied {} it had not heard of ({}); the new quantity follows.",
+            row.storefront_name,
+            if report.applied.len() == 1 {
+                "1 order".to_owned()
+            } else {
+                format!("{} orders", report.applied.len())
+            },
+            report.applied.join(", ")
+        )
+    })
 }
 
 /// Sends pushes in the connector's batches, paced to its limits.
@@ -829,22 +885,62 @@ fn to_push(p: &Planned) -> Push {
 }
 
 async fn target(env: &Env, row: &ListingRow, timeout_ms: u64) -> Result<Target, Failure> {
-    let unreadable = |e: ApiError| Failure::Unavailable {
-        message: format!("Tally could not read this connection's credential: {e}"),
-    };
     let kind = row.kind().map_err(unreadable)?;
+    let connection = Connection {
+        id: row.storefront_id,
+        kind,
+        base_url: &row.base_url,
+        credential_enc: &row.credential_enc,
+        store_ref: row.store_ref.as_deref(),
+    };
+    open_target(env, &connection, timeout_ms).await
+}
+
+/// The target for reading from a connection (its orders, its webhooks), with a fresh access
+/// token where the credential is a refresh grant, as for pushes.
+pub async fn storefront_target(
+    env: &Env,
+    row: &StorefrontRow,
+    timeout_ms: u64,
+) -> Result<Target, Failure> {
+    let kind = row.kind().map_err(unreadable)?;
+    let connection = Connection {
+        id: row.id,
+        kind,
+        base_url: &row.base_url,
+        credential_enc: &row.credential_enc,
+        store_ref: row.store_ref.as_deref(),
+    };
+    open_target(env, &connection, timeout_ms).await
+}
+
+struct Connection<'a> {
+    id: i64,
+    kind: StorefrontKind,
+    base_url: &'a str,
+    credential_enc: &'a str,
+    store_ref: Option<&'a str>,
+}
+
+fn unreadable(e: ApiError) -> Failure {
+    Failure::Unavailable {
+        message: format!("Tally could not read this connection's credential: {e}"),
+    }
+}
+
+async fn open_target(env: &Env, c: &Connection<'_>, timeout_ms: u64) -> Result<Target, Failure> {
     let key = credentials_key(env).map_err(unreadable)?;
-    let mut credential = crypto::open(&key, &row.credential_enc)
+    let mut credential = crypto::open(&key, c.credential_enc)
         .await
         .map_err(unreadable)?;
-    if let Ok(Some(grant)) = oauth::refresh_grant(kind, &credential) {
-        credential = access_token(env, row.storefront_id, kind, &grant, timeout_ms).await?;
+    if let Ok(Some(grant)) = oauth::refresh_grant(c.kind, &credential) {
+        credential = access_token(env, c.id, c.kind, &grant, timeout_ms).await?;
     }
     Ok(Target {
-        kind,
-        base_url: row.base_url.clone(),
+        kind: c.kind,
+        base_url: c.base_url.to_owned(),
         credential,
-        store_ref: row.store_ref.clone(),
+        store_ref: c.store_ref.map(str::to_owned),
     })
 }
 

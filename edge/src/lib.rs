@@ -17,11 +17,13 @@ mod deliveries;
 mod engine;
 mod error;
 mod handlers;
+mod polling;
 mod request;
 mod routes;
 mod sales;
 mod store;
 mod storefront_http;
+mod subscriptions;
 mod upload_job;
 
 use tally_domain::sync::SyncMessage;

@@ -153,6 +153,10 @@ fn spawn_wrangler(port: u16, persist: &std::path::Path, log: &std::path::Path) -
             // so a restart's lost messages come back quickly; repeats are harmless.
             "--var",
             "SYNC_RESEND_AFTER_MS:5000",
+            // Each cron run polls connections not polled for 5 s (production: 5 minutes), so
+            // a sale whose webhook was lost is found within a test's patience.
+            "--var",
+            "POLL_EVERY_MS:5000",
         ])
         .env("CI", "true")
         .env("WRANGLER_SEND_METRICS", "false")

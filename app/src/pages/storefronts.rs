@@ -157,10 +157,11 @@ fn Incoming(
             </div>
             <label class="field">
                 <span>"Webhook address (orders created, cancelled, refunded)"</span>
-                <input type="text" readonly data-testid="webhook-url" prop:value=storefront.webhook_url />
+                <input type="text" readonly data-testid="webhook-url" prop:value=storefront.webhook_url.clone() />
                 <span class="hint muted">"Tally applies each order once, however often it arrives, and also reads recent orders as a safety net."</span>
             </label>
             {secret_hint.map(|h| view! { <div class="banner banner-warning" role="status">{h}</div> })}
+            <Subscriptions storefront=storefront />
             {loaded(deliveries, || loading_line("Loading deliveries…"), move |result| match result {
                 Ok(list) if list.deliveries.is_empty() => view! {
                     <p class="muted" data-testid="incoming-empty">"No deliveries yet. Orders placed on this storefront show up here within seconds."</p>
@@ -195,6 +196,46 @@ fn Incoming(
             })}
         </section>
     }
+}
+
+/// Per topic, whether the storefront sends it to Tally (and what to do when not); then when
+/// Tally last read the storefront's orders itself.
+#[component]
+fn Subscriptions(storefront: Storefront) -> impl IntoView {
+    let platform = storefront.kind.label();
+    let subscribed = if storefront.webhooks.is_empty() {
+        let line = match storefront.kind {
+            StorefrontKind::Ebay | StorefrontKind::Amazon => {
+                format!("{platform} cannot send webhooks to Tally: its orders are read every few minutes.")
+            }
+            _ => "Not subscribed yet: save the connection to subscribe.".to_owned(),
+        };
+        view! { <p class="muted" data-testid="subscriptions-none">{line}</p> }.into_any()
+    } else {
+        view! {
+            <ul class="plain-list" data-testid="subscriptions">
+                {storefront.webhooks.into_iter().map(|t| {
+                    let (badge, label) = if t.ok { ("badge badge-success", "Subscribed") } else { ("badge badge-critical", "Not subscribed") };
+                    view! {
+                        <li data-testid="subscription" data-topic=t.topic>
+                            <code class="small">{t.topic.clone()}</code>" "
+                            <span class=badge>{label}</span>" "
+                            <span class="muted">{t.message}</span>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        }.into_any()
+    };
+    let polled = match storefront.polled_at {
+        Some(at) => view! {
+            <p class="muted small" data-testid="last-poll">
+                "Orders last read " <time title=exact(at)>{relative(at, now_ms())}</time> ": " {storefront.poll_status}
+            </p>
+        }.into_any(),
+        None => view! { <p class="muted small" data-testid="last-poll">"Orders not read yet: Tally reads them every few minutes."</p> }.into_any(),
+    };
+    view! { {subscribed} {polled} }
 }
 
 fn status_label(status: &str) -> &'static str {

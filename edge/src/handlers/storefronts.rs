@@ -11,6 +11,7 @@ use crate::request::{json_body, ok, MAX_JSON_BODY};
 use crate::store::inbox;
 use crate::store::outbox::{self, Resync};
 use crate::store::storefronts::{self, Fields};
+use crate::subscriptions;
 use tally_domain::api::{DeliveryList, FieldError, StorefrontInput, StorefrontList};
 use tally_domain::channel::ChannelRules;
 use tally_domain::connector::oauth;
@@ -100,11 +101,14 @@ pub async fn create(req: &mut Request, env: &Env, caller: &Caller) -> Result<Res
     let db = env.d1(DB)?;
     let token = hex::encode(crypto::random_bytes::<24>()?);
     let id = storefronts::insert(&db, caller.account, &fields, &token, now_ms()).await?;
-    let row = storefronts::find(&db, caller.account, id)
-        .await?
-        .ok_or(ApiError::NotFound("storefront"))?;
     let base = public_base(req, env)?;
-    Ok(ok(&row.into_storefront(&base)?)?.with_status(201))
+    let found = || async {
+        storefronts::find(&db, caller.account, id)
+            .await?
+            .ok_or(ApiError::NotFound("storefront"))
+    };
+    subscriptions::register(env, &found().await?, &base, true).await?;
+    Ok(ok(&found().await?.into_storefront(&base)?)?.with_status(201))
 }
 
 /// `PATCH /api/v1/storefronts/{id}`: only what is sent changes; the kind never does.
@@ -159,6 +163,14 @@ pub async fn update(
         active: input.active.unwrap_or(row.active == 1),
     };
     storefronts::update(&db, account, id, &fields, now_ms()).await?;
+    // Subscribed again everywhere when the storefront is reached differently; otherwise
+    // only the topics that failed before are tried again.
+    let reached_anew = base_url != row.base_url
+        || sealed != row.credential_enc
+        || hook_secret_enc != row.hook_secret_enc;
+    if let Some(saved) = storefronts::find(&db, account, id).await? {
+        subscriptions::register(env, &saved, &public_base(req, env)?, reached_anew).await?;
+    }
     // Reactivated, sending a different share, or reachable again with a new address or
     // credential: every listing on it is brought up to date now, not at the next sale.
     let changed = (fields.active && row.active == 0)

@@ -30,6 +30,13 @@ pub struct StorefrontRow {
     /// JSON list of `WebhookTopic`s.
     pub hook_status: String,
     pub orders_heard_24h: u64,
+    /// The newest order change polling has read (ms); `None` only before migration 0015's
+    /// trigger ran.
+    pub poll_cursor_ms: Option<i64>,
+    /// When a poll last started (0: never).
+    pub polled_at: i64,
+    /// What the last poll found, for the storefront's page.
+    pub poll_status: String,
     pub account_id: i64,
 }
 
@@ -63,6 +70,7 @@ impl StorefrontRow {
             has_webhook_secret: !self.hook_secret_enc.is_empty(),
             webhooks: serde_json::from_str(&self.hook_status).unwrap_or_default(),
             orders_heard_24h: self.orders_heard_24h,
+            polled_at: (self.polled_at > 0).then_some(self.polled_at),
             kind: self.kind()?,
             rules: self.rules(),
             has_credential: !self.credential_enc.is_empty(),
@@ -71,6 +79,7 @@ impl StorefrontRow {
             name: self.name,
             base_url: self.base_url,
             store_ref: self.store_ref,
+            poll_status: self.poll_status,
             listings: self.listings,
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -89,7 +98,7 @@ pub fn rules_json(rules: &ChannelRules) -> String {
 
 const SELECT: &str = "SELECT s.id, s.account_id, s.name, s.kind, s.base_url, s.credential_enc, \
      s.store_ref, s.rules, s.active, s.created_at, s.updated_at, s.hook_token, \
-     s.hook_secret_enc, s.hook_status, \
+     s.hook_secret_enc, s.hook_status, s.poll_cursor_ms, s.polled_at, s.poll_status, \
      (SELECT COUNT(*) FROM listings l WHERE l.storefront_id = s.id) AS listings, \
      (SELECT COUNT(*) FROM orders o WHERE o.account_id = s.account_id \
         AND o.storefront_id = s.id AND o.created_at > (unixepoch() - 86400) * 1000) \
@@ -197,6 +206,75 @@ pub async fn update(
         flag(f.active),
         int(now),
         text(f.hook_secret_enc),
+    ])?
+    .run()
+    .await?;
+    Ok(())
+}
+
+/// Records what registering Tally's webhooks gave, per topic (JSON `WebhookTopic`s).
+pub async fn set_hook_status(
+    db: &D1Database,
+    account: AccountId,
+    id: i64,
+    status_json: &str,
+) -> Result<(), ApiError> {
+    db.prepare("UPDATE storefronts SET hook_status = ?3 WHERE account_id = ?1 AND id = ?2")
+        .bind(&[int(account.0), int(id), text(status_json)])?
+        .run()
+        .await?;
+    Ok(())
+}
+
+/// Claims up to `limit` active connections not polled since `before` (oldest first) by
+/// stamping them `now`, so two cron runs never poll one connection twice; (account, id).
+pub async fn claim_due_polls(
+    db: &D1Database,
+    before: i64,
+    now: i64,
+    limit: u32,
+) -> Result<Vec<(AccountId, i64)>, ApiError> {
+    #[derive(Deserialize)]
+    struct Due {
+        account_id: i64,
+        id: i64,
+    }
+    let due = db
+        .prepare(
+            "UPDATE storefronts SET polled_at = ?1 WHERE id IN (SELECT id FROM storefronts \
+             WHERE active = 1 AND polled_at < ?2 ORDER BY polled_at LIMIT ?3) \
+             RETURNING account_id, id",
+        )
+        .bind(&[int(now), int(before), int(i64::from(limit))])?
+        .all()
+        .await?
+        .results::<Due>()?;
+    Ok(due
+        .into_iter()
+        .map(|d| (AccountId(d.account_id), d.id))
+        .collect())
+}
+
+/// After a poll: the cursor moves forward only (a slow poll finishing after a newer one
+/// must not move it back), and the page says what was found.
+pub async fn finish_poll(
+    db: &D1Database,
+    account: AccountId,
+    id: i64,
+    cursor_ms: i64,
+    status: &str,
+    now: i64,
+) -> Result<(), ApiError> {
+    db.prepare(
+        "UPDATE storefronts SET poll_cursor_ms = MAX(COALESCE(poll_cursor_ms, 0), ?3), \
+         poll_status = ?4, polled_at = MAX(polled_at, ?5) WHERE account_id = ?1 AND id = ?2",
+    )
+    .bind(&[
+        int(account.0),
+        int(id),
+        int(cursor_ms),
+        text(status),
+        int(now),
     ])?
     .run()
     .await?;
