@@ -20,10 +20,15 @@ call() { # call <method> <path> [json]: prints the body, fails on a non-2xx answ
     -H 'Content-Type: application/json' ${3:+--data "$3"} "$url/api/v1$2"
 }
 
-if [[ "$(call GET /storefronts)" != '{"storefronts":[]}' ]]; then
-  # The sandboxes start empty each run: Sync Now puts the listed products' quantities back.
+existing="$(call GET /storefronts)"
+if [[ $existing != '{"storefronts":[]}' ]]; then
+  # The sandboxes start empty each run: Sync Now puts the listed products' quantities back,
+  # and each connection subscribes its webhook address again (the sandbox forgot it).
   call POST /products/sync-now '{"ids":[1,2,3,4,5,6,7,8,9,10,11,12]}' >/dev/null
-  echo "Demo storefronts already connected; pushed the listed products again."
+  for id in $(grep -o '"id":[0-9]*,"name"' <<<"$existing" | grep -o '[0-9]*'); do
+    call POST "/storefronts/$id/subscribe" >/dev/null
+  done
+  echo "Demo storefronts already connected; pushed the listed products and subscribed again."
   exit 0
 fi
 
@@ -32,7 +37,7 @@ connect() { # connect <json>: prints the new storefront's id
   body="$(call POST /storefronts "$1")"
   [[ $body =~ \"id\":([0-9]+) ]] && echo "${BASH_REMATCH[1]}"
 }
-shopify="$(connect "{\"name\":\"Shopify (sandbox)\",\"kind\":\"shopify\",\"base_url\":\"http://127.0.0.1:$port\",\"credential\":\"shpat_demo_sandbox\",\"rules\":{\"reserve\":2}}")"
+shopify="$(connect "{\"name\":\"Shopify (sandbox)\",\"kind\":\"shopify\",\"base_url\":\"http://127.0.0.1:$port\",\"credential\":\"shpat_demo_sandbox\",\"webhook_secret\":\"sandbox-app-client-secret\",\"rules\":{\"reserve\":2}}")"
 woo="$(connect "{\"name\":\"WooCommerce (sandbox)\",\"kind\":\"woocommerce\",\"base_url\":\"http://127.0.0.1:$((port + 1))\",\"credential\":\"ck_demo:cs_demo_sandbox\"}")"
 ebay="$(connect "{\"name\":\"eBay (sandbox)\",\"kind\":\"ebay\",\"base_url\":\"http://127.0.0.1:$((port + 2))\",\"credential\":\"ebay_demo_sandbox\",\"rules\":{\"maximum\":25}}")"
 
@@ -45,4 +50,4 @@ for id in $(seq 1 12); do
 done
 # Sync Now turns Auto Sync on for them and pushes their quantities: the history fills at once.
 call POST /products/sync-now "{\"ids\":[$(IFS=,; echo "${ids[*]}")]}" >/dev/null
-echo "Connected 3 sandbox storefronts; products 1–12 are listed on all three."
+echo "Connected 3 sandbox storefronts (Shopify and WooCommerce send their orders to Tally; eBay's are polled); products 1–12 are listed on all three."

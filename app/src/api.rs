@@ -562,6 +562,24 @@ pub fn deliveries(id: i64) -> Loaded<DeliveryList> {
     Loaded::new(move || Ok(format!("/api/v1/storefronts/{id}/deliveries")))
 }
 
+/// `POST /api/v1/storefronts/{id}/subscribe`: the webhook address subscribed again.
+pub async fn subscribe_storefront(id: i64) -> Result<Storefront, ApiError> {
+    send_json(
+        Request::post(&format!("/api/v1/storefronts/{id}/subscribe")),
+        &serde_json::json!({}),
+    )
+    .await
+}
+
+/// `POST /api/v1/storefronts/{id}/poll`: the storefront's recent orders read now.
+pub async fn poll_storefront(id: i64) -> Result<Storefront, ApiError> {
+    send_json(
+        Request::post(&format!("/api/v1/storefronts/{id}/poll")),
+        &serde_json::json!({}),
+    )
+    .await
+}
+
 /// `POST /api/v1/storefronts`.
 pub async fn create_storefront(body: &StorefrontInput) -> Result<Storefront, ApiError> {
     send_json(Request::post("/api/v1/storefronts"), body).await

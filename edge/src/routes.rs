@@ -82,6 +82,12 @@ async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
         (Method::Get, ["api", "v1", "storefronts", id, "deliveries"]) => {
             storefronts::deliveries(env, account, parse_id(id, "storefront")?).await
         }
+        (Method::Post, ["api", "v1", "storefronts", id, "subscribe"]) => {
+            storefronts::subscribe(req, env, account, parse_id(id, "storefront")?).await
+        }
+        (Method::Post, ["api", "v1", "storefronts", id, "poll"]) => {
+            storefronts::poll(req, env, account, parse_id(id, "storefront")?).await
+        }
         (Method::Patch, ["api", "v1", "storefronts", id]) => {
             storefronts::update(req, env, account, parse_id(id, "storefront")?).await
         }

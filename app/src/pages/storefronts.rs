@@ -199,26 +199,67 @@ fn Incoming(
 }
 
 /// Per topic, whether the storefront sends it to Tally (and what to do when not); then when
-/// Tally last read the storefront's orders itself.
+/// Tally last read the storefront's orders itself. Both can be done again from here.
 #[component]
 fn Subscriptions(storefront: Storefront) -> impl IntoView {
-    let platform = storefront.kind.label();
-    let subscribed = if storefront.webhooks.is_empty() {
-        let line = match storefront.kind {
-            StorefrontKind::Ebay | StorefrontKind::Amazon => {
-                format!("{platform} cannot send webhooks to Tally: its orders are read every few minutes.")
+    let toaster = use_toaster();
+    let id = storefront.id;
+    let kind = storefront.kind;
+    let current = RwSignal::new(storefront);
+    let busy = RwSignal::new(false);
+    let run = move |poll: bool| {
+        busy.set(true);
+        spawn_local(async move {
+            let result = if poll {
+                api::poll_storefront(id).await
+            } else {
+                api::subscribe_storefront(id).await
+            };
+            busy.set(false);
+            match result {
+                Ok(s) => {
+                    let said = if poll {
+                        s.poll_status.clone()
+                    } else {
+                        let failed = s.webhooks.iter().filter(|t| !t.ok).count();
+                        match failed {
+                            0 => format!("Subscribed to {} topics", s.webhooks.len()),
+                            n => format!(
+                                "{n} of {} topics not subscribed: see why below",
+                                s.webhooks.len()
+                            ),
+                        }
+                    };
+                    toaster.show(Tone::Success, said);
+                    current.set(s);
+                }
+                Err(e) => toaster.show(Tone::Critical, e.message),
             }
-            _ => "Not subscribed yet: save the connection to subscribe.".to_owned(),
-        };
-        view! { <p class="muted" data-testid="subscriptions-none">{line}</p> }.into_any()
-    } else {
+        });
+    };
+    let can_subscribe = !matches!(kind, StorefrontKind::Ebay | StorefrontKind::Amazon);
+    let topics = move || {
+        let s = current.get();
+        if s.webhooks.is_empty() {
+            let line = if can_subscribe {
+                "Not subscribed yet: press Subscribe again.".to_owned()
+            } else {
+                format!(
+                    "{} cannot send webhooks to Tally: its orders are read every few minutes.",
+                    s.kind.label()
+                )
+            };
+            return view! { <p class="muted" data-testid="subscriptions-none">{line}</p> }
+                .into_any();
+        }
         view! {
             <ul class="plain-list" data-testid="subscriptions">
-                {storefront.webhooks.into_iter().map(|t| {
+                {s.webhooks.into_iter().map(|t| {
                     let (badge, label) = if t.ok { ("badge badge-success", "Subscribed") } else { ("badge badge-critical", "Not subscribed") };
+                    let topic = t.topic.clone();
                     view! {
-                        <li data-testid="subscription" data-topic=t.topic>
-                            <code class="small">{t.topic.clone()}</code>" "
+                        <li data-testid="subscription" data-topic=topic>
+                            <code class="small">{t.topic}</code>" "
                             <span class=badge>{label}</span>" "
                             <span class="muted">{t.message}</span>
                         </li>
@@ -227,15 +268,29 @@ fn Subscriptions(storefront: Storefront) -> impl IntoView {
             </ul>
         }.into_any()
     };
-    let polled = match storefront.polled_at {
-        Some(at) => view! {
-            <p class="muted small" data-testid="last-poll">
-                "Orders last read " <time title=exact(at)>{relative(at, now_ms())}</time> ": " {storefront.poll_status}
-            </p>
-        }.into_any(),
-        None => view! { <p class="muted small" data-testid="last-poll">"Orders not read yet: Tally reads them every few minutes."</p> }.into_any(),
+    let polled = move || {
+        let s = current.get();
+        match s.polled_at {
+            Some(at) => view! {
+                <p class="muted small" data-testid="last-poll">
+                    "Orders last read " <time title=exact(at)>{relative(at, now_ms())}</time> ": " {s.poll_status}
+                </p>
+            }.into_any(),
+            None => view! { <p class="muted small" data-testid="last-poll">"Orders not read yet: Tally reads them every few minutes."</p> }.into_any(),
+        }
     };
-    view! { {subscribed} {polled} }
+    view! {
+        {topics}
+        {polled}
+        <div class="form-actions">
+            {can_subscribe.then(|| view! {
+                <button class="button button-small" data-testid="subscribe-again"
+                    prop:disabled=move || busy.get() on:click=move |_| run(false)>"Subscribe again"</button>
+            })}
+            <button class="button button-small" data-testid="poll-now"
+                prop:disabled=move || busy.get() on:click=move |_| run(true)>"Read orders now"</button>
+        </div>
+    }
 }
 
 fn status_label(status: &str) -> &'static str {

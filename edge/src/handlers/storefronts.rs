@@ -6,6 +6,7 @@ use crate::caller::Caller;
 use crate::clock::now_ms;
 use crate::crypto;
 use crate::error::ApiError;
+use crate::polling;
 use crate::request::public_base;
 use crate::request::{json_body, ok, MAX_JSON_BODY};
 use crate::store::inbox;
@@ -52,6 +53,39 @@ pub async fn deliveries(env: &Env, account: AccountId, id: i64) -> Result<Respon
         .ok_or(ApiError::NotFound("storefront"))?;
     let deliveries = inbox::recent(&db, account, id).await?;
     ok(&DeliveryList { deliveries })
+}
+
+/// `POST /api/v1/storefronts/{id}/subscribe`: subscribes the webhook address to every topic
+/// again (after webhooks were deleted on the storefront, say); answers the connection with
+/// what each topic's registration gave.
+pub async fn subscribe(
+    req: &Request,
+    env: &Env,
+    account: AccountId,
+    id: i64,
+) -> Result<Response, ApiError> {
+    let db = env.d1(DB)?;
+    let row = storefronts::find(&db, account, id)
+        .await?
+        .ok_or(ApiError::NotFound("storefront"))?;
+    subscriptions::register(env, &row, &public_base(req, env)?, true).await?;
+    get(req, env, account, id).await
+}
+
+/// `POST /api/v1/storefronts/{id}/poll`: reads the storefront's recent orders now instead of
+/// at the next scheduled poll; answers the connection with what was found (`poll_status`).
+pub async fn poll(
+    req: &Request,
+    env: &Env,
+    account: AccountId,
+    id: i64,
+) -> Result<Response, ApiError> {
+    let db = env.d1(DB)?;
+    storefronts::find(&db, account, id)
+        .await?
+        .ok_or(ApiError::NotFound("storefront"))?;
+    polling::poll(env, account, id).await?;
+    get(req, env, account, id).await
 }
 
 /// `POST /api/v1/storefronts`: name, kind and credential are required.
