@@ -177,3 +177,88 @@ impl Call {
             .map(String::as_str)
     }
 }
+
+/// The Shopify app's client secret the sandbox signs Shopify webhooks with, unless
+/// `--app-secret shopify=...` gives another (a real shop signs with the app's own secret;
+/// the seller gives Tally the same one).
+pub const SHOPIFY_APP_SECRET: &str = "sandbox-app-client-secret";
+
+/// One line of `POST /_sandbox/orders`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    /// The item key, as in `/_sandbox/items`.
+    pub key: String,
+    /// The SKU the storefront shows on the line (Tally matches by listing first, then SKU).
+    #[serde(default)]
+    pub sku: String,
+    pub quantity: i64,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `POST /_sandbox/orders`: a sale made on the storefront itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlaceOrder {
+    pub lines: Vec<OrderLine>,
+    /// Whether to send the webhook to the storefront's subscriptions (false: the webhook is
+    /// lost, as the platforms say one can be; only polling finds the order).
+    #[serde(default = "yes")]
+    pub webhook: bool,
+}
+
+/// `POST /_sandbox/orders/{id}/cancel`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CancelOrder {
+    #[serde(default = "yes")]
+    pub webhook: bool,
+}
+
+impl Default for CancelOrder {
+    fn default() -> Self {
+        Self { webhook: true }
+    }
+}
+
+/// A webhook the sandbox sent, and the status it got (0: no answer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentWebhook {
+    pub url: String,
+    pub topic: String,
+    pub status: u16,
+}
+
+/// The answer to placing or cancelling an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlacedOrder {
+    pub order_id: String,
+    pub webhooks: Vec<SentWebhook>,
+}
+
+/// An order on the storefront (`GET /_sandbox/orders`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SandboxOrder {
+    pub order_id: String,
+    pub lines: Vec<OrderLine>,
+    pub cancelled: bool,
+    pub created_ms: u64,
+    pub updated_ms: u64,
+}
+
+/// A webhook subscription made through the platform's API (`GET /_sandbox/subscriptions`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subscription {
+    pub id: u64,
+    /// The platform's topic name (`ORDERS_CREATE`, `order.created`, `store/order/created`).
+    pub topic: String,
+    pub url: String,
+    /// WooCommerce: what it signs with.
+    #[serde(default)]
+    pub secret: String,
+    /// BigCommerce: the custom headers sent with every delivery.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+}

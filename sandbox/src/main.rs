@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! sandbox --listen KIND=127.0.0.1:PORT [--listen ...] --credential KIND=SECRET [...]
-//!         [--seed FILE.json]
+//!         [--seed FILE.json] [--app-secret shopify=SECRET]
 //! ```
 //!
 //! One process, one listener per kind, each with its own in-memory inventory, call log and
@@ -17,7 +17,9 @@ mod api;
 mod bigcommerce;
 mod control;
 mod ebay;
+mod orders;
 mod platform;
+mod selling;
 mod shopify;
 mod store;
 mod woocommerce;
@@ -36,10 +38,12 @@ struct Options {
     listen: BTreeMap<Kind, String>,
     credentials: BTreeMap<Kind, String>,
     seed: BTreeMap<Kind, BTreeMap<String, i64>>,
+    /// Shopify: the app's client secret its webhooks are signed with.
+    app_secrets: BTreeMap<Kind, String>,
 }
 
 const USAGE: &str = "usage: sandbox --listen KIND=HOST:PORT [--listen ...] \
---credential KIND=SECRET [...] [--seed FILE.json]\n  KIND: shopify, woocommerce, ebay, amazon, bigcommerce";
+--credential KIND=SECRET [...] [--seed FILE.json] [--app-secret shopify=SECRET]\n  KIND: shopify, woocommerce, ebay, amazon, bigcommerce";
 
 fn main() {
     let options = parse_args(std::env::args().skip(1)).unwrap_or_else(|message| {
@@ -63,6 +67,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
         listen: BTreeMap::new(),
         credentials: BTreeMap::new(),
         seed: BTreeMap::new(),
+        app_secrets: BTreeMap::new(),
     };
     while let Some(flag) = args.next() {
         let value = args.next().ok_or(format!("{flag} needs a value"))?;
@@ -70,6 +75,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
             "--listen" => insert_pair(&mut options.listen, &value)?,
             "--credential" => insert_pair(&mut options.credentials, &value)?,
             "--seed" => options.seed = read_seed(&value)?,
+            "--app-secret" => insert_pair(&mut options.app_secrets, &value)?,
             _ => return Err(format!("unknown argument {flag}")),
         }
     }
@@ -127,7 +133,12 @@ async fn serve(mut options: Options) -> Result<(), String> {
         let local = listener.local_addr().map_err(|e| e.to_string())?;
         let credential = options.credentials.remove(kind).unwrap_or_default();
         let items = options.seed.remove(kind).unwrap_or_default();
-        let store = Arc::new(Store::new(*kind, credential, items)?);
+        let mut store = Store::new(*kind, credential, items)?;
+        if let Some(secret) = options.app_secrets.remove(kind) {
+            store.app_secret = secret;
+        }
+        let _ = store.root.set(format!("http://{local}"));
+        let store = Arc::new(store);
         println!("listening {kind} http://{local}");
         bound.push((listener, store));
     }
@@ -152,7 +163,9 @@ async fn route(State(store): State<Arc<Store>>, request: Request) -> Response {
         Ok(request) => request,
         Err(reply) => return reply.into_response(),
     };
-    if request.path.starts_with(control::PREFIX) {
+    if selling::handles(&request) {
+        selling::handle(&store, &request).await.into_response()
+    } else if request.path.starts_with(control::PREFIX) {
         control::handle(&store, &request).into_response()
     } else {
         api::handle(&store, request).await

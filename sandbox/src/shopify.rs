@@ -97,7 +97,7 @@ impl Bucket {
     }
 
     /// Takes `cost` points, or answers THROTTLED (taking nothing) when the bucket is short.
-    fn take(&mut self, cost: f64) -> Result<(), Reply> {
+    pub(crate) fn take(&mut self, cost: f64) -> Result<(), Reply> {
         self.refill();
         if self.available < cost {
             return Err(throttled_reply(cost, self.available));
@@ -107,7 +107,7 @@ impl Bucket {
     }
 
     /// The `extensions` block of an answer that cost `cost`.
-    fn extensions(&self, cost: f64) -> Value {
+    pub(crate) fn extensions(&self, cost: f64) -> Value {
         cost_block(cost, Some(cost), self.available)
     }
 }

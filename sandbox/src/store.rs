@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::hash::BuildHasher;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
-use tally_sandbox::{Call, FaultKind, Faults, Kind};
+use tally_sandbox::{Call, FaultKind, Faults, Kind, PlaceOrder, SandboxOrder, Subscription};
 
 /// Calls kept for `GET /_sandbox/calls`; a long demo run drops the oldest beyond this.
 const MAX_CALLS: usize = 100_000;
@@ -28,6 +28,10 @@ pub struct State {
     pub bucket: Bucket,
     /// BigCommerce: when the current rate-limit window started, and the calls in it.
     pub window: (Instant, u64),
+    /// Orders placed on the storefront (`POST /_sandbox/orders`), oldest first.
+    pub orders: Vec<SandboxOrder>,
+    /// Webhook subscriptions made through the platform's API.
+    pub subscriptions: Vec<Subscription>,
 }
 
 impl State {
@@ -49,6 +53,10 @@ struct Inner {
 pub struct Store {
     pub kind: Kind,
     credential: String,
+    /// Shopify: the app's client secret its webhooks are signed with.
+    pub app_secret: String,
+    /// The listener's root URL (WooCommerce names it in `X-WC-Webhook-Source`).
+    pub root: std::sync::OnceLock<String>,
     inner: Mutex<Inner>,
 }
 
@@ -67,10 +75,14 @@ impl Store {
             replays: HashMap::new(),
             bucket: Bucket::full(),
             window: (Instant::now(), 0),
+            orders: Vec::new(),
+            subscriptions: Vec::new(),
         };
         Ok(Self {
             kind,
             credential,
+            app_secret: tally_sandbox::SHOPIFY_APP_SECRET.to_owned(),
+            root: std::sync::OnceLock::new(),
             inner: Mutex::new(Inner {
                 state,
                 calls: VecDeque::new(),
@@ -133,13 +145,102 @@ impl Store {
             None => match platform.token(request, &self.credential) {
                 Some(renewed) => renewed,
                 None if !platform.authorized(request, &self.credential) => platform.unauthorized(),
-                None => platform.handle(request, &mut inner.state),
+                None => crate::orders::api(self.kind, request, &mut inner.state)
+                    .unwrap_or_else(|| platform.handle(request, &mut inner.state)),
             },
         };
         platform.finish(&mut reply, &mut inner.state);
         inner.record(request, &reply, injected);
         (reply, injected)
     }
+}
+
+impl Store {
+    /// Takes a sale's units and records the order (all lines or none); the order and the
+    /// subscriptions to tell of it.
+    pub fn place(&self, order: &PlaceOrder) -> Result<(SandboxOrder, Vec<Subscription>), String> {
+        let platform = platform::of(self.kind);
+        let mut inner = self.lock();
+        let state = &mut inner.state;
+        if order.lines.is_empty() {
+            return Err("an order needs at least one line".into());
+        }
+        for line in &order.lines {
+            if !platform.valid_key(&line.key) {
+                return Err(format!("{:?} is not a {} item key", line.key, self.kind));
+            }
+            if line.quantity < 1 {
+                return Err(format!("line {:?}: quantity must be at least 1", line.key));
+            }
+            let held = state.items.get(&line.key).copied();
+            match held {
+                None => return Err(format!("no item {:?} on this storefront", line.key)),
+                Some(held) if held < line.quantity => {
+                    return Err(format!(
+                        "item {:?} holds {held}, fewer than {}: the storefront does not oversell",
+                        line.key, line.quantity
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
+        for line in &order.lines {
+            *state.items.entry(line.key.clone()).or_default() -= line.quantity;
+        }
+        let serial = state.next_serial();
+        let now = now_ms();
+        let placed = SandboxOrder {
+            order_id: crate::orders::order_id(self.kind, serial),
+            lines: order.lines.clone(),
+            cancelled: false,
+            created_ms: now,
+            updated_ms: now,
+        };
+        state.orders.push(placed.clone());
+        let topics = crate::orders::created_topics(self.kind);
+        let to_tell = subscribed(state, topics);
+        Ok((placed, to_tell))
+    }
+
+    /// Cancels order `id`, putting its units back; `Ok(None)` when it was cancelled already.
+    pub fn cancel(&self, id: &str) -> Result<Option<(SandboxOrder, Vec<Subscription>)>, String> {
+        let mut inner = self.lock();
+        let state = &mut inner.state;
+        let Some(index) = state.orders.iter().position(|o| o.order_id == id) else {
+            return Err(format!("no order {id:?} on this storefront"));
+        };
+        if state.orders[index].cancelled {
+            return Ok(None);
+        }
+        let lines = state.orders[index].lines.clone();
+        for line in &lines {
+            *state.items.entry(line.key.clone()).or_default() += line.quantity;
+        }
+        let order = &mut state.orders[index];
+        order.cancelled = true;
+        order.updated_ms = now_ms();
+        let cancelled = order.clone();
+        let topics = crate::orders::cancelled_topics(self.kind);
+        Ok(Some((cancelled, subscribed(state, topics))))
+    }
+
+    pub fn orders(&self) -> Vec<SandboxOrder> {
+        self.lock().state.orders.clone()
+    }
+
+    pub fn subscriptions(&self) -> Vec<Subscription> {
+        self.lock().state.subscriptions.clone()
+    }
+}
+
+/// The subscriptions to any of `topics`.
+fn subscribed(state: &State, topics: &[&str]) -> Vec<Subscription> {
+    state
+        .subscriptions
+        .iter()
+        .filter(|s| topics.contains(&s.topic.as_str()))
+        .cloned()
+        .collect()
 }
 
 impl Inner {
@@ -183,7 +284,7 @@ fn check_keys(kind: Kind, items: &BTreeMap<String, i64>) -> Result<(), String> {
     }
 }
 
-fn now_ms() -> u64 {
+pub fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)

@@ -22,7 +22,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-pub use tally_sandbox::{Call, FaultKind, Faults, Kind};
+pub use tally_sandbox::{
+    Call, FaultKind, Faults, Kind, PlacedOrder, SandboxOrder, Subscription, SHOPIFY_APP_SECRET,
+};
 
 /// How long the sandbox may take to bind its listeners (it is already built).
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -107,6 +109,61 @@ impl Sandbox {
         let body = serde_json::to_value(map).expect("a map serialises");
         self.control(kind, reqwest::Method::PUT, "items", Some(body))
             .await;
+    }
+
+    /// A sale made on `kind`'s storefront: `lines` are (item key, SKU, quantity). The
+    /// storefront takes the units and, when `webhook`, sends its signed webhook to the
+    /// subscriptions Tally registered; the answer names the order and each webhook's status.
+    pub async fn place_order(
+        &self,
+        kind: Kind,
+        lines: &[(&str, &str, i64)],
+        webhook: bool,
+    ) -> PlacedOrder {
+        let lines: Vec<Value> = lines
+            .iter()
+            .map(|(key, sku, quantity)| serde_json::json!({ "key": key, "sku": sku, "quantity": quantity }))
+            .collect();
+        let body = serde_json::json!({ "lines": lines, "webhook": webhook });
+        let answer = self
+            .control(kind, reqwest::Method::POST, "orders", Some(body))
+            .await;
+        serde_json::from_value(answer.clone())
+            .unwrap_or_else(|e| panic!("unexpected /_sandbox/orders answer ({e}): {answer}"))
+    }
+
+    /// Cancels order `id` on `kind`'s storefront (its units go back), sending the webhook when
+    /// `webhook`.
+    pub async fn cancel_order(&self, kind: Kind, id: &str, webhook: bool) -> PlacedOrder {
+        let body = serde_json::json!({ "webhook": webhook });
+        let answer = self
+            .control(
+                kind,
+                reqwest::Method::POST,
+                &format!("orders/{id}/cancel"),
+                Some(body),
+            )
+            .await;
+        serde_json::from_value(answer.clone())
+            .unwrap_or_else(|e| panic!("unexpected cancel answer ({e}): {answer}"))
+    }
+
+    /// The orders placed on `kind`'s storefront, oldest first.
+    pub async fn orders(&self, kind: Kind) -> Vec<SandboxOrder> {
+        let answer = self
+            .control(kind, reqwest::Method::GET, "orders", None)
+            .await;
+        serde_json::from_value(answer.clone())
+            .unwrap_or_else(|e| panic!("unexpected /_sandbox/orders body ({e}): {answer}"))
+    }
+
+    /// The webhook subscriptions made on `kind`'s storefront through its API.
+    pub async fn subscriptions(&self, kind: Kind) -> Vec<Subscription> {
+        let answer = self
+            .control(kind, reqwest::Method::GET, "subscriptions", None)
+            .await;
+        serde_json::from_value(answer.clone())
+            .unwrap_or_else(|e| panic!("unexpected /_sandbox/subscriptions body ({e}): {answer}"))
     }
 
     /// Replaces `kind`'s failure injection.
