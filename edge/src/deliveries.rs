@@ -36,7 +36,7 @@ pub async fn apply(env: &Env, account: AccountId, inbox_id: i64) -> Result<(), A
     let Some(waiting) = inbox::waiting(&db, account, inbox_id).await? else {
         return Ok(()); // Handled before: a repeat of the queue message.
     };
-    let connection = storefronts::find(&db, account, waiting.storefront_id).await?;
+    let connection = storefronts::find_lean(&db, account, waiting.storefront_id).await?;
     let event = Format::parse(&waiting.format)
         .ok_or_else(|| format!("Tally does not read the {:?} format.", waiting.format))
         .and_then(|format| {

@@ -52,7 +52,7 @@ pub struct Report {
 /// queue retries); a storefront that does not answer is written in the poll status.
 pub async fn poll(env: &Env, account: AccountId, storefront_id: i64) -> Result<Report, ApiError> {
     let db = env.d1(DB)?;
-    let Some(connection) = storefronts::find(&db, account, storefront_id).await? else {
+    let Some(connection) = storefronts::find_lean(&db, account, storefront_id).await? else {
         return Ok(Report::default()); // Removed since the cron asked.
     };
     let since = connection.poll_cursor_ms.unwrap_or(connection.created_at);

@@ -105,6 +105,28 @@ const SELECT: &str = "SELECT s.id, s.account_id, s.name, s.kind, s.base_url, s.c
         AS orders_heard_24h \
      FROM storefronts s";
 
+/// The same columns without the two counts, for the paths that never show them (a webhook
+/// delivery, applying it, a poll): the orders count grows with the account's sales.
+const SELECT_LEAN: &str = "SELECT s.id, s.account_id, s.name, s.kind, s.base_url, \
+     s.credential_enc, s.store_ref, s.rules, s.active, s.created_at, s.updated_at, s.hook_token, \
+     s.hook_secret_enc, s.hook_status, s.poll_cursor_ms, s.polled_at, s.poll_status, \
+     0 AS listings, 0 AS orders_heard_24h FROM storefronts s";
+
+/// A connection for work behind the scenes: its `listings` and `orders_heard_24h` read 0.
+pub async fn find_lean(
+    db: &D1Database,
+    account: AccountId,
+    id: i64,
+) -> Result<Option<StorefrontRow>, ApiError> {
+    Ok(db
+        .prepare(format!(
+            "{SELECT_LEAN} WHERE s.account_id = ?1 AND s.id = ?2"
+        ))
+        .bind(&[int(account.0), int(id)])?
+        .first::<StorefrontRow>(None)
+        .await?)
+}
+
 pub async fn list(db: &D1Database, account: AccountId) -> Result<Vec<StorefrontRow>, ApiError> {
     Ok(db
         .prepare(format!("{SELECT} WHERE s.account_id = ?1 ORDER BY s.id"))
@@ -133,7 +155,7 @@ pub async fn find_by_hook_token(
     token: &str,
 ) -> Result<Option<StorefrontRow>, ApiError> {
     Ok(db
-        .prepare(format!("{SELECT} WHERE s.hook_token = ?1"))
+        .prepare(format!("{SELECT_LEAN} WHERE s.hook_token = ?1"))
         .bind(&[text(token)])?
         .first::<StorefrontRow>(None)
         .await?)
