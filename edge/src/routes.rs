@@ -33,6 +33,7 @@ async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
             let token = (*token).to_owned();
             return webhooks::receive(req, env, &token).await;
         }
+        (Method::Post, ["api", "v1", "bench", "bare"]) => return webhooks::bare(req, env).await,
         _ => {}
     }
     let caller = caller::resolve(req, env).await?;

@@ -157,6 +157,9 @@ fn spawn_wrangler(port: u16, persist: &std::path::Path, log: &std::path::Path) -
             // a sale whose webhook was lost is found within a test's patience.
             "--var",
             "POLL_EVERY_MS:5000",
+            // The benchmark's bare route (one D1 row per request), never set in production.
+            "--var",
+            "BENCH_ROUTES:1",
         ])
         .env("CI", "true")
         .env("WRANGLER_SEND_METRICS", "false")

@@ -99,3 +99,20 @@ async fn check(
     let secret = crypto::open(&credentials_key(env)?, &connection.hook_secret_enc).await?;
     Ok(received.verify(&secret))
 }
+
+/// `POST /api/v1/bench/bare`, for the benchmark only (404 unless the `BENCH_ROUTES` var is
+/// `1`): reads the body as a delivery is read and writes one D1 row, nothing else. The
+/// webhook intake's throughput is measured next to it.
+pub async fn bare(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
+    let enabled = env.var("BENCH_ROUTES").is_ok_and(|v| v.to_string() == "1");
+    if !enabled {
+        return Err(ApiError::NotFound("page"));
+    }
+    let body = raw_body(req, MAX_DELIVERY_BYTES).await?;
+    env.d1(DB)?
+        .prepare("INSERT INTO bench_rows (body_bytes, received_at) VALUES (?1, ?2)")
+        .bind(&[crate::db::int(body.len() as i64), crate::db::int(now_ms())])?
+        .run()
+        .await?;
+    ok(&json!({ "received": true }))
+}

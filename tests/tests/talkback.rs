@@ -1,0 +1,321 @@
+//! Storefronts talk back, end to end: `wrangler dev` with the sandbox storefronts, which take
+//! Tally's webhook subscriptions, sell, send the signed webhooks and list their orders.
+//!
+//! Each test works in its own new account and starts its own sandbox storefronts: a
+//! storefront's orders belong to one seller, and polling would rightly read them all.
+
+use serde_json::{json, Value};
+use std::time::Duration;
+use tally_domain::api::{Product, Storefront};
+use tally_tests::client::Api;
+use tally_tests::eventually;
+use tally_tests::sandbox::{Kind, Sandbox, SHOPIFY_APP_SECRET};
+use tally_tests::suite::{arguments, runtime};
+use tally_tests::worker::TestWorker;
+
+/// A sale reaches Tally and the other storefronts in seconds; polling waits for the cron,
+/// which the tests run every second while they wait.
+const WAIT: Duration = Duration::from_secs(60);
+
+fn credential(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Shopify => "shpat_talkback_token",
+        Kind::Woocommerce => "ck_talkback:cs_talkback_secret",
+        Kind::Ebay => "v^1.1#talkback_ebay",
+        Kind::Amazon => "Atza|talkback_amazon",
+        Kind::Bigcommerce => "bc_talkback_token",
+    }
+}
+
+#[derive(Clone)]
+struct Ctx {
+    api: Api,
+}
+
+/// Sandbox storefronts of `kinds` for one test.
+async fn sandbox(kinds: &[Kind]) -> Sandbox {
+    let stores: Vec<(Kind, &str)> = kinds.iter().map(|k| (*k, credential(*k))).collect();
+    Sandbox::start(&stores).await
+}
+
+fn main() {
+    let args = arguments();
+    let worker = TestWorker::start();
+    let rt = runtime();
+    let ctx = Ctx {
+        api: Api::new(&worker.base_url),
+    };
+    let tests = tally_tests::cases![&rt, &ctx;
+        saving_a_connection_subscribes_it_and_a_sale_anywhere_reaches_every_storefront,
+        a_dropped_webhook_and_sales_on_ebay_and_amazon_are_found_by_polling,
+        a_sale_tally_has_not_heard_of_is_not_erased_by_the_next_push,
+    ];
+    let conclusion = libtest_mimic::run(&args, tests);
+    if conclusion.has_failed() {
+        eprintln!("--- wrangler dev log (tail) ---\n{}", worker.log_tail());
+    }
+    drop(ctx);
+    drop(worker);
+    conclusion.exit();
+}
+
+// ---- helpers ------------------------------------------------------------------------------
+
+/// A product with Auto Sync on.
+async fn product(seller: &Api, sku: &str, quantity: i64) -> Product {
+    let answer = seller
+        .send_json(
+            "POST",
+            "/api/v1/products",
+            &json!({ "sku": sku, "name": format!("Product {sku}"), "quantity": quantity }),
+        )
+        .await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    let p: Product = answer.json();
+    seller.set_auto_sync(p.id.0, true).await
+}
+
+/// Connects the sandbox storefront of `kind` (Shopify with the app's client secret, which
+/// signs its webhooks).
+async fn connect(seller: &Api, sandbox: &Sandbox, kind: Kind) -> Storefront {
+    let mut body = json!({ "name": format!("My {kind}"), "kind": kind.as_str(),
+        "base_url": sandbox.base_url(kind), "credential": credential(kind) });
+    match kind {
+        Kind::Shopify => body["webhook_secret"] = json!(SHOPIFY_APP_SECRET),
+        Kind::Amazon => body["store_ref"] = json!("A1SELLER"),
+        _ => {}
+    }
+    let answer = seller.send_json("POST", "/api/v1/storefronts", &body).await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    answer.json()
+}
+
+async fn link(seller: &Api, product: &Product, storefront: i64, id: &str, sub: Option<&str>) {
+    let answer = seller
+        .send_json(
+            "POST",
+            &format!("/api/v1/products/{}/listings", product.id),
+            &json!({ "storefront_id": storefront, "external_id": id, "external_sub_id": sub }),
+        )
+        .await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+}
+
+async fn quantity(seller: &Api, product: &Product) -> i64 {
+    seller.product(product.id.0).await.quantity.get()
+}
+
+/// Waits until the sandbox of `kind` holds `expected` for `key`.
+async fn storefront_shows(sandbox: &Sandbox, kind: Kind, key: &str, expected: i64) {
+    eventually(
+        &format!("{kind} item {key} to show {expected}"),
+        WAIT,
+        || async move { (sandbox.items(kind).await.get(key) == Some(&expected)).then_some(()) },
+    )
+    .await;
+}
+
+/// Waits until Tally's quantity is `expected`, running the cron (which asks for polls) as it
+/// waits.
+async fn tally_shows(seller: &Api, product: &Product, expected: i64) {
+    eventually(
+        &format!("{} to be {expected} in Tally", product.sku),
+        WAIT,
+        || async move {
+            let _ = reqwest::get(format!("{}/__scheduled?cron=*+*+*+*+*", seller.base)).await;
+            (quantity(seller, product).await == expected).then_some(())
+        },
+    )
+    .await;
+}
+
+/// The account's orders as the Orders page gets them.
+async fn orders(seller: &Api) -> Vec<Value> {
+    let answer = seller.get("/api/v1/orders").await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    answer.body.as_array().expect("a list").clone()
+}
+
+// ---- tests --------------------------------------------------------------------------------
+
+async fn saving_a_connection_subscribes_it_and_a_sale_anywhere_reaches_every_storefront(ctx: Ctx) {
+    let seller = ctx.api.new_account("Talkback Traders").await;
+    let sb = &sandbox(&[Kind::Shopify, Kind::Woocommerce, Kind::Bigcommerce]).await;
+    // (kind, listing id, sub id, the sandbox's key for the item)
+    let items = [
+        (Kind::Shopify, "8101", Some("1"), "8101@1"),
+        (Kind::Woocommerce, "8102", None, "8102"),
+        (Kind::Bigcommerce, "8103", Some("1"), "8103@1"),
+    ];
+    let scarf = product(&seller, "TALK-SCARF", 20).await;
+    let mut connected = Vec::new();
+    for (kind, id, sub, key) in items {
+        sb.set_items(kind, [(key, 0)]).await;
+        let storefront = connect(&seller, sb, kind).await;
+        // Subscribed on save, every topic, at the connection's own address.
+        assert!(!storefront.webhooks.is_empty(), "{kind}: {storefront:?}");
+        assert!(
+            storefront.webhooks.iter().all(|t| t.ok),
+            "{kind}: {:?}",
+            storefront.webhooks
+        );
+        let subscribed = sb.subscriptions(kind).await;
+        let mine = subscribed
+            .iter()
+            .filter(|s| s.url == storefront.webhook_url)
+            .count();
+        assert_eq!(
+            mine,
+            storefront.webhooks.len(),
+            "{kind}: {subscribed:?} for {}",
+            storefront.webhook_url
+        );
+        link(&seller, &scarf, storefront.id, id, sub).await;
+        storefront_shows(sb, kind, key, 20).await;
+        connected.push((kind, key, storefront));
+    }
+
+    // A sale on each storefront in turn: Tally hears it by webhook and every storefront,
+    // the selling one included, ends at the new quantity.
+    let mut expected = 20;
+    for (n, (kind, key, _)) in connected.iter().enumerate() {
+        let sold = n as i64 + 1;
+        let placed = sb
+            .place_order(*kind, &[(key, "TALK-SCARF", sold)], true)
+            .await;
+        assert!(
+            placed.webhooks.iter().all(|w| w.status == 200),
+            "{kind}: {placed:?}"
+        );
+        expected -= sold;
+        tally_shows(&seller, &scarf, expected).await;
+    }
+    for (kind, key, _) in &connected {
+        storefront_shows(sb, *kind, key, expected).await;
+    }
+    let orders = orders(&seller).await;
+    assert_eq!(orders.len(), 3, "each sale once: {orders:?}");
+    // Each webhook arrived and was applied (or found its order already applied by a poll
+    // that came first: both paths lead to the same order, once).
+    for (kind, _, storefront) in &connected {
+        let log = seller
+            .get(&format!("/api/v1/storefronts/{}/deliveries", storefront.id))
+            .await;
+        let log: tally_domain::api::DeliveryList = log.json();
+        assert!(
+            log.deliveries.iter().any(|d| d.status == "applied"),
+            "{kind}: {:?}",
+            log.deliveries
+        );
+    }
+    let mut names: Vec<&str> = orders
+        .iter()
+        .filter_map(|o| o["storefront_name"].as_str())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["My bigcommerce", "My shopify", "My woocommerce"]);
+
+    // Cancelling on the storefront puts the units back, once.
+    let (kind, key, _) = &connected[1];
+    let woo_order = sb.orders(*kind).await;
+    let first = woo_order.first().expect("the WooCommerce order");
+    sb.cancel_order(*kind, &first.order_id, true).await;
+    tally_shows(&seller, &scarf, expected + 2).await;
+    storefront_shows(sb, *kind, key, expected + 2).await;
+}
+
+async fn a_dropped_webhook_and_sales_on_ebay_and_amazon_are_found_by_polling(ctx: Ctx) {
+    let seller = ctx.api.new_account("Poll Position").await;
+    let sb = &sandbox(&[Kind::Shopify, Kind::Ebay, Kind::Amazon]).await;
+    let items = [
+        (Kind::Shopify, "8201", Some("1"), "8201@1"),
+        (Kind::Ebay, "POLL-8202", None, "POLL-8202"),
+        (Kind::Amazon, "POLL-8203", None, "A1SELLER/POLL-8203"),
+    ];
+    let cap = product(&seller, "POLL-CAP", 30).await;
+    let mut keys = Vec::new();
+    for (kind, id, sub, key) in items {
+        sb.set_items(kind, [(key, 0)]).await;
+        let storefront = connect(&seller, sb, kind).await;
+        link(&seller, &cap, storefront.id, id, sub).await;
+        storefront_shows(sb, kind, key, 30).await;
+        keys.push((kind, key));
+    }
+    // Shopify is told to drop its webhook; eBay and Amazon have none to send.
+    let dropped = sb
+        .place_order(Kind::Shopify, &[("8201@1", "POLL-CAP", 2)], false)
+        .await;
+    assert!(dropped.webhooks.is_empty(), "{dropped:?}");
+    sb.place_order(Kind::Ebay, &[("POLL-8202", "POLL-CAP", 3)], true)
+        .await;
+    sb.place_order(Kind::Amazon, &[("A1SELLER/POLL-8203", "POLL-CAP", 4)], true)
+        .await;
+    tally_shows(&seller, &cap, 21).await;
+    for (kind, key) in keys {
+        storefront_shows(sb, kind, key, 21).await;
+    }
+    let orders = orders(&seller).await;
+    assert_eq!(orders.len(), 3, "each sale once: {orders:?}");
+    assert!(orders.iter().all(|o| o["source"] == "poll"), "{orders:?}");
+}
+
+async fn a_sale_tally_has_not_heard_of_is_not_erased_by_the_next_push(ctx: Ctx) {
+    let seller = ctx.api.new_account("Never Erase").await;
+    let sb = &sandbox(&[Kind::Shopify]).await;
+    let key = "8301@1";
+    sb.set_items(Kind::Shopify, [(key, 0)]).await;
+    let mug = product(&seller, "ERASE-MUG", 20).await;
+    let shop = connect(&seller, sb, Kind::Shopify).await;
+    link(&seller, &mug, shop.id, "8301", Some("1")).await;
+    storefront_shows(sb, Kind::Shopify, key, 20).await;
+    // Read its orders now (none yet): the cron then leaves this connection alone for a few
+    // seconds, so what finds the sale below is the push itself.
+    let polled = seller
+        .send_json(
+            "POST",
+            &format!("/api/v1/storefronts/{}/poll", shop.id),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(polled.status, 200, "{}", polled.body);
+    assert_eq!(polled.body["poll_status"], "0 orders read; none new.");
+
+    // A sale on Shopify whose webhook never comes: Shopify holds 17, Tally still 20.
+    sb.place_order(Kind::Shopify, &[(key, "ERASE-MUG", 3)], false)
+        .await;
+    assert_eq!(sb.items(Kind::Shopify).await[key], 17);
+    let before = sb.calls(Kind::Shopify).await.len();
+    // One unit found damaged in the warehouse: 20 - 1 would erase the sale on Shopify.
+    let adjusted = seller.adjust(mug.id.0, "add", -1).await;
+    assert_eq!(adjusted.status, 200, "{}", adjusted.body);
+
+    // The push of 19 finds Shopify at 17, not the 20 it was sent: Tally reads Shopify's
+    // orders first, applies the sale and pushes 16.
+    storefront_shows(sb, Kind::Shopify, key, 16).await;
+    assert_eq!(quantity(&seller, &mug).await, 16);
+    let history = seller.history_of(mug.id.0).await.items;
+    assert!(
+        history
+            .iter()
+            .any(|e| e.message.contains("read its recent orders first")),
+        "the history says what happened: {:?}",
+        history.iter().map(|e| &e.message).collect::<Vec<_>>()
+    );
+    // (quantity, changeFromQuantity) of every push since: a push of 19 compared against the
+    // 17 Shopify held would have erased the sale; against 20 Shopify refuses it as stale.
+    let pushed: Vec<(Value, Value)> = sb.calls(Kind::Shopify).await[before..]
+        .iter()
+        .filter(|c| c.body.to_string().contains("InventoryItem/8301"))
+        .map(|c| &c.body["variables"]["input"]["quantities"][0])
+        .filter(|q| !q.is_null())
+        .map(|q| (q["quantity"].clone(), q["changeFromQuantity"].clone()))
+        .collect();
+    assert!(
+        !pushed.contains(&(json!(19), json!(17))),
+        "Tally never overwrote the sale: {pushed:?}"
+    );
+    assert_eq!(pushed.last(), Some(&(json!(16), json!(17))), "{pushed:?}");
+    let orders = orders(&seller).await;
+    assert_eq!(orders.len(), 1, "{orders:?}");
+    assert_eq!(orders[0]["source"], "poll");
+}
