@@ -50,6 +50,7 @@ fn main() {
         a_large_file_applies_in_the_background_and_a_reload_finds_it,
         a_seller_enters_an_order_by_hand_and_cancels_it,
         a_seller_connects_a_storefront_links_a_listing_and_watches_the_push_succeed,
+        a_sale_on_a_storefront_shows_on_the_orders_page_and_reaches_the_other_storefront,
         the_address_picks_the_page_and_back_returns_to_the_last_one,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
@@ -1182,4 +1183,147 @@ async fn the_address_picks_the_page_and_back_returns_to_the_last_one(ctx: Ctx) {
     address_ends_with(&client, "/settings/inventory").await;
     client.back().await.unwrap();
     by_testid(&client, "page-not-found", UI_WAIT).await;
+}
+
+async fn a_sale_on_a_storefront_shows_on_the_orders_page_and_reaches_the_other_storefront(
+    ctx: Ctx,
+) {
+    // A seller of their own with a sandbox of their own: a storefront's orders are one
+    // seller's, and polling would rightly read them all.
+    let sandbox = Sandbox::start(&[
+        (Kind::Shopify, "shpat_browser_sale"),
+        (Kind::Woocommerce, WOO_KEYS),
+    ])
+    .await;
+    let email = format!("sale-{}@example.com", std::process::id());
+    let password = "a long enough password";
+    let body =
+        serde_json::json!({ "email": email, "password": password, "store_name": "Fern & Field" });
+    let (answer, cookie) = ctx.api.session_call("/api/v1/auth/signup", &body).await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    let seller = ctx.api.with_auth(tally_tests::client::Auth::Session(
+        cookie.expect("a session"),
+    ));
+    let created = seller
+        .send_json(
+            "POST",
+            "/api/v1/products",
+            &serde_json::json!({ "sku": "FERN-1", "name": "Fern Planter", "quantity": 10 }),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let product = seller
+        .set_auto_sync(created.body["id"].as_i64().unwrap_or_default(), true)
+        .await;
+    sandbox.set_items(Kind::Shopify, [("9101@1", 0)]).await;
+    sandbox.set_items(Kind::Woocommerce, [("9102", 0)]).await;
+    for (kind, credential, id, sub) in [
+        (Kind::Shopify, "shpat_browser_sale", "9101", Some("1")),
+        (Kind::Woocommerce, WOO_KEYS, "9102", None),
+    ] {
+        let connected = seller
+            .send_json(
+                "POST",
+                "/api/v1/storefronts",
+                &serde_json::json!({ "name": format!("Fern {kind}"), "kind": kind.as_str(),
+                    "base_url": sandbox.base_url(kind), "credential": credential,
+                    "webhook_secret": tally_tests::sandbox::SHOPIFY_APP_SECRET }),
+            )
+            .await;
+        assert_eq!(connected.status, 201, "{}", connected.body);
+        let linked = seller
+            .send_json(
+                "POST",
+                &format!("/api/v1/products/{}/listings", product.id),
+                &serde_json::json!({ "storefront_id": connected.body["id"],
+                    "external_id": id, "external_sub_id": sub }),
+            )
+            .await;
+        assert_eq!(linked.status, 201, "{}", linked.body);
+    }
+    let sandbox = &sandbox;
+    eventually(
+        "both storefronts to hold 10",
+        Duration::from_secs(30),
+        || async move {
+            let shopify = sandbox.items(Kind::Shopify).await.get("9101@1") == Some(&10);
+            let woo = sandbox.items(Kind::Woocommerce).await.get("9102") == Some(&10);
+            (shopify && woo).then_some(())
+        },
+    )
+    .await;
+
+    let client = ctx.driver.session().await;
+    client
+        .goto(&format!("{}/orders", ctx.api.base))
+        .await
+        .unwrap();
+    sign_in(&client, &email, password).await;
+    // Three planters sold on Shopify: its webhook reaches Tally.
+    let placed = sandbox
+        .place_order(Kind::Shopify, &[("9101@1", "FERN-1", 3)], true)
+        .await;
+    let client = &client;
+    let base = &ctx.api.base;
+    let order_id = &placed.order_id;
+    let row = eventually(
+        "the sale on the Orders page",
+        Duration::from_secs(30),
+        || async move {
+            // The page lists orders as they were when it loaded: look again until it is there.
+            client.goto(&format!("{base}/orders")).await.ok()?;
+            let row = client
+                .wait()
+                .at_most(Duration::from_secs(3))
+                .for_element(fantoccini::Locator::Css("[data-testid=order-row]"))
+                .await
+                .ok()?;
+            let text = row.text().await.ok()?;
+            text.contains(order_id.as_str()).then_some(text)
+        },
+    )
+    .await;
+    assert!(
+        row.contains("Fern shopify") && row.contains("FERN-1 10→7"),
+        "where it came from and what it changed: {row}"
+    );
+    screenshot(client, "orders-from-storefront").await;
+
+    // The other storefront's push turns green in the sync history.
+    let pushed = eventually(
+        "WooCommerce's push to succeed",
+        Duration::from_secs(30),
+        || async move {
+            client.goto(&format!("{base}/history")).await.ok()?;
+            client
+                .wait()
+                .at_most(Duration::from_secs(3))
+                .for_element(fantoccini::Locator::Css("[data-testid=history-row]"))
+                .await
+                .ok()?;
+            let rows = client
+                .find_all(fantoccini::Locator::Css("[data-testid=history-row]"))
+                .await
+                .ok()?;
+            for row in rows {
+                let text = row.text().await.ok()?;
+                let badge = row
+                    .find(fantoccini::Locator::Css("[data-testid=status-badge]"))
+                    .await
+                    .ok()?;
+                let class = badge.attr("class").await.ok()??;
+                if text.contains("Fern woocommerce")
+                    && text.contains('7')
+                    && class.contains("badge-success")
+                {
+                    return Some(text);
+                }
+            }
+            None
+        },
+    )
+    .await;
+    assert!(pushed.contains("Succeeded"), "{pushed}");
+    assert_eq!(sandbox.items(Kind::Woocommerce).await.get("9102"), Some(&7));
+    client.clone().close().await.unwrap();
 }

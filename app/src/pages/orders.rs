@@ -100,7 +100,7 @@ pub fn Orders() -> impl IntoView {
             <div>
                 <h1>"Orders"</h1>
                 <p class="muted">
-                    "Each order takes its units off the products' quantities once, however often it arrives. Integrations send orders through the API; enter others here."
+                    "Each order takes its units off the products' quantities once, however often it arrives. Connected storefronts report their sales within seconds (by webhook, or read every few minutes); integrations use the API; enter others here."
                 </p>
             </div>
         </section>
@@ -159,7 +159,7 @@ pub fn Orders() -> impl IntoView {
                                         let placed = o.status == "placed";
                                         let for_cancel = o.clone();
                                         view! {
-                                            <tr>
+                                            <tr data-testid="order-row">
                                                 <td><strong>{o.order_id.clone()}</strong></td>
                                                 <td>
                                                     {o.storefront_name.clone().unwrap_or_else(|| o.storefront.clone())}
