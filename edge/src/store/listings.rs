@@ -363,7 +363,10 @@ pub async fn skus_by_external_id(
         .await?
         .results::<Row>()?;
     for row in &rows {
-        if row.external_sub_id.is_none() {
+        // Where the sub id is a variation (WooCommerce), a listing with one is that variation,
+        // not its parent; elsewhere it is a location (Shopify, BigCommerce) or an offer
+        // (eBay), and the item is the external id.
+        if !variations || row.external_sub_id.is_none() {
             found.insert(row.external_id.clone(), row.sku.clone());
         }
     }
