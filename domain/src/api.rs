@@ -215,6 +215,9 @@ pub struct StorefrontHealth {
     /// Change-to-storefront latency of successful pushes, in milliseconds.
     pub p50_ms: Option<i64>,
     pub p99_ms: Option<i64>,
+    /// Orders this storefront reported in the same hour (webhook or poll).
+    #[serde(default)]
+    pub orders_heard: u64,
 }
 
 /// A storefront connection as the API returns it. The credential is never returned; the

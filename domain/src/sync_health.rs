@@ -53,6 +53,7 @@ pub fn summarize(records: &[PushRecord], now: i64, minutes: i64, in_flight: u64)
                         failures: 0,
                         p50_ms: None,
                         p99_ms: None,
+                        orders_heard: 0,
                     },
                     Vec::new(),
                 ));
@@ -82,6 +83,30 @@ pub fn summarize(records: &[PushRecord], now: i64, minutes: i64, in_flight: u64)
         storefronts,
         in_flight,
     }
+}
+
+/// Adds the orders each storefront reported in the panel's hour, `(storefront id, name,
+/// orders)`; a storefront that sold without being pushed to gets a row of its own.
+pub fn with_orders_heard(mut health: SyncHealth, heard: Vec<(i64, String, u64)>) -> SyncHealth {
+    for (storefront_id, name, orders) in heard {
+        match health
+            .storefronts
+            .iter_mut()
+            .find(|s| s.storefront_id == storefront_id)
+        {
+            Some(row) => row.orders_heard = orders,
+            None => health.storefronts.push(StorefrontHealth {
+                storefront_id,
+                name,
+                pushes: 0,
+                failures: 0,
+                p50_ms: None,
+                p99_ms: None,
+                orders_heard: orders,
+            }),
+        }
+    }
+    health
 }
 
 #[cfg(test)]
@@ -119,5 +144,28 @@ mod tests {
         assert_eq!(h.storefronts[0].p99_ms, Some(1_200));
         assert_eq!(h.storefronts[1].p50_ms, None);
         assert_eq!(h.in_flight, 3);
+    }
+
+    #[test]
+    fn orders_heard_join_their_storefront_or_add_one() {
+        let now = 10 * MINUTE_MS;
+        let health = summarize(
+            &[record(now - 1_000, SyncStatus::Succeeded, 1, 300)],
+            now,
+            60,
+            0,
+        );
+        let health = with_orders_heard(health, vec![(1, "S1".into(), 4), (2, "Shop".into(), 2)]);
+        assert_eq!(health.storefronts.len(), 2);
+        assert_eq!(health.storefronts[0].orders_heard, 4);
+        assert_eq!(health.storefronts[0].pushes, 1);
+        assert_eq!(
+            (
+                health.storefronts[1].name.as_str(),
+                health.storefronts[1].pushes,
+                health.storefronts[1].orders_heard
+            ),
+            ("Shop", 0, 2)
+        );
     }
 }

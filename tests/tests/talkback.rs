@@ -214,6 +214,17 @@ async fn saving_a_connection_subscribes_it_and_a_sale_anywhere_reaches_every_sto
     names.sort_unstable();
     assert_eq!(names, ["My bigcommerce", "My shopify", "My woocommerce"]);
 
+    // The health panel counts the orders each storefront reported this hour.
+    let health: tally_domain::api::SyncHealth = seller.get("/api/v1/sync-health").await.json();
+    for (kind, _, storefront) in &connected {
+        let row = health
+            .storefronts
+            .iter()
+            .find(|s| s.storefront_id == storefront.id)
+            .unwrap_or_else(|| panic!("{kind} in the health panel: {health:?}"));
+        assert_eq!(row.orders_heard, 1, "{kind}: {row:?}");
+    }
+
     // Cancelling on the storefront puts the units back, once.
     let (kind, key, _) = &connected[1];
     let woo_order = sb.orders(*kind).await;

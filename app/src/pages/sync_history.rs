@@ -206,6 +206,7 @@ fn HealthPanel(health: SyncHealth) -> impl IntoView {
                         <th scope="col">"Storefront"</th>
                         <th scope="col" class="num">"Pushes"</th>
                         <th scope="col" class="num">"Failures"</th>
+                        <th scope="col" class="num">"Orders heard"</th>
                         <th scope="col" class="num">"Latency p50"</th>
                         <th scope="col" class="num">"p99"</th>
                         <th scope="col"><span class="visually-hidden">"Latency chart"</span></th>
@@ -218,6 +219,7 @@ fn HealthPanel(health: SyncHealth) -> impl IntoView {
                                     <td>{s.name}</td>
                                     <td class="num">{s.pushes}</td>
                                     <td class="num">{s.failures}</td>
+                                    <td class="num" data-testid="health-orders-heard">{s.orders_heard}</td>
                                     <td class="num">{ms(s.p50_ms)}</td>
                                     <td class="num">{ms(s.p99_ms)}</td>
                                     <td>

@@ -6,9 +6,10 @@ use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::request::{ok, query_param};
 use crate::store::history::{self, HistoryFilter};
+use crate::store::orders;
 use tally_domain::api::{FieldError, SyncHistoryPage};
 use tally_domain::sync::SyncStatus;
-use tally_domain::sync_health::summarize;
+use tally_domain::sync_health::{summarize, with_orders_heard};
 use tally_domain::{AccountId, ProductId};
 use worker::{Env, Request, Response};
 
@@ -39,9 +40,14 @@ pub async fn list(req: &Request, env: &Env, account: AccountId) -> Result<Respon
 pub async fn health(env: &Env, account: AccountId) -> Result<Response, ApiError> {
     const MINUTES: i64 = 60;
     let now = now_ms();
-    let (records, in_flight) =
-        history::pushes_since(&env.d1(DB)?, account, now - MINUTES * 60_000).await?;
-    ok(&summarize(&records, now, MINUTES, in_flight))
+    let db = env.d1(DB)?;
+    let since = now - MINUTES * 60_000;
+    let (records, in_flight) = history::pushes_since(&db, account, since).await?;
+    let heard = orders::heard_since(&db, account, since).await?;
+    ok(&with_orders_heard(
+        summarize(&records, now, MINUTES, in_flight),
+        heard,
+    ))
 }
 
 fn number(req: &Request, name: &'static str) -> Result<Option<i64>, ApiError> {

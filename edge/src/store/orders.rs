@@ -444,3 +444,32 @@ pub async fn restock(
         Err(_) => Ok(Applied::Conflict),
     }
 }
+
+/// Orders each connection reported since `since` (webhook or poll): (storefront id, its name,
+/// orders), for the health panel.
+pub async fn heard_since(
+    db: &D1Database,
+    account: AccountId,
+    since: i64,
+) -> Result<Vec<(i64, String, u64)>, ApiError> {
+    #[derive(Deserialize)]
+    struct Heard {
+        storefront_id: i64,
+        name: String,
+        orders: u64,
+    }
+    let rows = db
+        .prepare(
+            "SELECT o.storefront_id, s.name, COUNT(*) AS orders FROM orders o \
+             JOIN storefronts s ON s.id = o.storefront_id AND s.account_id = o.account_id \
+             WHERE o.account_id = ?1 AND o.created_at >= ?2 GROUP BY o.storefront_id, s.name",
+        )
+        .bind(&[int(account.0), int(since)])?
+        .all()
+        .await?
+        .results::<Heard>()?;
+    Ok(rows
+        .into_iter()
+        .map(|h| (h.storefront_id, h.name, h.orders))
+        .collect())
+}
