@@ -72,21 +72,11 @@ pub async fn cancel(
     order_id: &str,
 ) -> Result<Option<Outcome>, ApiError> {
     let db = env.d1(DB)?;
-    for _ in 0..ATTEMPTS {
-        let Some(row) = orders::find(&db, account, storefront, order_id).await? else {
-            return Ok(None);
-        };
-        let applied = orders::cancel(&db, account, actor, &row, now_ms()).await?;
-        if matches!(applied, Applied::Conflict) {
-            continue;
-        }
-        let already = settle(env, account, applied).await;
-        return Ok(Some(Outcome {
-            order: found(&db, account, storefront, order_id).await?,
-            already,
-        }));
-    }
-    Err(busy())
+    change_reported(env, account, (storefront, order_id), |row| {
+        let db = &db;
+        async move { orders::cancel(db, account, actor, &row, now_ms()).await }
+    })
+    .await
 }
 
 /// Puts back a refund's restocked units (`lines`: SKU, units); `None` when the storefront
@@ -95,23 +85,42 @@ pub async fn restock(
     env: &Env,
     account: AccountId,
     actor: &Actor,
-    (storefront, order_id): (&str, &str),
+    order: (&str, &str),
     refund_id: &str,
     lines: &[(String, i64)],
 ) -> Result<Option<Outcome>, ApiError> {
+    let db = env.d1(DB)?;
+    change_reported(env, account, order, |row| {
+        let db = &db;
+        async move { orders::restock(db, account, actor, &row, refund_id, lines, now_ms()).await }
+    })
+    .await
+}
+
+/// Reads the order and applies `write` to it, again while a concurrent refund or
+/// cancellation moves under it; `None` when the order was never reported.
+async fn change_reported<F, Fut>(
+    env: &Env,
+    account: AccountId,
+    (storefront, order_id): (&str, &str),
+    write: F,
+) -> Result<Option<Outcome>, ApiError>
+where
+    F: Fn(OrderRow) -> Fut,
+    Fut: std::future::Future<Output = Result<Applied, ApiError>>,
+{
     let db = env.d1(DB)?;
     for _ in 0..ATTEMPTS {
         let Some(row) = orders::find(&db, account, storefront, order_id).await? else {
             return Ok(None);
         };
-        let applied =
-            orders::restock(&db, account, actor, &row, refund_id, lines, now_ms()).await?;
+        let applied = write(row).await?;
         if matches!(applied, Applied::Conflict) {
             continue;
         }
         let already = settle(env, account, applied).await;
         return Ok(Some(Outcome {
-            order: row,
+            order: found(&db, account, storefront, order_id).await?,
             already,
         }));
     }

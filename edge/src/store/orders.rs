@@ -83,17 +83,7 @@ pub async fn report(
     units: &[(String, i64)],
     already_applied: bool,
 ) -> Result<OrderOut, ApiError> {
-    let reference = row.reference();
-    let lines = db
-        .prepare(
-            "SELECT q.product_id AS product_id, p.sku AS sku, q.before AS before, q.after AS after \
-             FROM quantity_changes q JOIN products p ON p.id = q.product_id \
-             WHERE q.account_id = ?1 AND q.source = 'order' AND q.reference = ?2 ORDER BY q.id",
-        )
-        .bind(&[int(account.0), text(&reference)])?
-        .all()
-        .await?
-        .results::<LineRow>()?;
+    let lines = ledger_lines(db, account, &row.reference(), false).await?;
     Ok(OrderOut {
         storefront: row.storefront.clone(),
         order_id: row.order_id.clone(),
@@ -259,30 +249,40 @@ pub async fn apply(
     ))
 }
 
-/// Units per SKU in ledger lines whose reference is `reference` (exactly) or, with
-/// `prefix`, starts with it.
+/// The order ledger lines whose reference is `reference` (exactly) or, with `prefix`, starts
+/// with it, oldest first.
+async fn ledger_lines(
+    db: &D1Database,
+    account: AccountId,
+    reference: &str,
+    prefix: bool,
+) -> Result<Vec<LineRow>, ApiError> {
+    let matches = if prefix {
+        "substr(q.reference, 1, length(?2)) = ?2"
+    } else {
+        "q.reference = ?2"
+    };
+    Ok(db
+        .prepare(format!(
+            "SELECT q.product_id AS product_id, p.sku AS sku, q.before AS before, q.after AS after \
+             FROM quantity_changes q JOIN products p ON p.id = q.product_id \
+             WHERE q.account_id = ?1 AND q.source = 'order' AND {matches} ORDER BY q.id"
+        ))
+        .bind(&[int(account.0), text(reference)])?
+        .all()
+        .await?
+        .results::<LineRow>()?)
+}
+
+/// Units per SKU in those ledger lines.
 async fn units_by_sku(
     db: &D1Database,
     account: AccountId,
     reference: &str,
     prefix: bool,
 ) -> Result<Vec<(String, i64)>, ApiError> {
-    let matches = if prefix {
-        "substr(q.reference, 1, length(?2)) = ?2"
-    } else {
-        "q.reference = ?2"
-    };
-    let lines = db
-        .prepare(format!(
-            "SELECT q.product_id AS product_id, p.sku AS sku, q.before AS before, q.after AS after \
-             FROM quantity_changes q JOIN products p ON p.id = q.product_id \
-             WHERE q.account_id = ?1 AND q.source = 'order' AND {matches}"
-        ))
-        .bind(&[int(account.0), text(reference)])?
-        .all()
+    Ok(ledger_lines(db, account, reference, prefix)
         .await?
-        .results::<LineRow>()?;
-    Ok(lines
         .into_iter()
         .map(|l| (l.sku, (l.before - l.after).abs()))
         .collect())
@@ -303,6 +303,47 @@ fn guard(
     Ok(db
         .prepare(format!("INSERT INTO write_guards (ok) {count_sql}"))
         .bind(values)?)
+}
+
+/// A guard that no refund of the order at `reference` landed since `restored` of its ledger
+/// lines were read.
+fn no_refund_since(
+    db: &D1Database,
+    account: AccountId,
+    reference: &str,
+    restored: usize,
+) -> Result<D1PreparedStatement, ApiError> {
+    guard(
+        db,
+        "SELECT COUNT(*) = ?3 FROM quantity_changes WHERE account_id = ?1 \
+         AND source = 'order' AND substr(reference, 1, length(?2)) = ?2",
+        &[
+            int(account.0),
+            text(&refund_prefix(reference)),
+            int(restored as i64),
+        ],
+    )
+}
+
+/// Runs a batch that starts with [`outbox::mark`] and holds guards: the changes it queued, or
+/// [`Applied::Conflict`] when a guard rolled it back (a concurrent cancellation, done already,
+/// or a refund: read again and put back the rest).
+async fn run_guarded(
+    db: &D1Database,
+    account: AccountId,
+    mut statements: Vec<D1PreparedStatement>,
+    now: i64,
+) -> Result<Applied, ApiError> {
+    statements.push(db.prepare("DELETE FROM write_guards"));
+    match db.batch(statements).await {
+        Ok(results) => {
+            let mark = outbox::mark_value(&results[0])?;
+            Ok(Applied::New(
+                outbox::queued_since(db, account, SyncTrigger::Order, mark, now).await?,
+            ))
+        }
+        Err(_) => Ok(Applied::Conflict),
+    }
 }
 
 /// Cancels a placed order, putting back what it took less what its refunds already put back.
@@ -335,16 +376,7 @@ pub async fn cancel(
         // Exactly one order moved to cancelled (not a concurrent cancellation's), and no
         // refund landed since `restored` was read.
         guard(db, "VALUES (changes())", &[])?,
-        guard(
-            db,
-            "SELECT COUNT(*) = ?3 FROM quantity_changes WHERE account_id = ?1 \
-             AND source = 'order' AND substr(reference, 1, length(?2)) = ?2",
-            &[
-                int(account.0),
-                text(&refund_prefix(&reference)),
-                int(restored.len() as i64),
-            ],
-        )?,
+        no_refund_since(db, account, &reference, restored.len())?,
     ];
     for (sku, restore) in to_restore(&taken, &restored, None) {
         let change = LineChange {
@@ -358,18 +390,7 @@ pub async fn cancel(
         };
         statements.extend(change_statements(db, account, &change)?);
     }
-    statements.push(db.prepare("DELETE FROM write_guards"));
-    match db.batch(statements).await {
-        Ok(results) => {
-            let mark = outbox::mark_value(&results[0])?;
-            Ok(Applied::New(
-                outbox::queued_since(db, account, SyncTrigger::Order, mark, now).await?,
-            ))
-        }
-        // Something changed under it: a concurrent cancellation (done: nothing to do) or a
-        // refund (read again and put back the rest).
-        Err(_) => Ok(Applied::Conflict),
-    }
+    run_guarded(db, account, statements, now).await
 }
 
 /// Puts back a refund's restocked units, once per refund id, never more than the order took
@@ -410,16 +431,7 @@ pub async fn restock(
              AND order_id = ?3 AND status = 'placed'",
             &[int(account.0), text(&row.storefront), text(&row.order_id)],
         )?,
-        guard(
-            db,
-            "SELECT COUNT(*) = ?3 FROM quantity_changes WHERE account_id = ?1 \
-             AND source = 'order' AND substr(reference, 1, length(?2)) = ?2",
-            &[
-                int(account.0),
-                text(&refund_prefix(&reference)),
-                int(restored.len() as i64),
-            ],
-        )?,
+        no_refund_since(db, account, &reference, restored.len())?,
     ];
     for (sku, units) in &back {
         let change = LineChange {
@@ -433,16 +445,7 @@ pub async fn restock(
         };
         statements.extend(change_statements(db, account, &change)?);
     }
-    statements.push(db.prepare("DELETE FROM write_guards"));
-    match db.batch(statements).await {
-        Ok(results) => {
-            let mark = outbox::mark_value(&results[0])?;
-            Ok(Applied::New(
-                outbox::queued_since(db, account, SyncTrigger::Order, mark, now).await?,
-            ))
-        }
-        Err(_) => Ok(Applied::Conflict),
-    }
+    run_guarded(db, account, statements, now).await
 }
 
 /// Orders each connection reported since `since` (webhook or poll): (storefront id, its name,
