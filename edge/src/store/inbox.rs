@@ -172,21 +172,12 @@ pub async fn stalled(
     before: i64,
     limit: u32,
 ) -> Result<Vec<(AccountId, i64)>, ApiError> {
-    #[derive(Deserialize)]
-    struct Row {
-        account_id: i64,
-        id: i64,
-    }
-    Ok(db
-        .prepare(
+    super::account_ids(
+        db.prepare(
             "SELECT account_id, id FROM webhook_inbox \
              WHERE status = 'received' AND received_at < ?1 ORDER BY received_at LIMIT ?2",
         )
-        .bind(&[int(before), int(i64::from(limit))])?
-        .all()
-        .await?
-        .results::<Row>()?
-        .into_iter()
-        .map(|r| (AccountId(r.account_id), r.id))
-        .collect())
+        .bind(&[int(before), int(i64::from(limit))])?,
+    )
+    .await
 }

@@ -15,7 +15,9 @@ pub mod storefronts;
 pub mod uploads;
 
 use crate::error::ApiError;
-use worker::D1Result;
+use serde::Deserialize;
+use tally_domain::AccountId;
+use worker::{D1PreparedStatement, D1Result};
 
 /// Rows changed by a write, from D1's result metadata.
 pub fn changes(result: &D1Result) -> Result<usize, ApiError> {
@@ -34,4 +36,21 @@ pub fn inserted_id(result: &D1Result) -> Result<Option<i64>, ApiError> {
 #[derive(serde::Deserialize)]
 pub struct Count {
     pub n: u64,
+}
+
+/// The rows of a query over all accounts that selects `account_id, id` (the cron's stalled
+/// and due work), as (account, id).
+pub async fn account_ids(query: D1PreparedStatement) -> Result<Vec<(AccountId, i64)>, ApiError> {
+    #[derive(Deserialize)]
+    struct Row {
+        account_id: i64,
+        id: i64,
+    }
+    Ok(query
+        .all()
+        .await?
+        .results::<Row>()?
+        .into_iter()
+        .map(|r| (AccountId(r.account_id), r.id))
+        .collect())
 }

@@ -256,25 +256,15 @@ pub async fn claim_due_polls(
     now: i64,
     limit: u32,
 ) -> Result<Vec<(AccountId, i64)>, ApiError> {
-    #[derive(Deserialize)]
-    struct Due {
-        account_id: i64,
-        id: i64,
-    }
-    let due = db
-        .prepare(
+    super::account_ids(
+        db.prepare(
             "UPDATE storefronts SET polled_at = ?1 WHERE id IN (SELECT id FROM storefronts \
              WHERE active = 1 AND polled_at < ?2 ORDER BY polled_at LIMIT ?3) \
              RETURNING account_id, id",
         )
-        .bind(&[int(now), int(before), int(i64::from(limit))])?
-        .all()
-        .await?
-        .results::<Due>()?;
-    Ok(due
-        .into_iter()
-        .map(|d| (AccountId(d.account_id), d.id))
-        .collect())
+        .bind(&[int(now), int(before), int(i64::from(limit))])?,
+    )
+    .await
 }
 
 /// After a poll: the cursor moves forward only (a slow poll finishing after a newer one

@@ -361,21 +361,12 @@ pub async fn stalled(
     before: i64,
     limit: u32,
 ) -> Result<Vec<(AccountId, i64)>, ApiError> {
-    #[derive(Deserialize)]
-    struct Stalled {
-        id: i64,
-        account_id: i64,
-    }
-    Ok(db
-        .prepare(
-            "SELECT id, account_id FROM uploads WHERE status = 'applying' AND updated_at < ?1 \
+    super::account_ids(
+        db.prepare(
+            "SELECT account_id, id FROM uploads WHERE status = 'applying' AND updated_at < ?1 \
              ORDER BY updated_at LIMIT ?2",
         )
-        .bind(&[int(before), int(i64::from(limit))])?
-        .all()
-        .await?
-        .results::<Stalled>()?
-        .into_iter()
-        .map(|s| (AccountId(s.account_id), s.id))
-        .collect())
+        .bind(&[int(before), int(i64::from(limit))])?,
+    )
+    .await
 }
