@@ -725,42 +725,30 @@ mod tests {
         );
         assert!(next.body.unwrap().contains("\"after\":\"c1\""));
 
-        let woo = poll_request(
-            &target_of(StorefrontKind::Woocommerce, "https://w.example/"),
-            SINCE,
-            &Page::Next("2".into()),
-        );
-        assert_eq!(woo.method, Method::Get);
-        assert_eq!(
-            woo.url,
-            "https://w.example/wp-json/wc/v3/orders?modified_after=2026-12-03T09%3A59%3A58&dates_are_gmt=true&orderby=modified&order=asc&per_page=100&page=2"
-        );
-        let big = poll_request(
-            &target_of(StorefrontKind::Bigcommerce, "https://b.example"),
-            SINCE,
-            &Page::First,
-        );
-        assert_eq!(
-            big.url,
-            "https://b.example/v2/orders?min_date_modified=2026-12-03T09%3A59%3A58Z&sort=date_modified:asc&limit=50&page=1"
-        );
-        let ebay = poll_request(
-            &target_of(StorefrontKind::Ebay, "https://e.example"),
-            SINCE,
-            &Page::First,
-        );
-        assert_eq!(
-            ebay.url,
-            "https://e.example/sell/fulfillment/v1/order?filter=lastmodifieddate%3A%5B2026-12-03T09%3A59%3A58.000Z..%5D&limit=200&offset=0"
-        );
+        // (kind, base URL, page, the URL asked for)
+        let lists = [
+            (StorefrontKind::Woocommerce, "https://w.example/", Page::Next("2".into()),
+             "https://w.example/wp-json/wc/v3/orders?modified_after=2026-12-03T09%3A59%3A58&dates_are_gmt=true&orderby=modified&order=asc&per_page=100&page=2"),
+            (StorefrontKind::Bigcommerce, "https://b.example", Page::First,
+             "https://b.example/v2/orders?min_date_modified=2026-12-03T09%3A59%3A58Z&sort=date_modified:asc&limit=50&page=1"),
+            (StorefrontKind::Ebay, "https://e.example", Page::First,
+             "https://e.example/sell/fulfillment/v1/order?filter=lastmodifieddate%3A%5B2026-12-03T09%3A59%3A58.000Z..%5D&limit=200&offset=0"),
+            (StorefrontKind::Amazon, "https://a.example", Page::Next("tok/1".into()),
+             "https://a.example/orders/v0/orders?MarketplaceIds=A1PHAD&LastUpdatedAfter=2026-12-03T09%3A59%3A58Z&NextToken=tok%2F1"),
+        ];
+        for (kind, base, page, url) in lists {
+            let request = poll_request(&target_of(kind, base), SINCE, &page);
+            assert_eq!(
+                (request.method, request.url.as_str()),
+                (Method::Get, url),
+                "{kind:?}"
+            );
+            assert!(request.body.is_none(), "{kind:?}");
+        }
         let amazon = poll_request(
-            &target_of(StorefrontKind::Amazon, "https://a.example"),
+            &target_of(StorefrontKind::Amazon, "https://a"),
             SINCE,
-            &Page::Next("tok/1".into()),
-        );
-        assert_eq!(
-            amazon.url,
-            "https://a.example/orders/v0/orders?MarketplaceIds=A1PHAD&LastUpdatedAfter=2026-12-03T09%3A59%3A58Z&NextToken=tok%2F1"
+            &Page::First,
         );
         assert!(amazon
             .headers
