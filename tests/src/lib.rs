@@ -6,6 +6,7 @@
 //! lifetime: start → run every test → stop → exit with the tests' verdict.
 
 pub mod accounts;
+pub mod bench;
 pub mod browser;
 pub mod client;
 pub mod process;

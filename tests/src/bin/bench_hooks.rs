@@ -12,9 +12,10 @@
 use futures::future::join_all;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use tally_domain::api::{Product, Storefront, SyncHealth};
+use std::time::{Duration, Instant};
+use tally_domain::api::{Product, Storefront};
 use tally_domain::webhook::base64_signature;
+use tally_tests::bench::{latencies, now_ms, percentile, settle, woo_pushes};
 use tally_tests::client::{Api, DEMO_EMAIL, DEMO_PASSWORD};
 use tally_tests::sandbox::{Kind, Sandbox};
 use tally_tests::worker::TestWorker;
@@ -28,18 +29,6 @@ fn main() {
     let worker = TestWorker::start();
     let rt = tokio::runtime::Runtime::new().expect("a tokio runtime");
     rt.block_on(run(&worker));
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
-fn percentile(values: &mut [u64], p: usize) -> u64 {
-    values.sort_unstable();
-    let rank = (p * values.len()).div_ceil(100).max(1);
-    values.get(rank - 1).copied().unwrap_or(0)
 }
 
 async fn run(worker: &TestWorker) {
@@ -263,44 +252,13 @@ async fn a_to_b(
         }
     }
     settle(seller).await;
-    let mut pushes: BTreeMap<String, Vec<(u64, i64)>> = BTreeMap::new();
-    for call in sandbox.calls(Kind::Woocommerce).await {
-        for update in call.body["update"].as_array().into_iter().flatten() {
-            let id = match &update["id"] {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            let q = update["stock_quantity"].as_i64().unwrap_or(i64::MAX);
-            pushes.entry(id).or_default().push((call.at_ms, q));
-        }
-    }
-    let mut latencies: Vec<u64> = sent
-        .iter()
-        .filter_map(|(item, quantity, at)| {
-            pushes
-                .get(item)?
-                .iter()
-                .find(|(_, q)| q <= quantity)
-                .map(|(t, _)| t.saturating_sub(*at))
-        })
-        .collect();
+    let pushes = woo_pushes(&sandbox.calls(Kind::Woocommerce).await);
+    // The first push carrying that quantity or a later (lower) one.
+    let mut latencies = latencies(&sent, &pushes, |pushed, sold_to| pushed <= sold_to);
     let n = latencies.len();
     (
         percentile(&mut latencies, 50),
         percentile(&mut latencies, 99),
         n,
     )
-}
-
-async fn settle(seller: &Api) {
-    let deadline = Instant::now() + Duration::from_secs(300);
-    while Instant::now() < deadline {
-        let _ = reqwest::get(format!("{}/__scheduled?cron=*+*+*+*+*", seller.base)).await;
-        let h: SyncHealth = seller.get("/api/v1/sync-health").await.json();
-        if h.in_flight == 0 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    eprintln!("warning: pushes did not settle within 5 minutes");
 }

@@ -12,10 +12,11 @@
 //!    pushes per listing.
 
 use futures::future::join_all;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use tally_domain::api::{Product, SyncHealth};
+use std::time::{Duration, Instant};
+use tally_domain::api::Product;
+use tally_tests::bench::{latencies, now_ms, percentile, settle, woo_pushes};
 use tally_tests::client::{Api, DEMO_EMAIL, DEMO_PASSWORD};
 use tally_tests::sandbox::{Kind, Sandbox};
 use tally_tests::worker::TestWorker;
@@ -26,18 +27,6 @@ fn main() {
     let worker = TestWorker::start();
     let rt = tokio::runtime::Runtime::new().expect("a tokio runtime");
     rt.block_on(run(&worker));
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
-fn percentile(values: &mut [u64], p: usize) -> u64 {
-    values.sort_unstable();
-    let rank = (p * values.len()).div_ceil(100).max(1);
-    values.get(rank - 1).copied().unwrap_or(0)
 }
 
 async fn run(worker: &TestWorker) {
@@ -202,29 +191,9 @@ async fn latency(
         }
     }
     settle(seller).await;
-    let calls = sandbox.calls(Kind::Woocommerce).await;
-    // For each item, the pushes in time order: (answered at, quantity).
-    let mut pushes: BTreeMap<String, Vec<(u64, i64)>> = BTreeMap::new();
-    for call in &calls {
-        for update in call.body["update"].as_array().into_iter().flatten() {
-            let id = match &update["id"] {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            let q = update["stock_quantity"].as_i64().unwrap_or(-1);
-            pushes.entry(id).or_default().push((call.at_ms, q));
-        }
-    }
-    let mut latencies: Vec<u64> = sent
-        .iter()
-        .filter_map(|(item, quantity, at)| {
-            pushes
-                .get(item)?
-                .iter()
-                .find(|(_, q)| q >= quantity)
-                .map(|(t, _)| t.saturating_sub(*at))
-        })
-        .collect();
+    let pushes = woo_pushes(&sandbox.calls(Kind::Woocommerce).await);
+    // The first push carrying that quantity or a later (higher) one.
+    let mut latencies = latencies(&sent, &pushes, |pushed, changed| pushed >= changed);
     let n = latencies.len();
     (
         percentile(&mut latencies, 50),
@@ -264,18 +233,4 @@ async fn orders(seller: &Api, sandbox: &Sandbox, skus: &[(Product, String)]) -> 
         .map(|c| c.body["update"].as_array().map_or(0, Vec::len))
         .sum();
     (pushes, took)
-}
-
-async fn settle(seller: &Api) {
-    let deadline = Instant::now() + Duration::from_secs(300);
-    while Instant::now() < deadline {
-        // wrangler dev runs the cron only when asked; production runs it every minute.
-        let _ = reqwest::get(format!("{}/__scheduled?cron=*+*+*+*+*", seller.base)).await;
-        let h: SyncHealth = seller.get("/api/v1/sync-health").await.json();
-        if h.in_flight == 0 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    eprintln!("warning: pushes did not settle within 5 minutes");
 }
