@@ -70,6 +70,40 @@ async fn open_signed_in(client: &fantoccini::Client, seller: &DemoCopy, path: &s
     sign_in(client, &seller.email, DEMO_PASSWORD).await;
 }
 
+/// A new seller of the test's own, signed up through the API (so the demo account's
+/// storefronts stay empty for other tests): the session, the email and the password.
+async fn own_seller(api: &Api, prefix: &str, store: &str) -> (Api, String, &'static str) {
+    let email = format!("{prefix}-{}@example.com", std::process::id());
+    let password = "a long enough password";
+    let body = serde_json::json!({ "email": email, "password": password, "store_name": store });
+    let (answer, cookie) = api.session_call("/api/v1/auth/signup", &body).await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    let seller = api.with_auth(tally_tests::client::Auth::Session(
+        cookie.expect("a session"),
+    ));
+    (seller, email, password)
+}
+
+/// A product with Auto Sync on, created through the API.
+async fn product_with_auto_sync(
+    seller: &Api,
+    sku: &str,
+    name: &str,
+    quantity: i64,
+) -> tally_domain::api::Product {
+    let created = seller
+        .send_json(
+            "POST",
+            "/api/v1/products",
+            &serde_json::json!({ "sku": sku, "name": name, "quantity": quantity }),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    seller
+        .set_auto_sync(created.body["id"].as_i64().unwrap_or_default(), true)
+        .await
+}
+
 /// Waits until the address ends with `tail`.
 async fn address_ends_with(client: &fantoccini::Client, tail: &str) {
     eventually(&format!("the address to end with {tail}"), UI_WAIT, || {
@@ -900,26 +934,8 @@ async fn a_seller_enters_an_order_by_hand_and_cancels_it(ctx: Ctx) {
 
 async fn a_seller_connects_a_storefront_links_a_listing_and_watches_the_push_succeed(ctx: Ctx) {
     // A seller of their own, so the demo account's storefronts stay empty for other tests.
-    let email = format!("storefronts-{}@example.com", std::process::id());
-    let password = "a long enough password";
-    let body =
-        serde_json::json!({ "email": email, "password": password, "store_name": "Wool & Co" });
-    let (answer, cookie) = ctx.api.session_call("/api/v1/auth/signup", &body).await;
-    assert_eq!(answer.status, 201, "{}", answer.body);
-    let seller = ctx.api.with_auth(tally_tests::client::Auth::Session(
-        cookie.expect("a session"),
-    ));
-    let created = seller
-        .send_json(
-            "POST",
-            "/api/v1/products",
-            &serde_json::json!({ "sku": "WOOL-1", "name": "Wool Scarf", "quantity": 9 }),
-        )
-        .await;
-    assert_eq!(created.status, 201, "{}", created.body);
-    let product = seller
-        .set_auto_sync(created.body["id"].as_i64().unwrap_or_default(), true)
-        .await;
+    let (seller, email, password) = own_seller(&ctx.api, "storefronts", "Wool & Co").await;
+    let product = product_with_auto_sync(&seller, "WOOL-1", "Wool Scarf", 9).await;
     ctx.sandbox
         .set_items(Kind::Woocommerce, [("7001", 0)])
         .await;
@@ -1195,26 +1211,8 @@ async fn a_sale_on_a_storefront_shows_on_the_orders_page_and_reaches_the_other_s
         (Kind::Woocommerce, WOO_KEYS),
     ])
     .await;
-    let email = format!("sale-{}@example.com", std::process::id());
-    let password = "a long enough password";
-    let body =
-        serde_json::json!({ "email": email, "password": password, "store_name": "Fern & Field" });
-    let (answer, cookie) = ctx.api.session_call("/api/v1/auth/signup", &body).await;
-    assert_eq!(answer.status, 201, "{}", answer.body);
-    let seller = ctx.api.with_auth(tally_tests::client::Auth::Session(
-        cookie.expect("a session"),
-    ));
-    let created = seller
-        .send_json(
-            "POST",
-            "/api/v1/products",
-            &serde_json::json!({ "sku": "FERN-1", "name": "Fern Planter", "quantity": 10 }),
-        )
-        .await;
-    assert_eq!(created.status, 201, "{}", created.body);
-    let product = seller
-        .set_auto_sync(created.body["id"].as_i64().unwrap_or_default(), true)
-        .await;
+    let (seller, email, password) = own_seller(&ctx.api, "sale", "Fern & Field").await;
+    let product = product_with_auto_sync(&seller, "FERN-1", "Fern Planter", 10).await;
     sandbox.set_items(Kind::Shopify, [("9101@1", 0)]).await;
     sandbox.set_items(Kind::Woocommerce, [("9102", 0)]).await;
     for (kind, credential, id, sub) in [
