@@ -264,6 +264,17 @@ struct ShopifyRefundLine {
     line_item: ShopifyLine,
 }
 
+/// Whether a Shopify refund line of this restock type puts its units back on the shelf:
+/// `return`, `cancel` and the old `legacy_restock` do, `no_restock` does not. Webhooks spell
+/// it in lower case, the GraphQL API in upper.
+pub(crate) fn shopify_restocks(restock_type: Option<&str>) -> bool {
+    restock_type.is_some_and(|t| {
+        ["return", "cancel", "legacy_restock"]
+            .iter()
+            .any(|r| t.eq_ignore_ascii_case(r))
+    })
+}
+
 /// A Shopify delivery of `topic` (`X-Shopify-Topic`).
 pub fn shopify(topic: &str, body: &[u8]) -> Result<OrderEvent, PayloadError> {
     match topic {
@@ -287,16 +298,10 @@ pub fn shopify(topic: &str, body: &[u8]) -> Result<OrderEvent, PayloadError> {
         }
         "refunds/create" => {
             let refund: ShopifyRefund = read("Shopify refund", body)?;
-            // Only lines that go back on the shelf: "no_restock" keeps the units off.
             let lines = refund
                 .refund_line_items
                 .into_iter()
-                .filter(|l| {
-                    matches!(
-                        l.restock_type.as_deref(),
-                        Some("return" | "cancel" | "legacy_restock")
-                    )
-                })
+                .filter(|l| shopify_restocks(l.restock_type.as_deref()))
                 .map(|l| l.line_item.sale(l.quantity))
                 .collect();
             Ok(OrderEvent::Restocked {

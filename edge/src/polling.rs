@@ -114,8 +114,8 @@ async fn read_pages(
     Ok((newest, None))
 }
 
-/// Applies one listed order unless Tally already has it in that state; the order id when
-/// something changed.
+/// Applies one listed order unless Tally already has it in that state, then its refunds not
+/// applied yet; the order id when something changed.
 async fn apply(
     env: &Env,
     connection: &StorefrontRow,
@@ -123,20 +123,55 @@ async fn apply(
 ) -> Result<Option<String>, ApiError> {
     let db = env.d1(DB)?;
     let key = deliveries::storefront_key(connection);
-    let known = orders::find(&db, connection.account(), &key, &order.order_id).await?;
+    let account = connection.account();
+    let known = orders::find(&db, account, &key, &order.order_id).await?;
     let new = match (&order.event, &known) {
         (OrderEvent::Nothing { .. }, _) => false,
         // Cancelling an order Tally never took anything for changes nothing.
         (OrderEvent::Cancelled { .. }, None) => false,
         (OrderEvent::Cancelled { .. }, Some(row)) => row.status == "placed",
-        // Refunds are heard by webhook; a listed order is a sale or a cancellation.
+        // Refunds come in `order.refunds`, never as the order's own state.
         (OrderEvent::Restocked { .. }, _) => false,
         (OrderEvent::Placed { .. } | OrderEvent::FetchOrder { .. }, known) => known.is_none(),
     };
-    if !new {
-        return Ok(None);
+    let mut changed = false;
+    if new {
+        let (status, _message, _) =
+            deliveries::act(env, connection, order.event, OrderSource::Poll).await?;
+        changed = status == "applied";
     }
-    let (status, _message, _) =
-        deliveries::act(env, connection, order.event, OrderSource::Poll).await?;
-    Ok((status == "applied").then_some(order.order_id))
+    if !order.refunds.is_empty() {
+        changed |= apply_refunds(env, connection, &order.order_id, order.refunds).await?;
+    }
+    Ok(changed.then_some(order.order_id))
+}
+
+/// Applies the refunds of a placed order that have not put their units back yet; whether
+/// any did. (A refund webhook heard first leaves nothing for the poll to do.)
+async fn apply_refunds(
+    env: &Env,
+    connection: &StorefrontRow,
+    order_id: &str,
+    refunds: Vec<OrderEvent>,
+) -> Result<bool, ApiError> {
+    let db = env.d1(DB)?;
+    let key = deliveries::storefront_key(connection);
+    let account = connection.account();
+    let mut changed = false;
+    for refund in refunds {
+        let OrderEvent::Restocked { refund_id, .. } = &refund else {
+            continue;
+        };
+        // Read again each time: the order may have been cancelled by the one before.
+        let Some(row) = orders::find(&db, account, &key, order_id).await? else {
+            return Ok(changed);
+        };
+        if row.status != "placed" || orders::refund_applied(&db, account, &row, refund_id).await? {
+            continue;
+        }
+        let (status, _message, _) =
+            deliveries::act(env, connection, refund, OrderSource::Poll).await?;
+        changed |= status == "applied";
+    }
+    Ok(changed)
 }

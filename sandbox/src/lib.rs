@@ -223,6 +223,32 @@ impl Default for CancelOrder {
     }
 }
 
+/// `POST /_sandbox/orders/{id}/refund` (Shopify): a refund of some of the order's units;
+/// the lines with `restock` go back on the shelf, as a Shopify refund with a `RETURN` or
+/// `CANCEL` restock type does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefundOrder {
+    pub lines: Vec<RefundLine>,
+    #[serde(default = "yes")]
+    pub webhook: bool,
+}
+
+/// One refunded line: the item key, the units, and whether they are restocked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundLine {
+    pub key: String,
+    pub quantity: i64,
+    pub restock: bool,
+}
+
+/// A refund recorded on a sandbox order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SandboxRefund {
+    pub refund_id: String,
+    pub lines: Vec<RefundLine>,
+}
+
 /// A webhook the sandbox sent, and the status it got (0: no answer).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SentWebhook {
@@ -246,6 +272,9 @@ pub struct SandboxOrder {
     pub cancelled: bool,
     pub created_ms: u64,
     pub updated_ms: u64,
+    /// Refunds, oldest first (Shopify).
+    #[serde(default)]
+    pub refunds: Vec<SandboxRefund>,
 }
 
 /// A webhook subscription made through the platform's API (`GET /_sandbox/subscriptions`).

@@ -16,7 +16,7 @@ use crate::platform::Reply;
 use crate::store::State;
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};
-use tally_sandbox::{Kind, SandboxOrder, Subscription};
+use tally_sandbox::{Kind, RefundLine, SandboxOrder, SandboxRefund, Subscription};
 
 const SHOPIFY_PATH: &str = "/admin/api/2026-04/graphql.json";
 const SHOPIFY_TOPICS: [&str; 3] = ["ORDERS_CREATE", "ORDERS_CANCELLED", "REFUNDS_CREATE"];
@@ -256,9 +256,63 @@ fn shopify_node(order: &SandboxOrder) -> Value {
                                  "inventoryItem": { "legacyResourceId": item } } })
         })
         .collect();
+    let refunds: Vec<Value> = order
+        .refunds
+        .iter()
+        .map(|r| {
+            let lines: Vec<Value> = r
+                .lines
+                .iter()
+                .map(|l| {
+                    let item = shopify_item(&l.key);
+                    json!({ "quantity": l.quantity, "restockType": restock_type(l),
+                            "lineItem": { "sku": sku_of(order, &l.key),
+                                "variant": { "legacyResourceId": item,
+                                             "inventoryItem": { "legacyResourceId": item } } } })
+                })
+                .collect();
+            json!({ "legacyResourceId": r.refund_id, "refundLineItems": { "nodes": lines } })
+        })
+        .collect();
     json!({ "legacyResourceId": order.order_id, "updatedAt": iso(order.updated_ms),
             "cancelledAt": order.cancelled.then(|| iso(order.updated_ms)),
-            "lineItems": { "nodes": lines } })
+            "lineItems": { "nodes": lines }, "refunds": refunds })
+}
+
+/// Shopify's restock type for a refunded line (GraphQL enum; webhooks use it lower-cased).
+fn restock_type(line: &RefundLine) -> &'static str {
+    if line.restock {
+        "RETURN"
+    } else {
+        "NO_RESTOCK"
+    }
+}
+
+/// The SKU the order's line for `key` showed.
+fn sku_of<'a>(order: &'a SandboxOrder, key: &str) -> &'a str {
+    order
+        .lines
+        .iter()
+        .find(|l| l.key == key)
+        .map_or("", |l| l.sku.as_str())
+}
+
+/// The REST refund a Shopify `refunds/create` webhook carries.
+pub fn shopify_refund_body(order: &SandboxOrder, refund: &SandboxRefund) -> Value {
+    let lines: Vec<Value> = refund
+        .lines
+        .iter()
+        .map(|l| {
+            let item: u64 = shopify_item(&l.key).parse().unwrap_or(0);
+            json!({ "quantity": l.quantity,
+                    "restock_type": restock_type(l).to_ascii_lowercase(),
+                    "line_item": { "variant_id": item, "sku": sku_of(order, &l.key),
+                                   "quantity": l.quantity } })
+        })
+        .collect();
+    json!({ "id": refund.refund_id.parse::<u64>().unwrap_or(0),
+            "order_id": order.order_id.parse::<u64>().unwrap_or(0),
+            "refund_line_items": lines })
 }
 
 /// The REST order a Shopify webhook carries. The sandbox has no separate variants: a line's
@@ -650,6 +704,7 @@ mod tests {
             cancelled: false,
             created_ms: 1_000,
             updated_ms: 1_000,
+            refunds: Vec::new(),
         };
         let shopify = shopify_webhook_body(&order);
         assert_eq!(shopify["id"], 6_000_000_001u64);

@@ -6,6 +6,8 @@
 //!   to every subscription of that topic; answers `tally_sandbox::PlacedOrder` (201)
 //! - `POST /_sandbox/orders/{id}/cancel` (optional `{"webhook": false}`) → puts the units back
 //!   and sends the "cancelled" webhook; a second cancel changes and sends nothing
+//! - `POST /_sandbox/orders/{id}/refund` with `tally_sandbox::RefundOrder` (Shopify) → puts
+//!   the restocked lines back, records the refund and sends `refunds/create`
 //! - `GET /_sandbox/orders`, `GET /_sandbox/subscriptions`
 
 use crate::api::ApiRequest;
@@ -16,14 +18,16 @@ use serde_json::{json, Value};
 use std::time::Duration;
 use tally_domain::webhook::base64_signature;
 use tally_sandbox::{
-    CancelOrder, Kind, PlaceOrder, PlacedOrder, SandboxOrder, SentWebhook, Subscription,
+    CancelOrder, Kind, PlaceOrder, PlacedOrder, RefundOrder, SandboxOrder, SandboxRefund,
+    SentWebhook, Subscription,
 };
 
 /// Whether `request` is one of these endpoints.
 pub fn handles(request: &ApiRequest) -> bool {
     request.path == "/_sandbox/orders"
         || request.path == "/_sandbox/subscriptions"
-        || (request.path.starts_with("/_sandbox/orders/") && request.path.ends_with("/cancel"))
+        || (request.path.starts_with("/_sandbox/orders/")
+            && (request.path.ends_with("/cancel") || request.path.ends_with("/refund")))
 }
 
 pub async fn handle(store: &Store, request: &ApiRequest) -> Reply {
@@ -31,6 +35,12 @@ pub async fn handle(store: &Store, request: &ApiRequest) -> Reply {
         ("GET", "/_sandbox/orders") => Reply::json(200, json!(store.orders())),
         ("GET", "/_sandbox/subscriptions") => Reply::json(200, json!(store.subscriptions())),
         ("POST", "/_sandbox/orders") => place(store, request).await,
+        ("POST", path) if path.ends_with("/refund") => {
+            let id = path
+                .trim_start_matches("/_sandbox/orders/")
+                .trim_end_matches("/refund");
+            refund(store, request, id).await
+        }
         ("POST", path) => {
             let id = path
                 .trim_start_matches("/_sandbox/orders/")
@@ -52,7 +62,7 @@ async fn place(store: &Store, request: &ApiRequest) -> Reply {
         Err(message) => return refuse(400, message),
     };
     let webhooks = if order.webhook {
-        tell(store, &placed, &subscriptions).await
+        tell(store, Told::Order(&placed), &subscriptions).await
     } else {
         Vec::new()
     };
@@ -78,7 +88,7 @@ async fn cancel(store: &Store, request: &ApiRequest, id: &str) -> Reply {
         Err(message) => return refuse(404, message),
         Ok(None) => Vec::new(),
         Ok(Some((cancelled, subscriptions))) if asked.webhook => {
-            tell(store, &cancelled, &subscriptions).await
+            tell(store, Told::Order(&cancelled), &subscriptions).await
         }
         Ok(Some(_)) => Vec::new(),
     };
@@ -91,19 +101,58 @@ async fn cancel(store: &Store, request: &ApiRequest, id: &str) -> Reply {
     )
 }
 
+async fn refund(store: &Store, request: &ApiRequest, id: &str) -> Reply {
+    if store.kind != Kind::Shopify {
+        return refuse(404, "refunds are kept by the Shopify sandbox only".into());
+    }
+    let asked: RefundOrder = match serde_json::from_slice(&request.body) {
+        Ok(asked) => asked,
+        Err(e) => return refuse(400, format!("bad body: {e}")),
+    };
+    let (order, refund, subscriptions) = match store.refund(id, &asked) {
+        Ok(refunded) => refunded,
+        Err(message) if message.starts_with("no order") => return refuse(404, message),
+        Err(message) => return refuse(400, message),
+    };
+    let webhooks = if asked.webhook {
+        let told = Told::Refunded(&order, &refund);
+        tell(store, told, &subscriptions).await
+    } else {
+        Vec::new()
+    };
+    Reply::json(
+        200,
+        json!(PlacedOrder {
+            order_id: id.to_owned(),
+            webhooks
+        }),
+    )
+}
+
+/// What a webhook tells of: an order as it now stands, or one refund of it.
+#[derive(Clone, Copy)]
+enum Told<'a> {
+    Order(&'a SandboxOrder),
+    Refunded(&'a SandboxOrder, &'a SandboxRefund),
+}
+
+impl Told<'_> {
+    fn order(&self) -> &SandboxOrder {
+        match self {
+            Told::Order(order) | Told::Refunded(order, _) => order,
+        }
+    }
+}
+
 /// Sends `order`'s webhook to each subscription, one after another, as the platform would.
-async fn tell(
-    store: &Store,
-    order: &SandboxOrder,
-    subscriptions: &[Subscription],
-) -> Vec<SentWebhook> {
+async fn tell(store: &Store, told: Told<'_>, subscriptions: &[Subscription]) -> Vec<SentWebhook> {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
         .build()
         .unwrap_or_default();
     let mut sent = Vec::new();
     for subscription in subscriptions {
-        let (body, headers) = delivery(store, order, subscription);
+        let (body, headers) = delivery(store, told, subscription);
         let mut request = client
             .post(&subscription.url)
             .header("content-type", "application/json")
@@ -131,22 +180,27 @@ async fn tell(
 /// The body and headers of one delivery, in the platform's shape and signature.
 fn delivery(
     store: &Store,
-    order: &SandboxOrder,
+    told: Told<'_>,
     subscription: &Subscription,
 ) -> (Vec<u8>, Vec<(String, String)>) {
+    let order = told.order();
     let delivery_id = format!(
         "sandbox-{}-{}-{}",
         subscription.id, order.order_id, order.updated_ms
     );
     let (body, headers): (Value, Vec<(&str, String)>) = match store.kind {
         Kind::Shopify => {
-            let topic = if order.cancelled {
-                "orders/cancelled"
-            } else {
-                "orders/create"
+            let (topic, body) = match told {
+                Told::Refunded(order, refund) => {
+                    ("refunds/create", orders::shopify_refund_body(order, refund))
+                }
+                Told::Order(order) if order.cancelled => {
+                    ("orders/cancelled", orders::shopify_webhook_body(order))
+                }
+                Told::Order(order) => ("orders/create", orders::shopify_webhook_body(order)),
             };
             (
-                orders::shopify_webhook_body(order),
+                body,
                 vec![
                     ("X-Shopify-Topic", topic.to_owned()),
                     ("X-Shopify-Webhook-Id", delivery_id),

@@ -10,7 +10,10 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::hash::BuildHasher;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
-use tally_sandbox::{Call, FaultKind, Faults, Kind, PlaceOrder, SandboxOrder, Subscription};
+use tally_sandbox::{
+    Call, FaultKind, Faults, Kind, PlaceOrder, RefundOrder, SandboxOrder, SandboxRefund,
+    Subscription,
+};
 
 /// Calls kept for `GET /_sandbox/calls`; a long demo run drops the oldest beyond this.
 const MAX_CALLS: usize = 100_000;
@@ -195,6 +198,7 @@ impl Store {
             cancelled: false,
             created_ms: now,
             updated_ms: now,
+            refunds: Vec::new(),
         };
         state.orders.push(placed.clone());
         let topics = crate::orders::created_topics(self.kind);
@@ -222,6 +226,46 @@ impl Store {
         let cancelled = order.clone();
         let topics = crate::orders::cancelled_topics(self.kind);
         Ok(Some((cancelled, subscribed(state, topics))))
+    }
+
+    /// Refunds some of order `id`'s units (restocked lines go back on the shelf); the order,
+    /// the new refund and the subscriptions to tell of it.
+    pub fn refund(
+        &self,
+        id: &str,
+        asked: &RefundOrder,
+    ) -> Result<(SandboxOrder, SandboxRefund, Vec<Subscription>), String> {
+        let mut inner = self.lock();
+        let state = &mut inner.state;
+        let Some(index) = state.orders.iter().position(|o| o.order_id == id) else {
+            return Err(format!("no order {id:?} on this storefront"));
+        };
+        for line in &asked.lines {
+            let sold: i64 = state.orders[index]
+                .lines
+                .iter()
+                .filter(|l| l.key == line.key)
+                .map(|l| l.quantity)
+                .sum();
+            if line.quantity < 1 || line.quantity > sold {
+                return Err(format!(
+                    "line {:?}: refund between 1 and the {sold} sold",
+                    line.key
+                ));
+            }
+        }
+        for line in asked.lines.iter().filter(|l| l.restock) {
+            *state.items.entry(line.key.clone()).or_default() += line.quantity;
+        }
+        let refund = SandboxRefund {
+            refund_id: (900_000_000 + state.next_serial()).to_string(),
+            lines: asked.lines.clone(),
+        };
+        let order = &mut state.orders[index];
+        order.refunds.push(refund.clone());
+        order.updated_ms = now_ms();
+        let order = order.clone();
+        Ok((order, refund, subscribed(state, &["REFUNDS_CREATE"])))
     }
 
     pub fn orders(&self) -> Vec<SandboxOrder> {

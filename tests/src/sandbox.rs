@@ -148,6 +148,33 @@ impl Sandbox {
             .unwrap_or_else(|e| panic!("unexpected cancel answer ({e}): {answer}"))
     }
 
+    /// Refunds part of Shopify order `id`: `(key, units, restock)` per line (restocked units go
+    /// back on the sandbox's shelf), sending `refunds/create` when `webhook`.
+    pub async fn refund_order(
+        &self,
+        id: &str,
+        lines: &[(&str, i64, bool)],
+        webhook: bool,
+    ) -> PlacedOrder {
+        let lines: Vec<Value> = lines
+            .iter()
+            .map(|(key, quantity, restock)| {
+                serde_json::json!({ "key": key, "quantity": quantity, "restock": restock })
+            })
+            .collect();
+        let body = serde_json::json!({ "lines": lines, "webhook": webhook });
+        let answer = self
+            .control(
+                Kind::Shopify,
+                reqwest::Method::POST,
+                &format!("orders/{id}/refund"),
+                Some(body),
+            )
+            .await;
+        serde_json::from_value(answer.clone())
+            .unwrap_or_else(|e| panic!("unexpected refund answer ({e}): {answer}"))
+    }
+
     /// The orders placed on `kind`'s storefront, oldest first.
     pub async fn orders(&self, kind: Kind) -> Vec<SandboxOrder> {
         let answer = self

@@ -49,6 +49,7 @@ fn main() {
         saving_a_connection_subscribes_it_and_a_sale_anywhere_reaches_every_storefront,
         a_dropped_webhook_and_sales_on_ebay_and_amazon_are_found_by_polling,
         a_sale_tally_has_not_heard_of_is_not_erased_by_the_next_push,
+        a_shopify_refund_is_heard_by_poll_or_webhook_once_and_restocks_only_its_restock_lines,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     if conclusion.has_failed() {
@@ -328,4 +329,79 @@ async fn a_sale_tally_has_not_heard_of_is_not_erased_by_the_next_push(ctx: Ctx) 
     let orders = orders(&seller).await;
     assert_eq!(orders.len(), 1, "{orders:?}");
     assert_eq!(orders[0]["source"], "poll");
+}
+
+async fn a_shopify_refund_is_heard_by_poll_or_webhook_once_and_restocks_only_its_restock_lines(
+    ctx: Ctx,
+) {
+    let seller = ctx.api.new_account("Refund Rally").await;
+    let sb = &sandbox(&[Kind::Shopify]).await;
+    let (tee_key, cap_key) = ("8401@1", "8402@1");
+    sb.set_items(Kind::Shopify, [(tee_key, 0), (cap_key, 0)])
+        .await;
+    let tee = product(&seller, "REFUND-TEE", 10).await;
+    let cap = product(&seller, "REFUND-CAP", 10).await;
+    let shop = connect(&seller, sb, Kind::Shopify).await;
+    link(&seller, &tee, shop.id, "8401", Some("1")).await;
+    link(&seller, &cap, shop.id, "8402", Some("1")).await;
+    storefront_shows(sb, Kind::Shopify, tee_key, 10).await;
+    storefront_shows(sb, Kind::Shopify, cap_key, 10).await;
+
+    let sold = sb
+        .place_order(
+            Kind::Shopify,
+            &[(tee_key, "REFUND-TEE", 3), (cap_key, "REFUND-CAP", 2)],
+            true,
+        )
+        .await;
+    tally_shows(&seller, &tee, 7).await;
+    tally_shows(&seller, &cap, 8).await;
+
+    // A refund whose webhook is lost: two tees come back, one cap is refunded but not
+    // restocked. Only polling can hear it.
+    let lost = sb
+        .refund_order(
+            &sold.order_id,
+            &[(tee_key, 2, true), (cap_key, 1, false)],
+            false,
+        )
+        .await;
+    assert!(lost.webhooks.is_empty(), "{lost:?}");
+    tally_shows(&seller, &tee, 9).await;
+
+    // A second refund, delivered by webhook; the polls that follow list both refunds again.
+    let told = sb
+        .refund_order(&sold.order_id, &[(tee_key, 1, true)], true)
+        .await;
+    assert_eq!(told.webhooks.len(), 1, "{told:?}");
+    assert_eq!(told.webhooks[0].status, 200, "{told:?}");
+    tally_shows(&seller, &tee, 10).await;
+    for _ in 0..2 {
+        let polled = seller
+            .send_json(
+                "POST",
+                &format!("/api/v1/storefronts/{}/poll", shop.id),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(polled.status, 200, "{}", polled.body);
+    }
+    assert_eq!(
+        quantity(&seller, &tee).await,
+        10,
+        "each refund restocks once"
+    );
+    assert_eq!(
+        quantity(&seller, &cap).await,
+        8,
+        "a refund without restock keeps units off"
+    );
+    storefront_shows(sb, Kind::Shopify, tee_key, 10).await;
+
+    let ledger = seller
+        .get(&format!("/api/v1/products/{}/ledger", tee.id.0))
+        .await;
+    assert_eq!(ledger.status, 200, "{}", ledger.body);
+    let refunds = ledger.body.to_string().matches("back in stock").count();
+    assert_eq!(refunds, 2, "one ledger line per refund: {}", ledger.body);
 }

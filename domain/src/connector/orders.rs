@@ -7,7 +7,9 @@ use super::{
     base_url, encode_component, get_request, post_json, HttpRequest, HttpResponse, Target,
 };
 use crate::storefront::StorefrontKind;
-use crate::webhook::{checked, non_empty, OrderEvent, SaleLine, WooOrder, BIGCOMMERCE_RESTORING};
+use crate::webhook::{
+    checked, non_empty, shopify_restocks, OrderEvent, SaleLine, WooOrder, BIGCOMMERCE_RESTORING,
+};
 use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use serde::Deserialize;
 use serde_json::json;
@@ -43,9 +45,13 @@ pub struct PolledOrder {
     /// be read; the cursor then stays where it was).
     pub modified_ms: Option<i64>,
     pub event: OrderEvent,
+    /// The order's refunds that restock units ([`OrderEvent::Restocked`], oldest first), to
+    /// apply after `event`; each applies once per refund id. Shopify lists them with the
+    /// order; the other platforms report a refund as the order's status.
+    pub refunds: Vec<OrderEvent>,
 }
 
-const SHOPIFY_ORDERS: &str = "query TallyOrders($first: Int!, $after: String, $query: String!) { orders(first: $first, after: $after, sortKey: UPDATED_AT, query: $query) { nodes { legacyResourceId updatedAt cancelledAt lineItems(first: 100) { nodes { sku quantity variant { legacyResourceId inventoryItem { legacyResourceId } } } } } pageInfo { hasNextPage endCursor } } }";
+const SHOPIFY_ORDERS: &str = "query TallyOrders($first: Int!, $after: String, $query: String!) { orders(first: $first, after: $after, sortKey: UPDATED_AT, query: $query) { nodes { legacyResourceId updatedAt cancelledAt lineItems(first: 100) { nodes { sku quantity variant { legacyResourceId inventoryItem { legacyResourceId } } } } refunds(first: 20) { legacyResourceId refundLineItems(first: 100) { nodes { quantity restockType lineItem { sku variant { legacyResourceId inventoryItem { legacyResourceId } } } } } } } pageInfo { hasNextPage endCursor } } }";
 
 /// The request for the orders changed since `since_ms` (less [`OVERLAP_MS`]), oldest first.
 pub fn poll_request(target: &Target, since_ms: i64, page: &Page) -> HttpRequest {
@@ -251,13 +257,74 @@ struct ShopifyOrder {
     updated_at: String,
     cancelled_at: Option<String>,
     line_items: Connection<ShopifyLine>,
+    #[serde(default)]
+    refunds: Vec<ShopifyRefund>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ShopifyRefund {
+    legacy_resource_id: String,
+    refund_line_items: Connection<ShopifyRefundLine>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ShopifyRefundLine {
+    quantity: i64,
+    restock_type: Option<String>,
+    line_item: ShopifyItem,
+}
+
+impl ShopifyItem {
+    /// The line with `quantity` units. Shopify's listings are its inventory items, so the
+    /// line names its item.
+    fn sale(self, quantity: i64) -> SaleLine {
+        SaleLine {
+            external_id: self
+                .variant
+                .and_then(|v| v.inventory_item)
+                .map(|i| i.legacy_resource_id),
+            sku: non_empty(self.sku),
+            quantity,
+        }
+    }
+}
+
+/// The refund as Tally applies it: only lines that go back on the shelf (`NO_RESTOCK` keeps
+/// the units off, as the webhook path does).
+fn shopify_restock(order_id: &str, refund: ShopifyRefund) -> Result<OrderEvent, String> {
+    let lines = refund
+        .refund_line_items
+        .nodes
+        .into_iter()
+        .filter(|l| shopify_restocks(l.restock_type.as_deref()))
+        .map(|l| l.line_item.sale(l.quantity))
+        .collect();
+    Ok(OrderEvent::Restocked {
+        order_id: order_id.to_owned(),
+        lines: checked(lines).map_err(|e| {
+            format!(
+                "Shopify order {order_id} refund {}: {e}",
+                refund.legacy_resource_id
+            )
+        })?,
+        refund_id: refund.legacy_resource_id,
+    })
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ShopifyLine {
-    sku: Option<String>,
     quantity: i64,
+    #[serde(flatten)]
+    item: ShopifyItem,
+}
+
+/// What a line sold: the variant's inventory item, and its SKU.
+#[derive(Deserialize)]
+struct ShopifyItem {
+    sku: Option<String>,
     variant: Option<ShopifyVariant>,
 }
 
@@ -307,29 +374,27 @@ fn shopify_page(body: &str) -> Result<Polled, String> {
                     order_id: order_id.clone(),
                 }
             } else {
-                // Shopify's listings are its inventory items, so the line names its item.
                 let lines = o
                     .line_items
                     .nodes
                     .into_iter()
-                    .map(|l| SaleLine {
-                        external_id: l
-                            .variant
-                            .and_then(|v| v.inventory_item)
-                            .map(|i| i.legacy_resource_id),
-                        sku: non_empty(l.sku),
-                        quantity: l.quantity,
-                    })
+                    .map(|l| l.item.sale(l.quantity))
                     .collect();
                 OrderEvent::Placed {
                     order_id: order_id.clone(),
                     lines: checked(lines).map_err(|e| format!("Shopify order {order_id}: {e}"))?,
                 }
             };
+            let refunds = o
+                .refunds
+                .into_iter()
+                .map(|r| shopify_restock(&order_id, r))
+                .collect::<Result<_, String>>()?;
             Ok(PolledOrder {
                 modified_ms: rfc3339_ms(&o.updated_at),
                 order_id,
                 event,
+                refunds,
             })
         })
         .collect::<Result<_, String>>()?;
@@ -363,6 +428,7 @@ fn woo_order(order: WooOrder) -> Result<PolledOrder, String> {
         order_id,
         modified_ms,
         event,
+        refunds: Vec::new(),
     })
 }
 
@@ -399,6 +465,7 @@ fn bigcommerce_order(order: BigCommerceOrder) -> PolledOrder {
             .map(|t| t.timestamp_millis()),
         order_id,
         event,
+        refunds: Vec::new(),
     }
 }
 
@@ -469,6 +536,7 @@ fn ebay_order(order: EbayOrder) -> Result<PolledOrder, String> {
         modified_ms: order.last_modified_date.as_deref().and_then(rfc3339_ms),
         order_id,
         event,
+        refunds: Vec::new(),
     })
 }
 
@@ -514,6 +582,7 @@ fn amazon_order(order: AmazonOrder) -> PolledOrder {
         modified_ms: order.last_update_date.as_deref().and_then(rfc3339_ms),
         order_id,
         event,
+        refunds: Vec::new(),
     }
 }
 
@@ -756,10 +825,13 @@ mod tests {
     }
 
     #[test]
-    fn shopify_lists_sales_by_inventory_item_and_cancellations() {
+    fn shopify_lists_sales_by_inventory_item_refunds_and_cancellations() {
         let body = r#"{"data":{"orders":{"nodes":[
             {"legacyResourceId":"6001","updatedAt":"2026-12-03T10:00:05Z","cancelledAt":null,
-             "lineItems":{"nodes":[{"sku":"MUG-1","quantity":2,"variant":{"legacyResourceId":"9","inventoryItem":{"legacyResourceId":"4401"}}}]}},
+             "lineItems":{"nodes":[{"sku":"MUG-1","quantity":2,"variant":{"legacyResourceId":"9","inventoryItem":{"legacyResourceId":"4401"}}}]},
+             "refunds":[{"legacyResourceId":"77","refundLineItems":{"nodes":[
+               {"quantity":1,"restockType":"RETURN","lineItem":{"sku":"MUG-1","variant":{"legacyResourceId":"9","inventoryItem":{"legacyResourceId":"4401"}}}},
+               {"quantity":1,"restockType":"NO_RESTOCK","lineItem":{"sku":"CAP-2","variant":null}}]}}]},
             {"legacyResourceId":"6002","updatedAt":"2026-12-03T10:00:06Z","cancelledAt":"2026-12-03T10:00:06Z",
              "lineItems":{"nodes":[]}}],
             "pageInfo":{"hasNextPage":true,"endCursor":"c2"}}}}"#;
@@ -778,7 +850,17 @@ mod tests {
                         sku: Some("MUG-1".into()),
                         quantity: 2
                     }]
-                }
+                },
+                // Only the restocked line goes back; the refund applies once by its id.
+                refunds: vec![OrderEvent::Restocked {
+                    order_id: "6001".into(),
+                    refund_id: "77".into(),
+                    lines: vec![SaleLine {
+                        external_id: Some("4401".into()),
+                        sku: Some("MUG-1".into()),
+                        quantity: 1
+                    }]
+                }],
             }
         );
         assert_eq!(

@@ -289,6 +289,19 @@ async fn units_by_sku(
 }
 
 /// The prefix of the ledger references of an order's refunds.
+/// Whether refund `refund_id` of the order has put units back already.
+pub async fn refund_applied(
+    db: &D1Database,
+    account: AccountId,
+    row: &OrderRow,
+    refund_id: &str,
+) -> Result<bool, ApiError> {
+    let reference = format!("{}{refund_id}", refund_prefix(&row.reference()));
+    Ok(!ledger_lines(db, account, &reference, false)
+        .await?
+        .is_empty())
+}
+
 fn refund_prefix(reference: &str) -> String {
     format!("{reference}#refund:")
 }
