@@ -51,11 +51,14 @@ impl RetryPolicy {
     /// from the caller's randomness, so that pushes failing together do not retry together.
     pub fn decide(&self, failure: &Failure, attempt: u32, jitter: f64) -> RetryDecision {
         let retry_after = match failure {
-            Failure::Auth { .. } | Failure::NotFound { .. } | Failure::Validation { .. } => {
-                return RetryDecision::FailNow
-            }
+            Failure::Auth { .. }
+            | Failure::NotFound { .. }
+            | Failure::Validation { .. }
+            | Failure::NotSettable { .. } => return RetryDecision::FailNow,
             Failure::RateLimited { retry_after_ms, .. } => *retry_after_ms,
-            Failure::Unavailable { .. } | Failure::Stale { .. } => None,
+            Failure::Unavailable { .. } | Failure::Stale { .. } | Failure::KeyRefused { .. } => {
+                None
+            }
         };
         if attempt >= self.max_attempts {
             return RetryDecision::GiveUp;
@@ -114,6 +117,19 @@ pub fn advice(kind: StorefrontKind, failure: &Failure) -> (String, String) {
             format!("{store} kept changing the quantity while Tally pushed: {message}"),
             "Press Sync Now on the product to push its current quantity.".to_owned(),
         ),
+        Failure::KeyRefused { message } => (
+            format!("{store} would not repeat an earlier attempt of this update: {message}"),
+            "Nothing to fix on your side: each try goes under a new key. If it keeps failing, \
+             press Sync Now on the product."
+                .to_owned(),
+        ),
+        Failure::NotSettable { message } => (
+            format!("{store} keeps this item's stock itself, so Tally cannot set it: {message}"),
+            format!(
+                "Link the items {store} counts from instead (a bundle's components), or pause \
+                 this listing on the product's Details page."
+            ),
+        ),
     }
 }
 
@@ -144,9 +160,21 @@ mod tests {
             Failure::Validation {
                 message: "x".into(),
             },
+            Failure::NotSettable {
+                message: "x".into(),
+            },
         ] {
             assert_eq!(P.decide(&f, 1, 0.5), RetryDecision::FailNow);
         }
+    }
+
+    #[test]
+    fn a_refused_idempotency_key_is_retried_under_a_new_one() {
+        let f = Failure::KeyRefused {
+            message: "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED".into(),
+        };
+        assert!(matches!(P.decide(&f, 1, 0.5), RetryDecision::RetryAfter(_)));
+        assert_eq!(P.decide(&f, P.max_attempts, 0.5), RetryDecision::GiveUp);
     }
 
     #[test]

@@ -371,6 +371,9 @@ pub async fn run(
                     ),
                 )?);
                 writes.push(release(&db, planned.row.id, &token)?);
+                if matches!(failure, Failure::KeyRefused { .. }) {
+                    writes.push(next_key_round(&db, planned.row.id)?);
+                }
                 let wanted = match decision {
                     RetryDecision::FailNow => Next::Done,
                     RetryDecision::RetryAfter(ms) => Next::Retry {
@@ -670,6 +673,14 @@ fn release(db: &D1Database, listing: i64, token: &str) -> Result<D1PreparedState
         .bind(&[int(listing), text(token)])?)
 }
 
+/// Moves the listing's pushes to a new idempotency key: the storefront will not repeat the
+/// last attempt under the old one.
+fn next_key_round(db: &D1Database, listing: i64) -> Result<D1PreparedStatement, ApiError> {
+    Ok(db
+        .prepare("UPDATE listings SET push_key_round = push_key_round + 1 WHERE id = ?1")
+        .bind(&[int(listing)])?)
+}
+
 /// Sends every planned push, storefronts side by side, each storefront's requests in turn.
 /// Returns one result per planned push, in order.
 async fn push_all(
@@ -881,6 +892,7 @@ fn to_push(p: &Planned) -> Push {
         external_id: p.row.external_id.clone(),
         external_sub_id: p.row.external_sub_id.clone(),
         expected_current: p.row.pushed_quantity,
+        key_round: p.row.push_key_round,
     }
 }
 

@@ -6,6 +6,8 @@
 //! - `GET /_sandbox/items` → `{"<key>": quantity}`
 //! - `PUT /_sandbox/items` with `{"<key>": quantity}` → creates or sets those items
 //! - `DELETE /_sandbox/items` → removes every item
+//! - `GET /_sandbox/traits`, `PUT /_sandbox/traits` with `{"<key>": tally_sandbox::ItemTraits}`
+//!   → what the platform knows of an item beyond its count (a Shopify bundle)
 //! - `GET /_sandbox/faults`, `PUT /_sandbox/faults` → failure injection
 //!   (`tally_sandbox::Faults`)
 
@@ -33,6 +35,8 @@ pub fn handle(store: &Store, request: &ApiRequest) -> Reply {
             store.clear_items();
             ok(json!({}))
         }
+        ("GET", "traits") => ok(json!(store.traits())),
+        ("PUT", "traits") => put_traits(store, request),
         ("GET", "faults") => ok(json!(store.faults())),
         ("PUT", "faults") => put_faults(store, request),
         _ => refuse(
@@ -49,6 +53,17 @@ fn put_items(store: &Store, request: &ApiRequest) -> Reply {
     };
     match store.set_items(items) {
         Ok(()) => ok(json!(store.items())),
+        Err(message) => refuse(400, message),
+    }
+}
+
+fn put_traits(store: &Store, request: &ApiRequest) -> Reply {
+    let traits = match parse(request) {
+        Ok(traits) => traits,
+        Err(reply) => return reply,
+    };
+    match store.set_traits(traits) {
+        Ok(()) => ok(json!(store.traits())),
         Err(message) => refuse(400, message),
     }
 }

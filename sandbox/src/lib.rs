@@ -223,6 +223,16 @@ impl Default for CancelOrder {
     }
 }
 
+/// What a storefront knows of an item beyond its count (`PUT /_sandbox/traits` with
+/// `{"<key>": {...}}`); an item without traits is a plain, stock-tracked one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ItemTraits {
+    /// Shopify: a bundle, whose stock Shopify counts from its components; setting it is
+    /// refused with `NON_MUTABLE_INVENTORY_ITEM`.
+    pub bundle: bool,
+}
+
 /// `POST /_sandbox/orders/{id}/refund` (Shopify): a refund of some of the order's units;
 /// the lines with `restock` go back on the shelf, as a Shopify refund with a `RETURN` or
 /// `CANCEL` restock type does.

@@ -31,6 +31,9 @@ pub trait Platform: Sync {
     }
     /// Adds what the platform puts on every answer (BigCommerce's rate-limit headers).
     fn finish(&self, _reply: &mut Reply, _state: &mut State) {}
+    /// Remembers a call that failed with a 5xx (Shopify refuses to repeat an attempt that
+    /// failed under the same idempotency key).
+    fn failed(&self, _request: &ApiRequest, _state: &mut State) {}
 }
 
 /// The platform behind `kind`.

@@ -70,6 +70,17 @@ impl Platform for Shopify {
     fn valid_key(&self, key: &str) -> bool {
         numeric_pair(key)
     }
+
+    /// A mutation that failed under a key leaves the key spent: its repeats are refused.
+    fn failed(&self, request: &ApiRequest, state: &mut State) {
+        let Ok(body) = request.json() else { return };
+        let query = body["query"].as_str().unwrap_or_default();
+        if query.contains("inventorySetQuantities") {
+            if let Some(key) = idempotency_key(query) {
+                state.failed_keys.insert(key.to_owned());
+            }
+        }
+    }
 }
 
 /// The leaky bucket behind Shopify's cost-based rate limit: 2,000 points, 100 back a second.
@@ -197,18 +208,38 @@ impl Wanted {
 }
 
 /// `inventorySetQuantities`: every quantity is checked first; any user error applies nothing.
-/// A successful answer is kept under its idempotency key and given again for a repeat, which
-/// applies nothing. Answers with user errors are not kept (nothing was applied, so the client
-/// may correct and retry under the same key).
+/// The `@idempotent` key is mandatory (2026-04). A successful answer is kept under its key and
+/// given again for a repeat with the same input, which applies nothing; the key with another
+/// input is refused, as is a key whose attempt failed. Answers with user errors are not kept
+/// (nothing was applied, so the client may correct and retry under the same key).
 fn set_quantities(query: &str, variables: &Value, state: &mut State) -> Reply {
     if let Err(throttled) = state.bucket.take(MUTATION_COST) {
         return throttled;
     }
-    let key = idempotency_key(query);
-    if let Some(data) = key.and_then(|k| state.replays.get(k)) {
-        return answer(data.clone(), state);
-    }
+    let Some(key) = idempotency_key(query) else {
+        return graphql_error(
+            "The @idempotent directive is required for this mutation.",
+            "BAD_REQUEST",
+        );
+    };
     let input = &variables["input"];
+    if state.failed_keys.contains(key) {
+        return call_refused(
+            "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED",
+            "The previous request with this idempotency key failed. Retry with a new key.",
+            state,
+        );
+    }
+    if let Some((seen, data)) = state.replays.get(key) {
+        if seen == input {
+            return answer(data.clone(), state);
+        }
+        return call_refused(
+            "IDEMPOTENCY_KEY_PARAMETER_MISMATCH",
+            "The idempotency key was already used with different parameters.",
+            state,
+        );
+    }
     let wanted = match parse_input(input) {
         Ok(wanted) => wanted,
         Err(reply) => return reply,
@@ -234,9 +265,16 @@ fn set_quantities(query: &str, variables: &Value, state: &mut State) -> Reply {
         state.next_serial()
     );
     let data = json!({"inventorySetQuantities": {"inventoryAdjustmentGroup": {"id": group}, "userErrors": []}});
-    if let Some(key) = key {
-        state.replays.insert(key.to_owned(), data.clone());
-    }
+    state
+        .replays
+        .insert(key.to_owned(), (input.clone(), data.clone()));
+    answer(data, state)
+}
+
+/// A user error about the whole call (no field): nothing applied.
+fn call_refused(code: &str, message: &str, state: &State) -> Reply {
+    let data = json!({"inventorySetQuantities": {"inventoryAdjustmentGroup": null,
+        "userErrors": [{"code": code, "field": null, "message": message}]}});
     answer(data, state)
 }
 
@@ -329,6 +367,11 @@ const NOT_STOCKED: UserError = (
     "locationId",
     "The specified inventory item is not stocked at the location.",
 );
+const BUNDLE: UserError = (
+    "NON_MUTABLE_INVENTORY_ITEM",
+    "inventoryItemId",
+    "The specified inventory item is not allowed to be adjusted via API.",
+);
 const STALE: UserError = (
     "CHANGE_FROM_QUANTITY_STALE",
     "changeFromQuantity",
@@ -352,9 +395,13 @@ fn problem_with(wanted: &Wanted, state: &State) -> Option<UserError> {
     let Some(location) = wanted.location else {
         return Some(NO_LOCATION);
     };
-    let Some(current) = state.items.get(&format!("{item}@{location}")) else {
+    let key = format!("{item}@{location}");
+    let Some(current) = state.items.get(&key) else {
         return Some(unknown(item, location, state));
     };
+    if state.traits.get(&key).is_some_and(|t| t.bundle) {
+        return Some(BUNDLE);
+    }
     match wanted.change_from {
         Some(expected) if expected != *current => Some(STALE),
         _ => None,

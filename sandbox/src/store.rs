@@ -6,13 +6,13 @@ use crate::platform::{self, Reply};
 use crate::shopify::Bucket;
 use serde_json::Value;
 use std::collections::hash_map::RandomState;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::hash::BuildHasher;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use tally_sandbox::{
-    Call, FaultKind, Faults, Kind, PlaceOrder, RefundOrder, SandboxOrder, SandboxRefund,
-    Subscription,
+    Call, FaultKind, Faults, ItemTraits, Kind, PlaceOrder, RefundOrder, SandboxOrder,
+    SandboxRefund, Subscription,
 };
 
 /// Calls kept for `GET /_sandbox/calls`; a long demo run drops the oldest beyond this.
@@ -25,8 +25,13 @@ pub struct State {
     pub rng: Rng,
     /// A counter for the ids the platforms hand out (adjustment groups, submissions).
     pub serial: u64,
-    /// Shopify: the answer given to each `@idempotent` key that applied a change.
-    pub replays: HashMap<String, Value>,
+    /// Shopify: each `@idempotent` key that applied a change, with the input it came with
+    /// and the answer it got (given again for a repeat with the same input).
+    pub replays: HashMap<String, (Value, Value)>,
+    /// Shopify: keys whose attempt failed (an injected 500), never repeated.
+    pub failed_keys: HashSet<String>,
+    /// Items with more to them than a count (`PUT /_sandbox/traits`).
+    pub traits: HashMap<String, ItemTraits>,
     /// Shopify: the query-cost bucket.
     pub bucket: Bucket,
     /// BigCommerce: when the current rate-limit window started, and the calls in it.
@@ -76,6 +81,8 @@ impl Store {
             rng: Rng::seeded(),
             serial: 0,
             replays: HashMap::new(),
+            failed_keys: HashSet::new(),
+            traits: HashMap::new(),
             bucket: Bucket::full(),
             window: (Instant::now(), 0),
             orders: Vec::new(),
@@ -127,6 +134,27 @@ impl Store {
         self.lock().faults.clone()
     }
 
+    pub fn traits(&self) -> HashMap<String, ItemTraits> {
+        self.lock().state.traits.clone()
+    }
+
+    /// Sets the traits of these items (an item must exist; default traits remove the entry).
+    pub fn set_traits(&self, traits: HashMap<String, ItemTraits>) -> Result<(), String> {
+        let mut inner = self.lock();
+        let state = &mut inner.state;
+        if let Some(key) = traits.keys().find(|k| !state.items.contains_key(*k)) {
+            return Err(format!("no item {key:?} on this storefront"));
+        }
+        for (key, item) in traits {
+            if item == ItemTraits::default() {
+                state.traits.remove(&key);
+            } else {
+                state.traits.insert(key, item);
+            }
+        }
+        Ok(())
+    }
+
     pub fn set_faults(&self, faults: Faults) -> Result<(), String> {
         if let Some(problem) = faults.problem() {
             return Err(problem.to_owned());
@@ -142,7 +170,10 @@ impl Store {
         let mut inner = self.lock();
         let injected = inner.draw_fault();
         let mut reply = match injected {
-            Some(FaultKind::ServerError) => platform.server_error(500),
+            Some(FaultKind::ServerError) => {
+                platform.failed(request, &mut inner.state);
+                platform.server_error(500)
+            }
             Some(FaultKind::Throttled) => platform.throttled(inner.faults.retry_after_s),
             Some(FaultKind::Timeout) => platform.server_error(504),
             None => match platform.token(request, &self.credential) {

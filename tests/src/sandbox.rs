@@ -193,6 +193,12 @@ impl Sandbox {
             .unwrap_or_else(|e| panic!("unexpected /_sandbox/subscriptions body ({e}): {answer}"))
     }
 
+    /// Gives items of `kind`'s storefront traits beyond their count (a Shopify bundle).
+    pub async fn set_traits(&self, kind: Kind, traits: Value) {
+        self.control(kind, reqwest::Method::PUT, "traits", Some(traits))
+            .await;
+    }
+
     /// Replaces `kind`'s failure injection.
     pub async fn set_faults(&self, kind: Kind, faults: &Faults) {
         let body = serde_json::to_value(faults).expect("faults serialise");

@@ -67,6 +67,7 @@ fn main() {
         a_shopify_compare_and_set_miss_is_re_read_and_pushed_again,
         a_push_shows_as_sent_until_answered_and_a_change_behind_it_as_queued,
         refresh_credentials_renew_tokens_once_and_a_refused_renewal_fails_fast,
+        shopify_spent_keys_are_retried_under_a_new_key_and_bundles_say_what_to_do,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     if conclusion.has_failed() {
@@ -1102,4 +1103,95 @@ async fn refresh_credentials_renew_tokens_once_and_a_refused_renewal_fails_fast(
         .await;
     assert_eq!(bad.status, 422, "{}", bad.body);
     assert_eq!(bad.error_field(), Some("credential"));
+}
+
+async fn shopify_spent_keys_are_retried_under_a_new_key_and_bundles_say_what_to_do(ctx: Ctx) {
+    let seller = ctx.api.new_account("Key Ring").await;
+    let shop = Sandbox::start(&[(Kind::Shopify, SHOPIFY_TOKEN)]).await;
+    let (plain, bundle) = ("8601@1", "8602@1");
+    shop.set_items(Kind::Shopify, [(plain, 0), (bundle, 0)])
+        .await;
+    shop.set_traits(Kind::Shopify, json!({ bundle: { "bundle": true } }))
+        .await;
+    let store = connect(
+        &seller,
+        Kind::Shopify,
+        &shop.base_url(Kind::Shopify),
+        json!({}),
+    )
+    .await;
+    let tote = product(&seller, "KEY-TOTE", 4).await;
+    link(&seller, &tote, store, "8601", Some("1")).await;
+    storefront_shows(&shop, Kind::Shopify, plain, 4).await;
+    settled(&seller).await;
+
+    // The push fails with a 500 once: Shopify then refuses every repeat of that key
+    // (IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED), so only a new key can land it.
+    shop.set_faults(
+        Kind::Shopify,
+        &Faults::failing(1.0, &[FaultKind::ServerError]),
+    )
+    .await;
+    set_quantity(&seller, &tote, 9).await;
+    eventually("a push to fail with a 500", SYNC_WAIT, || async {
+        let calls = shop.calls(Kind::Shopify).await;
+        let push = |c: &&tally_tests::sandbox::Call| {
+            c.body["query"]
+                .as_str()
+                .is_some_and(|q| q.contains("inventorySetQuantities"))
+        };
+        calls
+            .iter()
+            .filter(push)
+            .any(|c| c.status == 500)
+            .then_some(())
+    })
+    .await;
+    shop.set_faults(Kind::Shopify, &Faults::none()).await;
+    storefront_shows(&shop, Kind::Shopify, plain, 9).await;
+    settled(&seller).await;
+    let rows = history(&seller, &tote).await;
+    assert!(
+        rows.iter().any(|e| e.status == SyncStatus::Retrying
+            && e.message.contains("would not repeat an earlier attempt")),
+        "the refused key is in the history: {rows:?}"
+    );
+    let keys: Vec<String> = shop
+        .calls(Kind::Shopify)
+        .await
+        .iter()
+        .filter_map(|c| c.body["query"].as_str())
+        .filter(|q| q.contains("inventorySetQuantities"))
+        .filter_map(|q| {
+            q.split("key: \"")
+                .nth(1)?
+                .split('"')
+                .next()
+                .map(str::to_owned)
+        })
+        .collect();
+    assert!(
+        keys.len() >= 3 && keys.first() != keys.last(),
+        "the last try went under a new key: {keys:?}"
+    );
+
+    // A bundle's stock is Shopify's to count: refused at once, with what to do.
+    let kit = product(&seller, "KEY-KIT", 3).await;
+    link(&seller, &kit, store, "8602", Some("1")).await;
+    let refused = history_entry(&seller, &kit, "the bundle's refusal", |e| {
+        e.status == SyncStatus::Failed
+    })
+    .await;
+    assert!(
+        refused.message.contains("keeps this item's stock itself"),
+        "{refused:?}"
+    );
+    assert!(
+        refused
+            .action
+            .as_deref()
+            .is_some_and(|a| a.contains("components")),
+        "{refused:?}"
+    );
+    assert_eq!(shop.items(Kind::Shopify).await.get(bundle), Some(&0));
 }

@@ -22,6 +22,10 @@ pub(super) enum Class {
     Validation,
     RateLimited,
     Unavailable,
+    /// The idempotency key cannot be used again: retry under a new one.
+    KeyRefused,
+    /// The item's stock is the storefront's own to keep.
+    NotSettable,
 }
 
 impl Class {
@@ -80,6 +84,8 @@ impl Refusal {
                 retry_after_ms,
             },
             Class::Unavailable => Failure::Unavailable { message },
+            Class::KeyRefused => Failure::KeyRefused { message },
+            Class::NotSettable => Failure::NotSettable { message },
         }
     }
 
@@ -113,6 +119,8 @@ fn phrase(class: Class, kind: StorefrontKind) -> &'static str {
         (Class::Validation, _) => "refused the update",
         (Class::RateLimited, _) => "asked Tally to slow down",
         (Class::Unavailable, _) => "is unavailable",
+        (Class::KeyRefused, _) => "would not repeat an earlier attempt of this update",
+        (Class::NotSettable, _) => "keeps this item's stock itself",
     }
 }
 

@@ -38,6 +38,7 @@ pub fn push(listing_id: i64, quantity: i64, external_id: &str, sub: Option<&str>
         external_id: external_id.to_owned(),
         external_sub_id: sub.map(str::to_owned),
         expected_current: None,
+        key_round: 0,
     }
 }
 
@@ -99,6 +100,8 @@ pub fn classes(results: &[ItemResult]) -> Vec<(i64, &'static str)> {
                 Err(Failure::RateLimited { .. }) => "rate_limited",
                 Err(Failure::Unavailable { .. }) => "unavailable",
                 Err(Failure::Stale { .. }) => "stale",
+                Err(Failure::KeyRefused { .. }) => "key_refused",
+                Err(Failure::NotSettable { .. }) => "not_settable",
             };
             (r.listing_id, class)
         })

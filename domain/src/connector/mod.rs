@@ -38,8 +38,8 @@ pub struct Target {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Push {
     pub listing_id: i64,
-    /// The product version the quantity was read at: with `listing_id` it makes the
-    /// idempotency key, so a retried push is the same push.
+    /// The product version the quantity was read at: with `listing_id` it names the push in
+    /// idempotency keys, so a retried push is the same push.
     pub version: i64,
     /// The quantity to set (channel rules already applied).
     pub quantity: i64,
@@ -49,13 +49,9 @@ pub struct Push {
     /// What the storefront is believed to hold now (Shopify's `changeFromQuantity`); `None`
     /// when unknown.
     pub expected_current: Option<i64>,
-}
-
-impl Push {
-    /// The idempotency key of this push: the same for every retry of it.
-    pub fn idempotency_key(&self) -> String {
-        format!("tally-{}-{}", self.listing_id, self.version)
-    }
+    /// Bumped each time a storefront refuses to repeat an attempt under its idempotency key
+    /// ([`Failure::KeyRefused`]), so the next try goes under a new one.
+    pub key_round: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,6 +125,12 @@ pub enum Failure {
         message: String,
         current: Option<i64>,
     },
+    /// The storefront will not repeat an earlier attempt under this idempotency key (it failed,
+    /// or was made with other values): retry under a new key.
+    KeyRefused { message: String },
+    /// The storefront keeps this item's stock itself (a Shopify bundle, an Amazon FBA offer):
+    /// it is not Tally's to set, and retrying will not help.
+    NotSettable { message: String },
 }
 
 impl Failure {
@@ -140,7 +142,9 @@ impl Failure {
             | Failure::Validation { message }
             | Failure::RateLimited { message, .. }
             | Failure::Unavailable { message }
-            | Failure::Stale { message, .. } => message,
+            | Failure::Stale { message, .. }
+            | Failure::KeyRefused { message }
+            | Failure::NotSettable { message } => message,
         }
     }
 }

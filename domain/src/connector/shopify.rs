@@ -22,7 +22,12 @@ pub(super) const LIMITS: Limits = Limits {
     daily_revisions: None,
 };
 
-pub(super) const API_VERSION: &str = "2026-04";
+/// The Admin API version every Shopify call names (pushes, re-reads, polls, webhook
+/// subscriptions). Shopify supports a stable version for at least twelve months: 2026-04 is
+/// served until April 2027, after which Shopify answers with the oldest version it still
+/// supports. Move it forward (with the sandbox's `PATH`) once a year, after reading that
+/// version's changelog for the mutations above.
+pub const API_VERSION: &str = "2026-04";
 
 /// Reads the "available" quantity of many items at one location.
 const LEVELS_QUERY: &str = "query Levels($ids: [ID!]!, $location: ID!) { nodes(ids: $ids) { ... on InventoryItem { id inventoryLevel(locationId: $location) { quantities(names: [\"available\"]) { name quantity } } } } }";
@@ -43,44 +48,62 @@ fn post(target: &Target, body: &Value, listing_ids: Vec<i64>) -> HttpRequest {
     json_request(Method::Post, url(target), &token, body, listing_ids)
 }
 
-/// One `inventorySetQuantities` call per 250 pushes.
+/// One `inventorySetQuantities` call per 250 pushes. Shopify refuses a call that names one
+/// item at one location twice, so a repeat (two links to one item, or a listing queued twice)
+/// goes in the next call, after the first has landed.
 pub(super) fn build(target: &Target, pushes: &[Push]) -> Vec<HttpRequest> {
-    pushes
-        .chunks(LIMITS.batch)
-        .map(|chunk| set_quantities(target, chunk))
+    calls(pushes)
+        .iter()
+        .map(|call| set_quantities(target, call))
         .collect()
 }
 
-/// The idempotency key of a call: a single push keeps its own key, so its retries are
-/// recognised; a batch is named by a hash of every push in it.
-fn idempotency_key(chunk: &[Push]) -> String {
-    use sha2::{Digest, Sha256};
-    // The quantity and the compare-and-set value are part of the push: after a stale answer (or
-    // a rules change at the same version) the new push must not be answered from Shopify's
-    // idempotency cache, while a plain retry of the same push is recognised as one.
-    let expected = |p: &Push| p.expected_current.map_or("n".to_owned(), |e| e.to_string());
-    match chunk {
-        [only] => format!(
-            "{}-{}-{}",
-            only.idempotency_key(),
-            only.quantity,
-            expected(only)
-        ),
-        _ => {
-            let mut hash = Sha256::new();
-            for p in chunk {
-                hash.update(format!(
-                    "{}:{}:{}:{};",
-                    p.listing_id,
-                    p.version,
-                    p.quantity,
-                    expected(p)
-                ));
-            }
-            let digest = hash.finalize();
-            let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
-            format!("tally-batch-{hex}")
+/// Pushes split into calls of at most 250, none naming one item at one location twice;
+/// the pushes keep their order within and across calls.
+fn calls(pushes: &[Push]) -> Vec<Vec<Push>> {
+    let mut calls: Vec<Vec<Push>> = Vec::new();
+    let mut current: Vec<Push> = Vec::new();
+    for push in pushes {
+        let repeats = current.iter().any(|p| {
+            p.external_id == push.external_id && p.external_sub_id == push.external_sub_id
+        });
+        if repeats || current.len() == LIMITS.batch {
+            calls.push(std::mem::take(&mut current));
         }
+        current.push(push.clone());
+    }
+    if !current.is_empty() {
+        calls.push(current);
+    }
+    calls
+}
+
+/// The idempotency key of a call. A plain retry of the same pushes sends the same key, so
+/// Shopify recognises it; anything that makes it a different request makes a different key:
+/// another quantity or compare-and-set value (after a stale answer or a rules change), other
+/// item or location ids (a listing fixed by the seller), or a new key round (Shopify refused
+/// to repeat the last attempt). A single push is named by its listing and version, for
+/// reading the history; the rest is hashed.
+fn idempotency_key(call: &[Push]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    for p in call {
+        let expected = p.expected_current.map_or("n".to_owned(), |e| e.to_string());
+        let location = p.external_sub_id.as_deref().unwrap_or_default();
+        hash.update(format!(
+            "{}:{}:{}:{}:{location}:{}:{expected};",
+            p.listing_id, p.version, p.key_round, p.external_id, p.quantity
+        ));
+    }
+    let hex: String = hash
+        .finalize()
+        .iter()
+        .take(12)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    match call {
+        [only] => format!("tally-{}-{}-{hex}", only.listing_id, only.version),
+        _ => format!("tally-batch-{hex}"),
     }
 }
 
@@ -207,6 +230,14 @@ impl UserError {
             "INVALID_INVENTORY_ITEM" | "INVALID_LOCATION" | "ITEM_NOT_STOCKED_AT_LOCATION" => {
                 Class::NotFound
             }
+            // Another request under this key is still running: the same key, a little later.
+            "IDEMPOTENCY_CONCURRENT_REQUEST" => Class::Unavailable,
+            // The key's earlier attempt failed, or was made with other values: a new key.
+            "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED" | "IDEMPOTENCY_KEY_PARAMETER_MISMATCH" => {
+                Class::KeyRefused
+            }
+            // A bundle: Shopify counts it from its components.
+            "NON_MUTABLE_INVENTORY_ITEM" => Class::NotSettable,
             _ => Class::Validation,
         };
         Refusal {
@@ -469,31 +500,92 @@ mod tests {
         let requests = build_requests(&shop(), &[push(3, 1, "9", Some("2"))]);
         let sent = body(&requests[0]);
         let query = sent["query"].as_str().unwrap_or_default();
+        let key = idempotency_key(&[push(3, 1, "9", Some("2"))]);
+        assert!(key.starts_with("tally-3-7-"), "{key}");
         assert!(
-            query.contains("@idempotent(key: \"tally-3-7-1-n\")"),
+            query.contains(&format!("@idempotent(key: \"{key}\")")),
             "{query}"
         );
         assert_eq!(
             sent["variables"]["input"]["referenceDocumentUri"],
-            "tally://sync/tally-3-7-1-n"
+            format!("tally://sync/{key}")
         );
     }
 
     #[test]
-    fn a_compare_and_set_retry_is_a_new_push_but_a_plain_retry_is_not() {
-        let mut pushes = two_pushes();
+    fn a_plain_retry_keeps_its_key_and_anything_that_makes_a_new_request_changes_it() {
+        let pushes = two_pushes();
         let first = idempotency_key(&pushes);
-        assert_eq!(idempotency_key(&pushes), first);
-        pushes[1].expected_current = Some(4);
-        assert_ne!(idempotency_key(&pushes), first);
-        let mut one = pushes[..1].to_vec();
-        let single = idempotency_key(&one);
-        one[0].expected_current = Some(99);
-        assert_ne!(idempotency_key(&one), single);
-        // The same version sent with another quantity (the channel rules changed) is new too.
-        let before = idempotency_key(&one);
-        one[0].quantity += 1;
-        assert_ne!(idempotency_key(&one), before);
+        assert_eq!(idempotency_key(&pushes), first, "a plain retry");
+        let changes: [fn(&mut Push); 6] = [
+            |p| p.expected_current = Some(4),          // after a stale answer
+            |p| p.quantity += 1,                       // the channel rules changed
+            |p| p.external_id.push('0'),               // the seller fixed the item id
+            |p| p.external_sub_id = Some("78".into()), // ...or the location
+            |p| p.key_round += 1,                      // Shopify refused the last key
+            |p| p.version += 1,                        // a new change
+        ];
+        for change in changes {
+            for call in [pushes.clone(), pushes[..1].to_vec()] {
+                let before = idempotency_key(&call);
+                let mut changed = call.clone();
+                change(&mut changed[0]);
+                assert_ne!(idempotency_key(&changed), before);
+            }
+        }
+    }
+
+    #[test]
+    fn one_item_at_one_location_is_named_once_per_call() {
+        let mut pushes = many(3, Some("77"));
+        let mut repeat = pushes[0].clone();
+        repeat.listing_id = 9;
+        pushes.insert(2, repeat);
+        let requests = build_requests(&shop(), &pushes);
+        let ids: Vec<Vec<i64>> = requests.iter().map(|r| r.listing_ids.clone()).collect();
+        assert_eq!(ids, [vec![1, 2], vec![9, 3]]);
+        // The same item at another location is another inventory level: one call.
+        let mut elsewhere = many(1, Some("77"));
+        let mut other = elsewhere[0].clone();
+        other.listing_id = 2;
+        other.external_sub_id = Some("78".into());
+        elsewhere.push(other);
+        assert_eq!(build_requests(&shop(), &elsewhere).len(), 1);
+    }
+
+    #[test]
+    fn idempotency_and_bundle_errors_have_their_own_classes() {
+        let request = &build_requests(&shop(), &two_pushes())[0];
+        let refused = |code: &str, field: Value| {
+            let body = json!({ "data": { "inventorySetQuantities": {
+                "inventoryAdjustmentGroup": null,
+                "userErrors": [{ "code": code, "field": field, "message": "said" }] } } });
+            parse(request, &response(200, &body.to_string()))
+        };
+        let whole_call = Value::Null;
+        assert_eq!(
+            classes(&refused(
+                "IDEMPOTENCY_CONCURRENT_REQUEST",
+                whole_call.clone()
+            )),
+            [(11, "unavailable"), (12, "unavailable")]
+        );
+        for code in [
+            "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED",
+            "IDEMPOTENCY_KEY_PARAMETER_MISMATCH",
+        ] {
+            assert_eq!(
+                classes(&refused(code, whole_call.clone())),
+                [(11, "key_refused"), (12, "key_refused")]
+            );
+        }
+        // A bundle is refused for itself; the other quantity did not land (all or nothing).
+        let bundle = refused(
+            "NON_MUTABLE_INVENTORY_ITEM",
+            json!(["input", "quantities", "1", "inventoryItemId"]),
+        );
+        assert_eq!(classes(&bundle)[1], (12, "not_settable"));
+        assert!(bundle[0].outcome.is_err());
     }
 
     #[test]

@@ -29,6 +29,7 @@ pub struct ListingRow {
     pub pushed_at: Option<i64>,
     pub revisions_day: i64,
     pub revisions: i64,
+    pub push_key_round: i64,
     pub storefront_name: String,
     pub kind: String,
     pub base_url: String,
@@ -72,7 +73,7 @@ impl ListingRow {
 
 const SELECT: &str = "SELECT l.id, l.product_id, l.storefront_id, l.external_id, \
      l.external_sub_id, l.rules AS listing_rules, l.active, l.pushed_version, l.pushed_quantity, \
-     l.pushed_outbox, l.pushed_at, l.revisions_day, l.revisions, s.name AS storefront_name, \
+     l.pushed_outbox, l.pushed_at, l.revisions_day, l.revisions, l.push_key_round, s.name AS storefront_name, \
      s.kind, s.base_url, s.credential_enc, s.store_ref, s.rules AS storefront_rules, p.sku, p.quantity, p.version \
      FROM listings l JOIN storefronts s ON s.id = l.storefront_id \
      JOIN products p ON p.id = l.product_id";
