@@ -1,5 +1,7 @@
-//! eBay Sell Inventory `bulk_update_price_quantity`. Item keys: the SKU. Offer ids are accepted
-//! as sent and echoed back; the quantity is the SKU's. Each entry succeeds or fails on its own.
+//! eBay Sell Inventory `bulk_update_price_quantity`. Item keys: the SKU. As the method reference
+//! says, a call updates one SKU, with up to 25 of its offers; a second SKU is refused. Offer ids
+//! are accepted as sent and answered one response each; the item keeps the SKU's ship-to-home
+//! quantity. Each offer succeeds or fails on its own.
 
 use crate::api::ApiRequest;
 use crate::platform::{Platform, Reply};
@@ -9,7 +11,7 @@ use serde_json::{json, Value};
 pub struct Ebay;
 
 const PATH: &str = "/sell/inventory/v1/bulk_update_price_quantity";
-const MAX_REQUESTS: usize = 25;
+const MAX_OFFERS: usize = 25;
 
 impl Platform for Ebay {
     fn authorized(&self, request: &ApiRequest, credential: &str) -> bool {
@@ -91,12 +93,22 @@ impl Platform for Ebay {
         let Some(entries) = body["requests"].as_array() else {
             return invalid_request("The 'requests' array is required.");
         };
-        if entries.len() > MAX_REQUESTS {
+        let mut skus: Vec<&str> = entries.iter().filter_map(|e| e["sku"].as_str()).collect();
+        skus.sort_unstable();
+        skus.dedup();
+        if skus.len() > 1 {
+            return invalid_request("Only one SKU can be updated per call.");
+        }
+        let offers = entries
+            .iter()
+            .map(|e| e["offers"].as_array().map_or(0, Vec::len))
+            .sum::<usize>();
+        if offers > MAX_OFFERS {
             return invalid_request(&format!(
-                "The number of requests exceeds the maximum of {MAX_REQUESTS}."
+                "The number of offers exceeds the maximum of {MAX_OFFERS}."
             ));
         }
-        let responses: Vec<Value> = entries.iter().map(|e| update(e, state)).collect();
+        let responses: Vec<Value> = entries.iter().flat_map(|e| update(e, state)).collect();
         // 207 as soon as one entry failed; 200 only when every entry succeeded.
         let status = if responses.iter().all(|r| r["statusCode"] == 200) {
             200
@@ -127,34 +139,51 @@ fn invalid_request(long: &str) -> Reply {
 }
 
 /// One entry: the new quantity is `shipToLocationAvailability.quantity`, else the first
-/// offer's `availableQuantity`.
-fn update(entry: &Value, state: &mut State) -> Value {
+/// offer's `availableQuantity`; one response per offer, or one for the SKU without offers.
+fn update(entry: &Value, state: &mut State) -> Vec<Value> {
     let sku = entry["sku"].as_str().unwrap_or_default();
-    let offer = entry["offers"][0]["offerId"].as_str();
-    let mut response = json!({"statusCode": 200, "sku": sku, "errors": [], "warnings": []});
-    if let Some(offer) = offer {
-        response["offerId"] = json!(offer);
-    }
+    let offers: Vec<&Value> = entry["offers"]
+        .as_array()
+        .map(|o| o.iter().collect())
+        .unwrap_or_default();
     let quantity = entry["shipToLocationAvailability"]["quantity"]
         .as_i64()
-        .or_else(|| entry["offers"][0]["availableQuantity"].as_i64());
+        .or_else(|| offers.first().and_then(|o| o["availableQuantity"].as_i64()));
     let failure = match (state.items.get_mut(sku), quantity) {
-        (None, _) => (
+        (None, _) => Some((
             404,
             25702,
             format!("SKU {sku} is not available in the system"),
-        ),
-        (Some(_), Some(q)) if q < 0 => (400, 25709, "Invalid value for quantity".into()),
+        )),
+        (Some(_), Some(q)) if q < 0 => Some((400, 25709, "Invalid value for quantity".into())),
         (Some(current), Some(q)) => {
             *current = q;
-            return response;
+            None
         }
-        (Some(_), None) => (400, 25709, "Invalid value for quantity".into()),
+        (Some(_), None) => Some((400, 25709, "Invalid value for quantity".into())),
     };
-    let (status, id, message) = failure;
-    response["statusCode"] = json!(status);
-    response["errors"] = json!([{
-        "errorId": id, "domain": "API_INVENTORY", "category": "REQUEST", "message": message,
-    }]);
-    response
+    let response = |offer: Option<&Value>| {
+        let mut response = json!({"statusCode": 200, "sku": sku, "errors": [], "warnings": []});
+        if let Some(offer_id) = offer.and_then(|o| o["offerId"].as_str()) {
+            response["offerId"] = json!(offer_id);
+        }
+        let offer_quantity = offer.and_then(|o| o["availableQuantity"].as_i64());
+        let failure = failure.clone().or_else(|| {
+            offer_quantity
+                .filter(|q| *q < 0)
+                .map(|_| (400, 25709, "Invalid value for availableQuantity".to_owned()))
+        });
+        if let Some((status, id, message)) = failure {
+            response["statusCode"] = json!(status);
+            response["errors"] = json!([{
+                "errorId": id, "domain": "API_INVENTORY", "category": "REQUEST", "message": message,
+            }]);
+        }
+        response
+    };
+    if offers.is_empty() {
+        vec![response(None)]
+    } else {
+        offers.into_iter().map(|o| response(Some(o))).collect()
+    }
 }

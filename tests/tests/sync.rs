@@ -68,6 +68,7 @@ fn main() {
         a_push_shows_as_sent_until_answered_and_a_change_behind_it_as_queued,
         refresh_credentials_renew_tokens_once_and_a_refused_renewal_fails_fast,
         shopify_spent_keys_are_retried_under_a_new_key_and_bundles_say_what_to_do,
+        ebay_gets_one_sku_per_call_with_each_offers_own_quantity,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     if conclusion.has_failed() {
@@ -1194,4 +1195,58 @@ async fn shopify_spent_keys_are_retried_under_a_new_key_and_bundles_say_what_to_
         "{refused:?}"
     );
     assert_eq!(shop.items(Kind::Shopify).await.get(bundle), Some(&0));
+}
+
+async fn ebay_gets_one_sku_per_call_with_each_offers_own_quantity(ctx: Ctx) {
+    let seller = ctx.api.new_account("One Sku Co").await;
+    let sb = &ctx.sandbox;
+    sb.set_items(Kind::Ebay, [("EB-8701", 0), ("EB-8702", 0)])
+        .await;
+    let ebay = connect(&seller, Kind::Ebay, &sb.base_url(Kind::Ebay), json!({})).await;
+    let scarf = product(&seller, "ONE-SCARF", 4).await;
+    let hat = product(&seller, "ONE-HAT", 6).await;
+    // The scarf is offered twice (two marketplaces), the hat once without an offer id.
+    link(&seller, &scarf, ebay, "EB-8701", Some("OFFER-1")).await;
+    link(&seller, &scarf, ebay, "EB-8701", Some("OFFER-2")).await;
+    link(&seller, &hat, ebay, "EB-8702", None).await;
+    settled(&seller).await;
+
+    // Both products at once: eBay's method reference takes one SKU per call.
+    set_quantity(&seller, &scarf, 5).await;
+    set_quantity(&seller, &hat, 7).await;
+    let now = seller
+        .send_json(
+            "POST",
+            "/api/v1/products/sync-now",
+            &json!({ "ids": [scarf.id, hat.id] }),
+        )
+        .await;
+    assert_eq!(now.status, 200, "{}", now.body);
+    storefront_shows(sb, Kind::Ebay, "EB-8701", 5).await;
+    storefront_shows(sb, Kind::Ebay, "EB-8702", 7).await;
+    settled(&seller).await;
+    let ours: Vec<Value> = sb
+        .calls(Kind::Ebay)
+        .await
+        .into_iter()
+        .filter(|c| c.body.to_string().contains("EB-87"))
+        .map(|c| c.body)
+        .collect();
+    for body in &ours {
+        let requests = body["requests"].as_array().cloned().unwrap_or_default();
+        assert_eq!(requests.len(), 1, "one SKU per call: {body}");
+    }
+    assert!(
+        ours.iter().any(|b| b["requests"][0]["offers"]
+            == json!([{ "offerId": "OFFER-1", "availableQuantity": 5 },
+                      { "offerId": "OFFER-2", "availableQuantity": 5 }])),
+        "the SKU's offers travel together: {ours:?}"
+    );
+    for product in [&scarf, &hat] {
+        let rows = history(&seller, product).await;
+        assert!(
+            rows.iter().all(|e| e.status != SyncStatus::Failed),
+            "{rows:?}"
+        );
+    }
 }

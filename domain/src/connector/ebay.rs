@@ -1,5 +1,5 @@
-//! eBay: the Sell Inventory API's `bulk_update_price_quantity`, 25 SKUs a call, answered per
-//! SKU (HTTP 207 when some succeeded and some did not).
+//! eBay: the Sell Inventory API's `bulk_update_price_quantity`, one SKU (with up to 25 of its
+//! offers) a call, answered per SKU and offer (HTTP 207 when some succeeded and some did not).
 //!
 //! eBay also caps quantity revisions at 250 per listing per day, which [`LIMITS`] reports so
 //! the engine can hold back a listing rather than have eBay refuse it.
@@ -23,16 +23,50 @@ pub(super) const LIMITS: Limits = Limits {
 /// 25710 "resource not found", 25713 "offer is not available".
 const NOT_FOUND_ERRORS: [u64; 3] = [25702, 25710, 25713];
 
-/// One bulk update per 25 pushes.
+/// SKUs in one call. eBay's method reference says one SKU (a product or variation) per call,
+/// its bulk-updates guide up to 25 inventory items; until a real account shows the guide is
+/// right, Tally sends one. The 25-SKU form stays behind this setting ([`build_with`]).
+pub(super) const SKUS_PER_CALL: usize = 1;
+
+/// The most SKUs one call may carry in either reading of eBay's documents.
+const MAX_SKUS_PER_CALL: usize = 25;
+
+/// Offers of one SKU in one update (eBay: up to 25).
+const OFFERS_PER_SKU: usize = 25;
+
 pub(super) fn build(target: &Target, pushes: &[Push]) -> Vec<HttpRequest> {
-    pushes
-        .chunks(LIMITS.batch)
-        .map(|chunk| bulk_update(target, chunk))
+    build_with(target, pushes, SKUS_PER_CALL)
+}
+
+/// Calls of `skus_per_call` SKU updates each (1 to 25).
+fn build_with(target: &Target, pushes: &[Push], skus_per_call: usize) -> Vec<HttpRequest> {
+    sku_updates(pushes)
+        .chunks(skus_per_call.clamp(1, MAX_SKUS_PER_CALL))
+        .map(|updates| bulk_update(target, updates))
         .collect()
 }
 
-fn bulk_update(target: &Target, chunk: &[Push]) -> HttpRequest {
-    let requests: Vec<Value> = chunk.iter().map(sku_update).collect();
+/// The pushes as eBay's per-SKU updates: the listings that name offers of one SKU together
+/// (up to [`OFFERS_PER_SKU`]); a listing without an offer id alone, as the SKU's total.
+fn sku_updates(pushes: &[Push]) -> Vec<Vec<&Push>> {
+    let mut updates: Vec<Vec<&Push>> = Vec::new();
+    for push in pushes {
+        let joins = |update: &&mut Vec<&Push>| {
+            push.external_sub_id.is_some()
+                && update[0].external_sub_id.is_some()
+                && update[0].external_id == push.external_id
+                && update.len() < OFFERS_PER_SKU
+        };
+        match updates.iter_mut().find(joins) {
+            Some(update) => update.push(push),
+            None => updates.push(vec![push]),
+        }
+    }
+    updates
+}
+
+fn bulk_update(target: &Target, updates: &[Vec<&Push>]) -> HttpRequest {
+    let requests: Vec<Value> = updates.iter().map(|u| sku_update(u)).collect();
     let bearer = format!("Bearer {}", target.credential);
     json_request(
         Method::Post,
@@ -42,22 +76,27 @@ fn bulk_update(target: &Target, chunk: &[Push]) -> HttpRequest {
         ),
         &[("Authorization", &bearer)],
         &json!({ "requests": requests }),
-        chunk.iter().map(|p| p.listing_id).collect(),
+        updates.iter().flatten().map(|p| p.listing_id).collect(),
     )
 }
 
-/// The SKU's ship-to-home quantity, and its offer's quantity when the listing names an offer
-/// (otherwise eBay spreads the SKU quantity over its offers itself).
-fn sku_update(push: &Push) -> Value {
+/// A SKU's update: its ship-to-home total, and each named offer's own quantity (an eBay
+/// listing shows the lower of the two, so the total is the largest an offer needs).
+fn sku_update(pushes: &[&Push]) -> Value {
+    let total = pushes.iter().map(|p| p.quantity).max().unwrap_or(0);
     let mut update = json!({
-        "sku": push.external_id,
-        "shipToLocationAvailability": { "quantity": push.quantity },
+        "sku": pushes[0].external_id,
+        "shipToLocationAvailability": { "quantity": total },
     });
-    if let (Some(offer_id), Some(fields)) = (&push.external_sub_id, update.as_object_mut()) {
-        fields.insert(
-            "offers".to_owned(),
-            json!([{ "offerId": offer_id, "availableQuantity": push.quantity }]),
-        );
+    let offers: Vec<Value> = pushes
+        .iter()
+        .filter_map(|p| {
+            let offer_id = p.external_sub_id.as_ref()?;
+            Some(json!({ "offerId": offer_id, "availableQuantity": p.quantity }))
+        })
+        .collect();
+    if let (false, Some(fields)) = (offers.is_empty(), update.as_object_mut()) {
+        fields.insert("offers".to_owned(), Value::Array(offers));
     }
     update
 }
@@ -107,7 +146,8 @@ fn first_error(value: &Value) -> Option<(Option<String>, String)> {
     Some((id, answer::text(error, "message").to_owned()))
 }
 
-/// The `(sku, offerId)` of each update sent, in order, read back from the request body.
+/// The `(sku, offerId)` of each listing sent, in order, read back from the request body: one
+/// per offer of an update, or the SKU alone for an update without offers.
 fn sent_keys(request: &HttpRequest) -> Vec<(String, Option<String>)> {
     let body: Option<Value> = request
         .body
@@ -120,16 +160,18 @@ fn sent_keys(request: &HttpRequest) -> Vec<(String, Option<String>)> {
     else {
         return Vec::new();
     };
-    updates
-        .iter()
-        .map(|u| {
-            let offer = u
-                .pointer("/offers/0/offerId")
-                .and_then(Value::as_str)
-                .map(str::to_owned);
-            (answer::text(u, "sku").to_owned(), offer)
-        })
-        .collect()
+    let mut keys = Vec::new();
+    for update in updates {
+        let sku = answer::text(update, "sku").to_owned();
+        match update.get("offers").and_then(Value::as_array) {
+            Some(offers) if !offers.is_empty() => keys.extend(offers.iter().map(|o| {
+                let offer = o.get("offerId").and_then(Value::as_str).map(str::to_owned);
+                (sku.clone(), offer)
+            })),
+            _ => keys.push((sku, None)),
+        }
+    }
+    keys
 }
 
 /// The response for the `index`th update: the one at the same place when it is for the same
@@ -221,10 +263,15 @@ mod tests {
         vec![push(1, 3, "MUG", Some("9001")), push(2, 0, "CUP", None)]
     }
 
+    /// Both pushes in one call (the 25-SKU form), to read answers about several SKUs.
+    fn both() -> HttpRequest {
+        build_with(&ebay(), &pushes(), MAX_SKUS_PER_CALL).remove(0)
+    }
+
     #[test]
-    fn a_batch_is_one_bulk_update_with_a_bearer_token() {
+    fn each_sku_is_its_own_bulk_update_with_a_bearer_token() {
         let requests = build_requests(&ebay(), &pushes());
-        assert_eq!(requests.len(), 1);
+        assert_eq!(requests.len(), 2, "one SKU per call");
         let request = &requests[0];
         assert_eq!(request.method, Method::Post);
         assert_eq!(
@@ -238,28 +285,71 @@ mod tests {
                 ("Content-Type", "application/json")
             ]
         );
-        assert_eq!(request.listing_ids, [1, 2]);
+        assert_eq!(request.listing_ids, [1]);
         assert_eq!(
             body(request),
             json!({ "requests": [
                 { "sku": "MUG", "shipToLocationAvailability": { "quantity": 3 },
                   "offers": [{ "offerId": "9001", "availableQuantity": 3 }] },
+            ]})
+        );
+        assert_eq!(requests[1].listing_ids, [2]);
+        assert_eq!(
+            body(&requests[1]),
+            json!({ "requests": [
                 { "sku": "CUP", "shipToLocationAvailability": { "quantity": 0 } },
             ]})
         );
     }
 
     #[test]
-    fn pushes_past_25_start_a_second_call() {
-        let requests = build_requests(&ebay(), &many(26, None));
+    fn a_skus_offers_travel_together_each_with_its_own_quantity() {
+        let pushes = [
+            push(1, 3, "MUG", Some("9001")),
+            push(2, 9, "CUP", Some("9100")),
+            push(3, 5, "MUG", Some("9002")),
+        ];
+        let requests = build_requests(&ebay(), &pushes);
+        assert_eq!(requests.len(), 2);
+        assert_eq!(requests[0].listing_ids, [1, 3]);
+        assert_eq!(
+            body(&requests[0]),
+            json!({ "requests": [
+                { "sku": "MUG", "shipToLocationAvailability": { "quantity": 5 },
+                  "offers": [{ "offerId": "9001", "availableQuantity": 3 },
+                             { "offerId": "9002", "availableQuantity": 5 }] },
+            ]})
+        );
+        let answer = json!({ "responses": [
+            { "statusCode": 200, "sku": "MUG", "offerId": "9002" },
+            { "statusCode": 400, "sku": "MUG", "offerId": "9001",
+              "errors": [{ "errorId": 25017, "message": "Invalid quantity" }] },
+        ]});
+        let results = parse_response(&ebay(), &requests[0], &response(207, &answer.to_string()));
+        assert_eq!(classes(&results), [(1, "validation"), (3, "ok")]);
+        // More than 25 offers of one SKU: a second update.
+        let offers: Vec<Push> = (1..=26)
+            .map(|i| push(i, 1, "MUG", Some(&format!("O{i}"))))
+            .collect();
+        let sizes: Vec<usize> = build_requests(&ebay(), &offers)
+            .iter()
+            .map(|r| r.listing_ids.len())
+            .collect();
+        assert_eq!(sizes, [25, 1]);
+    }
+
+    #[test]
+    fn the_25_sku_form_stays_behind_its_setting() {
+        let requests = build_with(&ebay(), &many(26, None), MAX_SKUS_PER_CALL);
         let sizes: Vec<usize> = requests.iter().map(|r| r.listing_ids.len()).collect();
         assert_eq!(sizes, [25, 1]);
         assert_eq!(requests[1].listing_ids, [26]);
+        assert_eq!(build_requests(&ebay(), &many(3, None)).len(), 3);
     }
 
     #[test]
     fn a_mixed_answer_is_read_per_sku_whatever_its_order() {
-        let request = &build_requests(&ebay(), &pushes())[0];
+        let request = &both();
         let answer = json!({ "responses": [
             { "statusCode": 404, "sku": "CUP", "errors": [{ "errorId": 25702,
                 "domain": "API_INVENTORY", "category": "REQUEST",
@@ -285,7 +375,7 @@ mod tests {
 
     #[test]
     fn item_errors_that_are_not_about_existence_are_validation() {
-        let request = &build_requests(&ebay(), &pushes())[0];
+        let request = &both();
         let answer = json!({ "responses": [
             { "statusCode": 400, "sku": "MUG", "offerId": "9001", "errors": [{
                 "errorId": 25017, "message": "Invalid quantity" }] },
@@ -309,7 +399,7 @@ mod tests {
 
     #[test]
     fn a_refused_token_fails_every_listing() {
-        let request = &build_requests(&ebay(), &pushes())[0];
+        let request = &both();
         let body = json!({ "errors": [{ "errorId": 1001, "domain": "OAuth",
             "category": "REQUEST", "message": "Invalid access token",
             "longMessage": "Invalid access token. Check the value of the Authorization header." }]});
@@ -327,7 +417,7 @@ mod tests {
 
     #[test]
     fn rate_limits_server_errors_and_garbage() {
-        let request = &build_requests(&ebay(), &pushes())[0];
+        let request = &both();
         let body = r#"{"errors": [{"errorId": 2001, "message": "Too many requests"}]}"#;
         let limited = with_header(response(429, body), "retry-after", "60");
         let results = parse_response(&ebay(), request, &limited);
