@@ -104,7 +104,7 @@ impl StorefrontKind {
             StorefrontKind::Woocommerce => "Product ID",
             StorefrontKind::Ebay => "eBay SKU",
             StorefrontKind::Amazon => "Seller SKU",
-            StorefrontKind::Bigcommerce => "Variant ID",
+            StorefrontKind::Bigcommerce => "Variant ID (or product:ID)",
         }
     }
 
@@ -251,12 +251,33 @@ fn check_id(
     if !kind.numeric_ids() {
         return Ok(Some(value.to_owned()));
     }
-    // Shopify's admin shows global ids; the number at the end is the id.
-    let number = value.rsplit('/').next().unwrap_or(value);
-    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) || number.len() > 19 {
-        return Err(ListingRefError::NotANumber { field, label });
+    // BigCommerce stocks a product without variants by its product id ("tracked by product").
+    if let (StorefrontKind::Bigcommerce, "external_id") = (kind, field) {
+        if let Some(product) = strip_prefix_ignore_case(value, BIGCOMMERCE_PRODUCT) {
+            let number =
+                number_in(product.trim()).ok_or(ListingRefError::NotANumber { field, label })?;
+            return Ok(Some(format!("{BIGCOMMERCE_PRODUCT}{number}")));
+        }
     }
+    // Shopify's admin shows global ids; the number at the end is the id.
+    let number = number_in(value.rsplit('/').next().unwrap_or(value))
+        .ok_or(ListingRefError::NotANumber { field, label })?;
     Ok(Some(number.to_owned()))
+}
+
+/// The prefix of a BigCommerce listing stocked by product: `product:<product id>`.
+pub const BIGCOMMERCE_PRODUCT: &str = "product:";
+
+/// `text` when it is a platform id: digits only, at most 19 of them.
+fn number_in(text: &str) -> Option<&str> {
+    let ok = !text.is_empty() && text.len() <= 19 && text.bytes().all(|b| b.is_ascii_digit());
+    ok.then_some(text)
+}
+
+fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = text.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &text[prefix.len()..])
 }
 
 #[cfg(test)]
@@ -295,6 +316,22 @@ mod tests {
         assert!(e.to_string().contains("Product ID must be a whole number"));
         let e = ListingRef::parse(StorefrontKind::Bigcommerce, "12", Some("x")).unwrap_err();
         assert_eq!(e.field(), "external_sub_id");
+    }
+
+    #[test]
+    fn bigcommerce_listings_name_a_variant_or_a_product() {
+        let bc = StorefrontKind::Bigcommerce;
+        let r = ListingRef::parse(bc, " Product: 55 ", Some("1")).unwrap();
+        assert_eq!(r.external_id, "product:55");
+        assert_eq!(
+            ListingRef::parse(bc, "77", Some("1")).unwrap().external_id,
+            "77"
+        );
+        let e = ListingRef::parse(bc, "product:x", Some("1")).unwrap_err();
+        assert_eq!(e.field(), "external_id");
+        // Only BigCommerce's first id can name a product.
+        assert!(ListingRef::parse(StorefrontKind::Woocommerce, "product:5", None).is_err());
+        assert!(ListingRef::parse(bc, "5", Some("product:1")).is_err());
     }
 
     #[test]

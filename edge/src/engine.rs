@@ -25,10 +25,10 @@ use crate::store::outbox::{self, OutboxRow};
 use crate::store::storefronts::StorefrontRow;
 use crate::storefront_http;
 use futures_util::future::join_all;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use tally_domain::channel::ChannelQuantity;
 use tally_domain::connector::oauth::{self, RefreshGrant};
-use tally_domain::connector::{self, Failure, ItemResult, Push, Target};
+use tally_domain::connector::{self, Failure, HttpRequest, ItemResult, Push, Target};
 use tally_domain::retry::{self, RetryDecision, RetryPolicy};
 use tally_domain::storefront::StorefrontKind;
 use tally_domain::sync::{
@@ -830,7 +830,9 @@ async fn unheard_orders(env: &Env, account: AccountId, row: &ListingRow) -> Opti
     })
 }
 
-/// Sends pushes in the connector's batches, paced to its limits.
+/// Sends pushes in the connector's batches, paced to its limits. A call the storefront refused
+/// whole for an item it did not name is sent again in halves (see
+/// `connector::refused_without_naming`), so only the wrong listing fails.
 async fn send_pushes(
     target: &Target,
     pushes: &[Push],
@@ -838,26 +840,43 @@ async fn send_pushes(
     deadline: i64,
 ) -> BTreeMap<i64, ItemResult> {
     let limits = connector::limits(target.kind);
+    let by_listing: BTreeMap<i64, &Push> = pushes.iter().map(|p| (p.listing_id, p)).collect();
     let mut results = BTreeMap::new();
-    for (n, request) in connector::build_requests(target, pushes).iter().enumerate() {
-        if n > 0 {
+    let mut to_send: VecDeque<HttpRequest> = connector::build_requests(target, pushes).into();
+    let mut sent = 0;
+    while let Some(request) = to_send.pop_front() {
+        if sent > 0 {
             storefront_http::pause(limits.min_interval_ms).await;
         }
+        sent += 1;
         if now_ms() + timeout_ms as i64 > deadline {
             // Left for the retry, which takes a fresh lease and reads the quantity again.
-            let items = connector::unreachable(request, "not sent: this round ran out of time");
+            let items = connector::unreachable(&request, "not sent: this round ran out of time");
             results.extend(items.into_iter().map(|i| (i.listing_id, i)));
             continue;
         }
-        let items = match storefront_http::send(request, timeout_ms).await {
+        let items = match storefront_http::send(&request, timeout_ms).await {
+            Ok(response) if connector::refused_without_naming(target, &request, &response) => {
+                let (first, second) = request.listing_ids.split_at(request.listing_ids.len() / 2);
+                for half in [second, first] {
+                    let half: Vec<Push> = half
+                        .iter()
+                        .filter_map(|id| by_listing.get(id).map(|p| (*p).clone()))
+                        .collect();
+                    for split in connector::build_requests(target, &half).into_iter().rev() {
+                        to_send.push_front(split);
+                    }
+                }
+                continue;
+            }
             Ok(response) => {
-                let items = connector::parse_response(target, request, &response);
+                let items = connector::parse_response(target, &request, &response);
                 if let Some(wait) = connector::pause_after(target, &response) {
                     storefront_http::pause(wait.min(5_000)).await;
                 }
                 items
             }
-            Err(message) => connector::unreachable(request, &message),
+            Err(message) => connector::unreachable(&request, &message),
         };
         for item in items {
             results.insert(item.listing_id, item);

@@ -1,5 +1,7 @@
-//! BigCommerce v3 absolute inventory adjustments. Item keys: `<variant id>@<location id>`.
-//! A batch applies whole or not at all. Served at `/v3/...` and under any `/stores/<hash>`, so
+//! BigCommerce v3 absolute inventory adjustments. Item keys: `<variant id>@<location id>`, or
+//! `product:<product id>@<location id>` for a product whose stock is kept at product level.
+//! A batch applies whole or not at all. A variant marked `tracked_by_product` refuses the whole
+//! call with BigCommerce's 422 that names no item (empty `errors`, the words in `title`). Served at `/v3/...` and under any `/stores/<hash>`, so
 //! the connection's base URL may be the listener's root or look like a real store's.
 
 use crate::api::ApiRequest;
@@ -12,6 +14,11 @@ pub struct Bigcommerce;
 
 const PATH: &str = "/v3/inventory/adjustments/absolute";
 const MAX_ITEMS: usize = 2000;
+/// The key prefix of a product's own stock.
+const PRODUCT: &str = "product:";
+/// BigCommerce's words when a variant of a product tracked by product is named.
+const TRACKED_BY_PRODUCT: &str =
+    "The inventory of this product is tracked by product, please update stock by product id";
 const ERROR_TYPE: &str =
     "https://developer.bigcommerce.com/api-docs/getting-started/api-status-codes";
 /// The rate-limit window and quota the headers report (a Standard plan's). Not enforced: the
@@ -60,8 +67,18 @@ impl Platform for Bigcommerce {
         if !errors.is_empty() {
             return unprocessable(errors);
         }
-        for item in items {
-            let key = format!("{}@{}", item["variant_id"], item["location_id"]);
+        let keys: Vec<String> = items.iter().filter_map(item_key).collect();
+        if keys
+            .iter()
+            .any(|k| state.traits.get(k).is_some_and(|t| t.tracked_by_product))
+        {
+            return Reply::json(
+                422,
+                json!({ "status": 422, "title": TRACKED_BY_PRODUCT, "type": ERROR_TYPE,
+                        "errors": {} }),
+            );
+        }
+        for (key, item) in keys.into_iter().zip(items) {
             state
                 .items
                 .insert(key, item["quantity"].as_i64().unwrap_or(0));
@@ -71,7 +88,7 @@ impl Platform for Bigcommerce {
     }
 
     fn valid_key(&self, key: &str) -> bool {
-        numeric_pair(key)
+        numeric_pair(key.strip_prefix(PRODUCT).unwrap_or(key))
     }
 
     /// Every answer reports the rate-limit window, as BigCommerce's do.
@@ -129,11 +146,24 @@ fn check(items: &[Value], state: &State) -> Map<String, Value> {
     errors
 }
 
-/// The first problem with one entry: a field of the wrong type, or an unknown variant or
+/// The item an entry names: `<variant>@<location>` or `product:<product>@<location>`.
+fn item_key(item: &Value) -> Option<String> {
+    let location = item["location_id"].as_u64()?;
+    match item.get("product_id") {
+        Some(product) => Some(format!("{PRODUCT}{}@{location}", product.as_u64()?)),
+        None => Some(format!("{}@{location}", item["variant_id"].as_u64()?)),
+    }
+}
+
+/// The first problem with one entry: a field of the wrong type, or an unknown item or
 /// location.
 fn problem_with(item: &Value, state: &State) -> Option<(&'static str, String)> {
-    let Some(variant) = item["variant_id"].as_u64() else {
-        return Some(("variant_id", "variant_id must be an integer".into()));
+    let (field, id, noun) = match item.get("product_id") {
+        Some(product) => ("product_id", product, "Product"),
+        None => ("variant_id", &item["variant_id"], "Variant"),
+    };
+    let Some(id) = id.as_u64() else {
+        return Some((field, format!("{field} must be an integer")));
     };
     let Some(location) = item["location_id"].as_u64() else {
         return Some(("location_id", "location_id must be an integer".into()));
@@ -144,17 +174,21 @@ fn problem_with(item: &Value, state: &State) -> Option<(&'static str, String)> {
             "quantity must be an integer of 0 or more".into(),
         ));
     }
-    if state.items.contains_key(&format!("{variant}@{location}")) {
+    let prefix = if noun == "Product" {
+        format!("{PRODUCT}{id}@")
+    } else {
+        format!("{id}@")
+    };
+    if state.items.contains_key(&format!("{prefix}{location}")) {
         return None;
     }
-    let prefix = format!("{variant}@");
     if state.items.keys().any(|key| key.starts_with(&prefix)) {
         return Some((
             "location_id",
-            format!("Variant {variant} is not assigned to location {location}"),
+            format!("{noun} {id} is not assigned to location {location}"),
         ));
     }
-    Some(("variant_id", format!("Variant {variant} does not exist")))
+    Some((field, format!("{noun} {id} does not exist")))
 }
 
 /// A version-4-looking UUID, as BigCommerce's transaction ids are.

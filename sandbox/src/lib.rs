@@ -231,6 +231,10 @@ pub struct ItemTraits {
     /// Shopify: a bundle, whose stock Shopify counts from its components; setting it is
     /// refused with `NON_MUTABLE_INVENTORY_ITEM`.
     pub bundle: bool,
+    /// BigCommerce: a variant of a product whose stock is kept at product level; setting it by
+    /// `variant_id` refuses the whole call with a 422 naming no item ("tracked by product").
+    /// Its product's stock is the item `product:<product id>@<location>`.
+    pub tracked_by_product: bool,
 }
 
 /// `POST /_sandbox/orders/{id}/refund` (Shopify): a refund of some of the order's units;

@@ -69,6 +69,7 @@ fn main() {
         refresh_credentials_renew_tokens_once_and_a_refused_renewal_fails_fast,
         shopify_spent_keys_are_retried_under_a_new_key_and_bundles_say_what_to_do,
         ebay_gets_one_sku_per_call_with_each_offers_own_quantity,
+        bigcommerce_stocks_products_by_product_and_a_wrong_variant_fails_alone,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     if conclusion.has_failed() {
@@ -1244,6 +1245,86 @@ async fn ebay_gets_one_sku_per_call_with_each_offers_own_quantity(ctx: Ctx) {
     );
     for product in [&scarf, &hat] {
         let rows = history(&seller, product).await;
+        assert!(
+            rows.iter().all(|e| e.status != SyncStatus::Failed),
+            "{rows:?}"
+        );
+    }
+}
+
+async fn bigcommerce_stocks_products_by_product_and_a_wrong_variant_fails_alone(ctx: Ctx) {
+    let seller = ctx.api.new_account("Tracked By Co").await;
+    let sb = &ctx.sandbox;
+    let kind = Kind::Bigcommerce;
+    sb.set_items(
+        kind,
+        [
+            ("8801@1", 0),
+            ("8802@1", 0),
+            ("product:88@1", 0),
+            ("8803@1", 0),
+        ],
+    )
+    .await;
+    // 8802 is a variant of a product BigCommerce stocks at product level.
+    sb.set_traits(kind, json!({ "8802@1": { "tracked_by_product": true } }))
+        .await;
+    let store = connect(&seller, kind, &sb.base_url(kind), json!({})).await;
+    let cup = product(&seller, "TRACK-CUP", 2).await;
+    let wrong = product(&seller, "TRACK-WRONG", 3).await;
+    let whole = product(&seller, "TRACK-WHOLE", 4).await;
+    let bowl = product(&seller, "TRACK-BOWL", 5).await;
+    link(&seller, &cup, store, "8801", Some("1")).await;
+    link(&seller, &wrong, store, "8802", Some("1")).await;
+    let by_product = link(&seller, &whole, store, "Product: 88", Some("1")).await;
+    assert_eq!(by_product.external_id, "product:88");
+    link(&seller, &bowl, store, "8803", Some("1")).await;
+    settled(&seller).await;
+
+    // All four in one call: BigCommerce refuses it whole, naming no item; Tally halves it
+    // until the wrong listing is alone, and the other three land.
+    sb.clear_calls(kind).await;
+    let now = seller
+        .send_json(
+            "POST",
+            "/api/v1/products/sync-now",
+            &json!({ "ids": [cup.id, wrong.id, whole.id, bowl.id] }),
+        )
+        .await;
+    assert_eq!(now.status, 200, "{}", now.body);
+    settled(&seller).await;
+    let items = sb.items(kind).await;
+    for (key, expected) in [
+        ("8801@1", 2),
+        ("product:88@1", 4),
+        ("8803@1", 5),
+        ("8802@1", 0),
+    ] {
+        assert_eq!(items.get(key), Some(&expected), "{key}: {items:?}");
+    }
+    let calls = sb.calls(kind).await;
+    assert!(
+        calls
+            .iter()
+            .any(|c| c.status == 422 && c.body["items"].as_array().is_some_and(|i| i.len() > 1)),
+        "a whole call was refused and split: {calls:?}"
+    );
+    let refused = history_entry(&seller, &wrong, "the tracked-by-product refusal", |e| {
+        e.status == SyncStatus::Failed && e.trigger == SyncTrigger::SyncNow
+    })
+    .await;
+    assert!(
+        refused.message.contains("tracked by product")
+            && refused.message.contains("product:<product id>"),
+        "{refused:?}"
+    );
+    for fine in [&cup, &whole, &bowl] {
+        let rows = history(&seller, fine).await;
+        assert!(
+            rows.iter()
+                .any(|e| e.trigger == SyncTrigger::SyncNow && e.status == SyncStatus::Succeeded),
+            "{rows:?}"
+        );
         assert!(
             rows.iter().all(|e| e.status != SyncStatus::Failed),
             "{rows:?}"

@@ -1,6 +1,9 @@
-//! BigCommerce: v3 Inventory absolute adjustments, up to 2,000 variant-and-location
-//! quantities a call. A call is applied all or nothing: a 422 names the items it refused, and
-//! the rest of the call is retried.
+//! BigCommerce: v3 Inventory absolute adjustments, up to 2,000 item-and-location quantities a
+//! call, each item a variant or (for a product "tracked by product") the product itself. A call
+//! is applied all or nothing: a 422 names the items it refused, and the rest of the call is
+//! retried. A 422 that names none (BigCommerce's "tracked by product" refusal has an empty
+//! `errors` and its words in `title`) is sent again in halves until the item is found
+//! ([`refused_without_naming`]), so one wrong listing does not fail 1,999 others.
 //!
 //! BigCommerce meters requests per time window and says in every answer how many are left and
 //! when the window resets, which [`pause_after`] turns into a wait.
@@ -10,7 +13,7 @@ use super::{
     base_url, json_id, json_request, HttpRequest, HttpResponse, ItemResult, Limits, Method, Push,
     Target,
 };
-use crate::storefront::StorefrontKind;
+use crate::storefront::{StorefrontKind, BIGCOMMERCE_PRODUCT};
 use serde_json::{json, Value};
 
 const KIND: StorefrontKind = StorefrontKind::Bigcommerce;
@@ -21,16 +24,18 @@ pub(super) const LIMITS: Limits = Limits {
     daily_revisions: None,
 };
 
-/// One absolute adjustment per 2,000 pushes.
+/// One absolute adjustment per 2,000 pushes, the items grouped by location.
 pub(super) fn build(target: &Target, pushes: &[Push]) -> Vec<HttpRequest> {
-    pushes
+    let mut by_location: Vec<&Push> = pushes.iter().collect();
+    by_location.sort_by_key(|p| location_id(p));
+    by_location
         .chunks(LIMITS.batch)
         .map(|chunk| adjust(target, chunk))
         .collect()
 }
 
-fn adjust(target: &Target, chunk: &[Push]) -> HttpRequest {
-    let items: Vec<Value> = chunk.iter().map(item).collect();
+fn adjust(target: &Target, chunk: &[&Push]) -> HttpRequest {
+    let items: Vec<Value> = chunk.iter().map(|p| item(p)).collect();
     json_request(
         Method::Put,
         format!("{}/v3/inventory/adjustments/absolute", base_url(target)),
@@ -43,12 +48,38 @@ fn adjust(target: &Target, chunk: &[Push]) -> HttpRequest {
     )
 }
 
+/// The location as BigCommerce numbers it (ids are checked digits when linked).
+fn location_id(push: &Push) -> u64 {
+    push.external_sub_id
+        .as_deref()
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(0)
+}
+
+/// A variant's item, or a product's when the listing names `product:<id>`.
 fn item(push: &Push) -> Value {
-    json!({
-        "location_id": json_id(push.external_sub_id.as_deref().unwrap_or_default()),
-        "variant_id": json_id(&push.external_id),
-        "quantity": push.quantity,
-    })
+    let location = json_id(push.external_sub_id.as_deref().unwrap_or_default());
+    match push.external_id.strip_prefix(BIGCOMMERCE_PRODUCT) {
+        Some(product) => json!({
+            "location_id": location,
+            "product_id": json_id(product),
+            "quantity": push.quantity,
+        }),
+        None => json!({
+            "location_id": location,
+            "variant_id": json_id(&push.external_id),
+            "quantity": push.quantity,
+        }),
+    }
+}
+
+/// Whether BigCommerce refused the whole call for an item it did not name (a 422 with no
+/// per-item error): with more than one item, the call is sent again in halves.
+pub(super) fn refused_without_naming(request: &HttpRequest, response: &HttpResponse) -> bool {
+    response.status == 422
+        && request.listing_ids.len() > 1
+        && answer::json(response)
+            .is_some_and(|body| error_entries(&body).iter().all(|e| e.index.is_none()))
 }
 
 /// One result per listing: all applied on 2xx; on a 422 naming items, those items get their
@@ -139,6 +170,10 @@ fn error_entries(body: &Value) -> Vec<ErrorEntry> {
         .collect()
 }
 
+/// What BigCommerce says when a product's stock is kept at product level and Tally named one
+/// of its variants ("...tracked by product, please update stock by product id").
+const TRACKED_BY_PRODUCT: &str = "tracked by product";
+
 /// A whole-call refusal: its status decides; the first error (else `detail`, else `title`)
 /// gives the words.
 fn status_refusal(
@@ -158,6 +193,13 @@ fn status_refusal(
         "" => answer::text(body, "title"),
         detail => detail,
     };
+    if detail.to_lowercase().contains(TRACKED_BY_PRODUCT) {
+        let detail = format!(
+            "{detail}. Link the listing as {BIGCOMMERCE_PRODUCT}<product id> (the product's own \
+             id in BigCommerce) instead of its variant"
+        );
+        return Refusal::of_status(response.status, None, detail);
+    }
     Refusal::of_status(response.status, None, detail.to_owned())
 }
 
@@ -210,6 +252,53 @@ mod tests {
                 { "location_id": 2, "variant_id": 1002, "quantity": 0 },
             ]})
         );
+    }
+
+    #[test]
+    fn products_tracked_by_product_are_named_by_product_and_items_group_by_location() {
+        let pushes = [
+            push(1, 4, "1001", Some("2")),
+            push(2, 3, "product:55", Some("1")),
+            push(3, 0, "1003", Some("2")),
+        ];
+        let request = build_requests(&bc(), &pushes).remove(0);
+        assert_eq!(request.listing_ids, [2, 1, 3]);
+        assert_eq!(
+            body(&request)["items"],
+            json!([
+                { "location_id": 1, "product_id": 55, "quantity": 3 },
+                { "location_id": 2, "variant_id": 1001, "quantity": 4 },
+                { "location_id": 2, "variant_id": 1003, "quantity": 0 },
+            ])
+        );
+    }
+
+    #[test]
+    fn a_422_naming_no_item_is_sent_again_in_halves_and_read_from_its_title() {
+        let tracked = json!({ "status": 422,
+            "title": "The inventory of this product is tracked by product, please update stock by product id",
+            "type": "https://developer.bigcommerce.com/api-docs/getting-started/api-status-codes",
+            "errors": {} });
+        let answer = response(422, &tracked.to_string());
+        assert!(refused_without_naming(&two(), &answer));
+        let single = build_requests(&bc(), &[push(1, 4, "1001", Some("1"))]).remove(0);
+        assert!(
+            !refused_without_naming(&single, &answer),
+            "one item is the one"
+        );
+        let results = parse_response(&bc(), &single, &answer);
+        let Failure::Validation { message } = failure(&results[0]) else {
+            panic!("{results:?}");
+        };
+        assert!(message.contains("tracked by product"), "{message}");
+        assert!(message.contains("product:<product id>"), "{message}");
+        // A 422 that names its items is read per item, never split.
+        let named = json!({ "status": 422, "title": "Input is invalid",
+            "errors": { "items.1.variant_id": "Variant 1002 not found" } });
+        assert!(!refused_without_naming(
+            &two(),
+            &response(422, &named.to_string())
+        ));
     }
 
     #[test]

@@ -190,6 +190,20 @@ pub fn limits(kind: StorefrontKind) -> Limits {
     }
 }
 
+/// Whether the storefront refused the whole of `request` for an item it did not name
+/// (BigCommerce's "tracked by product" 422): the caller sends its pushes again in halves, so
+/// only the wrong listing fails.
+pub fn refused_without_naming(
+    target: &Target,
+    request: &HttpRequest,
+    response: &HttpResponse,
+) -> bool {
+    match target.kind {
+        StorefrontKind::Bigcommerce => bigcommerce::refused_without_naming(request, response),
+        _ => false,
+    }
+}
+
 /// The requests that push `pushes` to `target`, split to the platform's batch limit. Every
 /// push is in exactly one request; an empty slice makes no requests.
 pub fn build_requests(target: &Target, pushes: &[Push]) -> Vec<HttpRequest> {
