@@ -748,7 +748,11 @@ async fn push_to_storefront(
         }
     };
     let mut pushes: Vec<Push> = indexes.iter().map(|i| to_push(&planned[*i])).collect();
+    // Listings the storefront keeps itself (Amazon FBA) are not pushed at all.
+    let not_ours = preflight(&target, &pushes, timeout_ms, deadline).await;
+    pushes.retain(|p| !not_ours.contains_key(&p.listing_id));
     let mut by_listing = send_pushes(&target, &pushes, timeout_ms, deadline).await;
+    by_listing.extend(not_ours);
     // Shopify's compare-and-set missed: read what the storefront holds and try once more.
     let stale: Vec<i64> = by_listing
         .values()
@@ -828,6 +832,62 @@ async fn unheard_orders(env: &Env, account: AccountId, row: &ListingRow) -> Opti
             report.applied.join(", ")
         )
     })
+}
+
+/// The reads a platform needs before pushing (`connector::build_preflight`): the listings that
+/// must not be pushed, with why. A read that fails leaves its listing for the retry.
+async fn preflight(
+    target: &Target,
+    pushes: &[Push],
+    timeout_ms: u64,
+    deadline: i64,
+) -> BTreeMap<i64, ItemResult> {
+    let limits = connector::limits(target.kind);
+    let mut refused = BTreeMap::new();
+    for (n, request) in connector::build_preflight(target, pushes)
+        .iter()
+        .enumerate()
+    {
+        if n > 0 {
+            storefront_http::pause(limits.min_interval_ms).await;
+        }
+        let unread = |why: String| -> Vec<(i64, Option<Failure>)> {
+            let failure = Failure::Unavailable { message: why };
+            request
+                .listing_ids
+                .iter()
+                .map(|&id| (id, Some(failure.clone())))
+                .collect()
+        };
+        let verdicts = if now_ms() + timeout_ms as i64 > deadline {
+            unread("not read: this round ran out of time".to_owned())
+        } else {
+            match storefront_http::send(request, timeout_ms).await {
+                Ok(response) => connector::parse_preflight(target, request, &response),
+                Err(message) => unread(format!(
+                    "{} did not answer when Tally read the listing ({message})",
+                    target.kind.label()
+                )),
+            }
+        };
+        for (listing_id, failure) in verdicts {
+            if let Some(failure) = failure {
+                let answer: String = format!("Read before pushing: {}", failure.message())
+                    .chars()
+                    .take(200)
+                    .collect();
+                refused.insert(
+                    listing_id,
+                    ItemResult {
+                        listing_id,
+                        outcome: Err(failure),
+                        answer,
+                    },
+                );
+            }
+        }
+    }
+    refused
 }
 
 /// Sends pushes in the connector's batches, paced to its limits. A call the storefront refused

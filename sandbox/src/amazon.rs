@@ -1,5 +1,6 @@
-//! Amazon SP-API Listings Items 2021-08-01 `patchListingsItem`, one listing per call. Item
-//! keys: `<sellerId>/<sku>` with the SKU decoded.
+//! Amazon SP-API Listings Items 2021-08-01 `patchListingsItem`, one listing per call, and
+//! `getListingsItem` with `includedData=fulfillmentAvailability` (an item with the `fba` trait
+//! shows channel `AMAZON_NA` only). Item keys: `<sellerId>/<sku>` with the SKU decoded.
 
 use crate::api::ApiRequest;
 use crate::platform::{Platform, Reply};
@@ -69,6 +70,9 @@ impl Platform for Amazon {
     }
 
     fn handle(&self, request: &ApiRequest, state: &mut State) -> Reply {
+        if request.method == "GET" {
+            return read(request, state);
+        }
         let Some((seller, sku)) = listing(request) else {
             return errors(404, "NotFound", "Resource not found.");
         };
@@ -122,10 +126,41 @@ fn errors(status: u16, code: &str, message: &str) -> Reply {
     )
 }
 
-/// `PATCH .../items/<sellerId>/<sku>`, both decoded. The SKU is one path segment: a `/` in
-/// it arrives as `%2F`.
+/// `getListingsItem`: the SKU and, when asked for, its fulfilment channels.
+fn read(request: &ApiRequest, state: &State) -> Reply {
+    let Some((seller, sku)) = listing(request) else {
+        return errors(404, "NotFound", "Resource not found.");
+    };
+    if request
+        .query_param("marketplaceIds")
+        .is_none_or(|m| m.is_empty())
+    {
+        return errors(400, "InvalidInput", "Missing required 'marketplaceIds'.");
+    }
+    let key = format!("{seller}/{sku}");
+    let Some(quantity) = state.items.get(&key) else {
+        return errors(
+            404,
+            "NotFound",
+            &format!("No listing with SKU '{sku}' for seller {seller}."),
+        );
+    };
+    let mut body = json!({ "sku": sku, "summaries": [] });
+    let included = request.query_param("includedData").unwrap_or_default();
+    if included.split(',').any(|d| d == "fulfillmentAvailability") {
+        body["fulfillmentAvailability"] = if state.traits.get(&key).is_some_and(|t| t.fba) {
+            json!([{ "fulfillmentChannelCode": "AMAZON_NA" }])
+        } else {
+            json!([{ "fulfillmentChannelCode": "DEFAULT", "quantity": quantity }])
+        };
+    }
+    Reply::json(200, body)
+}
+
+/// `.../items/<sellerId>/<sku>` of a `PATCH` or `GET`, both decoded. The SKU is one path
+/// segment: a `/` in it arrives as `%2F`.
 fn listing(request: &ApiRequest) -> Option<(String, String)> {
-    if request.method != "PATCH" {
+    if request.method != "PATCH" && request.method != "GET" {
         return None;
     }
     let (seller, sku) = request.path.strip_prefix(PREFIX)?.split_once('/')?;

@@ -235,6 +235,9 @@ pub struct ItemTraits {
     /// `variant_id` refuses the whole call with a 422 naming no item ("tracked by product").
     /// Its product's stock is the item `product:<product id>@<location>`.
     pub tracked_by_product: bool,
+    /// Amazon: fulfilled by Amazon (channel `AMAZON_NA`); the listing's read shows no
+    /// `DEFAULT` channel.
+    pub fba: bool,
 }
 
 /// `POST /_sandbox/orders/{id}/refund` (Shopify): a refund of some of the order's units;

@@ -70,6 +70,7 @@ fn main() {
         shopify_spent_keys_are_retried_under_a_new_key_and_bundles_say_what_to_do,
         ebay_gets_one_sku_per_call_with_each_offers_own_quantity,
         bigcommerce_stocks_products_by_product_and_a_wrong_variant_fails_alone,
+        amazon_listings_amazon_fulfils_are_never_pushed_and_say_why,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     if conclusion.has_failed() {
@@ -1330,4 +1331,49 @@ async fn bigcommerce_stocks_products_by_product_and_a_wrong_variant_fails_alone(
             "{rows:?}"
         );
     }
+}
+
+async fn amazon_listings_amazon_fulfils_are_never_pushed_and_say_why(ctx: Ctx) {
+    let seller = ctx.api.new_account("Warehouse Co").await;
+    let sb = &ctx.sandbox;
+    let (fba, mfn) = ("A1SELLER/FBA-8901", "A1SELLER/MFN-8902");
+    sb.set_items(Kind::Amazon, [(fba, 7), (mfn, 0)]).await;
+    sb.set_traits(Kind::Amazon, json!({ fba: { "fba": true } }))
+        .await;
+    let amazon = connect(&seller, Kind::Amazon, &sb.base_url(Kind::Amazon), json!({})).await;
+    let kept = product(&seller, "FBA-8901", 3).await;
+    let ours = product(&seller, "MFN-8902", 4).await;
+    link(&seller, &kept, amazon, "FBA-8901", None).await;
+    link(&seller, &ours, amazon, "MFN-8902", None).await;
+    storefront_shows(sb, Kind::Amazon, mfn, 4).await;
+    let refused = history_entry(&seller, &kept, "the FBA refusal", |e| {
+        e.status == SyncStatus::Failed
+    })
+    .await;
+    assert!(
+        refused
+            .message
+            .contains("Amazon fulfils this listing (AMAZON_NA)"),
+        "{refused:?}"
+    );
+    assert!(
+        refused
+            .action
+            .as_deref()
+            .is_some_and(|a| a.contains("pause")),
+        "{refused:?}"
+    );
+    assert_eq!(refused.attempt, 1, "not retried: {refused:?}");
+    assert_eq!(
+        sb.items(Kind::Amazon).await.get(fba),
+        Some(&7),
+        "Amazon's count stands"
+    );
+    let patched: Vec<_> = sb
+        .calls(Kind::Amazon)
+        .await
+        .into_iter()
+        .filter(|c| c.method == "PATCH" && c.path.contains("FBA-8901"))
+        .collect();
+    assert!(patched.is_empty(), "never written: {patched:?}");
 }

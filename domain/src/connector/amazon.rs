@@ -1,11 +1,16 @@
 //! Amazon: Selling Partner API Listings Items 2021-08-01, one `PATCH` per listing that merges
 //! the `fulfillment_availability` attribute. The API has no batch form for this, and allows
 //! 5 requests a second per account, hence one listing per request 200 ms apart.
+//!
+//! Before pushing, Tally reads the listing's fulfilment channels ([`build_preflight`]): a
+//! listing Amazon fulfils (FBA: a channel other than `DEFAULT`) counts Amazon's warehouse
+//! stock, which is not Tally's to set; writing a `DEFAULT` quantity would open a second,
+//! merchant-fulfilled offer that Amazon could oversell.
 
 use super::answer::{self, Class, Refusal};
 use super::{
-    base_url, encode_component, json_request, HttpRequest, HttpResponse, ItemResult, Limits,
-    Method, Push, Target,
+    base_url, encode_component, get_request, json_request, Failure, HttpRequest, HttpResponse,
+    ItemResult, Limits, Method, Push, Target,
 };
 use crate::storefront::StorefrontKind;
 use serde_json::{json, Value};
@@ -61,6 +66,68 @@ fn patch(target: &Target, push: &Push) -> HttpRequest {
         &body,
         vec![push.listing_id],
     )
+}
+
+/// The merchant-fulfilled channel, the only one Tally sets.
+const MERCHANT_CHANNEL: &str = "DEFAULT";
+
+/// One `GET` per push: the listing's fulfilment channels.
+pub(super) fn build_preflight(target: &Target, pushes: &[Push]) -> Vec<HttpRequest> {
+    pushes
+        .iter()
+        .map(|push| {
+            let (seller, marketplace) = account(target);
+            let url = format!(
+                "{}/listings/2021-08-01/items/{}/{}?marketplaceIds={}&includedData=fulfillmentAvailability",
+                base_url(target),
+                encode_component(seller),
+                encode_component(&push.external_id),
+                encode_component(marketplace)
+            );
+            let mut request = get_request(target, url);
+            request.listing_ids = vec![push.listing_id];
+            request
+        })
+        .collect()
+}
+
+/// Whether each listing of a preflight may be pushed: `None` to go ahead, else why not.
+pub(super) fn parse_preflight(
+    request: &HttpRequest,
+    response: &HttpResponse,
+) -> Vec<(i64, Option<Failure>)> {
+    let verdict = preflight_verdict(response);
+    request
+        .listing_ids
+        .iter()
+        .map(|&id| (id, verdict.clone()))
+        .collect()
+}
+
+fn preflight_verdict(response: &HttpResponse) -> Option<Failure> {
+    let body = answer::json(response);
+    if !answer::is_success(response.status) {
+        let refusal = errors_refusal(response, body.as_ref());
+        return Some(refusal.failure(KIND, answer::retry_after_ms(response)));
+    }
+    let channels: Vec<String> = body
+        .as_ref()
+        .and_then(|b| b.get("fulfillmentAvailability"))
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .map(|c| answer::text(c, "fulfillmentChannelCode").to_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    let amazons = channels.iter().any(|c| c != MERCHANT_CHANNEL)
+        && !channels.iter().any(|c| c == MERCHANT_CHANNEL);
+    amazons.then(|| Failure::NotSettable {
+        message: format!(
+            "Amazon fulfils this listing ({}): its stock is what Amazon's warehouses hold",
+            channels.join(", ")
+        ),
+    })
 }
 
 /// The result of a `PATCH`: accepted, refused with issues, or an `errors` answer.
@@ -267,6 +334,42 @@ mod tests {
                     .to_owned()
             }
         );
+    }
+
+    #[test]
+    fn a_listing_amazon_fulfils_is_not_pushed() {
+        let t = amazon();
+        let request = crate::connector::build_preflight(&t, &[push(5, 2, "MUG/1", None)]).remove(0);
+        assert_eq!(request.method, Method::Get);
+        assert_eq!(
+            request.url,
+            "https://sellingpartnerapi-na.amazon.com/listings/2021-08-01/items/A1SELLER/MUG%2F1\
+             ?marketplaceIds=ATVPDKIKX0DER&includedData=fulfillmentAvailability"
+        );
+        assert_eq!(request.listing_ids, [5]);
+        let verdict = |status: u16, body: &str| {
+            crate::connector::parse_preflight(&t, &request, &response(status, body))
+                .remove(0)
+                .1
+        };
+        let merchant = r#"{"sku": "MUG/1", "fulfillmentAvailability": [{"fulfillmentChannelCode": "DEFAULT", "quantity": 3}]}"#;
+        assert_eq!(verdict(200, merchant), None);
+        assert_eq!(verdict(200, r#"{"sku": "MUG/1"}"#), None, "no channel yet");
+        let fba = r#"{"sku": "MUG/1", "fulfillmentAvailability": [{"fulfillmentChannelCode": "AMAZON_NA"}]}"#;
+        assert_eq!(
+            verdict(200, fba),
+            Some(Failure::NotSettable {
+                message: "Amazon fulfils this listing (AMAZON_NA): its stock is what Amazon's \
+                          warehouses hold"
+                    .to_owned()
+            })
+        );
+        let gone = r#"{"errors": [{"code": "NotFound", "message": "Resource not found.", "details": ""}]}"#;
+        assert!(matches!(verdict(404, gone), Some(Failure::NotFound { .. })));
+        assert!(matches!(
+            verdict(503, "down"),
+            Some(Failure::Unavailable { .. })
+        ));
     }
 
     #[test]

@@ -265,6 +265,28 @@ pub fn build_reread(target: &Target, pushes: &[Push]) -> Vec<HttpRequest> {
     }
 }
 
+/// The reads a platform needs before pushing, to know whether each listing is Tally's to set
+/// (Amazon: a listing Amazon fulfils is not). Empty for the others.
+pub fn build_preflight(target: &Target, pushes: &[Push]) -> Vec<HttpRequest> {
+    match target.kind {
+        StorefrontKind::Amazon => amazon::build_preflight(target, pushes),
+        _ => Vec::new(),
+    }
+}
+
+/// For each listing of a preflight read: `None` to push it, else the failure it gets instead
+/// (a read that failed is retried like a push that did).
+pub fn parse_preflight(
+    target: &Target,
+    request: &HttpRequest,
+    response: &HttpResponse,
+) -> Vec<(i64, Option<Failure>)> {
+    match target.kind {
+        StorefrontKind::Amazon => amazon::parse_preflight(request, response),
+        _ => request.listing_ids.iter().map(|&id| (id, None)).collect(),
+    }
+}
+
 /// `(listing_id, current quantity)` for each listing of a re-read the answer could tell;
 /// listings it could not read are left out.
 pub fn parse_reread(
