@@ -330,6 +330,10 @@ pub struct Listing {
     pub rules: ChannelRules,
     /// Paused listings are not pushed to.
     pub active: bool,
+    /// WooCommerce: the seller lets Tally turn the item's stock management on (asked when a
+    /// push finds WooCommerce not managing it, so ignoring the quantity).
+    #[serde(default)]
+    pub manage_stock: bool,
     /// What the storefront would be sent now, and how.
     pub channel_quantity: ChannelQuantity,
     pub pushed_quantity: Option<i64>,
@@ -356,6 +360,9 @@ pub struct ListingUpdate {
     pub active: Option<bool>,
     #[serde(default)]
     pub rules: Option<ChannelRules>,
+    /// WooCommerce: let Tally turn stock management on for this item.
+    #[serde(default)]
+    pub manage_stock: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -54,7 +54,8 @@ impl RetryPolicy {
             Failure::Auth { .. }
             | Failure::NotFound { .. }
             | Failure::Validation { .. }
-            | Failure::NotSettable { .. } => return RetryDecision::FailNow,
+            | Failure::NotSettable { .. }
+            | Failure::StockUnmanaged { .. } => return RetryDecision::FailNow,
             Failure::RateLimited { retry_after_ms, .. } => *retry_after_ms,
             Failure::Unavailable { .. } | Failure::Stale { .. } | Failure::KeyRefused { .. } => {
                 None
@@ -121,6 +122,13 @@ pub fn advice(kind: StorefrontKind, failure: &Failure) -> (String, String) {
             format!("{store} would not repeat an earlier attempt of this update: {message}"),
             "Nothing to fix on your side: each try goes under a new key. If it keeps failing, \
              press Sync Now on the product."
+                .to_owned(),
+        ),
+        Failure::StockUnmanaged { message } => (
+            format!("{store} is not managing this item's stock, so it ignores the quantity and keeps selling: {message}"),
+            "Press \"Let Tally manage stock\" on the product's listing (Tally then turns stock \
+             management on with the next push), or turn on Manage stock for the item in \
+             WooCommerce and press Sync Now."
                 .to_owned(),
         ),
         Failure::NotSettable { message } => (

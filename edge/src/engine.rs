@@ -972,6 +972,7 @@ fn to_push(p: &Planned) -> Push {
         external_sub_id: p.row.external_sub_id.clone(),
         expected_current: p.row.pushed_quantity,
         key_round: p.row.push_key_round,
+        manage_stock: p.row.manage_stock == 1,
     }
 }
 

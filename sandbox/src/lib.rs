@@ -238,6 +238,9 @@ pub struct ItemTraits {
     /// Amazon: fulfilled by Amazon (channel `AMAZON_NA`); the listing's read shows no
     /// `DEFAULT` channel.
     pub fba: bool,
+    /// WooCommerce: the merchant left stock management off; a quantity is ignored (the answer
+    /// says `"manage_stock": false`) unless the update turns management on.
+    pub unmanaged: bool,
 }
 
 /// `POST /_sandbox/orders/{id}/refund` (Shopify): a refund of some of the order's units;

@@ -1,6 +1,7 @@
 //! WooCommerce REST v3 batch updates of products and variations. Item keys: `<product id>` for
 //! simple products, `<parent id>/<variation id>` for variations. Each entry of a batch succeeds
-//! or fails on its own, as on a real store.
+//! or fails on its own, as on a real store. An item with the `unmanaged` trait ignores the
+//! quantity (answering `"manage_stock": false`) until an update sends `"manage_stock": true`.
 
 use crate::api::ApiRequest;
 use crate::platform::{integer, is_digits, Platform, Reply};
@@ -143,6 +144,21 @@ fn update(entry: &Value, parent: Option<u64>, state: &mut State) -> Value {
         Some(parent) => format!("{parent}/{id}"),
         None => id.to_string(),
     };
+    if !state.items.contains_key(&key) {
+        return item_error(
+            id,
+            404,
+            "woocommerce_rest_product_invalid_id",
+            "Invalid ID.",
+        );
+    }
+    if entry["manage_stock"] == json!(true) {
+        state.traits.remove(&key);
+    }
+    if state.traits.get(&key).is_some_and(|t| t.unmanaged) {
+        return json!({"id": id, "stock_quantity": null, "manage_stock": false,
+                      "stock_status": "instock"});
+    }
     let Some(current) = state.items.get_mut(&key) else {
         return item_error(
             id,

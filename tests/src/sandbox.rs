@@ -199,6 +199,12 @@ impl Sandbox {
             .await;
     }
 
+    /// The traits of `kind`'s items (`{"<key>": {...}}`).
+    pub async fn traits(&self, kind: Kind) -> Value {
+        self.control(kind, reqwest::Method::GET, "traits", None)
+            .await
+    }
+
     /// Replaces `kind`'s failure injection.
     pub async fn set_faults(&self, kind: Kind, faults: &Faults) {
         let body = serde_json::to_value(faults).expect("faults serialise");

@@ -52,6 +52,7 @@ fn main() {
         a_seller_connects_a_storefront_links_a_listing_and_watches_the_push_succeed,
         a_sale_on_a_storefront_shows_on_the_orders_page_and_reaches_the_other_storefront,
         the_address_picks_the_page_and_back_returns_to_the_last_one,
+        a_woocommerce_item_left_unmanaged_is_asked_about_once_and_the_yes_lands_the_quantity,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     drop(ctx);
@@ -1324,4 +1325,74 @@ async fn a_sale_on_a_storefront_shows_on_the_orders_page_and_reaches_the_other_s
     assert!(pushed.contains("Succeeded"), "{pushed}");
     assert_eq!(sandbox.items(Kind::Woocommerce).await.get("9102"), Some(&7));
     client.clone().close().await.unwrap();
+}
+
+async fn a_woocommerce_item_left_unmanaged_is_asked_about_once_and_the_yes_lands_the_quantity(
+    ctx: Ctx,
+) {
+    let (seller, email, password) = own_seller(&ctx.api, "unmanaged", "Jam & Jar").await;
+    let product = product_with_auto_sync(&seller, "JAM-1", "Fig Jam", 8).await;
+    ctx.sandbox
+        .set_items(Kind::Woocommerce, [("7201", 0)])
+        .await;
+    ctx.sandbox
+        .set_traits(
+            Kind::Woocommerce,
+            serde_json::json!({ "7201": { "unmanaged": true } }),
+        )
+        .await;
+    let connected = seller
+        .send_json(
+            "POST",
+            "/api/v1/storefronts",
+            &serde_json::json!({ "name": "Jam shop", "kind": "woocommerce",
+                "base_url": ctx.sandbox.base_url(Kind::Woocommerce), "credential": WOO_KEYS }),
+        )
+        .await;
+    assert_eq!(connected.status, 201, "{}", connected.body);
+    let linked = seller
+        .send_json(
+            "POST",
+            &format!("/api/v1/products/{}/listings", product.id),
+            &serde_json::json!({ "storefront_id": connected.body["id"], "external_id": "7201" }),
+        )
+        .await;
+    assert_eq!(linked.status, 201, "{}", linked.body);
+    let (seller, pid) = (&seller, product.id.0);
+    eventually("the push to fail as unmanaged", UI_WAIT, || async move {
+        let page = seller.history_of(pid).await;
+        page.items
+            .iter()
+            .any(|e| {
+                e.action
+                    .as_deref()
+                    .is_some_and(|a| a.contains("Let Tally manage stock"))
+            })
+            .then_some(())
+    })
+    .await;
+
+    let client = ctx.driver.session().await;
+    client
+        .goto(&format!("{}/products/{}", ctx.api.base, product.id))
+        .await
+        .unwrap();
+    sign_in(&client, &email, password).await;
+    click(&client, "listing-manage-stock").await;
+    let toast = text_of(&client, "toast").await;
+    assert!(toast.contains("turns on stock management"), "{toast}");
+    let sandbox = &ctx.sandbox;
+    eventually("the quantity to land", UI_WAIT, || async move {
+        (sandbox.items(Kind::Woocommerce).await.get("7201") == Some(&8)).then_some(())
+    })
+    .await;
+    let client = &client;
+    eventually("the question to go once answered", UI_WAIT, || async move {
+        client.refresh().await.ok()?;
+        let row = by_testid(client, "listing-row", UI_WAIT).await;
+        let text = row.text().await.ok()?;
+        (!text.contains("Let Tally manage stock") && text.contains('8')).then_some(())
+    })
+    .await;
+    screenshot(client, "listing-stock-managed").await;
 }

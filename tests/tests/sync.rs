@@ -71,6 +71,7 @@ fn main() {
         ebay_gets_one_sku_per_call_with_each_offers_own_quantity,
         bigcommerce_stocks_products_by_product_and_a_wrong_variant_fails_alone,
         amazon_listings_amazon_fulfils_are_never_pushed_and_say_why,
+        woocommerce_stock_management_is_turned_on_only_with_the_sellers_yes,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     if conclusion.has_failed() {
@@ -265,7 +266,8 @@ async fn each_connector_delivers_a_change_in_its_platforms_request_shape(ctx: Ct
                         update["stock_quantity"].clone(),
                         update["manage_stock"].clone()
                     ),
-                    (json!(7), json!(true))
+                    // Stock management is the merchant's: Tally leaves it as it is.
+                    (json!(7), Value::Null)
                 );
             }
             Kind::Ebay => {
@@ -1376,4 +1378,51 @@ async fn amazon_listings_amazon_fulfils_are_never_pushed_and_say_why(ctx: Ctx) {
         .filter(|c| c.method == "PATCH" && c.path.contains("FBA-8901"))
         .collect();
     assert!(patched.is_empty(), "never written: {patched:?}");
+}
+
+async fn woocommerce_stock_management_is_turned_on_only_with_the_sellers_yes(ctx: Ctx) {
+    let seller = ctx.api.new_account("Unmanaged Co").await;
+    let sb = &ctx.sandbox;
+    let kind = Kind::Woocommerce;
+    sb.set_items(kind, [("5901", 0)]).await;
+    sb.set_traits(kind, json!({ "5901": { "unmanaged": true } }))
+        .await;
+    let store = connect(&seller, kind, &sb.base_url(kind), json!({})).await;
+    let jar = product(&seller, "MANAGE-JAR", 6).await;
+    let listing = link(&seller, &jar, store, "5901", None).await;
+    assert!(!listing.manage_stock);
+    let asked = history_entry(&seller, &jar, "the unmanaged refusal", |e| {
+        e.status == SyncStatus::Failed
+    })
+    .await;
+    assert!(
+        asked.message.contains("not managing this item's stock"),
+        "{asked:?}"
+    );
+    assert!(
+        asked
+            .action
+            .as_deref()
+            .is_some_and(|a| a.contains("Let Tally manage stock")),
+        "{asked:?}"
+    );
+    let traits = sb.traits(kind).await;
+    assert_eq!(
+        traits["5901"]["unmanaged"],
+        json!(true),
+        "left as the merchant set it"
+    );
+
+    // The seller says yes once: the next push turns management on and the quantity lands.
+    let yes = seller
+        .send_json(
+            "PATCH",
+            &format!("/api/v1/listings/{}", listing.id),
+            &json!({ "manage_stock": true }),
+        )
+        .await;
+    assert_eq!(yes.status, 200, "{}", yes.body);
+    assert_eq!(yes.body["manage_stock"], json!(true));
+    storefront_shows(sb, kind, "5901", 6).await;
+    assert!(sb.traits(kind).await.get("5901").is_none(), "now managed");
 }

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use tally_domain::api::{Listing, ListingUpdate, NewListing, Storefront};
 use tally_domain::channel::ChannelRules;
+use tally_domain::storefront::StorefrontKind;
 use tally_domain::ProductId;
 
 /// The listings section. `quantity` is read so the section refreshes after an adjustment.
@@ -43,27 +44,43 @@ fn ListingTable(
     on_change: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let toaster = use_toaster();
-    let set_active = move |id: i64, active: bool| {
+    let update = move |id: i64, body: ListingUpdate, done: &'static str| {
         spawn_local(async move {
-            let body = ListingUpdate {
-                active: Some(active),
-                rules: None,
-            };
             match api::update_listing(id, &body).await {
                 Ok(_) => {
-                    toaster.show(
-                        Tone::Success,
-                        if active {
-                            "Listing resumed"
-                        } else {
-                            "Listing paused: Auto Sync skips it"
-                        },
-                    );
+                    toaster.show(Tone::Success, done);
                     on_change();
                 }
                 Err(e) => toaster.show(Tone::Critical, e.message),
             }
         });
+    };
+    let set_active = move |id: i64, active: bool| {
+        let body = ListingUpdate {
+            active: Some(active),
+            rules: None,
+            manage_stock: None,
+        };
+        let done = if active {
+            "Listing resumed"
+        } else {
+            "Listing paused: Auto Sync skips it"
+        };
+        update(id, body, done);
+    };
+    // WooCommerce ignores the quantity of an item whose stock it does not manage; Tally turns
+    // management on only with the seller's yes, asked here once per listing.
+    let allow_stock = move |id: i64| {
+        let body = ListingUpdate {
+            active: None,
+            rules: None,
+            manage_stock: Some(true),
+        };
+        update(
+            id,
+            body,
+            "Tally turns on stock management for this item with the push it just queued",
+        );
     };
     view! {
         <div class="card">
@@ -103,6 +120,14 @@ fn ListingTable(
                                     }}
                                 </td>
                                 <td class="actions-col">
+                                    // Asked while no push has landed (an unmanaged item refuses every one).
+                                    {(l.kind == StorefrontKind::Woocommerce && !l.manage_stock && l.pushed_quantity.is_none()).then(|| view! {
+                                        <button class="button button-small" data-testid="listing-manage-stock"
+                                            title="WooCommerce ignores the quantity of an item whose stock it does not manage"
+                                            on:click=move |_| allow_stock(id)>
+                                            "Let Tally manage stock"
+                                        </button>
+                                    })}
                                     <button class="button button-small" on:click=move |_| set_active(id, !active)>
                                         {if active { "Pause" } else { "Resume" }}
                                     </button>

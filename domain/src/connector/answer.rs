@@ -26,6 +26,8 @@ pub(super) enum Class {
     KeyRefused,
     /// The item's stock is the storefront's own to keep.
     NotSettable,
+    /// The storefront does not manage the item's stock (WooCommerce).
+    StockUnmanaged,
 }
 
 impl Class {
@@ -86,6 +88,7 @@ impl Refusal {
             Class::Unavailable => Failure::Unavailable { message },
             Class::KeyRefused => Failure::KeyRefused { message },
             Class::NotSettable => Failure::NotSettable { message },
+            Class::StockUnmanaged => Failure::StockUnmanaged { message },
         }
     }
 
@@ -121,6 +124,7 @@ fn phrase(class: Class, kind: StorefrontKind) -> &'static str {
         (Class::Unavailable, _) => "is unavailable",
         (Class::KeyRefused, _) => "would not repeat an earlier attempt of this update",
         (Class::NotSettable, _) => "keeps this item's stock itself",
+        (Class::StockUnmanaged, _) => "is not managing this item's stock",
     }
 }
 

@@ -39,6 +39,7 @@ pub fn push(listing_id: i64, quantity: i64, external_id: &str, sub: Option<&str>
         external_sub_id: sub.map(str::to_owned),
         expected_current: None,
         key_round: 0,
+        manage_stock: false,
     }
 }
 
@@ -102,6 +103,7 @@ pub fn classes(results: &[ItemResult]) -> Vec<(i64, &'static str)> {
                 Err(Failure::Stale { .. }) => "stale",
                 Err(Failure::KeyRefused { .. }) => "key_refused",
                 Err(Failure::NotSettable { .. }) => "not_settable",
+                Err(Failure::StockUnmanaged { .. }) => "stock_unmanaged",
             };
             (r.listing_id, class)
         })

@@ -52,6 +52,8 @@ pub struct Push {
     /// Bumped each time a storefront refuses to repeat an attempt under its idempotency key
     /// ([`Failure::KeyRefused`]), so the next try goes under a new one.
     pub key_round: i64,
+    /// WooCommerce: the seller lets Tally turn the item's stock management on.
+    pub manage_stock: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,6 +133,9 @@ pub enum Failure {
     /// The storefront keeps this item's stock itself (a Shopify bundle, an Amazon FBA offer):
     /// it is not Tally's to set, and retrying will not help.
     NotSettable { message: String },
+    /// WooCommerce does not manage this item's stock, so it ignores the quantity and keeps
+    /// selling; Tally turns management on only once the seller says so.
+    StockUnmanaged { message: String },
 }
 
 impl Failure {
@@ -144,7 +149,8 @@ impl Failure {
             | Failure::Unavailable { message }
             | Failure::Stale { message, .. }
             | Failure::KeyRefused { message }
-            | Failure::NotSettable { message } => message,
+            | Failure::NotSettable { message }
+            | Failure::StockUnmanaged { message } => message,
         }
     }
 }

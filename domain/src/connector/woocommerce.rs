@@ -69,10 +69,15 @@ fn batch(target: &Target, path: &str, chunk: &[&Push]) -> HttpRequest {
     )
 }
 
-/// One update; `manage_stock` is set so WooCommerce keeps the quantity it is given.
+/// One update. `manage_stock` is sent only when the seller let Tally turn it on: an item the
+/// merchant left unmanaged is theirs to decide about (the answer tells, see [`item_result`]).
 fn update_item(push: &Push) -> Value {
     let id = push.external_sub_id.as_deref().unwrap_or(&push.external_id);
-    json!({ "id": json_id(id), "manage_stock": true, "stock_quantity": push.quantity })
+    let mut update = json!({ "id": json_id(id), "stock_quantity": push.quantity });
+    if push.manage_stock {
+        update["manage_stock"] = json!(true);
+    }
+    update
 }
 
 /// One result per listing of a batch, from the `update` list in request order.
@@ -127,6 +132,20 @@ fn item_result(listing_id: i64, item: Option<&Value>, response: &HttpResponse) -
             &item_refusal(error, response.status),
             response,
         ),
+        // `false`, or "parent" for a variation whose parent keeps the count: the quantity sent
+        // is not the one WooCommerce sells from.
+        _ if item
+            .get("manage_stock")
+            .is_some_and(|m| m != &Value::Bool(true)) =>
+        {
+            let refusal = Refusal {
+                class: Class::StockUnmanaged,
+                status: response.status,
+                code: None,
+                detail: format!("manage_stock is {}", item["manage_stock"]),
+            };
+            answer::refused(KIND, listing_id, &refusal, response)
+        }
         _ => answer::ok(listing_id, response.status),
     }
 }
@@ -188,8 +207,8 @@ mod tests {
         assert_eq!(
             body(request),
             json!({ "update": [
-                { "id": 1001, "manage_stock": true, "stock_quantity": 4 },
-                { "id": 1002, "manage_stock": true, "stock_quantity": 0 },
+                { "id": 1001, "stock_quantity": 4 },
+                { "id": 1002, "stock_quantity": 0 },
             ]})
         );
     }
@@ -228,10 +247,35 @@ mod tests {
         assert_eq!(
             body(&requests[1]),
             json!({ "update": [
-                { "id": 501, "manage_stock": true, "stock_quantity": 2 },
-                { "id": 502, "manage_stock": true, "stock_quantity": 5 },
+                { "id": 501, "stock_quantity": 2 },
+                { "id": 502, "stock_quantity": 5 },
             ]})
         );
+    }
+
+    #[test]
+    fn stock_management_is_turned_on_only_with_the_sellers_yes() {
+        let mut pushes = many(2, None);
+        pushes[1].manage_stock = true;
+        let request = &build_requests(&woo(), &pushes)[0];
+        assert_eq!(
+            body(request)["update"],
+            json!([
+                { "id": 1001, "stock_quantity": 1 },
+                { "id": 1002, "manage_stock": true, "stock_quantity": 2 },
+            ])
+        );
+        // WooCommerce answers an unmanaged item with the quantity unused: not a success.
+        let answer = json!({ "update": [
+            { "id": 1001, "stock_quantity": null, "manage_stock": false },
+            { "id": 1002, "stock_quantity": 1, "manage_stock": true },
+        ]});
+        let results = parse_response(&woo(), request, &response(200, &answer.to_string()));
+        assert_eq!(classes(&results), [(1, "stock_unmanaged"), (2, "ok")]);
+        let parent = json!({ "update": [
+            { "id": 1001, "manage_stock": "parent" }, { "id": 1002, "manage_stock": true } ]});
+        let results = parse_response(&woo(), request, &response(200, &parent.to_string()));
+        assert_eq!(classes(&results)[0], (1, "stock_unmanaged"));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use crate::bindings::DB;
 use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::request::{csv_body, json_body, json_response, ok, MAX_JSON_BODY};
-use crate::store::listings::{self, ListingRow};
+use crate::store::listings::{self, ListingChange, ListingRow};
 use crate::store::outbox::{self, Resync};
 use crate::store::{products, storefronts};
 use tally_domain::api::{FieldError, ListingImportResult, ListingList, ListingUpdate, NewListing};
@@ -105,10 +105,18 @@ pub async fn update(
         None => row.clone().into_listing()?.rules,
     };
     let active = input.active.unwrap_or(row.active == 1);
+    let manage_stock = input.manage_stock.unwrap_or(row.manage_stock == 1);
     let before = row.clone().into_listing()?;
-    listings::update(&db, account, id, active, &rules, now_ms()).await?;
-    // Resumed, or sending a different share: bring the storefront up to date now.
-    if active && (!before.active || before.rules != rules) {
+    let change = ListingChange {
+        active,
+        rules: &rules,
+        manage_stock,
+    };
+    listings::update(&db, account, id, &change, now_ms()).await?;
+    // Resumed, sending a different share, or now allowed to turn stock management on: bring
+    // the storefront up to date now.
+    let allowed = manage_stock && !before.manage_stock;
+    if active && (!before.active || before.rules != rules || allowed) {
         let product = ProductId(row.product_id);
         outbox::resync(env, &db, account, Resync::Products(vec![product]), now_ms()).await?;
     }

@@ -30,6 +30,7 @@ pub struct ListingRow {
     pub revisions_day: i64,
     pub revisions: i64,
     pub push_key_round: i64,
+    pub manage_stock: i64,
     pub storefront_name: String,
     pub kind: String,
     pub base_url: String,
@@ -58,6 +59,7 @@ impl ListingRow {
             channel_quantity: self.effective_rules().apply(self.quantity),
             rules: parse_rules(&self.listing_rules),
             active: self.active == 1,
+            manage_stock: self.manage_stock == 1,
             id: self.id,
             product_id: ProductId(self.product_id),
             sku: self.sku,
@@ -73,7 +75,7 @@ impl ListingRow {
 
 const SELECT: &str = "SELECT l.id, l.product_id, l.storefront_id, l.external_id, \
      l.external_sub_id, l.rules AS listing_rules, l.active, l.pushed_version, l.pushed_quantity, \
-     l.pushed_outbox, l.pushed_at, l.revisions_day, l.revisions, l.push_key_round, s.name AS storefront_name, \
+     l.pushed_outbox, l.pushed_at, l.revisions_day, l.revisions, l.push_key_round, l.manage_stock, s.name AS storefront_name, \
      s.kind, s.base_url, s.credential_enc, s.store_ref, s.rules AS storefront_rules, p.sku, p.quantity, p.version \
      FROM listings l JOIN storefronts s ON s.id = l.storefront_id \
      JOIN products p ON p.id = l.product_id";
@@ -142,24 +144,31 @@ pub async fn update(
     db: &D1Database,
     account: AccountId,
     id: i64,
-    active: bool,
-    rules: &ChannelRules,
+    change: &ListingChange<'_>,
     now: i64,
 ) -> Result<(), ApiError> {
     db.prepare(
-        "UPDATE listings SET active = ?3, rules = ?4, updated_at = ?5 \
+        "UPDATE listings SET active = ?3, rules = ?4, manage_stock = ?5, updated_at = ?6 \
          WHERE account_id = ?1 AND id = ?2",
     )
     .bind(&[
         int(account.0),
         int(id),
-        flag(active),
-        text(&rules_json(rules)),
+        flag(change.active),
+        text(&rules_json(change.rules)),
+        flag(change.manage_stock),
         int(now),
     ])?
     .run()
     .await?;
     Ok(())
+}
+
+/// A listing's settings as the seller left them.
+pub struct ListingChange<'a> {
+    pub active: bool,
+    pub rules: &'a ChannelRules,
+    pub manage_stock: bool,
 }
 
 /// What a lease claim found for a set of products.
