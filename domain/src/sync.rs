@@ -50,6 +50,12 @@ pub enum SyncMessage {
         account_id: AccountId,
         storefront_id: i64,
     },
+    /// Read back a listing a storefront accepted only for processing (Amazon), and mark its
+    /// push failed if the storefront refused it after all (the cron asks once it is due).
+    Verify {
+        account_id: AccountId,
+        listing_id: i64,
+    },
     /// The health check's round trip through the queue.
     Ping { nonce: String },
 }

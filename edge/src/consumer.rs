@@ -15,6 +15,7 @@ use crate::store::bulk_jobs::{self, Step};
 use crate::store::history::{self, Record};
 use crate::store::{outbox, products};
 use crate::upload_job;
+use crate::verify;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use tally_domain::connector::Failure;
@@ -214,6 +215,10 @@ async fn handle(message: &SyncMessage, env: &Env) -> Result<(), ApiError> {
         } => polling::poll(env, *account_id, *storefront_id)
             .await
             .map(|_| ()),
+        SyncMessage::Verify {
+            account_id,
+            listing_id,
+        } => verify::listing(env, *account_id, *listing_id).await,
         SyncMessage::ProductChanged { .. } | SyncMessage::ProductsChanged { .. } => Ok(()),
     }
 }

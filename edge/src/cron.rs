@@ -2,13 +2,14 @@
 //! resumes bulk jobs and upload apply jobs that stopped moving, and re-queues webhook
 //! deliveries stored but not applied, so a failed queue send or a
 //! worker restart can delay work but never lose it. It also asks for each connection's poll
-//! of recent orders, at most every few minutes per connection.
+//! of recent orders, at most every few minutes per connection, and for the read-back of
+//! updates a storefront accepted only for processing.
 
 use crate::bindings::{DB, KV};
 use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::polling;
-use crate::store::{bulk_jobs, inbox, outbox, storefronts, uploads};
+use crate::store::{bulk_jobs, inbox, listings, outbox, storefronts, uploads};
 use tally_domain::sync::SyncMessage;
 use tally_domain::AccountId;
 use worker::{Env, ScheduledEvent};
@@ -28,6 +29,9 @@ fn stale_after_ms(env: &Env) -> i64 {
 
 /// Entries re-sent per run; more wait for the next run (a queue batch send takes at most 100).
 const RESEND_LIMIT: u32 = 100;
+
+/// Listings read back per run (Amazon allows 5 reads a second per seller); the rest wait.
+const VERIFY_LIMIT: u32 = 50;
 
 /// KV key with the time of the last cron run (shown by the health check).
 pub const LAST_RUN_KEY: &str = "cron:last-run";
@@ -78,6 +82,7 @@ async fn resend_stale(env: &Env) -> Result<(), ApiError> {
         polling::POLLS_PER_RUN,
     )
     .await?;
+    let checks = listings::claim_due_verifications(&db, now, VERIFY_LIMIT).await?;
     let resume = resume
         .into_iter()
         .chain(
@@ -86,6 +91,14 @@ async fn resend_stale(env: &Env) -> Result<(), ApiError> {
                 .map(|(account_id, storefront_id)| SyncMessage::Poll {
                     account_id,
                     storefront_id,
+                }),
+        )
+        .chain(
+            checks
+                .into_iter()
+                .map(|(account_id, listing_id)| SyncMessage::Verify {
+                    account_id,
+                    listing_id,
                 }),
         )
         .collect();

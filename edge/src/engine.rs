@@ -15,7 +15,7 @@
 use crate::bindings::{DB, KV};
 use crate::clock::now_ms;
 use crate::crypto;
-use crate::db::{int, text};
+use crate::db::{int, opt_int, text};
 use crate::error::ApiError;
 use crate::handlers::storefronts::credentials_key;
 use crate::polling;
@@ -56,6 +56,9 @@ pub struct Tuning {
     /// burst of sales becomes a few pushes of the latest quantity, not one per sale (and eBay's
     /// 250 revisions a day last). A lone change is pushed at once.
     pub min_push_interval_ms: i64,
+    /// How long after an update a storefront accepted only for processing (Amazon) it is read
+    /// back; `None` keeps the platform's own delay.
+    pub verify_after_ms: Option<i64>,
 }
 
 impl Tuning {
@@ -77,6 +80,7 @@ impl Tuning {
             fetch_timeout_ms: var("SYNC_FETCH_TIMEOUT_MS").unwrap_or(10_000).min(30_000),
             min_push_interval_ms: var("SYNC_MIN_PUSH_INTERVAL_MS")
                 .map_or(2_000, |v| i64::try_from(v).unwrap_or(i64::MAX)),
+            verify_after_ms: var("SYNC_VERIFY_AFTER_MS").and_then(|v| i64::try_from(v).ok()),
         }
     }
 }
@@ -334,7 +338,10 @@ pub async fn run(
                         },
                     ),
                 )?);
-                writes.push(pushed(&db, planned, finished, &token)?);
+                // A platform that accepts only for processing is read back later.
+                let verify_at = connector::verify_after_ms(kind)
+                    .map(|delay| finished + tuning.verify_after_ms.unwrap_or(delay));
+                writes.push(pushed(&db, planned, finished, &token, verify_at)?);
             }
             Err(failure) => {
                 let failure_json = serde_json::to_string(failure).unwrap_or_default();
@@ -586,6 +593,7 @@ fn pushed(
     p: &Planned,
     now: i64,
     token: &str,
+    verify_at: Option<i64>,
 ) -> Result<D1PreparedStatement, ApiError> {
     let day = now / 86_400_000;
     Ok(db
@@ -594,7 +602,7 @@ fn pushed(
                pushed_outbox = MAX(pushed_outbox, ?4), pushed_at = ?5, lease_until = 0, \
                lease_token = NULL, \
                revisions = CASE WHEN revisions_day = ?6 THEN revisions + 1 ELSE 1 END, \
-               revisions_day = ?6 \
+               revisions_day = ?6, verify_after = ?8 \
              WHERE id = ?1 AND lease_token = ?7 \
                AND (pushed_version IS NULL OR pushed_version <= ?2)",
         )
@@ -606,6 +614,7 @@ fn pushed(
             int(now),
             int(day),
             text(token),
+            opt_int(verify_at),
         ])?)
 }
 
@@ -976,7 +985,11 @@ fn to_push(p: &Planned) -> Push {
     }
 }
 
-async fn target(env: &Env, row: &ListingRow, timeout_ms: u64) -> Result<Target, Failure> {
+pub(crate) async fn target(
+    env: &Env,
+    row: &ListingRow,
+    timeout_ms: u64,
+) -> Result<Target, Failure> {
     let kind = row.kind().map_err(unreadable)?;
     let connection = Connection {
         id: row.storefront_id,

@@ -25,6 +25,7 @@ mod store;
 mod storefront_http;
 mod subscriptions;
 mod upload_job;
+mod verify;
 
 use tally_domain::sync::SyncMessage;
 use worker::{

@@ -92,7 +92,9 @@ impl Platform for Amazon {
                 "'productType' and 'patches' are required.",
             );
         }
-        let Some(current) = state.items.get_mut(&format!("{seller}/{sku}")) else {
+        let key = format!("{seller}/{sku}");
+        let refuses_later = state.traits.get(&key).is_some_and(|t| t.refuses_later);
+        let Some(current) = state.items.get_mut(&key) else {
             return errors(
                 404,
                 "NotFound",
@@ -101,7 +103,9 @@ impl Platform for Amazon {
         };
         match fulfillment_quantity(&body["patches"]) {
             Some(quantity) => {
-                *current = quantity;
+                if !refuses_later {
+                    *current = quantity;
+                }
                 let submission = state.rng.hex(32);
                 Reply::json(
                     200,
@@ -147,6 +151,15 @@ fn read(request: &ApiRequest, state: &State) -> Reply {
     };
     let mut body = json!({ "sku": sku, "summaries": [] });
     let included = request.query_param("includedData").unwrap_or_default();
+    if included.split(',').any(|d| d == "issues") {
+        body["issues"] = if state.traits.get(&key).is_some_and(|t| t.refuses_later) {
+            json!([{ "code": "90220", "severity": "ERROR",
+                     "message": "'fulfillment_availability' is not valid for this offer",
+                     "attributeNames": ["fulfillment_availability"] }])
+        } else {
+            json!([])
+        };
+    }
     if included.split(',').any(|d| d == "fulfillmentAvailability") {
         body["fulfillmentAvailability"] = if state.traits.get(&key).is_some_and(|t| t.fba) {
             json!([{ "fulfillmentChannelCode": "AMAZON_NA" }])

@@ -238,6 +238,10 @@ pub struct ItemTraits {
     /// Amazon: fulfilled by Amazon (channel `AMAZON_NA`); the listing's read shows no
     /// `DEFAULT` channel.
     pub fba: bool,
+    /// Amazon: answers a quantity update `ACCEPTED` but does not apply it, and lists an
+    /// `ERROR` issue on `fulfillment_availability` when the listing is read with
+    /// `includedData=issues` (a refusal after processing).
+    pub refuses_later: bool,
     /// WooCommerce: the merchant left stock management off; a quantity is ignored (the answer
     /// says `"manage_stock": false`) unless the update turns management on.
     pub unmanaged: bool,

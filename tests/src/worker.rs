@@ -157,6 +157,10 @@ fn spawn_wrangler(port: u16, persist: &std::path::Path, log: &std::path::Path) -
             // a sale whose webhook was lost is found within a test's patience.
             "--var",
             "POLL_EVERY_MS:5000",
+            // Amazon updates are read back 1 s after they were accepted (production: 2 minutes),
+            // by the next cron run.
+            "--var",
+            "SYNC_VERIFY_AFTER_MS:1000",
             // The benchmark's bare route (one D1 row per request), never set in production.
             "--var",
             "BENCH_ROUTES:1",

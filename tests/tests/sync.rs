@@ -72,6 +72,7 @@ fn main() {
         bigcommerce_stocks_products_by_product_and_a_wrong_variant_fails_alone,
         amazon_listings_amazon_fulfils_are_never_pushed_and_say_why,
         woocommerce_stock_management_is_turned_on_only_with_the_sellers_yes,
+        an_amazon_update_refused_after_processing_turns_its_success_into_a_failure,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     if conclusion.has_failed() {
@@ -1425,4 +1426,62 @@ async fn woocommerce_stock_management_is_turned_on_only_with_the_sellers_yes(ctx
     assert_eq!(yes.body["manage_stock"], json!(true));
     storefront_shows(sb, kind, "5901", 6).await;
     assert!(sb.traits(kind).await.get("5901").is_none(), "now managed");
+}
+
+async fn an_amazon_update_refused_after_processing_turns_its_success_into_a_failure(ctx: Ctx) {
+    let seller = ctx.api.new_account("Later Co").await;
+    let sb = &ctx.sandbox;
+    let (refused, fine) = ("A1SELLER/LATER-9101", "A1SELLER/LATER-9102");
+    sb.set_items(Kind::Amazon, [(refused, 0), (fine, 0)]).await;
+    sb.set_traits(Kind::Amazon, json!({ refused: { "refuses_later": true } }))
+        .await;
+    let amazon = connect(&seller, Kind::Amazon, &sb.base_url(Kind::Amazon), json!({})).await;
+    let kettle = product(&seller, "LATER-9101", 3).await;
+    let pot = product(&seller, "LATER-9102", 4).await;
+    link(&seller, &kettle, amazon, "LATER-9101", None).await;
+    link(&seller, &pot, amazon, "LATER-9102", None).await;
+    storefront_shows(sb, Kind::Amazon, fine, 4).await;
+    // Both were ACCEPTED: the history says so until Amazon's own verdict is read back.
+    history_entry(&seller, &kettle, "the accepted push", |e| {
+        e.status == SyncStatus::Succeeded
+    })
+    .await;
+
+    // The cron reads back what Amazon accepted; the refusal replaces the success.
+    let (seller, kettle) = (&seller, &kettle);
+    let failed = eventually("the later refusal", SYNC_WAIT, || async move {
+        let _ = reqwest::get(format!("{}/__scheduled?cron=*+*+*+*+*", seller.base)).await;
+        history(seller, kettle)
+            .await
+            .into_iter()
+            .find(|e| e.status == SyncStatus::Failed)
+    })
+    .await;
+    assert!(
+        failed
+            .message
+            .contains("accepted the quantity 3 for processing, then refused it"),
+        "{failed:?}"
+    );
+    assert!(
+        failed.message.contains("not valid for this offer"),
+        "{failed:?}"
+    );
+    assert!(failed.action.is_some(), "{failed:?}");
+    let rows = history(seller, kettle).await;
+    assert!(
+        rows.iter().all(|e| e.status != SyncStatus::Succeeded),
+        "no success is left standing: {rows:?}"
+    );
+    // The listing is no longer taken as up to date.
+    let listed = listings(seller, kettle).await;
+    assert_eq!(listed[0].pushed_quantity, None, "{listed:?}");
+    // The update Amazon kept stays a success.
+    let _ = reqwest::get(format!("{}/__scheduled?cron=*+*+*+*+*", seller.base)).await;
+    let rows = history(seller, &pot).await;
+    assert!(
+        rows.iter().any(|e| e.status == SyncStatus::Succeeded)
+            && rows.iter().all(|e| e.status != SyncStatus::Failed),
+        "{rows:?}"
+    );
 }

@@ -10,7 +10,7 @@
 use super::answer::{self, Class, Refusal};
 use super::{
     base_url, encode_component, get_request, json_request, Failure, HttpRequest, HttpResponse,
-    ItemResult, Limits, Method, Push, Target,
+    ItemResult, Limits, Method, Push, Target, Verified,
 };
 use crate::storefront::StorefrontKind;
 use serde_json::{json, Value};
@@ -128,6 +128,57 @@ fn preflight_verdict(response: &HttpResponse) -> Option<Failure> {
             channels.join(", ")
         ),
     })
+}
+
+/// How long after an `ACCEPTED` update Tally reads the listing's issues: `ACCEPTED` means
+/// accepted for processing, and Amazon processes a submission within minutes.
+pub const VERIFY_AFTER_MS: i64 = 120_000;
+
+/// The read of a listing's issues, after Amazon accepted an update for processing.
+pub(super) fn build_verify(target: &Target, push: &Push) -> HttpRequest {
+    let mut request = build_preflight(target, std::slice::from_ref(push)).remove(0);
+    request.url = request.url.replace(
+        "includedData=fulfillmentAvailability",
+        "includedData=issues",
+    );
+    request
+}
+
+/// What the read found: a refusal of the quantity among the listing's issues (severity
+/// `ERROR` on `fulfillment_availability`), none, or an answer to try again later.
+pub(super) fn parse_verify(response: &HttpResponse) -> Verified {
+    let body = answer::json(response);
+    if !answer::is_success(response.status) {
+        let refusal = errors_refusal(response, body.as_ref());
+        return Verified::Unknown(refusal.failure(KIND, None).message().to_owned());
+    }
+    let Some(body) = body else {
+        return Verified::Unknown("Amazon's answer was not JSON".to_owned());
+    };
+    let refused = body
+        .get("issues")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .find(|issue| {
+            answer::text(issue, "severity") == "ERROR"
+                && issue
+                    .get("attributeNames")
+                    .and_then(Value::as_array)
+                    .is_some_and(|names| names.iter().any(|n| n == "fulfillment_availability"))
+        });
+    match refused {
+        None => Verified::Accepted,
+        Some(issue) => {
+            let code = answer::text(issue, "code");
+            let message = answer::text(issue, "message");
+            Verified::Refused(if code.is_empty() {
+                message.to_owned()
+            } else {
+                format!("{message} ({code})")
+            })
+        }
+    }
 }
 
 /// The result of a `PATCH`: accepted, refused with issues, or an `errors` answer.
@@ -370,6 +421,46 @@ mod tests {
             verdict(503, "down"),
             Some(Failure::Unavailable { .. })
         ));
+    }
+
+    #[test]
+    fn an_accepted_update_is_read_back_for_a_later_refusal() {
+        let t = amazon();
+        let check = crate::connector::build_verify(&t, &push(5, 2, "MUG", None)).unwrap();
+        assert_eq!(check.method, Method::Get);
+        assert!(
+            check
+                .url
+                .ends_with("/items/A1SELLER/MUG?marketplaceIds=ATVPDKIKX0DER&includedData=issues"),
+            "{}",
+            check.url
+        );
+        assert_eq!(check.listing_ids, [5]);
+        let read =
+            |status: u16, body: &str| crate::connector::parse_verify(&t, &response(status, body));
+        assert_eq!(
+            read(200, r#"{"sku": "MUG", "issues": []}"#),
+            Verified::Accepted
+        );
+        // An issue about another attribute is not about the quantity Tally sent.
+        let other = r#"{"sku": "MUG", "issues": [{"code": "18027", "message": "Image too small", "severity": "ERROR", "attributeNames": ["main_product_image_locator"]}]}"#;
+        assert_eq!(read(200, other), Verified::Accepted);
+        let refused = r#"{"sku": "MUG", "issues": [{"code": "90220", "message": "'fulfillment_availability' is not valid for this offer", "severity": "ERROR", "attributeNames": ["fulfillment_availability"]}]}"#;
+        assert_eq!(
+            read(200, refused),
+            Verified::Refused(
+                "'fulfillment_availability' is not valid for this offer (90220)".into()
+            )
+        );
+        assert!(matches!(read(503, "down"), Verified::Unknown(_)));
+        assert_eq!(
+            crate::connector::verify_after_ms(StorefrontKind::Amazon),
+            Some(VERIFY_AFTER_MS)
+        );
+        assert_eq!(
+            crate::connector::verify_after_ms(StorefrontKind::Shopify),
+            None
+        );
     }
 
     #[test]

@@ -293,6 +293,41 @@ pub fn parse_preflight(
     }
 }
 
+/// What reading back an update accepted only for processing found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verified {
+    /// Nothing against the quantity sent.
+    Accepted,
+    /// The storefront refused it after all, in its words.
+    Refused(String),
+    /// The read did not tell (the storefront did not answer, or not readably): read again later.
+    Unknown(String),
+}
+
+/// How long after a successful push the storefront's own verdict is read back, for platforms
+/// that accept an update only for processing (Amazon); `None` for the rest.
+pub fn verify_after_ms(kind: StorefrontKind) -> Option<i64> {
+    match kind {
+        StorefrontKind::Amazon => Some(amazon::VERIFY_AFTER_MS),
+        _ => None,
+    }
+}
+
+/// The read that tells whether a push the storefront accepted for processing landed.
+pub fn build_verify(target: &Target, push: &Push) -> Option<HttpRequest> {
+    match target.kind {
+        StorefrontKind::Amazon => Some(amazon::build_verify(target, push)),
+        _ => None,
+    }
+}
+
+pub fn parse_verify(target: &Target, response: &HttpResponse) -> Verified {
+    match target.kind {
+        StorefrontKind::Amazon => amazon::parse_verify(response),
+        _ => Verified::Accepted,
+    }
+}
+
 /// `(listing_id, current quantity)` for each listing of a re-read the answer could tell;
 /// listings it could not read are left out.
 pub fn parse_reread(

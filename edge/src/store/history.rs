@@ -253,6 +253,40 @@ pub fn insert(db: &D1Database, r: &Record<'_>) -> Result<D1PreparedStatement, Ap
         ])?)
 }
 
+/// The listing's last successful push turns out refused (the storefront said so later): that
+/// row becomes a failure with the storefront's words and what to do.
+pub fn refused_later(
+    db: &D1Database,
+    account: AccountId,
+    listing_id: i64,
+    later: &RefusedLater<'_>,
+) -> Result<D1PreparedStatement, ApiError> {
+    Ok(db
+        .prepare(
+            "UPDATE sync_history SET status = 'failed', message = ?3, action = ?4, \
+               answer = ?5, failure = ?6 \
+             WHERE id = (SELECT id FROM sync_history WHERE account_id = ?1 AND listing_id = ?2 \
+               AND status = 'succeeded' ORDER BY id DESC LIMIT 1)",
+        )
+        .bind(&[
+            int(account.0),
+            int(listing_id),
+            text(later.message),
+            text(later.action),
+            text(later.answer),
+            text(later.failure),
+        ])?)
+}
+
+/// What a later refusal writes over a success.
+pub struct RefusedLater<'a> {
+    pub message: &'a str,
+    pub action: &'a str,
+    pub answer: &'a str,
+    /// The failure as JSON, as other failed rows keep it.
+    pub failure: &'a str,
+}
+
 /// When outbox entries close, the placeholders no outcome replaced: `queued` rows (the push
 /// went out under a later attempt or a newer change, which has its own row) are removed, and
 /// `sent` rows (the answer was lost to a restart) say so.

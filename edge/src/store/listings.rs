@@ -11,7 +11,7 @@ use tally_domain::csv_import::CellError;
 use tally_domain::listing_csv::ListingLink;
 use tally_domain::storefront::{ListingRef, StorefrontKind};
 use tally_domain::{AccountId, ProductId};
-use worker::D1Database;
+use worker::{D1Database, D1PreparedStatement};
 
 /// A listing with its connection and product, as the screens and the engine need it.
 #[derive(Debug, Clone, Deserialize)]
@@ -162,6 +162,53 @@ pub async fn update(
     .run()
     .await?;
     Ok(())
+}
+
+/// Listings whose read-back is due (see `verify.rs`), at most `limit`, each claimed so the
+/// next cron run does not ask again: (account, listing).
+pub async fn claim_due_verifications(
+    db: &D1Database,
+    now: i64,
+    limit: u32,
+) -> Result<Vec<(AccountId, i64)>, ApiError> {
+    super::account_ids(
+        db.prepare(
+            "UPDATE listings SET verify_after = NULL WHERE id IN (SELECT id FROM listings \
+             WHERE verify_after IS NOT NULL AND verify_after <= ?1 ORDER BY verify_after \
+             LIMIT ?2) RETURNING account_id, id",
+        )
+        .bind(&[int(now), int(i64::from(limit))])?,
+    )
+    .await
+}
+
+/// Asks for the listing's read-back again at `at` (the last one did not tell).
+pub async fn verify_later(
+    db: &D1Database,
+    account: AccountId,
+    id: i64,
+    at: i64,
+) -> Result<(), ApiError> {
+    db.prepare("UPDATE listings SET verify_after = ?3 WHERE account_id = ?1 AND id = ?2")
+        .bind(&[int(account.0), int(id), int(at)])?
+        .run()
+        .await?;
+    Ok(())
+}
+
+/// The storefront refused what it had accepted: the listing is no longer up to date, so the
+/// next change or Sync Now pushes it again.
+pub fn not_pushed(
+    db: &D1Database,
+    account: AccountId,
+    id: i64,
+) -> Result<D1PreparedStatement, ApiError> {
+    Ok(db
+        .prepare(
+            "UPDATE listings SET pushed_version = NULL, pushed_quantity = NULL \
+             WHERE account_id = ?1 AND id = ?2",
+        )
+        .bind(&[int(account.0), int(id)])?)
 }
 
 /// A listing's settings as the seller left them.
