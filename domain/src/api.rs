@@ -232,6 +232,9 @@ pub struct Storefront {
     pub rules: ChannelRules,
     pub active: bool,
     pub has_credential: bool,
+    /// WooCommerce: the keys go in the query string (the host drops `Authorization`).
+    #[serde(default)]
+    pub keys_in_query: bool,
     pub listings: u64,
     pub created_at: i64,
     pub updated_at: i64,
@@ -308,6 +311,10 @@ pub struct StorefrontInput {
     /// when it registers its webhooks, and a relay sending Tally's own format signs with it.
     #[serde(default)]
     pub webhook_secret: Option<String>,
+    /// WooCommerce: send the consumer key and secret in the query string, for hosts that drop
+    /// the `Authorization` header.
+    #[serde(default)]
+    pub keys_in_query: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

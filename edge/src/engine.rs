@@ -997,6 +997,7 @@ pub(crate) async fn target(
         base_url: &row.base_url,
         credential_enc: &row.credential_enc,
         store_ref: row.store_ref.as_deref(),
+        keys_in_query: row.keys_in_query == 1,
     };
     open_target(env, &connection, timeout_ms).await
 }
@@ -1015,6 +1016,7 @@ pub async fn storefront_target(
         base_url: &row.base_url,
         credential_enc: &row.credential_enc,
         store_ref: row.store_ref.as_deref(),
+        keys_in_query: row.keys_in_query == 1,
     };
     open_target(env, &connection, timeout_ms).await
 }
@@ -1025,6 +1027,7 @@ struct Connection<'a> {
     base_url: &'a str,
     credential_enc: &'a str,
     store_ref: Option<&'a str>,
+    keys_in_query: bool,
 }
 
 fn unreadable(e: ApiError) -> Failure {
@@ -1046,6 +1049,7 @@ async fn open_target(env: &Env, c: &Connection<'_>, timeout_ms: u64) -> Result<T
         base_url: c.base_url.to_owned(),
         credential,
         store_ref: c.store_ref.map(str::to_owned),
+        keys_in_query: c.keys_in_query,
     })
 }
 

@@ -41,7 +41,10 @@ pub async fn send(request: &HttpRequest, timeout_ms: u64) -> Result<HttpResponse
     let timer = Box::pin(Delay::from(Duration::from_millis(timeout_ms)));
     match futures_util::future::select(call, timer).await {
         futures_util::future::Either::Left((Ok(answer), _)) => Ok(answer),
-        futures_util::future::Either::Left((Err(e), _)) => Err(format!("connection failed: {e}")),
+        futures_util::future::Either::Left((Err(e), _)) => Err(format!(
+            "connection failed: {}",
+            without_query(&e.to_string(), &request.url)
+        )),
         futures_util::future::Either::Right(_) => {
             controller.abort();
             Err(format!(
@@ -49,6 +52,15 @@ pub async fn send(request: &HttpRequest, timeout_ms: u64) -> Result<HttpResponse
                 timeout_ms as f64 / 1000.0
             ))
         }
+    }
+}
+
+/// `message` with `url` shown without its query string, which can hold WooCommerce keys (for
+/// hosts that drop `Authorization`): a failure's words end up in the sync history.
+fn without_query(message: &str, url: &str) -> String {
+    match url.split_once('?') {
+        Some((bare, _)) => message.replace(url, bare),
+        None => message.to_owned(),
     }
 }
 

@@ -62,6 +62,19 @@ impl ApiRequest {
         self.headers.get(name).map(String::as_str)
     }
 
+    /// The same request without header `name` (lowercase).
+    pub fn without_header(&self, name: &str) -> ApiRequest {
+        let mut headers = self.headers.clone();
+        headers.remove(name);
+        ApiRequest {
+            method: self.method.clone(),
+            path: self.path.clone(),
+            query: self.query.clone(),
+            headers,
+            body: self.body.clone(),
+        }
+    }
+
     /// The body as JSON, or why it is not.
     pub fn json(&self) -> Result<Value, serde_json::Error> {
         serde_json::from_slice(&self.body)

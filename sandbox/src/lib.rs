@@ -107,6 +107,9 @@ pub struct Faults {
     pub retry_after_s: u64,
     /// How long an injected timeout holds the call before answering 504.
     pub timeout_s: u64,
+    /// The host drops the `Authorization` header before the store sees it, as some shared
+    /// hosts do (WooCommerce then needs its keys in the query string).
+    pub drops_authorization: bool,
 }
 
 impl Default for Faults {
@@ -117,6 +120,7 @@ impl Default for Faults {
             latency_ms: 0,
             retry_after_s: 1,
             timeout_s: 15,
+            drops_authorization: false,
         }
     }
 }

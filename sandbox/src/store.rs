@@ -168,6 +168,13 @@ impl Store {
     pub fn answer(&self, request: &ApiRequest) -> (Reply, Option<FaultKind>) {
         let platform = platform::of(self.kind);
         let mut inner = self.lock();
+        let stripped;
+        let request = if inner.faults.drops_authorization {
+            stripped = request.without_header("authorization");
+            &stripped
+        } else {
+            request
+        };
         let injected = inner.draw_fault();
         let mut reply = match injected {
             Some(FaultKind::ServerError) => {

@@ -16,8 +16,16 @@ const PREFIX: &str = "/wp-json/wc/v3/products/";
 const MAX_ITEMS: usize = 100;
 
 impl Platform for Woocommerce {
-    /// The credential `ck_…:cs_…` sent as HTTP Basic user and password.
+    /// The credential `ck_…:cs_…` sent as HTTP Basic user and password, or (WooCommerce's
+    /// fallback for hosts that drop `Authorization`) as `consumer_key` and `consumer_secret`
+    /// in the query string.
     fn authorized(&self, request: &ApiRequest, credential: &str) -> bool {
+        if let (Some(key), Some(secret)) = (
+            request.query_param("consumer_key"),
+            request.query_param("consumer_secret"),
+        ) {
+            return format!("{key}:{secret}") == credential;
+        }
         let Some(encoded) = request
             .header("authorization")
             .and_then(|h| h.strip_prefix("Basic "))

@@ -73,6 +73,7 @@ fn main() {
         amazon_listings_amazon_fulfils_are_never_pushed_and_say_why,
         woocommerce_stock_management_is_turned_on_only_with_the_sellers_yes,
         an_amazon_update_refused_after_processing_turns_its_success_into_a_failure,
+        woocommerce_keys_go_in_the_query_string_for_hosts_that_drop_authorization,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     if conclusion.has_failed() {
@@ -1484,4 +1485,67 @@ async fn an_amazon_update_refused_after_processing_turns_its_success_into_a_fail
             && rows.iter().all(|e| e.status != SyncStatus::Failed),
         "{rows:?}"
     );
+}
+
+async fn woocommerce_keys_go_in_the_query_string_for_hosts_that_drop_authorization(ctx: Ctx) {
+    let seller = ctx.api.new_account("Shared Host Co").await;
+    let host = Sandbox::start(&[(Kind::Woocommerce, WOO_KEYS)]).await;
+    let kind = Kind::Woocommerce;
+    host.set_items(kind, [("6301", 0)]).await;
+    let drops = Faults {
+        drops_authorization: true,
+        ..Faults::none()
+    };
+    host.set_faults(kind, &drops).await;
+    let store = connect(&seller, kind, &host.base_url(kind), json!({})).await;
+    let honey = product(&seller, "QUERY-HONEY", 5).await;
+    link(&seller, &honey, store, "6301", None).await;
+    // The header never reaches WooCommerce: the keys look refused.
+    let refused = history_entry(&seller, &honey, "the refusal", |e| {
+        e.status == SyncStatus::Failed
+    })
+    .await;
+    assert!(refused.message.contains("refused"), "{refused:?}");
+
+    let switched = seller
+        .send_json(
+            "PATCH",
+            &format!("/api/v1/storefronts/{store}"),
+            &json!({ "keys_in_query": true }),
+        )
+        .await;
+    assert_eq!(switched.status, 200, "{}", switched.body);
+    assert_eq!(switched.body["keys_in_query"], json!(true));
+    storefront_shows(&host, kind, "6301", 5).await;
+    let calls = host.calls(kind).await;
+    let last = calls
+        .iter()
+        .rev()
+        .find(|c| c.path.ends_with("/products/batch"))
+        .expect("a batch call");
+    assert!(last.query.contains("consumer_key="), "{last:?}");
+    // Tally shows the keys nowhere: not in the connection, not in the history.
+    let secret = WOO_KEYS.split_once(':').map(|(_, s)| s).unwrap_or(WOO_KEYS);
+    for path in [
+        format!("/api/v1/storefronts/{store}"),
+        format!("/api/v1/sync-history?product_id={}", honey.id),
+    ] {
+        let answer = seller.get(&path).await;
+        assert!(
+            !answer.body.to_string().contains(secret),
+            "{path}: {}",
+            answer.body
+        );
+    }
+    // Only WooCommerce takes its keys there.
+    let shopify = seller
+        .send_json(
+            "POST",
+            "/api/v1/storefronts",
+            &json!({ "name": "Not Woo", "kind": "shopify", "base_url": "http://127.0.0.1:9",
+                     "credential": "shpat_x", "keys_in_query": true }),
+        )
+        .await;
+    assert_eq!(shopify.status, 422, "{}", shopify.body);
+    assert_eq!(shopify.error_field(), Some("keys_in_query"));
 }

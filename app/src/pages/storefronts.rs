@@ -403,6 +403,7 @@ fn StorefrontForm(
             .and_then(|s| s.store_ref.clone())
             .unwrap_or_default(),
     );
+    let keys_in_query = RwSignal::new(current.as_ref().is_some_and(|s| s.keys_in_query));
     let rules = current.as_ref().map(|s| s.rules).unwrap_or_default();
     let reserve = RwSignal::new(shown(rules.reserve));
     let maximum = RwSignal::new(shown(rules.maximum));
@@ -426,6 +427,8 @@ fn StorefrontForm(
             }),
             active: None,
             webhook_secret: Some(webhook_secret.get_untracked()).filter(|c| !c.trim().is_empty()),
+            keys_in_query: (kind.get_untracked() == StorefrontKind::Woocommerce)
+                .then(|| keys_in_query.get_untracked()),
         };
         saving.set(true);
         spawn_local(async move {
@@ -510,6 +513,18 @@ fn StorefrontForm(
             </label>
             {show_when(move || kind.get().store_ref_label().is_some(), move || view! {
                 {text_field("Seller ID", "store_ref", store_ref, "text")}
+            }.into_any())}
+            {show_when(move || kind.get() == StorefrontKind::Woocommerce, move || view! {
+                <label class="checkbox">
+                    <input type="checkbox" data-testid="storefront-keys_in_query"
+                        prop:checked=move || keys_in_query.get()
+                        on:change=move |ev| keys_in_query.set(event_target_checked(&ev)) />
+                    <span>
+                        <strong>"Send the keys in the address"</strong>
+                        <span class="hint muted">"Only if WooCommerce refuses keys you know are right: some hosts drop the Authorization header, and WooCommerce then reads the keys from the address (over https)."</span>
+                        {field_error("keys_in_query")}
+                    </span>
+                </label>
             }.into_any())}
             <fieldset class="rules">
                 <legend>"Channel quantity rules " <span class="muted">"(optional; listings can override)"</span></legend>

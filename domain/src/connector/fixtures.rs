@@ -26,6 +26,7 @@ pub fn target(kind: StorefrontKind) -> Target {
         base_url: base_url.to_owned(),
         credential: credential.to_owned(),
         store_ref: store_ref.map(str::to_owned),
+        keys_in_query: false,
     }
 }
 

@@ -32,6 +32,8 @@ pub struct Target {
     /// Platform account reference where one is needed (Amazon: `SELLERID` or
     /// `SELLERID:MARKETPLACEID`).
     pub store_ref: Option<String>,
+    /// WooCommerce: the keys go in the query string, for hosts that drop `Authorization`.
+    pub keys_in_query: bool,
 }
 
 /// One listing's quantity to set on its storefront.
@@ -349,6 +351,10 @@ fn base_url(target: &Target) -> &str {
 /// The headers that carry the connection's credential, the way each platform wants it.
 fn auth_headers(target: &Target) -> Vec<(String, String)> {
     use base64::{engine::general_purpose::STANDARD, Engine as _};
+    let accept = ("Accept".to_owned(), "application/json".to_owned());
+    if woocommerce_keys_in_query(target) {
+        return vec![accept];
+    }
     let (name, value) = match target.kind {
         StorefrontKind::Shopify => ("X-Shopify-Access-Token", target.credential.clone()),
         StorefrontKind::Woocommerce => (
@@ -359,17 +365,37 @@ fn auth_headers(target: &Target) -> Vec<(String, String)> {
         StorefrontKind::Amazon => ("x-amz-access-token", target.credential.clone()),
         StorefrontKind::Bigcommerce => ("X-Auth-Token", target.credential.clone()),
     };
-    vec![
-        (name.to_owned(), value),
-        ("Accept".to_owned(), "application/json".to_owned()),
-    ]
+    vec![(name.to_owned(), value), accept]
+}
+
+fn woocommerce_keys_in_query(target: &Target) -> bool {
+    target.kind == StorefrontKind::Woocommerce && target.keys_in_query
+}
+
+/// `url` with the connection's credential where it goes in the address: WooCommerce keys,
+/// when the host drops the `Authorization` header (WooCommerce's documented fallback; the
+/// address is https, and Tally never shows it). Other URLs are returned as they are.
+fn credentialed_url(target: &Target, url: String) -> String {
+    if !woocommerce_keys_in_query(target) {
+        return url;
+    }
+    let (key, secret) = target
+        .credential
+        .split_once(':')
+        .unwrap_or((target.credential.as_str(), ""));
+    let joint = if url.contains('?') { '&' } else { '?' };
+    format!(
+        "{url}{joint}consumer_key={}&consumer_secret={}",
+        encode_component(key),
+        encode_component(secret)
+    )
 }
 
 /// A `GET` with the connection's credential.
 fn get_request(target: &Target, url: String) -> HttpRequest {
     HttpRequest {
         method: Method::Get,
-        url,
+        url: credentialed_url(target, url),
         headers: auth_headers(target),
         body: None,
         listing_ids: Vec::new(),

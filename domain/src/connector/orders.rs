@@ -710,6 +710,7 @@ mod tests {
             base_url: "https://api.bigcommerce.com/stores/abc123/".to_owned(),
             credential: "token".to_owned(),
             store_ref: None,
+            keys_in_query: false,
         }
     }
 
@@ -767,6 +768,7 @@ mod tests {
             base_url: base.to_owned(),
             credential: "token".to_owned(),
             store_ref: Some("A1SELLER:A1PHAD".to_owned()),
+            keys_in_query: false,
         }
     }
 

@@ -152,6 +152,7 @@ mod tests {
             base_url: "https://shop.example/".to_owned(),
             credential: "ck_1:cs_2".to_owned(),
             store_ref: None,
+            keys_in_query: false,
         }
     }
 

@@ -6,8 +6,8 @@
 
 use super::answer::{self, Class, Refusal};
 use super::{
-    base_url, encode_component, json_id, json_request, HttpRequest, HttpResponse, ItemResult,
-    Limits, Method, Push, Target,
+    base_url, credentialed_url, encode_component, json_id, json_request, HttpRequest, HttpResponse,
+    ItemResult, Limits, Method, Push, Target,
 };
 use crate::storefront::StorefrontKind;
 use base64::engine::general_purpose::STANDARD;
@@ -59,11 +59,18 @@ fn split(pushes: &[Push]) -> (Vec<&Push>, Vec<(&str, Vec<&Push>)>) {
 
 fn batch(target: &Target, path: &str, chunk: &[&Push]) -> HttpRequest {
     let update: Vec<Value> = chunk.iter().map(|p| update_item(p)).collect();
+    let url = format!("{}/wp-json/wc/v3/{path}", base_url(target));
     let auth = format!("Basic {}", STANDARD.encode(&target.credential));
+    // A host that drops `Authorization` gets the keys in the query string instead.
+    let headers: &[(&str, &str)] = if target.keys_in_query {
+        &[]
+    } else {
+        &[("Authorization", &auth)]
+    };
     json_request(
         Method::Post,
-        format!("{}/wp-json/wc/v3/{path}", base_url(target)),
-        &[("Authorization", &auth)],
+        credentialed_url(target, url),
+        headers,
         &json!({ "update": update }),
         chunk.iter().map(|p| p.listing_id).collect(),
     )
@@ -276,6 +283,28 @@ mod tests {
             { "id": 1001, "manage_stock": "parent" }, { "id": 1002, "manage_stock": true } ]});
         let results = parse_response(&woo(), request, &response(200, &parent.to_string()));
         assert_eq!(classes(&results)[0], (1, "stock_unmanaged"));
+    }
+
+    #[test]
+    fn keys_go_in_the_query_string_for_hosts_that_drop_authorization() {
+        let mut t = woo();
+        t.keys_in_query = true;
+        let request = &build_requests(&t, &many(1, None))[0];
+        assert_eq!(
+            request.url,
+            "https://mugs.example/wp-json/wc/v3/products/batch?consumer_key=ck_1&consumer_secret=cs_2"
+        );
+        assert_eq!(headers(request), [("Content-Type", "application/json")]);
+        // Polls and webhook registration go the same way.
+        let poll =
+            crate::connector::orders::poll_request(&t, 0, &crate::connector::orders::Page::First);
+        assert!(
+            poll.url
+                .ends_with("&consumer_key=ck_1&consumer_secret=cs_2"),
+            "{}",
+            poll.url
+        );
+        assert!(poll.headers.iter().all(|(name, _)| name != "Authorization"));
     }
 
     #[test]

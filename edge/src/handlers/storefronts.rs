@@ -108,6 +108,7 @@ pub async fn create(req: &mut Request, env: &Env, caller: &Caller) -> Result<Res
     let base_url = check_base_url(kind, input.base_url.as_deref().unwrap_or(""))
         .map_err(|m| FieldError::new("base_url", m))?;
     let store_ref = checked_store_ref(kind, input.store_ref.as_deref())?;
+    let keys_in_query = checked_keys_in_query(kind, input.keys_in_query)?.unwrap_or(false);
     let rules = checked_rules(input.rules.unwrap_or_default())?;
     let key = credentials_key(env)?;
     let sealed = crypto::seal(&key, &credential).await?;
@@ -128,6 +129,7 @@ pub async fn create(req: &mut Request, env: &Env, caller: &Caller) -> Result<Res
         base_url: &base_url,
         credential_enc: &sealed,
         store_ref: store_ref.as_deref(),
+        keys_in_query,
         rules: &rules,
         active: input.active.unwrap_or(true),
         hook_secret_enc: &sealed_hook_secret,
@@ -181,6 +183,8 @@ pub async fn update(
         Some(s) => checked_store_ref(kind, Some(s))?,
         None => row.store_ref.clone(),
     };
+    let keys_in_query =
+        checked_keys_in_query(kind, input.keys_in_query)?.unwrap_or(row.keys_in_query == 1);
     let rules = checked_rules(input.rules.unwrap_or_else(|| row.rules()))?;
     let hook_secret_enc = match checked_webhook_secret(input.webhook_secret.as_deref())? {
         Some(secret) => crypto::seal(&credentials_key(env)?, &secret).await?,
@@ -193,6 +197,7 @@ pub async fn update(
         base_url: &base_url,
         credential_enc: &sealed,
         store_ref: store_ref.as_deref(),
+        keys_in_query,
         rules: &rules,
         active: input.active.unwrap_or(row.active == 1),
     };
@@ -201,6 +206,7 @@ pub async fn update(
     // only the topics that failed before are tried again.
     let reached_anew = base_url != row.base_url
         || sealed != row.credential_enc
+        || keys_in_query != (row.keys_in_query == 1)
         || hook_secret_enc != row.hook_secret_enc;
     if let Some(saved) = storefronts::find(&db, account, id).await? {
         subscriptions::register(env, &saved, &public_base(req, env)?, reached_anew).await?;
@@ -211,11 +217,30 @@ pub async fn update(
         || rules != row.rules()
         || base_url != row.base_url
         || sealed != row.credential_enc
+        || keys_in_query != (row.keys_in_query == 1)
         || store_ref != row.store_ref;
     if fields.active && changed {
         outbox::resync(env, &db, account, Resync::Storefront(id), now_ms()).await?;
     }
     get(req, env, account, id).await
+}
+
+/// The query-string keys switch, which only WooCommerce has.
+fn checked_keys_in_query(
+    kind: StorefrontKind,
+    raw: Option<bool>,
+) -> Result<Option<bool>, ApiError> {
+    match (kind, raw) {
+        (_, None | Some(false)) | (StorefrontKind::Woocommerce, _) => Ok(raw),
+        _ => Err(FieldError::new(
+            "keys_in_query",
+            format!(
+                "Only WooCommerce keys can go in the query string; {} takes its credential in a header.",
+                kind.label()
+            ),
+        )
+        .into()),
+    }
 }
 
 /// A webhook secret as typed; `None` when none was sent.

@@ -36,6 +36,7 @@ pub struct ListingRow {
     pub base_url: String,
     pub credential_enc: String,
     pub store_ref: Option<String>,
+    pub keys_in_query: i64,
     pub storefront_rules: String,
     pub sku: String,
     pub quantity: i64,
@@ -76,7 +77,7 @@ impl ListingRow {
 const SELECT: &str = "SELECT l.id, l.product_id, l.storefront_id, l.external_id, \
      l.external_sub_id, l.rules AS listing_rules, l.active, l.pushed_version, l.pushed_quantity, \
      l.pushed_outbox, l.pushed_at, l.revisions_day, l.revisions, l.push_key_round, l.manage_stock, s.name AS storefront_name, \
-     s.kind, s.base_url, s.credential_enc, s.store_ref, s.rules AS storefront_rules, p.sku, p.quantity, p.version \
+     s.kind, s.base_url, s.credential_enc, s.store_ref, s.keys_in_query, s.rules AS storefront_rules, p.sku, p.quantity, p.version \
      FROM listings l JOIN storefronts s ON s.id = l.storefront_id \
      JOIN products p ON p.id = l.product_id";
 

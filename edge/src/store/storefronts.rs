@@ -19,6 +19,7 @@ pub struct StorefrontRow {
     pub base_url: String,
     pub credential_enc: String,
     pub store_ref: Option<String>,
+    pub keys_in_query: i64,
     pub rules: String,
     pub active: i64,
     pub listings: u64,
@@ -74,6 +75,7 @@ impl StorefrontRow {
             kind: self.kind()?,
             rules: self.rules(),
             has_credential: !self.credential_enc.is_empty(),
+            keys_in_query: self.keys_in_query == 1,
             active: self.active == 1,
             id: self.id,
             name: self.name,
@@ -97,7 +99,7 @@ pub fn rules_json(rules: &ChannelRules) -> String {
 }
 
 const SELECT: &str = "SELECT s.id, s.account_id, s.name, s.kind, s.base_url, s.credential_enc, \
-     s.store_ref, s.rules, s.active, s.created_at, s.updated_at, s.hook_token, \
+     s.store_ref, s.keys_in_query, s.rules, s.active, s.created_at, s.updated_at, s.hook_token, \
      s.hook_secret_enc, s.hook_status, s.poll_cursor_ms, s.polled_at, s.poll_status, \
      (SELECT COUNT(*) FROM listings l WHERE l.storefront_id = s.id) AS listings, \
      (SELECT COUNT(*) FROM orders o WHERE o.account_id = s.account_id \
@@ -108,9 +110,9 @@ const SELECT: &str = "SELECT s.id, s.account_id, s.name, s.kind, s.base_url, s.c
 /// The same columns without the two counts, for the paths that never show them (a webhook
 /// delivery, applying it, a poll): the orders count grows with the account's sales.
 const SELECT_LEAN: &str = "SELECT s.id, s.account_id, s.name, s.kind, s.base_url, \
-     s.credential_enc, s.store_ref, s.rules, s.active, s.created_at, s.updated_at, s.hook_token, \
-     s.hook_secret_enc, s.hook_status, s.poll_cursor_ms, s.polled_at, s.poll_status, \
-     0 AS listings, 0 AS orders_heard_24h FROM storefronts s";
+     s.credential_enc, s.store_ref, s.keys_in_query, s.rules, s.active, s.created_at, \
+     s.updated_at, s.hook_token, s.hook_secret_enc, s.hook_status, s.poll_cursor_ms, \
+     s.polled_at, s.poll_status, 0 AS listings, 0 AS orders_heard_24h FROM storefronts s";
 
 /// A connection for work behind the scenes: its `listings` and `orders_heard_24h` read 0.
 pub async fn find_lean(
@@ -168,6 +170,7 @@ pub struct Fields<'a> {
     pub base_url: &'a str,
     pub credential_enc: &'a str,
     pub store_ref: Option<&'a str>,
+    pub keys_in_query: bool,
     pub rules: &'a ChannelRules,
     pub active: bool,
     pub hook_secret_enc: &'a str,
@@ -184,8 +187,8 @@ pub async fn insert(
     let result = db
         .prepare(
             "INSERT INTO storefronts (account_id, name, kind, base_url, credential_enc, store_ref, \
-             rules, active, created_at, updated_at, hook_secret_enc, hook_token) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11)",
+             rules, active, created_at, updated_at, hook_secret_enc, hook_token, keys_in_query) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?12)",
         )
         .bind(&[
             int(account.0),
@@ -199,6 +202,7 @@ pub async fn insert(
             int(now),
             text(f.hook_secret_enc),
             text(hook_token),
+            flag(f.keys_in_query),
         ])?
         .run()
         .await?;
@@ -214,7 +218,7 @@ pub async fn update(
 ) -> Result<(), ApiError> {
     db.prepare(
         "UPDATE storefronts SET name = ?3, base_url = ?4, credential_enc = ?5, store_ref = ?6, \
-         rules = ?7, active = ?8, updated_at = ?9, hook_secret_enc = ?10 \
+         rules = ?7, active = ?8, updated_at = ?9, hook_secret_enc = ?10, keys_in_query = ?11 \
          WHERE account_id = ?1 AND id = ?2",
     )
     .bind(&[
@@ -228,6 +232,7 @@ pub async fn update(
         flag(f.active),
         int(now),
         text(f.hook_secret_enc),
+        flag(f.keys_in_query),
     ])?
     .run()
     .await?;
