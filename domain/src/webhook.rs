@@ -140,13 +140,18 @@ pub fn verify_shared_header(expected: &str, header: Option<&str>) -> Result<(), 
 /// `external_id` first, then by `sku`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SaleLine {
-    /// The platform's own id of what was sold (Shopify variant, WooCommerce variation or
-    /// product), when it sends one.
+    /// The platform's own id of what was sold, as listings name it (Shopify inventory item,
+    /// WooCommerce variation or product), when it sends one. A Shopify webhook names the
+    /// variant instead: [`SHOPIFY_VARIANT`]`<id>`, which the order path turns into its
+    /// inventory item before matching.
     pub external_id: Option<String>,
     pub sku: Option<String>,
     /// Units, at least 1.
     pub quantity: i64,
 }
+
+/// The prefix of a sale line's id that is a Shopify variant, not yet its inventory item.
+pub const SHOPIFY_VARIANT: &str = "variant:";
 
 /// What a delivery asks of Tally.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -239,9 +244,10 @@ impl ShopifyLine {
     }
 
     /// The line with `quantity` units (a refund's, which may be fewer than were ordered).
+    /// Shopify's REST body names the variant, not the inventory item a listing is: marked so.
     fn sale(self, quantity: i64) -> SaleLine {
         SaleLine {
-            external_id: id_if_set(self.variant_id),
+            external_id: id_if_set(self.variant_id).map(|v| format!("{SHOPIFY_VARIANT}{v}")),
             sku: non_empty(self.sku),
             quantity,
         }
@@ -761,7 +767,12 @@ mod tests {
             shopify("orders/create", body),
             Ok(OrderEvent::Placed {
                 order_id: "820982911946154508".into(),
-                lines: vec![line(Some("4476"), Some("TEE-0001"), 2), line(None, None, 1),],
+                // The variant is marked: a listing is an inventory item, which the order path
+                // looks up before matching.
+                lines: vec![
+                    line(Some("variant:4476"), Some("TEE-0001"), 2),
+                    line(None, None, 1),
+                ],
             })
         );
         assert_eq!(

@@ -12,11 +12,14 @@ use crate::store::listings;
 use crate::store::orders::{self, Heard};
 use crate::store::storefronts::{self, StorefrontRow};
 use crate::storefront_http;
+use std::collections::HashMap;
 use tally_domain::actor::Actor;
 use tally_domain::connector::orders as storefront_orders;
 use tally_domain::order::{Order, OrderSource};
 use tally_domain::storefront::StorefrontKind;
-use tally_domain::webhook::{read_event, sale_to_order, Format, OrderEvent, SaleLine};
+use tally_domain::webhook::{
+    read_event, sale_to_order, Format, OrderEvent, SaleLine, SHOPIFY_VARIANT,
+};
 use tally_domain::AccountId;
 use worker::Env;
 
@@ -184,6 +187,7 @@ async fn to_order(
     lines: &[SaleLine],
 ) -> Result<Result<(Option<Order>, String), String>, ApiError> {
     let db = env.d1(DB)?;
+    let (lines, note) = &shopify_items(env, connection, lines).await?;
     let ids: Vec<String> = lines.iter().filter_map(|l| l.external_id.clone()).collect();
     let variations = connection.kind == StorefrontKind::Woocommerce.as_str();
     let linked =
@@ -200,10 +204,72 @@ async fn to_order(
                 .iter()
                 .map(|u| format!(" Line {} skipped: {}.", u.line, u.why))
                 .collect();
-            Ok((order, skipped))
+            Ok((order, format!("{note}{skipped}")))
         }
         Err(e) => Err(format!("Not applied: {}: {}.", e.field, e.message)),
     })
+}
+
+/// A Shopify webhook names each line's variant, while a Shopify listing is an inventory item:
+/// the variants are looked up (one call, only when the connection has listings to match) and
+/// replaced by their items. A line that cannot be looked up is matched by its SKU alone, as
+/// before the lookup existed; the note says so for the Incoming log.
+async fn shopify_items(
+    env: &Env,
+    connection: &StorefrontRow,
+    lines: &[SaleLine],
+) -> Result<(Vec<SaleLine>, String), ApiError> {
+    let variant = |l: &SaleLine| {
+        l.external_id
+            .as_deref()
+            .and_then(|id| id.strip_prefix(SHOPIFY_VARIANT))
+            .map(str::to_owned)
+    };
+    let variants: Vec<String> = lines.iter().filter_map(variant).collect();
+    if variants.is_empty() {
+        return Ok((lines.to_vec(), String::new()));
+    }
+    let db = env.d1(DB)?;
+    let linked = listings::any_on(&db, connection.account(), connection.id).await?;
+    let (items, note) = match linked {
+        false => (HashMap::new(), String::new()),
+        true => match variant_items(env, connection, &variants).await {
+            Ok(items) => (items, String::new()),
+            Err(why) => (
+                HashMap::new(),
+                format!(
+                    " Shopify's variants could not be looked up ({why}): lines matched by SKU."
+                ),
+            ),
+        },
+    };
+    let lines = lines
+        .iter()
+        .map(|l| match variant(l) {
+            Some(v) => SaleLine {
+                external_id: items.get(&v).cloned(),
+                ..l.clone()
+            },
+            None => l.clone(),
+        })
+        .collect();
+    Ok((lines, note))
+}
+
+/// Variant id → inventory item id, from Shopify.
+async fn variant_items(
+    env: &Env,
+    connection: &StorefrontRow,
+    variants: &[String],
+) -> Result<HashMap<String, String>, String> {
+    let target = engine::storefront_target(env, connection, FETCH_TIMEOUT_MS)
+        .await
+        .map_err(|f| f.message().to_owned())?;
+    let request = storefront_orders::shopify_variants_request(&target, variants);
+    let response = storefront_http::send(&request, FETCH_TIMEOUT_MS).await?;
+    Ok(storefront_orders::shopify_variant_items(&response)?
+        .into_iter()
+        .collect())
 }
 
 /// The log line of an applied (or repeated) order event, from its ledger lines.

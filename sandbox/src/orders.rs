@@ -160,6 +160,8 @@ fn shopify(request: &ApiRequest, state: &mut State) -> Option<Reply> {
     let variables = &body["variables"];
     if query.contains("webhookSubscriptionCreate") {
         Some(shopify_subscribe(variables, state))
+    } else if query.contains("ProductVariant") {
+        Some(shopify_variants(variables, state))
     } else if query.contains("orders(") {
         Some(shopify_orders(variables, state))
     } else {
@@ -245,6 +247,49 @@ fn shopify_item(key: &str) -> &str {
     key.split('@').next().unwrap_or(key)
 }
 
+/// A Shopify variant's id differs from its inventory item's, as on a real shop (webhooks name
+/// the variant; listings are inventory items): the sandbox's variant of item `n` is this
+/// plus `n`.
+const VARIANT_OFFSET: u64 = 7_000_000_000;
+
+fn shopify_variant(item: &str) -> u64 {
+    VARIANT_OFFSET + item.parse::<u64>().unwrap_or(0)
+}
+
+/// `nodes(ids: [ProductVariant gids])`: each variant's inventory item, `null` for one the
+/// store does not have.
+fn shopify_variants(variables: &Value, state: &mut State) -> Reply {
+    let ids = variables["ids"].as_array().cloned().unwrap_or_default();
+    let cost = 1.0 + ids.len() as f64;
+    if let Err(throttled) = state.bucket.take(cost) {
+        return throttled;
+    }
+    let nodes: Vec<Value> = ids
+        .iter()
+        .map(|id| {
+            let variant = id
+                .as_str()
+                .and_then(|g| g.strip_prefix("gid://shopify/ProductVariant/"))
+                .and_then(|n| n.parse::<u64>().ok())
+                .filter(|n| *n > VARIANT_OFFSET);
+            let Some(variant) = variant else {
+                return Value::Null;
+            };
+            let item = (variant - VARIANT_OFFSET).to_string();
+            let stocked = state.items.keys().any(|k| shopify_item(k) == item);
+            if !stocked {
+                return Value::Null;
+            }
+            json!({ "legacyResourceId": variant.to_string(),
+                    "inventoryItem": { "legacyResourceId": item } })
+        })
+        .collect();
+    Reply::json(
+        200,
+        json!({ "data": { "nodes": nodes }, "extensions": state.bucket.extensions(cost) }),
+    )
+}
+
 fn shopify_node(order: &SandboxOrder) -> Value {
     let lines: Vec<Value> = order
         .lines
@@ -252,7 +297,7 @@ fn shopify_node(order: &SandboxOrder) -> Value {
         .map(|l| {
             let item = shopify_item(&l.key);
             json!({ "sku": l.sku, "quantity": l.quantity,
-                    "variant": { "legacyResourceId": item,
+                    "variant": { "legacyResourceId": shopify_variant(item).to_string(),
                                  "inventoryItem": { "legacyResourceId": item } } })
         })
         .collect();
@@ -267,7 +312,7 @@ fn shopify_node(order: &SandboxOrder) -> Value {
                     let item = shopify_item(&l.key);
                     json!({ "quantity": l.quantity, "restockType": restock_type(l),
                             "lineItem": { "sku": sku_of(order, &l.key),
-                                "variant": { "legacyResourceId": item,
+                                "variant": { "legacyResourceId": shopify_variant(item).to_string(),
                                              "inventoryItem": { "legacyResourceId": item } } } })
                 })
                 .collect();
@@ -303,10 +348,10 @@ pub fn shopify_refund_body(order: &SandboxOrder, refund: &SandboxRefund) -> Valu
         .lines
         .iter()
         .map(|l| {
-            let item: u64 = shopify_item(&l.key).parse().unwrap_or(0);
+            let variant = shopify_variant(shopify_item(&l.key));
             json!({ "quantity": l.quantity,
                     "restock_type": restock_type(l).to_ascii_lowercase(),
-                    "line_item": { "variant_id": item, "sku": sku_of(order, &l.key),
+                    "line_item": { "variant_id": variant, "sku": sku_of(order, &l.key),
                                    "quantity": l.quantity } })
         })
         .collect();
@@ -315,16 +360,16 @@ pub fn shopify_refund_body(order: &SandboxOrder, refund: &SandboxRefund) -> Valu
             "refund_line_items": lines })
 }
 
-/// The REST order a Shopify webhook carries. The sandbox has no separate variants: a line's
-/// variant id is its inventory item's.
+/// The REST order a Shopify webhook carries: its lines name variants (see
+/// [`VARIANT_OFFSET`]), not inventory items.
 pub fn shopify_webhook_body(order: &SandboxOrder) -> Value {
     let lines: Vec<Value> = order
         .lines
         .iter()
         .enumerate()
         .map(|(i, l)| {
-            let item: u64 = shopify_item(&l.key).parse().unwrap_or(0);
-            json!({ "id": 9_000_000 + i as u64, "variant_id": item, "sku": l.sku,
+            let variant = shopify_variant(shopify_item(&l.key));
+            json!({ "id": 9_000_000 + i as u64, "variant_id": variant, "sku": l.sku,
                     "quantity": l.quantity })
         })
         .collect();
@@ -708,7 +753,7 @@ mod tests {
         };
         let shopify = shopify_webhook_body(&order);
         assert_eq!(shopify["id"], 6_000_000_001u64);
-        assert_eq!(shopify["line_items"][0]["variant_id"], 4401);
+        assert_eq!(shopify["line_items"][0]["variant_id"], 7_000_004_401u64);
         assert_eq!(shopify["line_items"][0]["sku"], "MUG-1");
         let woo = woo_order(&SandboxOrder {
             order_id: "101".into(),

@@ -50,6 +50,7 @@ fn main() {
         a_dropped_webhook_and_sales_on_ebay_and_amazon_are_found_by_polling,
         a_sale_tally_has_not_heard_of_is_not_erased_by_the_next_push,
         a_shopify_refund_is_heard_by_poll_or_webhook_once_and_restocks_only_its_restock_lines,
+        a_shopify_webhook_names_variants_and_still_reaches_the_linked_product,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     if conclusion.has_failed() {
@@ -404,4 +405,42 @@ async fn a_shopify_refund_is_heard_by_poll_or_webhook_once_and_restocks_only_its
     assert_eq!(ledger.status, 200, "{}", ledger.body);
     let refunds = ledger.body.to_string().matches("back in stock").count();
     assert_eq!(refunds, 2, "one ledger line per refund: {}", ledger.body);
+}
+
+async fn a_shopify_webhook_names_variants_and_still_reaches_the_linked_product(ctx: Ctx) {
+    let seller = ctx.api.new_account("Variant Vale").await;
+    let sb = &sandbox(&[Kind::Shopify]).await;
+    let key = "8501@1";
+    sb.set_items(Kind::Shopify, [(key, 0)]).await;
+    let vase = product(&seller, "VALE-VASE", 10).await;
+    let shop = connect(&seller, sb, Kind::Shopify).await;
+    link(&seller, &vase, shop.id, "8501", Some("1")).await;
+    storefront_shows(sb, Kind::Shopify, key, 10).await;
+
+    // The shop shows another SKU on the line, and its webhook names the variant (not the
+    // inventory item the listing is): only the variant's lookup finds the listing.
+    let sold = sb
+        .place_order(Kind::Shopify, &[(key, "SHOP-OWN-SKU", 2)], true)
+        .await;
+    assert_eq!(sold.webhooks.len(), 1, "{sold:?}");
+    assert_eq!(sold.webhooks[0].status, 200, "{sold:?}");
+    // Waited for without running the cron, so this is the webhook's doing, not a poll's.
+    let (seller, vase) = (&seller, &vase);
+    eventually(
+        "the webhook's sale to reach the product",
+        WAIT,
+        || async move { (quantity(seller, vase).await == 8).then_some(()) },
+    )
+    .await;
+    let orders = orders(seller).await;
+    assert_eq!(orders.len(), 1, "{orders:?}");
+    assert_eq!(orders[0]["source"], "webhook", "{orders:?}");
+    let unknown = seller.get("/api/v1/products?q=SHOP-OWN-SKU").await;
+    assert_eq!(unknown.status, 200, "{}", unknown.body);
+    assert_eq!(
+        unknown.body["total"], 0,
+        "no product made from the shop's SKU: {}",
+        unknown.body
+    );
+    storefront_shows(sb, Kind::Shopify, key, 8).await;
 }

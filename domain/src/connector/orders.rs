@@ -53,6 +53,63 @@ pub struct PolledOrder {
 
 const SHOPIFY_ORDERS: &str = "query TallyOrders($first: Int!, $after: String, $query: String!) { orders(first: $first, after: $after, sortKey: UPDATED_AT, query: $query) { nodes { legacyResourceId updatedAt cancelledAt lineItems(first: 100) { nodes { sku quantity variant { legacyResourceId inventoryItem { legacyResourceId } } } } refunds(first: 20) { legacyResourceId refundLineItems(first: 100) { nodes { quantity restockType lineItem { sku variant { legacyResourceId inventoryItem { legacyResourceId } } } } } } } pageInfo { hasNextPage endCursor } } }";
 
+const SHOPIFY_VARIANTS: &str = "query TallyVariants($ids: [ID!]!) { nodes(ids: $ids) { ... on ProductVariant { legacyResourceId inventoryItem { legacyResourceId } } } }";
+
+/// Variants one lookup names at most (Shopify's `nodes` takes 250 ids).
+pub const VARIANTS_PER_LOOKUP: usize = 250;
+
+/// The lookup of the inventory item behind each Shopify variant: a webhook's lines name
+/// variants, while a Shopify listing is an inventory item (at a location).
+pub fn shopify_variants_request(target: &Target, variant_ids: &[String]) -> HttpRequest {
+    let ids: Vec<String> = variant_ids
+        .iter()
+        .take(VARIANTS_PER_LOOKUP)
+        .map(|id| format!("gid://shopify/ProductVariant/{id}"))
+        .collect();
+    post_json(
+        target,
+        format!(
+            "{}/admin/api/{}/graphql.json",
+            base_url(target),
+            super::shopify::API_VERSION
+        ),
+        &json!({ "query": SHOPIFY_VARIANTS, "variables": { "ids": ids } }),
+    )
+}
+
+/// `(variant id, inventory item id)` for each variant the lookup found; an unknown variant
+/// (a `null` node) is left out.
+pub fn shopify_variant_items(response: &HttpResponse) -> Result<Vec<(String, String)>, String> {
+    #[derive(Deserialize)]
+    struct Answer {
+        data: Option<Data>,
+    }
+    #[derive(Deserialize)]
+    struct Data {
+        nodes: Vec<Option<Node>>,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Node {
+        legacy_resource_id: Option<String>,
+        inventory_item: Option<Legacy>,
+    }
+    if !(200..300).contains(&response.status) {
+        return Err(format!("Shopify answered {}", response.status));
+    }
+    let answer: Answer = serde_json::from_str(&response.body)
+        .map_err(|e| format!("Shopify's variants could not be read: {e}"))?;
+    let nodes = answer
+        .data
+        .ok_or("Shopify's answer held no variants")?
+        .nodes;
+    Ok(nodes
+        .into_iter()
+        .flatten()
+        .filter_map(|n| Some((n.legacy_resource_id?, n.inventory_item?.legacy_resource_id)))
+        .collect())
+}
+
 /// The request for the orders changed since `since_ms` (less [`OVERLAP_MS`]), oldest first.
 pub fn poll_request(target: &Target, since_ms: i64, page: &Page) -> HttpRequest {
     let base = base_url(target);
@@ -824,6 +881,31 @@ mod tests {
         assert!(amazon
             .headers
             .contains(&("x-amz-access-token".to_owned(), "token".to_owned())));
+    }
+
+    #[test]
+    fn a_webhooks_variants_are_looked_up_as_inventory_items() {
+        let t = target_of(StorefrontKind::Shopify, "https://s.example");
+        let request = shopify_variants_request(&t, &["44".into(), "45".into()]);
+        assert_eq!(
+            request.url,
+            "https://s.example/admin/api/2026-04/graphql.json"
+        );
+        let sent: serde_json::Value =
+            serde_json::from_str(request.body.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            sent["variables"]["ids"],
+            json!([
+                "gid://shopify/ProductVariant/44",
+                "gid://shopify/ProductVariant/45"
+            ])
+        );
+        let body = r#"{"data":{"nodes":[{"legacyResourceId":"44","inventoryItem":{"legacyResourceId":"4401"}},null]}}"#;
+        assert_eq!(
+            shopify_variant_items(&answer(200, body)),
+            Ok(vec![("44".to_owned(), "4401".to_owned())])
+        );
+        assert!(shopify_variant_items(&answer(503, "down")).is_err());
     }
 
     #[test]

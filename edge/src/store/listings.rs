@@ -385,6 +385,27 @@ pub async fn insert_all(
 /// `variations` (WooCommerce, where it is the variation's id), `external_sub_id` is one of
 /// `ids`: how a storefront's order line finds the product the seller linked. A variation's
 /// id wins over its parent's.
+/// Whether connection `storefront_id` has any listing (paused ones included).
+pub async fn any_on(
+    db: &D1Database,
+    account: AccountId,
+    storefront_id: i64,
+) -> Result<bool, ApiError> {
+    #[derive(Deserialize)]
+    struct Row {
+        any: i64,
+    }
+    let row = db
+        .prepare(
+            "SELECT EXISTS (SELECT 1 FROM listings WHERE account_id = ?1 AND storefront_id = ?2) \
+             AS any",
+        )
+        .bind(&[int(account.0), int(storefront_id)])?
+        .first::<Row>(None)
+        .await?;
+    Ok(row.is_some_and(|r| r.any == 1))
+}
+
 pub async fn skus_by_external_id(
     db: &D1Database,
     account: AccountId,
