@@ -27,7 +27,7 @@ pub fn percentile(values: &mut [u64], p: usize) -> u64 {
 pub async fn settle(seller: &Api) {
     let deadline = Instant::now() + Duration::from_secs(300);
     while Instant::now() < deadline {
-        let _ = reqwest::get(format!("{}/__scheduled?cron=*+*+*+*+*", seller.base)).await;
+        seller.run_cron().await;
         let h: SyncHealth = seller.get("/api/v1/sync-health").await.json();
         if h.in_flight == 0 {
             return;

@@ -200,6 +200,14 @@ impl Api {
         }
     }
 
+    /// Runs the worker's cron once, as production does every minute: it re-sends work the
+    /// local queue dropped or stalled on (a known `wrangler dev` weakness), asks for due polls
+    /// and read-backs. Waits that depend on background work run it as they wait. A cron that
+    /// does not answer is left to the wait's deadline.
+    pub async fn run_cron(&self) {
+        let _ = reqwest::get(format!("{}/__scheduled?cron=*+*+*+*+*", self.base)).await;
+    }
+
     /// GET a path.
     pub async fn get(&self, path: &str) -> Answer {
         let request = self.authorise(self.http.get(format!("{}{path}", self.base)), false);

@@ -1451,7 +1451,7 @@ async fn an_amazon_update_refused_after_processing_turns_its_success_into_a_fail
     // The cron reads back what Amazon accepted; the refusal replaces the success.
     let (seller, kettle) = (&seller, &kettle);
     let failed = eventually("the later refusal", SYNC_WAIT, || async move {
-        let _ = reqwest::get(format!("{}/__scheduled?cron=*+*+*+*+*", seller.base)).await;
+        seller.run_cron().await;
         history(seller, kettle)
             .await
             .into_iter()
@@ -1478,7 +1478,7 @@ async fn an_amazon_update_refused_after_processing_turns_its_success_into_a_fail
     let listed = listings(seller, kettle).await;
     assert_eq!(listed[0].pushed_quantity, None, "{listed:?}");
     // The update Amazon kept stays a success.
-    let _ = reqwest::get(format!("{}/__scheduled?cron=*+*+*+*+*", seller.base)).await;
+    seller.run_cron().await;
     let rows = history(seller, &pot).await;
     assert!(
         rows.iter().any(|e| e.status == SyncStatus::Succeeded)

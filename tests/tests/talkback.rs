@@ -124,7 +124,7 @@ async fn tally_shows(seller: &Api, product: &Product, expected: i64) {
         &format!("{} to be {expected} in Tally", product.sku),
         WAIT,
         || async move {
-            let _ = reqwest::get(format!("{}/__scheduled?cron=*+*+*+*+*", seller.base)).await;
+            seller.run_cron().await;
             (quantity(seller, product).await == expected).then_some(())
         },
     )

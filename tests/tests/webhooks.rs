@@ -159,12 +159,14 @@ async fn quantity(seller: &Api, id: i64) -> i64 {
     seller.product(id).await.quantity.get()
 }
 
-/// Waits until the connection's Incoming log has `n` deliveries, none still waiting.
+/// Waits until the connection's Incoming log has `n` deliveries, none still waiting, running
+/// the cron as it waits (it re-sends a delivery the local queue stalled on).
 async fn settled_log(seller: &Api, storefront: i64, n: usize) -> DeliveryList {
     eventually(
         &format!("{n} handled deliveries on storefront {storefront}"),
         APPLY_WAIT,
         || async move {
+            seller.run_cron().await;
             let answer = seller
                 .get(&format!("/api/v1/storefronts/{storefront}/deliveries"))
                 .await;
@@ -434,7 +436,10 @@ async fn two_hundred_concurrent_webhooks_for_different_orders_end_at_the_exact_q
     assert!(refused.is_empty(), "every delivery is taken: {refused:?}");
     eventually("all 200 orders applied", APPLY_WAIT * 2, || {
         let seller = seller.clone();
-        async move { (quantity(&seller, hat).await == 300).then_some(()) }
+        async move {
+            seller.run_cron().await;
+            (quantity(&seller, hat).await == 300).then_some(())
+        }
     })
     .await;
     settled_log(&seller, shopify.id, 100).await;

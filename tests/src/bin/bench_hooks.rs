@@ -107,7 +107,7 @@ async fn run(worker: &TestWorker) {
         if last <= expected {
             break;
         }
-        let _ = reqwest::get(format!("{}/__scheduled?cron=*+*+*+*+*", seller.base)).await;
+        seller.run_cron().await;
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     println!(
