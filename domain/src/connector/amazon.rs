@@ -42,15 +42,28 @@ pub(super) fn build(target: &Target, pushes: &[Push]) -> Vec<HttpRequest> {
     pushes.iter().map(|push| patch(target, push)).collect()
 }
 
-fn patch(target: &Target, push: &Push) -> HttpRequest {
+/// The listing's address: `.../items/<seller>/<sku>?marketplaceIds=<marketplace>`.
+fn listing_url(target: &Target, push: &Push) -> String {
     let (seller, marketplace) = account(target);
-    let url = format!(
+    format!(
         "{}/listings/2021-08-01/items/{}/{}?marketplaceIds={}",
         base_url(target),
         encode_component(seller),
         encode_component(&push.external_id),
         encode_component(marketplace)
-    );
+    )
+}
+
+/// A `getListingsItem` of the push's listing with `included` data.
+fn read_listing(target: &Target, push: &Push, included: &str) -> HttpRequest {
+    let url = format!("{}&includedData={included}", listing_url(target, push));
+    let mut request = get_request(target, url);
+    request.listing_ids = vec![push.listing_id];
+    request
+}
+
+fn patch(target: &Target, push: &Push) -> HttpRequest {
+    let url = listing_url(target, push);
     let body = json!({
         "productType": "PRODUCT",
         "patches": [{
@@ -75,19 +88,7 @@ const MERCHANT_CHANNEL: &str = "DEFAULT";
 pub(super) fn build_preflight(target: &Target, pushes: &[Push]) -> Vec<HttpRequest> {
     pushes
         .iter()
-        .map(|push| {
-            let (seller, marketplace) = account(target);
-            let url = format!(
-                "{}/listings/2021-08-01/items/{}/{}?marketplaceIds={}&includedData=fulfillmentAvailability",
-                base_url(target),
-                encode_component(seller),
-                encode_component(&push.external_id),
-                encode_component(marketplace)
-            );
-            let mut request = get_request(target, url);
-            request.listing_ids = vec![push.listing_id];
-            request
-        })
+        .map(|push| read_listing(target, push, "fulfillmentAvailability"))
         .collect()
 }
 
@@ -136,12 +137,7 @@ pub const VERIFY_AFTER_MS: i64 = 120_000;
 
 /// The read of a listing's issues, after Amazon accepted an update for processing.
 pub(super) fn build_verify(target: &Target, push: &Push) -> HttpRequest {
-    let mut request = build_preflight(target, std::slice::from_ref(push)).remove(0);
-    request.url = request.url.replace(
-        "includedData=fulfillmentAvailability",
-        "includedData=issues",
-    );
-    request
+    read_listing(target, push, "issues")
 }
 
 /// What the read found: a refusal of the quantity among the listing's issues (severity
