@@ -13,14 +13,15 @@ use std::rc::Rc;
 use std::time::Duration;
 use tally_domain::api::{
     AdjustQuantity, AdjustmentResult, ApiKeySummary, AutoSyncRulesView, BulkAutoSync, BulkResult,
-    CreatedApiKey, DeliveryList, ErrorBody, InventorySettings, LedgerEntry, Listing,
-    ListingImportResult, ListingList, ListingUpdate, Me, NewApiKey, NewListing, NewProduct,
-    Product, ProductPage, SetAutoSync, SetAutoSyncRules, SignIn, SignUp, Storefront,
-    StorefrontInput, StorefrontList, SyncHealth, SyncHistoryPage, SyncNow,
+    CreatedApiKey, DeliveryList, ErrorBody, ImportItemPage, InventorySettings, LedgerEntry,
+    Listing, ListingImport, ListingImportResult, ListingList, ListingUpdate, Me, NewApiKey,
+    NewListing, NewProduct, Product, ProductPage, SetAutoSync, SetAutoSyncRules, SignIn, SignUp,
+    Storefront, StorefrontInput, StorefrontList, SyncHealth, SyncHistoryPage, SyncNow,
 };
 use tally_domain::bulk_job::{BulkAction, BulkJob, StartBulkJob};
 use tally_domain::csv_import::{ApplyUpload, CellError, UploadPreview};
 use tally_domain::filter::ProductFilter;
+use tally_domain::listing_import::ImportClass;
 use tally_domain::order::{CancelOrder, OrderIn, OrderOut};
 use tally_domain::rules::Rule;
 use tally_domain::selection::Selection;
@@ -612,4 +613,55 @@ pub async fn create_listing(product: ProductId, body: &NewListing) -> Result<Lis
 /// `PATCH /api/v1/listings/{id}`.
 pub async fn update_listing(id: i64, body: &ListingUpdate) -> Result<Listing, ApiError> {
     send_json(Request::patch(&format!("/api/v1/listings/{id}")), body).await
+}
+
+/// `POST /api/v1/storefronts/{id}/imports`: reads the connection's catalogue for a preview.
+pub async fn start_import(storefront: i64) -> Result<ListingImport, ApiError> {
+    send_json(
+        Request::post(&format!("/api/v1/storefronts/{storefront}/imports")),
+        &serde_json::json!({}),
+    )
+    .await
+}
+
+/// `GET /api/v1/storefronts/{id}/imports`: the newest first.
+pub async fn imports_of(storefront: i64) -> Result<Vec<ListingImport>, ApiError> {
+    get(&format!("/api/v1/storefronts/{storefront}/imports")).await
+}
+
+/// `GET /api/v1/imports/{id}`.
+pub async fn import(id: i64) -> Result<ListingImport, ApiError> {
+    get(&format!("/api/v1/imports/{id}")).await
+}
+
+/// `GET /api/v1/imports/{id}/items?class=&page=&page_size=`.
+pub async fn import_items(
+    id: i64,
+    class: ImportClass,
+    page: u64,
+    page_size: u64,
+) -> Result<ImportItemPage, ApiError> {
+    get(&format!(
+        "/api/v1/imports/{id}/items?class={}&page={page}&page_size={page_size}",
+        class.as_str()
+    ))
+    .await
+}
+
+/// `POST /api/v1/imports/{id}/apply`: links everything the preview shows, or nothing.
+pub async fn apply_import(id: i64) -> Result<ListingImport, ApiError> {
+    send_json(
+        Request::post(&format!("/api/v1/imports/{id}/apply")),
+        &serde_json::json!({}),
+    )
+    .await
+}
+
+/// `POST /api/v1/imports/{id}/cancel`.
+pub async fn cancel_import(id: i64) -> Result<ListingImport, ApiError> {
+    send_json(
+        Request::post(&format!("/api/v1/imports/{id}/cancel")),
+        &serde_json::json!({}),
+    )
+    .await
 }

@@ -579,3 +579,92 @@ mod tests {
             .contains("unknown variant"));
     }
 }
+
+/// Where a listing import stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportStatus {
+    /// Reading the storefront's catalogue, page by page.
+    Reading,
+    /// Read and matched: the preview is ready to apply.
+    Ready,
+    /// Linking everything in one step.
+    Applying,
+    Applied,
+    /// The storefront stopped answering, or something changed since the preview; `message`
+    /// says which and what to do.
+    Failed,
+    Cancelled,
+}
+
+impl ImportStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportStatus::Reading => "reading",
+            ImportStatus::Ready => "ready",
+            ImportStatus::Applying => "applying",
+            ImportStatus::Applied => "applied",
+            ImportStatus::Failed => "failed",
+            ImportStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            ImportStatus::Reading,
+            ImportStatus::Ready,
+            ImportStatus::Applying,
+            ImportStatus::Applied,
+            ImportStatus::Failed,
+            ImportStatus::Cancelled,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+
+    /// Whether the job still moves by itself.
+    pub fn running(self) -> bool {
+        matches!(self, ImportStatus::Reading | ImportStatus::Applying)
+    }
+}
+
+/// A listing import (`POST /api/v1/storefronts/{id}/imports`, `GET /api/v1/imports/{id}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListingImport {
+    pub id: i64,
+    pub storefront_id: i64,
+    pub storefront_name: String,
+    pub status: ImportStatus,
+    /// Storefront items read so far.
+    pub items_read: u64,
+    /// The storefront's own count of its catalogue, when it gives one.
+    pub total: Option<u64>,
+    /// Items per class (once `ready`).
+    pub counts: crate::listing_import::ImportCounts,
+    /// Why it failed or what applying did, in plain words.
+    pub message: String,
+    /// Whether products it creates start with Auto Sync on (the listing import rule).
+    pub new_auto_sync: bool,
+    pub created_at: i64,
+    pub finished_at: Option<i64>,
+}
+
+/// One storefront item of an import's preview.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportItem {
+    pub external_id: String,
+    pub external_sub_id: Option<String>,
+    pub sku: String,
+    pub title: String,
+    pub quantity: Option<i64>,
+    pub class: crate::listing_import::ImportClass,
+    pub note: String,
+}
+
+/// A page of an import's items (`GET /api/v1/imports/{id}/items?class=&page=&page_size=`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportItemPage {
+    pub items: Vec<ImportItem>,
+    /// Items of that class (all classes when none was asked).
+    pub total: u64,
+}

@@ -15,6 +15,7 @@ pub mod csv_export;
 pub mod csv_import;
 pub mod filter;
 pub mod listing_csv;
+pub mod listing_import;
 pub mod order;
 pub mod paging;
 pub mod product;

@@ -56,6 +56,9 @@ pub enum SyncMessage {
         account_id: AccountId,
         listing_id: i64,
     },
+    /// Continue a storefront catalogue read or its apply (listing import; the cursor is in D1,
+    /// so a repeat is harmless).
+    CatalogueRead { account_id: AccountId, read_id: i64 },
     /// The health check's round trip through the queue.
     Ping { nonce: String },
 }

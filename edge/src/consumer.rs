@@ -6,6 +6,7 @@
 //! (outbox entry, listing).
 
 use crate::bindings::{DB, KV, SYNC_DLQ, SYNC_DLQ_NAME, SYNC_QUEUE};
+use crate::catalogue_job;
 use crate::clock::now_ms;
 use crate::deliveries;
 use crate::engine::{self, Next};
@@ -219,6 +220,10 @@ async fn handle(message: &SyncMessage, env: &Env) -> Result<(), ApiError> {
             account_id,
             listing_id,
         } => verify::listing(env, *account_id, *listing_id).await,
+        SyncMessage::CatalogueRead {
+            account_id,
+            read_id,
+        } => catalogue_job::advance(env, *account_id, *read_id).await,
         SyncMessage::ProductChanged { .. } | SyncMessage::ProductsChanged { .. } => Ok(()),
     }
 }

@@ -1,5 +1,5 @@
 //! The cron trigger: re-sends sync outbox entries that no consumer has handled in time,
-//! resumes bulk jobs and upload apply jobs that stopped moving, and re-queues webhook
+//! resumes bulk jobs, upload apply jobs and listing imports that stopped moving, and re-queues webhook
 //! deliveries stored but not applied, so a failed queue send or a
 //! worker restart can delay work but never lose it. It also asks for each connection's poll
 //! of recent orders, at most every few minutes per connection, and for the read-back of
@@ -9,7 +9,7 @@ use crate::bindings::{DB, KV};
 use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::polling;
-use crate::store::{bulk_jobs, inbox, listings, outbox, storefronts, uploads};
+use crate::store::{bulk_jobs, catalogue_reads, inbox, listings, outbox, storefronts, uploads};
 use tally_domain::sync::SyncMessage;
 use tally_domain::AccountId;
 use worker::{Env, ScheduledEvent};
@@ -52,6 +52,7 @@ async fn resend_stale(env: &Env) -> Result<(), ApiError> {
     let stalled = bulk_jobs::stalled(&db, before, RESEND_LIMIT).await?;
     let uploads = uploads::stalled(&db, before, RESEND_LIMIT).await?;
     let deliveries = inbox::stalled(&db, before, RESEND_LIMIT).await?;
+    let reads = catalogue_reads::stalled(&db, before, RESEND_LIMIT).await?;
     let resume = stalled
         .iter()
         .map(|job| SyncMessage::BulkJob {
@@ -64,6 +65,14 @@ async fn resend_stale(env: &Env) -> Result<(), ApiError> {
                 .map(|(account_id, upload_id)| SyncMessage::UploadJob {
                     account_id,
                     upload_id,
+                }),
+        )
+        .chain(
+            reads
+                .into_iter()
+                .map(|(account_id, read_id)| SyncMessage::CatalogueRead {
+                    account_id,
+                    read_id,
                 }),
         )
         .chain(

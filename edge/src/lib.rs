@@ -8,6 +8,7 @@
 
 mod bindings;
 mod caller;
+mod catalogue_job;
 mod clock;
 mod consumer;
 mod cron;

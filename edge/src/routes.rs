@@ -3,8 +3,8 @@
 use crate::caller;
 use crate::error::ApiError;
 use crate::handlers::{
-    api_keys, auth, bulk, bulk_jobs, health, history, inventory_settings, listings, orders,
-    products, rules, storefronts, uploads, webhooks,
+    api_keys, auth, bulk, bulk_jobs, health, history, imports, inventory_settings, listings,
+    orders, products, rules, storefronts, uploads, webhooks,
 };
 use tally_domain::ProductId;
 use worker::{Env, Method, Request, Response};
@@ -88,6 +88,24 @@ async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
         }
         (Method::Post, ["api", "v1", "storefronts", id, "poll"]) => {
             storefronts::poll(req, env, account, parse_id(id, "storefront")?).await
+        }
+        (Method::Post, ["api", "v1", "storefronts", id, "imports"]) => {
+            imports::start(env, account, parse_id(id, "storefront")?).await
+        }
+        (Method::Get, ["api", "v1", "storefronts", id, "imports"]) => {
+            imports::for_storefront(env, account, parse_id(id, "storefront")?).await
+        }
+        (Method::Get, ["api", "v1", "imports", id]) => {
+            imports::get(env, account, parse_id(id, "import")?).await
+        }
+        (Method::Get, ["api", "v1", "imports", id, "items"]) => {
+            imports::items(req, env, account, parse_id(id, "import")?).await
+        }
+        (Method::Post, ["api", "v1", "imports", id, "apply"]) => {
+            imports::apply(env, account, actor, parse_id(id, "import")?).await
+        }
+        (Method::Post, ["api", "v1", "imports", id, "cancel"]) => {
+            imports::cancel(env, account, parse_id(id, "import")?).await
         }
         (Method::Patch, ["api", "v1", "storefronts", id]) => {
             storefronts::update(req, env, account, parse_id(id, "storefront")?).await

@@ -249,6 +249,11 @@ pub struct ItemTraits {
     /// WooCommerce: the merchant left stock management off; a quantity is ignored (the answer
     /// says `"manage_stock": false`) unless the update turns management on.
     pub unmanaged: bool,
+    /// The item's SKU in catalogue reads (eBay and Amazon items are keyed by theirs); none
+    /// when unset, as on a store whose seller never gave it one.
+    pub sku: Option<String>,
+    /// The item's title in catalogue reads.
+    pub title: Option<String>,
 }
 
 /// `POST /_sandbox/orders/{id}/refund` (Shopify): a refund of some of the order's units;

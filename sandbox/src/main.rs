@@ -15,6 +15,7 @@
 mod amazon;
 mod api;
 mod bigcommerce;
+mod catalogue;
 mod control;
 mod ebay;
 mod orders;

@@ -80,7 +80,7 @@ pub fn api(kind: Kind, request: &ApiRequest, state: &mut State) -> Option<Reply>
 }
 
 /// BigCommerce paths are also served under `/stores/<hash>`.
-fn bigcommerce_path(path: &str) -> &str {
+pub(crate) fn bigcommerce_path(path: &str) -> &str {
     match path.strip_prefix("/stores/") {
         Some(rest) => rest.find('/').map_or(path, |i| &rest[i..]),
         None => path,

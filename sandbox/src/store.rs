@@ -186,7 +186,8 @@ impl Store {
             None => match platform.token(request, &self.credential) {
                 Some(renewed) => renewed,
                 None if !platform.authorized(request, &self.credential) => platform.unauthorized(),
-                None => crate::orders::api(self.kind, request, &mut inner.state)
+                None => crate::catalogue::api(self.kind, request, &mut inner.state)
+                    .or_else(|| crate::orders::api(self.kind, request, &mut inner.state))
                     .unwrap_or_else(|| platform.handle(request, &mut inner.state)),
             },
         };

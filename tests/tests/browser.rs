@@ -53,6 +53,7 @@ fn main() {
         a_sale_on_a_storefront_shows_on_the_orders_page_and_reaches_the_other_storefront,
         the_address_picks_the_page_and_back_returns_to_the_last_one,
         a_woocommerce_item_left_unmanaged_is_asked_about_once_and_the_yes_lands_the_quantity,
+        a_seller_imports_a_storefronts_listings_from_a_preview,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     drop(ctx);
@@ -1395,4 +1396,74 @@ async fn a_woocommerce_item_left_unmanaged_is_asked_about_once_and_the_yes_lands
     })
     .await;
     screenshot(client, "listing-stock-managed").await;
+}
+
+/// Listing import from Settings › Storefronts: the seller reads an eBay catalogue, sees one
+/// item matched and two new in the preview, links them, and the new products exist at eBay's
+/// counts. The test starts its own eBay sandbox, so no other journey's items are in it.
+async fn a_seller_imports_a_storefronts_listings_from_a_preview(ctx: Ctx) {
+    let (seller, email, password) = own_seller(&ctx.api, "import", "Import & Co").await;
+    let sandbox = Sandbox::start(&[(Kind::Ebay, "v^1.1#browser_import")]).await;
+    sandbox
+        .set_items(Kind::Ebay, [("IMPB-1", 4), ("IMPB-2", 6), ("IMPB-3", 0)])
+        .await;
+    product_with_auto_sync(&seller, "IMPB-1", "Linen towel", 9).await;
+    let connected = seller
+        .send_json(
+            "POST",
+            "/api/v1/storefronts",
+            &serde_json::json!({ "name": "My eBay", "kind": "ebay",
+                "base_url": sandbox.base_url(Kind::Ebay), "credential": "v^1.1#browser_import" }),
+        )
+        .await;
+    assert_eq!(connected.status, 201, "{}", connected.body);
+
+    let client = ctx.driver.session().await;
+    client
+        .goto(&format!("{}/settings/storefronts", ctx.api.base))
+        .await
+        .unwrap();
+    sign_in(&client, &email, password).await;
+    click(&client, "storefront-import").await;
+    click(&client, "import-start").await;
+    let matched = text_of(&client, "import-count-matched").await;
+    assert!(matched.contains('1'), "{matched}");
+    let new = text_of(&client, "import-count-new").await;
+    assert!(new.contains('2'), "{new}");
+    click(&client, "import-tab-new").await;
+    let client_ref = &client;
+    eventually("the new items to be listed", UI_WAIT, || async move {
+        let table = by_testid(client_ref, "import-items", UI_WAIT).await;
+        let text = table.text().await.ok()?;
+        (text.contains("IMPB-2") && text.contains("IMPB-3") && !text.contains("IMPB-1"))
+            .then_some(())
+    })
+    .await;
+    screenshot(&client, "listing-import-preview").await;
+    let button = text_of(&client, "import-apply").await;
+    assert_eq!(button, "Link 3 listings");
+    click(&client, "import-apply").await;
+    let applied = text_of(&client, "import-applied").await;
+    assert_eq!(
+        applied,
+        "Linked 3 listings: 1 to your products, 2 new products."
+    );
+    let page = seller.products(1, 50).await;
+    let created = page
+        .items
+        .iter()
+        .find(|p| p.sku.as_str() == "IMPB-2")
+        .expect("IMPB-2 created by the import");
+    assert_eq!(created.quantity.get(), 6);
+    // The table's listing count follows.
+    let client_ref = &client;
+    eventually(
+        "the storefront row to count 3 listings",
+        UI_WAIT,
+        || async move {
+            let cell = by_testid(client_ref, "storefront-listings", UI_WAIT).await;
+            (cell.text().await.ok()?.trim() == "3").then_some(())
+        },
+    )
+    .await;
 }

@@ -8,6 +8,7 @@ pub mod bulk_bar;
 pub mod cell_errors;
 pub mod filter_actions;
 pub mod filter_bar;
+pub mod import_panel;
 pub mod listings_panel;
 pub mod loading;
 pub mod pagination;

@@ -3,6 +3,7 @@
 
 use crate::api::{self, ApiError};
 use crate::components::cell_errors::CellErrors;
+use crate::components::import_panel::ImportPanel;
 use crate::components::loading::{failed, loaded, loading_line};
 use crate::components::toast::{use_toaster, Tone};
 use crate::format::{exact, now_ms, relative};
@@ -21,6 +22,8 @@ pub fn Storefronts() -> impl IntoView {
     let list = api::storefronts();
     // `None`: no form open; `Some(None)`: adding; `Some(Some(s))`: editing `s`.
     let editing = RwSignal::new(None::<Option<Storefront>>);
+    // The connection whose listing import is open (here, so a table refresh keeps it open).
+    let importing = RwSignal::new(None::<Storefront>);
     view! {
         <section class="page-header tab-intro">
             <p class="muted">
@@ -44,9 +47,12 @@ pub fn Storefronts() -> impl IntoView {
                         <p>"Add your Shopify, WooCommerce, eBay, Amazon or BigCommerce store to start pushing quantities."</p>
                     </div>
                 }.into_any(),
-                Ok(l) => view! { <StorefrontTable storefronts=l.storefronts editing=editing on_change=move || list.refetch() /> }.into_any(),
+                Ok(l) => view! { <StorefrontTable storefronts=l.storefronts editing=editing importing=importing on_change=move || list.refetch() /> }.into_any(),
                 Err(e) => failed("Storefronts", e),
             })}
+        {move || importing.get().map(|s| view! {
+            <ImportPanel storefront=s on_close=move || importing.set(None) on_applied=move || list.refetch() />
+        })}
         <ListingImport on_done=move || list.refetch() />
     }
 }
@@ -55,6 +61,7 @@ pub fn Storefronts() -> impl IntoView {
 fn StorefrontTable(
     storefronts: Vec<Storefront>,
     editing: RwSignal<Option<Option<Storefront>>>,
+    importing: RwSignal<Option<Storefront>>,
     on_change: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let toaster = use_toaster();
@@ -81,7 +88,7 @@ fn StorefrontTable(
         });
     };
     view! {
-        <div class="card">
+        <div class="card scroll-x">
             <table class="table" data-testid="storefront-table">
                 <thead>
                     <tr>
@@ -101,12 +108,13 @@ fn StorefrontTable(
                         let active = s.active;
                         let edit = s.clone();
                         let shown = s.clone();
+                        let imported = s.clone();
                         view! {
                             <tr data-testid="storefront-row">
                                 <td><strong>{s.name.clone()}</strong></td>
                                 <td>{s.kind.label()}</td>
                                 <td><code class="small">{s.base_url.clone()}</code></td>
-                                <td class="num">{s.listings}</td>
+                                <td class="num" data-testid="storefront-listings">{s.listings}</td>
                                 <td class="muted">{rules_summary(&s.rules)}</td>
                                 <td>
                                     {if active {
@@ -117,14 +125,16 @@ fn StorefrontTable(
                                 </td>
                                 <td class="num" data-testid="orders-heard">{s.orders_heard_24h}</td>
                                 <td class="actions-col">
-                                    <button class="button button-small" data-testid="storefront-incoming"
-                                        on:click=move |_| incoming.set(Some(shown.clone()))>"Incoming"</button>
-                                    " "
-                                    <button class="button button-small" on:click=move |_| editing.set(Some(Some(edit.clone())))>"Edit"</button>
-                                    " "
-                                    <button class="button button-small" on:click=move |_| set_active(id, !active)>
-                                        {if active { "Deactivate" } else { "Activate" }}
-                                    </button>
+                                    <div class="row-actions">
+                                        <button class="button button-small" data-testid="storefront-import"
+                                            on:click=move |_| importing.set(Some(imported.clone()))>"Import listings"</button>
+                                        <button class="button button-small" data-testid="storefront-incoming"
+                                            on:click=move |_| incoming.set(Some(shown.clone()))>"Incoming"</button>
+                                        <button class="button button-small" on:click=move |_| editing.set(Some(Some(edit.clone())))>"Edit"</button>
+                                        <button class="button button-small" on:click=move |_| set_active(id, !active)>
+                                            {if active { "Deactivate" } else { "Activate" }}
+                                        </button>
+                                    </div>
                                 </td>
                             </tr>
                         }
@@ -133,6 +143,7 @@ fn StorefrontTable(
             </table>
         </div>
         {move || incoming.get().map(|s| view! { <Incoming storefront=s on_close=move || incoming.set(None) /> })}
+
     }
 }
 

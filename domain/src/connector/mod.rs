@@ -12,6 +12,7 @@ use serde_json::Value;
 mod amazon;
 mod answer;
 mod bigcommerce;
+pub mod catalogue;
 mod ebay;
 #[cfg(test)]
 mod fixtures;

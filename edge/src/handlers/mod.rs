@@ -6,6 +6,7 @@ pub mod bulk;
 pub mod bulk_jobs;
 pub mod health;
 pub mod history;
+pub mod imports;
 pub mod inventory_settings;
 pub mod listings;
 pub mod orders;

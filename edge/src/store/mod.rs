@@ -1,6 +1,7 @@
 //! SQL, one module per table. Every statement is scoped by `account_id`.
 
 pub mod bulk_jobs;
+pub mod catalogue_reads;
 pub mod filter;
 pub mod history;
 pub mod inbox;

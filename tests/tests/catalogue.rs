@@ -1,0 +1,489 @@
+//! Storefront catalogues, end to end: `wrangler dev` reads each sandbox storefront's catalogue
+//! through the platform's own API shapes, and listing import matches it to Tally by SKU,
+//! previews it and links it all or none.
+//!
+//! Each test works in its own new account with its own sandbox storefronts.
+
+use serde_json::{json, Value};
+use std::time::Duration;
+use tally_domain::api::{
+    ImportItemPage, ImportStatus, Listing, ListingImport, Product, Storefront,
+};
+use tally_tests::client::Api;
+use tally_tests::eventually;
+use tally_tests::sandbox::{Kind, Sandbox};
+use tally_tests::suite::{arguments, runtime};
+use tally_tests::worker::TestWorker;
+
+/// Reading 5,000 items is about 20 BigCommerce pages; pushes take seconds.
+const WAIT: Duration = Duration::from_secs(120);
+
+fn credential(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Shopify => "shpat_catalogue_token",
+        Kind::Woocommerce => "ck_catalogue:cs_catalogue_secret",
+        Kind::Ebay => "v^1.1#catalogue_ebay",
+        Kind::Amazon => "Atza|catalogue_amazon",
+        Kind::Bigcommerce => "bc_catalogue_token",
+    }
+}
+
+#[derive(Clone)]
+struct Ctx {
+    api: Api,
+}
+
+fn main() {
+    let args = arguments();
+    let worker = TestWorker::start();
+    let rt = runtime();
+    let ctx = Ctx {
+        api: Api::new(&worker.base_url),
+    };
+    let tests = tally_tests::cases![&rt, &ctx;
+        a_5000_item_catalogue_imports_with_matches_new_items_and_a_conflict,
+        every_platform_s_catalogue_is_read_in_its_own_shapes,
+        applying_links_everything_or_nothing,
+        imports_refuse_bad_requests_by_name_and_stay_in_their_account,
+    ];
+    let conclusion = libtest_mimic::run(&args, tests);
+    if conclusion.has_failed() {
+        eprintln!("--- wrangler dev log (tail) ---\n{}", worker.log_tail());
+    }
+    drop(ctx);
+    drop(worker);
+    conclusion.exit();
+}
+
+// ---- helpers ------------------------------------------------------------------------------
+
+async fn product(seller: &Api, sku: &str, quantity: i64) -> Product {
+    let answer = seller
+        .send_json(
+            "POST",
+            "/api/v1/products",
+            &json!({ "sku": sku, "name": format!("Product {sku}"), "quantity": quantity }),
+        )
+        .await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    answer.json()
+}
+
+async fn connect(seller: &Api, sandbox: &Sandbox, kind: Kind) -> Storefront {
+    let mut body = json!({ "name": format!("My {kind}"), "kind": kind.as_str(),
+        "base_url": sandbox.base_url(kind), "credential": credential(kind) });
+    if kind == Kind::Amazon {
+        body["store_ref"] = json!("A1SELLER");
+    }
+    let answer = seller.send_json("POST", "/api/v1/storefronts", &body).await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    answer.json()
+}
+
+/// A sandbox item: `(key, sku, quantity)`.
+type Item = (String, String, i64);
+
+/// A listing's `(external_id, external_sub_id)`.
+type Ids<'a> = (&'a str, Option<&'a str>);
+
+/// Sandbox items with a SKU (and title) each.
+async fn stock(sandbox: &Sandbox, kind: Kind, items: &[Item]) {
+    sandbox
+        .set_items(kind, items.iter().map(|(k, _, q)| (k.clone(), *q)))
+        .await;
+    let traits: serde_json::Map<String, Value> = items
+        .iter()
+        .filter(|(_, sku, _)| !sku.is_empty())
+        .map(|(k, sku, _)| {
+            (
+                k.clone(),
+                json!({ "sku": sku, "title": format!("Title {sku}") }),
+            )
+        })
+        .collect();
+    sandbox.set_traits(kind, Value::Object(traits)).await;
+}
+
+/// Starts an import of `storefront` and waits for its preview.
+async fn preview(seller: &Api, storefront: i64) -> ListingImport {
+    let answer = seller
+        .send_json(
+            "POST",
+            &format!("/api/v1/storefronts/{storefront}/imports"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(answer.status, 202, "{}", answer.body);
+    let started: ListingImport = answer.json();
+    assert_eq!(started.status, ImportStatus::Reading);
+    eventually(
+        &format!("import {} to be ready", started.id),
+        WAIT,
+        || async {
+            seller.run_cron().await;
+            let import: ListingImport = seller
+                .get(&format!("/api/v1/imports/{}", started.id))
+                .await
+                .json();
+            assert!(
+                matches!(import.status, ImportStatus::Reading | ImportStatus::Ready),
+                "the import stopped: {import:?}"
+            );
+            (import.status == ImportStatus::Ready).then_some(import)
+        },
+    )
+    .await
+}
+
+async fn items(seller: &Api, import: i64, class: &str) -> ImportItemPage {
+    let answer = seller
+        .get(&format!(
+            "/api/v1/imports/{import}/items?class={class}&page_size=250"
+        ))
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    answer.json()
+}
+
+async fn apply(seller: &Api, import: i64) -> ListingImport {
+    let answer = seller
+        .send_json(
+            "POST",
+            &format!("/api/v1/imports/{import}/apply"),
+            &json!({}),
+        )
+        .await;
+    assert!(matches!(answer.status, 200 | 202), "{}", answer.body);
+    eventually(
+        &format!("import {import} to finish applying"),
+        WAIT,
+        || async {
+            seller.run_cron().await;
+            let import: ListingImport = seller
+                .get(&format!("/api/v1/imports/{import}"))
+                .await
+                .json();
+            (import.status != ImportStatus::Applying).then_some(import)
+        },
+    )
+    .await
+}
+
+async fn listings(seller: &Api, product: &Product) -> Vec<Listing> {
+    let answer = seller
+        .get(&format!("/api/v1/products/{}/listings", product.id))
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    serde_json::from_value(answer.body["listings"].clone()).expect("listings")
+}
+
+async fn by_sku(seller: &Api, sku: &str) -> Option<Product> {
+    let answer = seller
+        .get(&format!("/api/v1/products?q={sku}&per_page=250"))
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let items: Vec<Product> = serde_json::from_value(answer.body["items"].clone()).expect("items");
+    items.into_iter().find(|p| p.sku.as_str() == sku)
+}
+
+// ---- tests --------------------------------------------------------------------------------
+
+/// 5,000 BigCommerce variants: 99 match Tally products, one is linked already, one has no SKU,
+/// two share a SKU, and the rest are new. Applying links 4,996 in one step, creates the new
+/// products at the storefront's counts, and pushes Tally's count to matched Auto Sync items.
+/// Running it again finds nothing new.
+async fn a_5000_item_catalogue_imports_with_matches_new_items_and_a_conflict(ctx: Ctx) {
+    let seller = ctx.api.new_account("Import Five Thousand").await;
+    let sandbox = Sandbox::start(&[(Kind::Bigcommerce, credential(Kind::Bigcommerce))]).await;
+    let sku = |v: i64| match v {
+        1 => String::new(),
+        5000 => "IMP-4999".to_owned(),
+        v => format!("IMP-{v}"),
+    };
+    let catalogue: Vec<Item> = (1..=5000)
+        .map(|v| (format!("{v}@1"), sku(v), v % 50 + 1))
+        .collect();
+    stock(&sandbox, Kind::Bigcommerce, &catalogue).await;
+    let store = connect(&seller, &sandbox, Kind::Bigcommerce).await;
+    let mut first = None;
+    for v in 2..=101 {
+        let p = product(&seller, &format!("IMP-{v}"), 7).await;
+        first.get_or_insert(p);
+    }
+    let first = seller.set_auto_sync(first.expect("made").id.0, true).await;
+    let linked = by_sku(&seller, "IMP-101").await.expect("made");
+    let answer = seller
+        .send_json(
+            "POST",
+            &format!("/api/v1/products/{}/listings", linked.id),
+            &json!({ "storefront_id": store.id, "external_id": "101", "external_sub_id": "1" }),
+        )
+        .await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+
+    let import = preview(&seller, store.id).await;
+    assert_eq!(import.items_read, 5000);
+    let c = &import.counts;
+    assert_eq!(
+        (c.matched, c.new, c.conflict, c.linked, c.skipped),
+        (99, 4897, 2, 1, 1),
+        "{import:?}"
+    );
+    let conflicts = items(&seller, import.id, "conflict").await;
+    assert_eq!(conflicts.total, 2);
+    assert!(conflicts
+        .items
+        .iter()
+        .all(|i| i.sku == "IMP-4999" && i.note.contains("2 items")));
+    let skipped = items(&seller, import.id, "skipped").await;
+    assert!(
+        skipped.items[0].note.contains("No SKU on BigCommerce"),
+        "{:?}",
+        skipped.items
+    );
+    // Nothing is linked or created by the preview.
+    assert!(by_sku(&seller, "IMP-3000").await.is_none());
+
+    let applied = apply(&seller, import.id).await;
+    assert_eq!(applied.status, ImportStatus::Applied, "{applied:?}");
+    assert_eq!(
+        applied.message,
+        "Linked 4996 listings: 99 to your products, 4897 new products."
+    );
+    let new = by_sku(&seller, "IMP-3001")
+        .await
+        .expect("created by the import");
+    assert_eq!(
+        new.quantity.get(),
+        2,
+        "a new product takes the storefront's count (3001 % 50 + 1)"
+    );
+    assert_eq!(new.created_via.as_str(), "listing_import");
+    let ids: Vec<(String, Option<String>)> = listings(&seller, &new)
+        .await
+        .into_iter()
+        .map(|l| (l.external_id, l.external_sub_id))
+        .collect();
+    assert_eq!(ids, [("3001".to_owned(), Some("1".to_owned()))]);
+    assert_eq!(listings(&seller, &first).await.len(), 1);
+    assert!(
+        by_sku(&seller, "IMP-4999").await.is_none(),
+        "a conflict is left alone"
+    );
+    // Tally is the master for what it had: its count reaches the matched Auto Sync item.
+    eventually("IMP-2's count to reach BigCommerce", WAIT, || async {
+        (sandbox.items(Kind::Bigcommerce).await.get("2@1") == Some(&7)).then_some(())
+    })
+    .await;
+    assert_eq!(
+        sandbox.items(Kind::Bigcommerce).await.get("3@1"),
+        Some(&4),
+        "Auto Sync off: untouched"
+    );
+
+    let again = preview(&seller, store.id).await;
+    let c = &again.counts;
+    assert_eq!(
+        (c.matched, c.new, c.conflict, c.linked, c.skipped),
+        (0, 0, 2, 4997, 1)
+    );
+    let applied = apply(&seller, again.id).await;
+    assert_eq!(
+        applied.message,
+        "Nothing new to link (4997 linked already)."
+    );
+}
+
+/// A small catalogue on each platform, read through its own API: Shopify variants at two
+/// locations (one SKU at both is a conflict), WooCommerce simple products and variations,
+/// eBay inventory items, Amazon listings (fulfilled by Amazon is skipped), BigCommerce products
+/// tracked by product. Each matched item is linked with the ids its pushes need.
+async fn every_platform_s_catalogue_is_read_in_its_own_shapes(ctx: Ctx) {
+    let seller = ctx.api.new_account("Import Every Platform").await;
+    let stores: Vec<(Kind, &str)> = Kind::ALL.iter().map(|k| (*k, credential(*k))).collect();
+    let sandbox = Sandbox::start(&stores).await;
+    let s = |k: &str, sku: &str, q: i64| (k.to_owned(), sku.to_owned(), q);
+    // (platform, its catalogue, the SKU Tally has, the ids that SKU's listing gets)
+    let cases: Vec<(Kind, Vec<Item>, &str, Ids)> = vec![
+        (
+            Kind::Shopify,
+            vec![
+                s("11@5", "SH-A", 3),
+                s("12@5", "SH-B", 1),
+                s("12@6", "SH-B", 2),
+            ],
+            "SH-A",
+            ("11", Some("5")),
+        ),
+        (
+            Kind::Woocommerce,
+            vec![
+                s("21", "WO-A", 4),
+                s("30/31", "WO-B", 2),
+                s("30/32", "WO-C", 0),
+            ],
+            "WO-B",
+            ("30", Some("31")),
+        ),
+        (Kind::Ebay, vec![s("EB-A", "", 5)], "EB-A", ("EB-A", None)),
+        (
+            Kind::Amazon,
+            vec![s("A1SELLER/AM-A", "", 6), s("A1SELLER/AM-FBA", "", 9)],
+            "AM-A",
+            ("AM-A", None),
+        ),
+        (
+            Kind::Bigcommerce,
+            vec![s("product:41@1", "BC-A", 8)],
+            "BC-A",
+            ("product:41", Some("1")),
+        ),
+    ];
+    for (kind, catalogue, matched, ids) in cases {
+        stock(&sandbox, kind, &catalogue).await;
+        if kind == Kind::Amazon {
+            sandbox
+                .set_traits(Kind::Amazon, json!({ "A1SELLER/AM-FBA": { "fba": true } }))
+                .await;
+        }
+        let store = connect(&seller, &sandbox, kind).await;
+        let target = product(&seller, matched, 1).await;
+        let import = preview(&seller, store.id).await;
+        assert_eq!(import.counts.matched, 1, "{kind}: {import:?}");
+        match kind {
+            Kind::Shopify => assert_eq!(import.counts.conflict, 2, "SH-B is at two locations"),
+            Kind::Woocommerce => assert_eq!(import.counts.new, 2, "{import:?}"),
+            Kind::Amazon => {
+                assert_eq!(import.counts.skipped, 1);
+                let skipped = items(&seller, import.id, "skipped").await;
+                assert!(skipped.items[0].note.contains("Fulfilled by Amazon"));
+            }
+            _ => {}
+        }
+        let applied = apply(&seller, import.id).await;
+        assert_eq!(applied.status, ImportStatus::Applied, "{kind}: {applied:?}");
+        let linked = listings(&seller, &target).await;
+        assert_eq!(linked.len(), 1, "{kind}");
+        assert_eq!(
+            (
+                linked[0].external_id.as_str(),
+                linked[0].external_sub_id.as_deref()
+            ),
+            ids,
+            "{kind}"
+        );
+        if kind == Kind::Woocommerce {
+            let variation = by_sku(&seller, "WO-C").await.expect("created");
+            assert_eq!(variation.name, "Product 30 - Title WO-C");
+        }
+    }
+}
+
+/// A SKU created between the preview and applying makes the whole write refuse: nothing is
+/// linked or created, and the import says what to do.
+async fn applying_links_everything_or_nothing(ctx: Ctx) {
+    let seller = ctx.api.new_account("Import All Or None").await;
+    let sandbox = Sandbox::start(&[(Kind::Ebay, credential(Kind::Ebay))]).await;
+    let catalogue: Vec<Item> = ["AON-1", "AON-2", "AON-3"]
+        .iter()
+        .map(|s| ((*s).to_owned(), String::new(), 5))
+        .collect();
+    stock(&sandbox, Kind::Ebay, &catalogue).await;
+    let store = connect(&seller, &sandbox, Kind::Ebay).await;
+    let matched = product(&seller, "AON-1", 2).await;
+    let import = preview(&seller, store.id).await;
+    assert_eq!((import.counts.matched, import.counts.new), (1, 2));
+    // Made by hand while the preview was on screen.
+    product(&seller, "AON-3", 1).await;
+    let failed = apply(&seller, import.id).await;
+    assert_eq!(failed.status, ImportStatus::Failed, "{failed:?}");
+    assert!(
+        failed.message.starts_with("Nothing was linked"),
+        "{}",
+        failed.message
+    );
+    assert!(listings(&seller, &matched).await.is_empty());
+    assert!(by_sku(&seller, "AON-2").await.is_none());
+    // A fresh preview sees AON-3 as a match, and applies.
+    let again = preview(&seller, store.id).await;
+    assert_eq!((again.counts.matched, again.counts.new), (2, 1));
+    assert_eq!(apply(&seller, again.id).await.status, ImportStatus::Applied);
+    assert_eq!(listings(&seller, &matched).await.len(), 1);
+}
+
+async fn imports_refuse_bad_requests_by_name_and_stay_in_their_account(ctx: Ctx) {
+    let seller = ctx.api.new_account("Import Owner").await;
+    let other = ctx.api.new_account("Import Stranger").await;
+    let sandbox = Sandbox::start(&[(Kind::Ebay, credential(Kind::Ebay))]).await;
+    stock(
+        &sandbox,
+        Kind::Ebay,
+        &[("BAD-1".to_owned(), String::new(), 1)],
+    )
+    .await;
+    let store = connect(&seller, &sandbox, Kind::Ebay).await;
+    let import = preview(&seller, store.id).await;
+
+    let answer = other
+        .send_json(
+            "POST",
+            &format!("/api/v1/storefronts/{}/imports", store.id),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(answer.status, 404, "{}", answer.body);
+    for path in [
+        format!("/api/v1/imports/{}", import.id),
+        format!("/api/v1/imports/{}/items", import.id),
+    ] {
+        assert_eq!(other.get(&path).await.status, 404, "{path}");
+    }
+    let answer = other
+        .send_json(
+            "POST",
+            &format!("/api/v1/imports/{}/apply", import.id),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(answer.status, 404);
+
+    let answer = seller
+        .get(&format!("/api/v1/imports/{}/items?class=bogus", import.id))
+        .await;
+    assert_eq!(answer.status, 422, "{}", answer.body);
+    assert_eq!(answer.error_field(), Some("class"));
+    let answer = seller
+        .get(&format!("/api/v1/imports/{}/items?page_size=0", import.id))
+        .await;
+    assert_eq!(answer.error_field(), Some("page_size"));
+    let answer = seller
+        .get(&format!(
+            "/api/v1/imports/{}/items?page_size=251",
+            import.id
+        ))
+        .await;
+    assert_eq!(answer.error_field(), Some("page_size"));
+
+    let cancelled = seller
+        .send_json(
+            "POST",
+            &format!("/api/v1/imports/{}/cancel", import.id),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(cancelled.status, 200);
+    let answer = seller
+        .send_json(
+            "POST",
+            &format!("/api/v1/imports/{}/apply", import.id),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(answer.status, 409, "{}", answer.body);
+    assert!(
+        answer.error_message().contains("Start the import again"),
+        "{}",
+        answer.body
+    );
+    assert!(by_sku(&seller, "BAD-1").await.is_none());
+}
