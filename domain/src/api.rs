@@ -196,6 +196,10 @@ pub struct SyncHealth {
     pub storefronts: Vec<StorefrontHealth>,
     /// Outbox entries not yet settled (waiting, in flight or retrying).
     pub in_flight: u64,
+    /// Listings whose storefront count differed from Tally's at the latest drift check, not
+    /// fixed since.
+    #[serde(default)]
+    pub drift: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -667,4 +671,91 @@ pub struct ImportItemPage {
     pub items: Vec<ImportItem>,
     /// Items of that class (all classes when none was asked).
     pub total: u64,
+}
+
+/// A connection's latest drift check (`POST /api/v1/storefronts/{id}/drift-checks`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DriftCheck {
+    pub id: i64,
+    pub storefront_id: i64,
+    pub storefront_name: String,
+    /// `reading` while the catalogue is read back, `ready` once compared, `failed` with
+    /// `message` when the storefront did not answer.
+    pub status: ImportStatus,
+    pub items_read: u64,
+    pub total: Option<u64>,
+    /// Mismatches still open (not fixed since).
+    pub open: u64,
+    pub message: String,
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+}
+
+/// One listing whose storefront count is not Tally's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DriftItem {
+    pub listing_id: i64,
+    pub product_id: ProductId,
+    pub sku: String,
+    pub storefront_id: i64,
+    pub storefront_name: String,
+    pub external_id: String,
+    pub external_sub_id: Option<String>,
+    /// What Tally's rules give the listing.
+    pub expected: i64,
+    /// What the storefront showed (`None`: gone or not counted there).
+    pub found: Option<i64>,
+    pub cause: crate::drift::DriftCause,
+    /// The likely cause and what fixing does.
+    pub explanation: String,
+    /// Whether a push repairs it (a listing gone from the storefront needs the seller).
+    pub fixable: bool,
+}
+
+/// `GET /api/v1/drift`: each connection's latest check and the open mismatches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DriftReport {
+    pub checks: Vec<DriftCheck>,
+    pub items: Vec<DriftItem>,
+    /// Each connection's latest full re-sync.
+    pub resyncs: Vec<ResyncJob>,
+}
+
+/// `POST /api/v1/drift/fix`: these listings, or every open one of a connection (`all`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixDrift {
+    #[serde(default)]
+    pub listing_ids: Vec<i64>,
+    #[serde(default)]
+    pub storefront_id: Option<i64>,
+    #[serde(default)]
+    pub all: bool,
+}
+
+/// What a fix did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DriftFixed {
+    /// Listings whose Tally count was sent.
+    pub pushed: u64,
+    /// Orders the storefronts listed that Tally had not heard of, applied first.
+    pub orders_found: u64,
+    pub message: String,
+}
+
+/// A full re-sync of one connection (`POST /api/v1/storefronts/{id}/resync`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResyncJob {
+    pub id: i64,
+    pub storefront_id: i64,
+    /// Auto Sync products listed on the connection when it started.
+    pub total: u64,
+    /// Products whose push was sent to the queue so far.
+    pub queued: u64,
+    /// Pushes that landed, and that failed (Sync history says why).
+    pub pushed: u64,
+    pub failed: u64,
+    /// `running` while queuing, `finished` once every product was queued, `cancelled`.
+    pub status: crate::bulk_job::JobStatus,
+    pub created_at: i64,
 }

@@ -13,6 +13,7 @@ pub mod connector;
 pub mod created_via;
 pub mod csv_export;
 pub mod csv_import;
+pub mod drift;
 pub mod filter;
 pub mod listing_csv;
 pub mod listing_import;

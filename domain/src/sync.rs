@@ -59,6 +59,8 @@ pub enum SyncMessage {
     /// Continue a storefront catalogue read or its apply (listing import; the cursor is in D1,
     /// so a repeat is harmless).
     CatalogueRead { account_id: AccountId, read_id: i64 },
+    /// Continue a connection's full re-sync (its cursor is in D1, so a repeat is harmless).
+    ResyncJob { account_id: AccountId, job_id: i64 },
     /// The health check's round trip through the queue.
     Ping { nonce: String },
 }

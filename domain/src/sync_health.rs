@@ -82,6 +82,7 @@ pub fn summarize(records: &[PushRecord], now: i64, minutes: i64, in_flight: u64)
         minutes: buckets,
         storefronts,
         in_flight,
+        drift: 0,
     }
 }
 

@@ -1,6 +1,7 @@
-//! Listing import as a background job: read the storefront's catalogue a few pages per queue
-//! delivery, classify every item once the last page is in, and, when the seller applies it,
-//! link everything in one write. The seller can close the tab; the cron resumes a job whose
+//! Reading a storefront's catalogue as a background job, a few pages per queue delivery. For
+//! listing import it classifies every item once the last page is in and, when the seller
+//! applies it, links everything in one write; for a drift check it compares the counts
+//! (`drift_check.rs`). The seller can close the tab; the cron resumes a job whose
 //! message was lost, and every step is behind a compare-and-set, so a repeat is harmless.
 
 use crate::bindings::DB;
@@ -79,7 +80,10 @@ async fn read_pages(
     };
     for _ in 0..PAGES_PER_DELIVERY {
         let Some(page) = read.next_page() else {
-            return classify_items(db, account, &read).await;
+            return match read.purpose.as_str() {
+                "drift" => crate::drift_check::compare_read(db, account, &read, now_ms()).await,
+                _ => classify_items(db, account, &read).await,
+            };
         };
         let request = catalogue_request(&target, &page);
         let answer = match storefront_http::send(&request, TIMEOUT_MS).await {

@@ -12,6 +12,7 @@ use crate::deliveries;
 use crate::engine::{self, Next};
 use crate::error::ApiError;
 use crate::polling;
+use crate::resync_job;
 use crate::store::bulk_jobs::{self, Step};
 use crate::store::history::{self, Record};
 use crate::store::{outbox, products};
@@ -224,6 +225,9 @@ async fn handle(message: &SyncMessage, env: &Env) -> Result<(), ApiError> {
             account_id,
             read_id,
         } => catalogue_job::advance(env, *account_id, *read_id).await,
+        SyncMessage::ResyncJob { account_id, job_id } => {
+            resync_job::advance(env, *account_id, *job_id).await
+        }
         SyncMessage::ProductChanged { .. } | SyncMessage::ProductsChanged { .. } => Ok(()),
     }
 }

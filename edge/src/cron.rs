@@ -1,15 +1,18 @@
 //! The cron trigger: re-sends sync outbox entries that no consumer has handled in time,
-//! resumes bulk jobs, upload apply jobs and listing imports that stopped moving, and re-queues webhook
-//! deliveries stored but not applied, so a failed queue send or a
-//! worker restart can delay work but never lose it. It also asks for each connection's poll
-//! of recent orders, at most every few minutes per connection, and for the read-back of
-//! updates a storefront accepted only for processing.
+//! resumes bulk jobs, upload apply jobs, catalogue reads and re-syncs that stopped moving, and
+//! re-queues webhook deliveries stored but not applied, so a failed queue send or a worker
+//! restart can delay work but never lose it. It also asks for each connection's poll of recent
+//! orders (at most every few minutes per connection), starts each connection's scheduled drift
+//! check (hourly by default), and asks for the read-back of updates a storefront accepted only
+//! for processing.
 
 use crate::bindings::{DB, KV};
 use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::polling;
-use crate::store::{bulk_jobs, catalogue_reads, inbox, listings, outbox, storefronts, uploads};
+use crate::store::{
+    bulk_jobs, catalogue_reads, drift, inbox, listings, outbox, resync_jobs, storefronts, uploads,
+};
 use tally_domain::sync::SyncMessage;
 use tally_domain::AccountId;
 use worker::{Env, ScheduledEvent};
@@ -33,6 +36,9 @@ const RESEND_LIMIT: u32 = 100;
 /// Listings read back per run (Amazon allows 5 reads a second per seller); the rest wait.
 const VERIFY_LIMIT: u32 = 50;
 
+/// Connections one cron run starts a scheduled drift check for; the rest wait a minute.
+const DRIFT_CHECKS_PER_RUN: u32 = 20;
+
 /// KV key with the time of the last cron run (shown by the health check).
 pub const LAST_RUN_KEY: &str = "cron:last-run";
 
@@ -53,6 +59,13 @@ async fn resend_stale(env: &Env) -> Result<(), ApiError> {
     let uploads = uploads::stalled(&db, before, RESEND_LIMIT).await?;
     let deliveries = inbox::stalled(&db, before, RESEND_LIMIT).await?;
     let reads = catalogue_reads::stalled(&db, before, RESEND_LIMIT).await?;
+    let resyncs = resync_jobs::stalled(&db, before, RESEND_LIMIT).await?;
+    // Scheduled drift checks start as catalogue reads of their own.
+    for (account, storefront_id) in drift::claim_due(&db, now, DRIFT_CHECKS_PER_RUN).await? {
+        if let Err(e) = crate::drift_check::start(env, &db, account, storefront_id, now).await {
+            worker::console_warn!("drift check of storefront {storefront_id}: {e}");
+        }
+    }
     let resume = stalled
         .iter()
         .map(|job| SyncMessage::BulkJob {
@@ -74,6 +87,11 @@ async fn resend_stale(env: &Env) -> Result<(), ApiError> {
                     account_id,
                     read_id,
                 }),
+        )
+        .chain(
+            resyncs
+                .into_iter()
+                .map(|(account_id, job_id)| SyncMessage::ResyncJob { account_id, job_id }),
         )
         .chain(
             deliveries

@@ -3,7 +3,7 @@
 use crate::caller;
 use crate::error::ApiError;
 use crate::handlers::{
-    api_keys, auth, bulk, bulk_jobs, health, history, imports, inventory_settings, listings,
+    api_keys, auth, bulk, bulk_jobs, drift, health, history, imports, inventory_settings, listings,
     orders, products, rules, storefronts, uploads, webhooks,
 };
 use tally_domain::ProductId;
@@ -94,6 +94,20 @@ async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
         }
         (Method::Get, ["api", "v1", "storefronts", id, "imports"]) => {
             imports::for_storefront(env, account, parse_id(id, "storefront")?).await
+        }
+        (Method::Post, ["api", "v1", "storefronts", id, "drift-checks"]) => {
+            drift::check(env, account, parse_id(id, "storefront")?).await
+        }
+        (Method::Post, ["api", "v1", "storefronts", id, "resync"]) => {
+            drift::resync(env, account, parse_id(id, "storefront")?).await
+        }
+        (Method::Get, ["api", "v1", "drift"]) => drift::report(env, account).await,
+        (Method::Post, ["api", "v1", "drift", "fix"]) => drift::fix(req, env, account).await,
+        (Method::Get, ["api", "v1", "resync-jobs", id]) => {
+            drift::resync_job(env, account, parse_id(id, "re-sync")?).await
+        }
+        (Method::Post, ["api", "v1", "resync-jobs", id, "cancel"]) => {
+            drift::cancel_resync(env, account, parse_id(id, "re-sync")?).await
         }
         (Method::Get, ["api", "v1", "imports", id]) => {
             imports::get(env, account, parse_id(id, "import")?).await

@@ -7,8 +7,11 @@
 use serde_json::{json, Value};
 use std::time::Duration;
 use tally_domain::api::{
-    ImportItemPage, ImportStatus, Listing, ListingImport, Product, Storefront,
+    DriftFixed, DriftReport, ImportItemPage, ImportStatus, Listing, ListingImport, Product,
+    ResyncJob, Storefront,
 };
+use tally_domain::bulk_job::JobStatus;
+use tally_domain::drift::DriftCause;
 use tally_tests::client::Api;
 use tally_tests::eventually;
 use tally_tests::sandbox::{Kind, Sandbox};
@@ -45,6 +48,9 @@ fn main() {
         every_platform_s_catalogue_is_read_in_its_own_shapes,
         applying_links_everything_or_nothing,
         imports_refuse_bad_requests_by_name_and_stay_in_their_account,
+        drift_on_a_storefront_is_found_with_its_cause_and_fixed,
+        a_full_resync_pushes_every_listing_with_progress_and_can_be_cancelled,
+        drift_fixes_refuse_what_is_not_theirs_to_fix,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     if conclusion.has_failed() {
@@ -486,4 +492,294 @@ async fn imports_refuse_bad_requests_by_name_and_stay_in_their_account(ctx: Ctx)
         answer.body
     );
     assert!(by_sku(&seller, "BAD-1").await.is_none());
+}
+
+// ---- drift --------------------------------------------------------------------------------
+
+/// A product with Auto Sync on, linked to `item` on `storefront`.
+async fn listed(seller: &Api, storefront: i64, sku: &str, quantity: i64, item: &str) -> Product {
+    let p = product(seller, sku, quantity).await;
+    let p = seller.set_auto_sync(p.id.0, true).await;
+    let answer = seller
+        .send_json(
+            "POST",
+            &format!("/api/v1/products/{}/listings", p.id),
+            &json!({ "storefront_id": storefront, "external_id": item }),
+        )
+        .await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    p
+}
+
+async fn drift_report(seller: &Api) -> DriftReport {
+    let answer = seller.get("/api/v1/drift").await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    answer.json()
+}
+
+/// Runs a drift check of `storefront` now and waits for it to finish.
+async fn check_drift(seller: &Api, storefront: i64) -> DriftReport {
+    let answer = seller
+        .send_json(
+            "POST",
+            &format!("/api/v1/storefronts/{storefront}/drift-checks"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(answer.status, 202, "{}", answer.body);
+    let started = answer.body["id"].as_i64().expect("an id");
+    eventually("the drift check to finish", WAIT, || async {
+        seller.run_cron().await;
+        let report = drift_report(seller).await;
+        let check = report
+            .checks
+            .iter()
+            .find(|c| c.storefront_id == storefront)?;
+        assert_ne!(check.status, ImportStatus::Failed, "{check:?}");
+        (check.id == started && check.status == ImportStatus::Ready).then_some(report)
+    })
+    .await
+}
+
+async fn ebay_shows(sandbox: &Sandbox, sku: &str, expected: i64) {
+    eventually(&format!("eBay {sku} to show {expected}"), WAIT, || async {
+        (sandbox.items(Kind::Ebay).await.get(sku) == Some(&expected)).then_some(())
+    })
+    .await;
+}
+
+/// Three kinds of drift on an eBay store (an edit up, an edit down, a listing gone) are found
+/// with their causes; fixing two sends Tally's count back, the gone one waits for the seller,
+/// and the health panel counts what is open.
+async fn drift_on_a_storefront_is_found_with_its_cause_and_fixed(ctx: Ctx) {
+    let seller = ctx.api.new_account("Drift Finder").await;
+    let sandbox = Sandbox::start(&[(Kind::Ebay, credential(Kind::Ebay))]).await;
+    sandbox
+        .set_items(Kind::Ebay, [("DR-1", 0), ("DR-2", 0), ("DR-3", 0)])
+        .await;
+    let store = connect(&seller, &sandbox, Kind::Ebay).await;
+    let up = listed(&seller, store.id, "DR-1", 5, "DR-1").await;
+    let down = listed(&seller, store.id, "DR-2", 5, "DR-2").await;
+    listed(&seller, store.id, "DR-3", 5, "DR-3").await;
+    let gone = listed(&seller, store.id, "DR-GONE", 5, "DR-GONE").await;
+    for sku in ["DR-1", "DR-2", "DR-3"] {
+        ebay_shows(&sandbox, sku, 5).await;
+    }
+    // eBay refused the push to an item it does not have (a push on its way is not drift).
+    eventually("DR-GONE's push to fail", WAIT, || async {
+        let page = seller.history_of(gone.id.0).await;
+        page.items
+            .iter()
+            .any(|e| e.status == tally_domain::sync::SyncStatus::Failed)
+            .then_some(())
+    })
+    .await;
+    // Edits made on eBay itself.
+    sandbox
+        .set_items(Kind::Ebay, [("DR-1", 9), ("DR-2", 3)])
+        .await;
+
+    let report = check_drift(&seller, store.id).await;
+    let found: Vec<(&str, i64, Option<i64>, DriftCause)> = report
+        .items
+        .iter()
+        .map(|i| (i.sku.as_str(), i.expected, i.found, i.cause))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("DR-1", 5, Some(9), DriftCause::Higher),
+            ("DR-2", 5, Some(3), DriftCause::Lower),
+            ("DR-GONE", 5, None, DriftCause::Gone),
+        ]
+    );
+    let gone = &report.items[2];
+    assert!(
+        !gone.fixable && gone.explanation.contains("Not on eBay any more"),
+        "{gone:?}"
+    );
+    assert_eq!(report.checks[0].open, 3);
+    let health = seller.get("/api/v1/sync-health").await;
+    assert_eq!(health.body["drift"], 3, "{}", health.body);
+
+    let listing_of = |p: &Product| {
+        report
+            .items
+            .iter()
+            .find(|i| i.product_id == p.id)
+            .map(|i| i.listing_id)
+            .expect("listed")
+    };
+    let answer = seller
+        .send_json(
+            "POST",
+            "/api/v1/drift/fix",
+            &json!({ "listing_ids": [listing_of(&up), listing_of(&down)] }),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let fixed: DriftFixed = answer.json();
+    assert_eq!(fixed.pushed, 2);
+    assert_eq!(fixed.orders_found, 0);
+    ebay_shows(&sandbox, "DR-1", 5).await;
+    ebay_shows(&sandbox, "DR-2", 5).await;
+    let report = drift_report(&seller).await;
+    assert_eq!(
+        report.items.len(),
+        1,
+        "only the gone listing stays open: {:?}",
+        report.items
+    );
+    // Fix all has nothing a push can fix now.
+    let answer = seller
+        .send_json(
+            "POST",
+            "/api/v1/drift/fix",
+            &json!({ "storefront_id": store.id, "all": true }),
+        )
+        .await;
+    let fixed: DriftFixed = answer.json();
+    assert_eq!(fixed.pushed, 0, "{}", fixed.message);
+
+    // The next check agrees.
+    let report = check_drift(&seller, store.id).await;
+    let open: Vec<&str> = report.items.iter().map(|i| i.sku.as_str()).collect();
+    assert_eq!(open, ["DR-GONE"]);
+}
+
+/// 120 Auto Sync listings whose eBay counts were all changed there: a full re-sync pushes each
+/// again, its progress counting pushes as they land; a second one cancelled at once stops
+/// after its first chunk.
+async fn a_full_resync_pushes_every_listing_with_progress_and_can_be_cancelled(ctx: Ctx) {
+    let seller = ctx.api.new_account("Full Resync").await;
+    let sandbox = Sandbox::start(&[(Kind::Ebay, credential(Kind::Ebay))]).await;
+    let skus: Vec<String> = (1..=120).map(|n| format!("RS-{n:03}")).collect();
+    sandbox
+        .set_items(Kind::Ebay, skus.iter().map(|s| (s.clone(), 4)))
+        .await;
+    let store = connect(&seller, &sandbox, Kind::Ebay).await;
+    let mut ids = Vec::new();
+    for sku in &skus {
+        ids.push(product(&seller, sku, 4).await.id.0);
+    }
+    let answer = seller
+        .send_json(
+            "POST",
+            "/api/v1/products/auto-sync",
+            &json!({ "ids": ids, "auto_sync": true }),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let import = preview(&seller, store.id).await;
+    assert_eq!(import.counts.matched, 120);
+    assert_eq!(
+        apply(&seller, import.id).await.status,
+        ImportStatus::Applied
+    );
+    // Everything changed on eBay behind Tally's back.
+    sandbox
+        .set_items(Kind::Ebay, skus.iter().map(|s| (s.clone(), 0)))
+        .await;
+
+    let answer = seller
+        .send_json(
+            "POST",
+            &format!("/api/v1/storefronts/{}/resync", store.id),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(answer.status, 202, "{}", answer.body);
+    let job: ResyncJob = answer.json();
+    assert_eq!(job.total, 120);
+    let done = eventually("the re-sync to push every listing", WAIT, || async {
+        seller.run_cron().await;
+        let job: ResyncJob = seller
+            .get(&format!("/api/v1/resync-jobs/{}", job.id))
+            .await
+            .json();
+        (job.status == JobStatus::Finished && job.pushed == 120).then_some(job)
+    })
+    .await;
+    assert_eq!((done.queued, done.failed), (120, 0));
+    let items = sandbox.items(Kind::Ebay).await;
+    assert!(skus.iter().all(|s| items.get(s) == Some(&4)), "{items:?}");
+
+    let answer = seller
+        .send_json(
+            "POST",
+            &format!("/api/v1/storefronts/{}/resync", store.id),
+            &json!({}),
+        )
+        .await;
+    let second: ResyncJob = answer.json();
+    assert_ne!(second.id, done.id);
+    let answer = seller
+        .send_json(
+            "POST",
+            &format!("/api/v1/resync-jobs/{}/cancel", second.id),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let cancelled: ResyncJob = answer.json();
+    assert_eq!(cancelled.status, JobStatus::Cancelled);
+    seller.run_cron().await;
+    let later: ResyncJob = seller
+        .get(&format!("/api/v1/resync-jobs/{}", second.id))
+        .await
+        .json();
+    assert!(
+        later.queued <= 50,
+        "a cancelled re-sync queues nothing more: {later:?}"
+    );
+}
+
+async fn drift_fixes_refuse_what_is_not_theirs_to_fix(ctx: Ctx) {
+    let seller = ctx.api.new_account("Drift Owner").await;
+    let other = ctx.api.new_account("Drift Stranger").await;
+    let sandbox = Sandbox::start(&[(Kind::Ebay, credential(Kind::Ebay))]).await;
+    sandbox.set_items(Kind::Ebay, [("DF-1", 0)]).await;
+    let store = connect(&seller, &sandbox, Kind::Ebay).await;
+    listed(&seller, store.id, "DF-1", 2, "DF-1").await;
+    ebay_shows(&sandbox, "DF-1", 2).await;
+    sandbox.set_items(Kind::Ebay, [("DF-1", 7)]).await;
+    let report = check_drift(&seller, store.id).await;
+    let listing = report.items[0].listing_id;
+
+    for (who, body, field) in [
+        (&other, json!({ "listing_ids": [listing] }), "listing_ids"),
+        (
+            &other,
+            json!({ "storefront_id": store.id, "all": true }),
+            "storefront_id",
+        ),
+        (&seller, json!({}), "listing_ids"),
+        (
+            &seller,
+            json!({ "listing_ids": [listing + 1000] }),
+            "listing_ids",
+        ),
+    ] {
+        let answer = who.send_json("POST", "/api/v1/drift/fix", &body).await;
+        assert_eq!(answer.status, 422, "{body}: {}", answer.body);
+        assert_eq!(answer.error_field(), Some(field), "{body}");
+    }
+    let answer = seller
+        .send_json(
+            "POST",
+            "/api/v1/drift/fix",
+            &json!({ "listing_ids": "all" }),
+        )
+        .await;
+    assert_eq!(answer.status, 400, "{}", answer.body);
+    for path in [
+        format!("/api/v1/storefronts/{}/drift-checks", store.id),
+        format!("/api/v1/storefronts/{}/resync", store.id),
+    ] {
+        let answer = other.send_json("POST", &path, &json!({})).await;
+        assert_eq!(answer.status, 404, "{path}: {}", answer.body);
+    }
+    assert!(drift_report(&other).await.items.is_empty());
+    // Nothing was pushed by the refusals: eBay still shows the edit.
+    assert_eq!(sandbox.items(Kind::Ebay).await.get("DF-1"), Some(&7));
 }

@@ -6,7 +6,7 @@ use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::request::{ok, query_param};
 use crate::store::history::{self, HistoryFilter};
-use crate::store::orders;
+use crate::store::{drift, orders};
 use tally_domain::api::{FieldError, SyncHistoryPage};
 use tally_domain::sync::SyncStatus;
 use tally_domain::sync_health::{summarize, with_orders_heard};
@@ -44,10 +44,9 @@ pub async fn health(env: &Env, account: AccountId) -> Result<Response, ApiError>
     let since = now - MINUTES * 60_000;
     let (records, in_flight) = history::pushes_since(&db, account, since).await?;
     let heard = orders::heard_since(&db, account, since).await?;
-    ok(&with_orders_heard(
-        summarize(&records, now, MINUTES, in_flight),
-        heard,
-    ))
+    let mut health = with_orders_heard(summarize(&records, now, MINUTES, in_flight), heard);
+    health.drift = drift::open_count(&db, account).await?;
+    ok(&health)
 }
 
 fn number(req: &Request, name: &'static str) -> Result<Option<i64>, ApiError> {

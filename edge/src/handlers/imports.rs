@@ -7,7 +7,7 @@ use crate::catalogue_job;
 use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::request::{json_response, ok, query_param};
-use crate::store::catalogue_reads::{self, ReadRow};
+use crate::store::catalogue_reads::{self, Purpose, ReadRow};
 use crate::store::{rules, storefronts};
 use tally_domain::actor::Actor;
 use tally_domain::api::{FieldError, ImportItemPage, ImportStatus, ListingImport};
@@ -29,7 +29,7 @@ pub async fn start(
     storefronts::find_lean(&db, account, storefront_id)
         .await?
         .ok_or(ApiError::NotFound("storefront"))?;
-    let id = catalogue_reads::start(&db, account, storefront_id, now_ms()).await?;
+    let id = catalogue_reads::start(&db, account, storefront_id, Purpose::Import, now_ms()).await?;
     catalogue_job::continue_later(env, account, id).await;
     Ok(json_response(&find(&db, account, id).await?.view(), 202))
 }
@@ -156,6 +156,7 @@ pub async fn cancel(env: &Env, account: AccountId, id: i64) -> Result<Response, 
 async fn find(db: &D1Database, account: AccountId, id: i64) -> Result<ReadRow, ApiError> {
     catalogue_reads::find(db, account, id)
         .await?
+        .filter(|r| r.purpose == Purpose::Import.as_str())
         .ok_or(ApiError::NotFound("import"))
 }
 

@@ -4,6 +4,7 @@ pub mod api_keys;
 pub mod auth;
 pub mod bulk;
 pub mod bulk_jobs;
+pub mod drift;
 pub mod health;
 pub mod history;
 pub mod imports;

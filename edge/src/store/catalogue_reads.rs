@@ -19,7 +19,7 @@ pub const MAX_MISSES: i64 = 5;
 /// Rows one classification statement writes (its JSON stays well under D1's value limit).
 const CLASSIFY_CHUNK: usize = 1_000;
 
-const SELECT: &str = "SELECT r.id, r.account_id, r.storefront_id, s.name AS storefront_name, \
+const SELECT: &str = "SELECT r.id, r.account_id, r.storefront_id, s.name AS storefront_name, r.purpose, \
      r.status, r.page, r.pages_read, r.items_read, r.total, r.misses, r.counts, r.message, \
      r.new_auto_sync, r.applied_by, r.created_at, r.updated_at, r.finished_at \
      FROM catalogue_reads r JOIN storefronts s ON s.id = r.storefront_id AND s.account_id = r.account_id";
@@ -30,6 +30,8 @@ pub struct ReadRow {
     pub id: i64,
     pub storefront_id: i64,
     pub storefront_name: String,
+    /// `import` or `drift` (a drift check reads the catalogue the same way).
+    pub purpose: String,
     pub status: String,
     pub page: Option<String>,
     pub pages_read: i64,
@@ -99,7 +101,8 @@ pub async fn recent(
 ) -> Result<Vec<ReadRow>, ApiError> {
     Ok(db
         .prepare(format!(
-            "{SELECT} WHERE r.account_id = ?1 AND r.storefront_id = ?2 ORDER BY r.id DESC LIMIT 5"
+            "{SELECT} WHERE r.account_id = ?1 AND r.storefront_id = ?2 AND r.purpose = 'import' \
+             ORDER BY r.id DESC LIMIT 5"
         ))
         .bind(&[int(account.0), int(storefront_id)])?
         .all()
@@ -107,11 +110,29 @@ pub async fn recent(
         .results::<ReadRow>()?)
 }
 
-/// Starts a read of the connection's catalogue, unless one is running: then that one.
+/// Import or drift check: what a catalogue read is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Import,
+    Drift,
+}
+
+impl Purpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Import => "import",
+            Purpose::Drift => "drift",
+        }
+    }
+}
+
+/// Starts a read of the connection's catalogue for `purpose`, unless one is running: then
+/// that one.
 pub async fn start(
     db: &D1Database,
     account: AccountId,
     storefront_id: i64,
+    purpose: Purpose,
     now: i64,
 ) -> Result<i64, ApiError> {
     #[derive(Deserialize)]
@@ -120,19 +141,21 @@ pub async fn start(
     }
     // One statement, so two clicks cannot start two reads.
     db.prepare(
-        "INSERT INTO catalogue_reads (account_id, storefront_id, status, created_at, updated_at) \
-         SELECT ?1, ?2, 'reading', ?3, ?3 WHERE NOT EXISTS (SELECT 1 FROM catalogue_reads \
-           WHERE account_id = ?1 AND storefront_id = ?2 AND status IN ('reading', 'applying'))",
+        "INSERT INTO catalogue_reads (account_id, storefront_id, purpose, status, created_at, updated_at) \
+         SELECT ?1, ?2, ?4, 'reading', ?3, ?3 WHERE NOT EXISTS (SELECT 1 FROM catalogue_reads \
+           WHERE account_id = ?1 AND storefront_id = ?2 AND purpose = ?4 \
+             AND status IN ('reading', 'applying'))",
     )
-    .bind(&[int(account.0), int(storefront_id), int(now)])?
+    .bind(&[int(account.0), int(storefront_id), int(now), text(purpose.as_str())])?
     .run()
     .await?;
     let row = db
         .prepare(
             "SELECT id FROM catalogue_reads WHERE account_id = ?1 AND storefront_id = ?2 \
+               AND purpose = ?3 \
              ORDER BY (status IN ('reading', 'applying')) DESC, id DESC LIMIT 1",
         )
-        .bind(&[int(account.0), int(storefront_id)])?
+        .bind(&[int(account.0), int(storefront_id), text(purpose.as_str())])?
         .first::<Id>(None)
         .await?
         .ok_or_else(|| ApiError::Internal("the import just started is gone".into()))?;

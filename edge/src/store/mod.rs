@@ -2,6 +2,7 @@
 
 pub mod bulk_jobs;
 pub mod catalogue_reads;
+pub mod drift;
 pub mod filter;
 pub mod history;
 pub mod inbox;
@@ -10,6 +11,7 @@ pub mod listings;
 pub mod orders;
 pub mod outbox;
 pub mod products;
+pub mod resync_jobs;
 pub mod rules;
 pub mod selection;
 pub mod storefronts;
