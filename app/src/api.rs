@@ -13,10 +13,11 @@ use std::rc::Rc;
 use std::time::Duration;
 use tally_domain::api::{
     AdjustQuantity, AdjustmentResult, ApiKeySummary, AutoSyncRulesView, BulkAutoSync, BulkResult,
-    CreatedApiKey, DeliveryList, ErrorBody, ImportItemPage, InventorySettings, LedgerEntry,
-    Listing, ListingImport, ListingImportResult, ListingList, ListingUpdate, Me, NewApiKey,
-    NewListing, NewProduct, Product, ProductPage, SetAutoSync, SetAutoSyncRules, SignIn, SignUp,
-    Storefront, StorefrontInput, StorefrontList, SyncHealth, SyncHistoryPage, SyncNow,
+    CreatedApiKey, DeliveryList, DriftCheck, DriftFixed, DriftReport, ErrorBody, FixDrift,
+    ImportItemPage, InventorySettings, LedgerEntry, Listing, ListingImport, ListingImportResult,
+    ListingList, ListingUpdate, Me, NewApiKey, NewListing, NewProduct, Product, ProductPage,
+    ResyncJob, SetAutoSync, SetAutoSyncRules, SignIn, SignUp, Storefront, StorefrontInput,
+    StorefrontList, SyncHealth, SyncHistoryPage, SyncNow,
 };
 use tally_domain::bulk_job::{BulkAction, BulkJob, StartBulkJob};
 use tally_domain::csv_import::{ApplyUpload, CellError, UploadPreview};
@@ -664,4 +665,46 @@ pub async fn cancel_import(id: i64) -> Result<ListingImport, ApiError> {
         &serde_json::json!({}),
     )
     .await
+}
+
+/// `GET /api/v1/drift`: each connection's latest check, open mismatches, latest re-syncs.
+pub async fn drift() -> Result<DriftReport, ApiError> {
+    get("/api/v1/drift").await
+}
+
+/// `POST /api/v1/storefronts/{id}/drift-checks`: check now.
+pub async fn check_drift(storefront: i64) -> Result<DriftCheck, ApiError> {
+    send_json(
+        Request::post(&format!("/api/v1/storefronts/{storefront}/drift-checks")),
+        &serde_json::json!({}),
+    )
+    .await
+}
+
+/// `POST /api/v1/drift/fix`.
+pub async fn fix_drift(body: &FixDrift) -> Result<DriftFixed, ApiError> {
+    send_json(Request::post("/api/v1/drift/fix"), body).await
+}
+
+/// `POST /api/v1/storefronts/{id}/resync`: every Auto Sync listing there pushed again.
+pub async fn resync(storefront: i64) -> Result<ResyncJob, ApiError> {
+    send_json(
+        Request::post(&format!("/api/v1/storefronts/{storefront}/resync")),
+        &serde_json::json!({}),
+    )
+    .await
+}
+
+/// `POST /api/v1/resync-jobs/{id}/cancel`.
+pub async fn cancel_resync(id: i64) -> Result<ResyncJob, ApiError> {
+    send_json(
+        Request::post(&format!("/api/v1/resync-jobs/{id}/cancel")),
+        &serde_json::json!({}),
+    )
+    .await
+}
+
+/// `GET /api/v1/storefronts`, once.
+pub async fn storefront_list() -> Result<StorefrontList, ApiError> {
+    get("/api/v1/storefronts").await
 }

@@ -54,6 +54,7 @@ fn main() {
         the_address_picks_the_page_and_back_returns_to_the_last_one,
         a_woocommerce_item_left_unmanaged_is_asked_about_once_and_the_yes_lands_the_quantity,
         a_seller_imports_a_storefronts_listings_from_a_preview,
+        a_seller_checks_for_drift_and_fixes_the_listing_that_differs,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     drop(ctx);
@@ -1466,4 +1467,64 @@ async fn a_seller_imports_a_storefronts_listings_from_a_preview(ctx: Ctx) {
         },
     )
     .await;
+}
+
+/// Drift on Sync history: eBay shows fewer than Tally gives a listing (changed there); the
+/// seller checks now, reads the likely cause, presses Fix, and eBay shows Tally's count again.
+async fn a_seller_checks_for_drift_and_fixes_the_listing_that_differs(ctx: Ctx) {
+    let (seller, email, password) = own_seller(&ctx.api, "drift", "Drift & Co").await;
+    let sandbox = Sandbox::start(&[(Kind::Ebay, "v^1.1#browser_drift")]).await;
+    sandbox.set_items(Kind::Ebay, [("DRB-1", 0)]).await;
+    let product = product_with_auto_sync(&seller, "DRB-1", "Wool socks", 6).await;
+    let connected = seller
+        .send_json(
+            "POST",
+            "/api/v1/storefronts",
+            &serde_json::json!({ "name": "Socks on eBay", "kind": "ebay",
+                "base_url": sandbox.base_url(Kind::Ebay), "credential": "v^1.1#browser_drift" }),
+        )
+        .await;
+    assert_eq!(connected.status, 201, "{}", connected.body);
+    let linked = seller
+        .send_json(
+            "POST",
+            &format!("/api/v1/products/{}/listings", product.id),
+            &serde_json::json!({ "storefront_id": connected.body["id"], "external_id": "DRB-1" }),
+        )
+        .await;
+    assert_eq!(linked.status, 201, "{}", linked.body);
+    let sandbox_ref = &sandbox;
+    eventually("the first push to land", UI_WAIT, || async move {
+        (sandbox_ref.items(Kind::Ebay).await.get("DRB-1") == Some(&6)).then_some(())
+    })
+    .await;
+    // Someone lowers the count on eBay itself.
+    sandbox.set_items(Kind::Ebay, [("DRB-1", 2)]).await;
+
+    let client = ctx.driver.session().await;
+    client
+        .goto(&format!("{}/history", ctx.api.base))
+        .await
+        .unwrap();
+    sign_in(&client, &email, password).await;
+    by_testid(&client, "drift-panel", UI_WAIT).await;
+    click(&client, "drift-check").await;
+    let row = text_of(&client, "drift-item").await;
+    assert!(
+        row.contains("DRB-1") && row.contains("shows fewer"),
+        "{row}"
+    );
+    assert_eq!(text_of(&client, "health-drift").await, "1");
+    screenshot(&client, "drift-found").await;
+    click(&client, "drift-fix").await;
+    let toast = text_of(&client, "toast").await;
+    assert!(
+        toast.contains("Sending Tally's count to 1 listing"),
+        "{toast}"
+    );
+    eventually("eBay to show Tally's count again", UI_WAIT, || async move {
+        (sandbox_ref.items(Kind::Ebay).await.get("DRB-1") == Some(&6)).then_some(())
+    })
+    .await;
+    by_testid(&client, "drift-none", UI_WAIT).await;
 }

@@ -6,6 +6,7 @@ pub mod auto_sync_toggle;
 pub mod badge;
 pub mod bulk_bar;
 pub mod cell_errors;
+pub mod drift_panel;
 pub mod filter_actions;
 pub mod filter_bar;
 pub mod import_panel;

@@ -3,6 +3,7 @@
 
 use crate::api;
 use crate::components::badge::StatusBadge;
+use crate::components::drift_panel::DriftPanel;
 use crate::components::loading::{failed, loaded, loading_line};
 use crate::components::pagination::Pagination;
 use crate::format::{exact, now_ms, relative};
@@ -63,6 +64,7 @@ pub fn SyncHistory() -> impl IntoView {
             Ok(h) => view! { <HealthPanel health=h /> }.into_any(),
             Err(_) => ().into_any(),
         })}
+        <DriftPanel on_change=move || health.refetch() />
         <HistoryFilters filter=filter storefronts=storefronts />
         {loaded(history, || loading_line("Loading history…"), move |result| match result {
             Ok(page) => view! { <HistoryTable page=page paging=paging.get() /> }.into_any(),
@@ -188,12 +190,22 @@ fn HealthPanel(health: SyncHealth) -> impl IntoView {
             },
         )
     };
+    let drift_class = if health.drift > 0 {
+        "text-critical"
+    } else {
+        ""
+    };
     view! {
         <section class="card card-padded health-panel" data-testid="sync-health" aria-label="Sync health, last hour">
             <div class="health-summary">
-                <div><strong data-testid="health-pushes">{total}</strong><span class="muted">" pushes in the last hour"</span></div>
+                <div><strong data-testid="health-pushes">{total}</strong><span class="muted">{if total == 1 { " push in the last hour" } else { " pushes in the last hour" }}</span></div>
                 <div><strong>{failed}</strong><span class="muted">" failed or retrying"</span></div>
                 <div><strong data-testid="health-in-flight">{health.in_flight}</strong><span class="muted">" changes in flight"</span></div>
+                <div>
+                    <strong data-testid="health-drift" class=drift_class>{health.drift}</strong>
+                    <span class="muted">{if health.drift == 1 { " listing drifted " } else { " listings drifted " }}</span>
+                    {(health.drift > 0).then(|| view! { <a href="#drift">"Review"</a> })}
+                </div>
             </div>
             <svg class="chart" viewBox=format!("0 0 {width} 64") preserveAspectRatio="none" role="img"
                 aria-label=format!("Pushes per minute over the last hour: {total} pushes, {failed} failed")>
