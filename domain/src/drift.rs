@@ -147,6 +147,7 @@ mod tests {
             title: String::new(),
             quantity,
             not_settable: None,
+            group: None,
         }
     }
 

@@ -240,6 +240,7 @@ mod tests {
             title: format!("Item {id}"),
             quantity: Some(quantity),
             not_settable: None,
+            group: None,
         }
     }
 

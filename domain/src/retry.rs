@@ -60,6 +60,9 @@ impl RetryPolicy {
             Failure::Unavailable { .. } | Failure::Stale { .. } | Failure::KeyRefused { .. } => {
                 None
             }
+            // The engine marks the listing's cap used up, so the next try waits for the new
+            // day without spending attempts.
+            Failure::CapReached { .. } => return RetryDecision::RetryAfter(1_000),
         };
         if attempt >= self.max_attempts {
             return RetryDecision::GiveUp;
@@ -130,6 +133,13 @@ pub fn advice(kind: StorefrontKind, failure: &Failure) -> (String, String) {
              management on with the next push), or turn on Manage stock for the item in \
              WooCommerce and press Sync Now."
                 .to_owned(),
+        ),
+        Failure::CapReached { message } => (
+            format!("{store} says this listing's quantity changes for today are used up: {message}"),
+            format!(
+                "Nothing to fix: Tally waits until midnight UTC, when {store} counts again, and \
+                 then pushes the quantity current then."
+            ),
         ),
         Failure::NotSettable { message } => (
             format!("{store} keeps this item's stock itself, so Tally cannot set it: {message}"),

@@ -381,6 +381,9 @@ pub async fn run(
                 if matches!(failure, Failure::KeyRefused { .. }) {
                     writes.push(next_key_round(&db, planned.row.id)?);
                 }
+                if matches!(failure, Failure::CapReached { .. }) {
+                    writes.push(cap_used_up(&db, &planned.row, finished)?);
+                }
                 let wanted = match decision {
                     RetryDecision::FailNow => Next::Done,
                     RetryDecision::RetryAfter(ms) => Next::Retry {
@@ -664,11 +667,33 @@ fn daily_revisions(row: &ListingRow) -> Result<Option<u32>, ApiError> {
     Ok(connector::limits(row.kind()?).daily_revisions)
 }
 
-/// Whether the platform's per-listing daily revision cap (eBay: 250) is used up today.
+/// Whether the platform's per-listing daily revision cap (eBay: 250) is used up today: by
+/// this listing, or by its cap group (an eBay listing's variations share one cap).
 fn over_daily_revisions(row: &ListingRow, now: i64) -> Result<bool, ApiError> {
     let today = now / 86_400_000;
-    Ok(daily_revisions(row)?
-        .is_some_and(|cap| row.revisions_day == today && row.revisions >= i64::from(cap)))
+    let own = if row.revisions_day == today {
+        row.revisions
+    } else {
+        0
+    };
+    let used = own.max(row.group_revisions);
+    Ok(daily_revisions(row)?.is_some_and(|cap| used >= i64::from(cap)))
+}
+
+/// The storefront said the listing's cap is used up: count it so, so this listing and its
+/// cap group wait for the new day.
+fn cap_used_up(
+    db: &D1Database,
+    row: &ListingRow,
+    now: i64,
+) -> Result<D1PreparedStatement, ApiError> {
+    let cap = daily_revisions(row)?.map_or(0, i64::from);
+    Ok(db
+        .prepare(
+            "UPDATE listings SET revisions = MAX(?2, CASE WHEN revisions_day = ?3 THEN revisions ELSE 0 END), \
+               revisions_day = ?3 WHERE id = ?1",
+        )
+        .bind(&[int(row.id), int(cap), int(now / 86_400_000)])?)
 }
 
 /// Gives the lease back, if this round still holds it (a lease that ran out may be another

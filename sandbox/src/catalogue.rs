@@ -255,8 +255,15 @@ fn ebay_items(request: &ApiRequest, state: &State) -> Reply {
         .skip(offset)
         .take(limit)
         .map(|(sku, quantity)| {
+            let groups: Vec<String> = state
+                .traits
+                .get(sku)
+                .and_then(|t| t.group.clone())
+                .into_iter()
+                .collect();
             json!({"sku": sku, "product": {"title": title_of(state, sku, sku.clone())},
-                   "availability": {"shipToLocationAvailability": {"quantity": quantity}}})
+                   "availability": {"shipToLocationAvailability": {"quantity": quantity}},
+                   "inventoryItemGroupKeys": groups})
         })
         .collect();
     let mut body = json!({"total": state.items.len(), "size": items.len(), "limit": limit,

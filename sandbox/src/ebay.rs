@@ -134,6 +134,38 @@ fn errors(status: u16, id: u32, domain: &str, message: &str, long: &str) -> Repl
     )
 }
 
+/// eBay's revisions per listing per calendar day.
+const DAILY_REVISIONS: u32 = 250;
+
+/// The eBay listing an item's revisions count against: its group's, else its own.
+fn listing_of(sku: &str, state: &State) -> String {
+    state
+        .traits
+        .get(sku)
+        .and_then(|t| t.group.clone())
+        .unwrap_or_else(|| sku.to_owned())
+}
+
+/// Revisions today of the item's listing: the most any of its items was told it had
+/// (`revisions_today`), or counted since.
+fn revisions_used_up(sku: &str, state: &State) -> bool {
+    let listing = listing_of(sku, state);
+    let preset = state
+        .traits
+        .iter()
+        .filter(|(key, t)| t.group.as_deref() == Some(listing.as_str()) || key.as_str() == listing)
+        .filter_map(|(_, t)| t.revisions_today)
+        .max()
+        .unwrap_or(0);
+    let counted = state.revisions.get(&listing).copied().unwrap_or(0);
+    preset.max(counted) >= DAILY_REVISIONS
+}
+
+fn count_revision(sku: &str, state: &mut State) {
+    let listing = listing_of(sku, state);
+    *state.revisions.entry(listing).or_default() += 1;
+}
+
 fn invalid_request(long: &str) -> Reply {
     errors(400, 2004, "ACCESS", "Invalid request", long)
 }
@@ -149,6 +181,7 @@ fn update(entry: &Value, state: &mut State) -> Vec<Value> {
     let quantity = entry["shipToLocationAvailability"]["quantity"]
         .as_i64()
         .or_else(|| offers.first().and_then(|o| o["availableQuantity"].as_i64()));
+    let used_up = revisions_used_up(sku, state);
     let failure = match (state.items.get_mut(sku), quantity) {
         (None, _) => Some((
             404,
@@ -156,12 +189,23 @@ fn update(entry: &Value, state: &mut State) -> Vec<Value> {
             format!("SKU {sku} is not available in the system"),
         )),
         (Some(_), Some(q)) if q < 0 => Some((400, 25709, "Invalid value for quantity".into())),
+        (Some(_), Some(_)) if used_up => Some((
+            400,
+            25002,
+            format!(
+                "This listing has reached the maximum of {DAILY_REVISIONS} revisions for this \
+                 calendar day."
+            ),
+        )),
         (Some(current), Some(q)) => {
             *current = q;
             None
         }
         (Some(_), None) => Some((400, 25709, "Invalid value for quantity".into())),
     };
+    if failure.is_none() {
+        count_revision(sku, state);
+    }
     let response = |offer: Option<&Value>| {
         let mut response = json!({"statusCode": 200, "sku": sku, "errors": [], "warnings": []});
         if let Some(offer_id) = offer.and_then(|o| o["offerId"].as_str()) {

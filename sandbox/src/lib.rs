@@ -254,6 +254,12 @@ pub struct ItemTraits {
     pub sku: Option<String>,
     /// The item's title in catalogue reads.
     pub title: Option<String>,
+    /// eBay: the multi-variation listing (inventory item group) the item is a variation of;
+    /// its variations share one daily revision cap.
+    pub group: Option<String>,
+    /// eBay: revisions the item's listing (its group, else the SKU) has had today; at 250,
+    /// eBay refuses further quantity changes until the next day.
+    pub revisions_today: Option<u32>,
 }
 
 /// `POST /_sandbox/orders/{id}/refund` (Shopify): a refund of some of the order's units;

@@ -32,6 +32,8 @@ pub struct State {
     pub failed_keys: HashSet<String>,
     /// Items with more to them than a count (`PUT /_sandbox/traits`).
     pub traits: HashMap<String, ItemTraits>,
+    /// eBay: quantity revisions per eBay listing (group or SKU) since the sandbox started.
+    pub revisions: HashMap<String, u32>,
     /// Shopify: the query-cost bucket.
     pub bucket: Bucket,
     /// BigCommerce: when the current rate-limit window started, and the calls in it.
@@ -83,6 +85,7 @@ impl Store {
             replays: HashMap::new(),
             failed_keys: HashSet::new(),
             traits: HashMap::new(),
+            revisions: HashMap::new(),
             bucket: Bucket::full(),
             window: (Instant::now(), 0),
             orders: Vec::new(),

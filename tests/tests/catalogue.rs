@@ -51,6 +51,7 @@ fn main() {
         drift_on_a_storefront_is_found_with_its_cause_and_fixed,
         a_full_resync_pushes_every_listing_with_progress_and_can_be_cancelled,
         drift_fixes_refuse_what_is_not_theirs_to_fix,
+        ebay_s_cap_refusal_is_a_wait_for_every_variation_of_the_listing,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     if conclusion.has_failed() {
@@ -782,4 +783,72 @@ async fn drift_fixes_refuse_what_is_not_theirs_to_fix(ctx: Ctx) {
     assert!(drift_report(&other).await.items.is_empty());
     // Nothing was pushed by the refusals: eBay still shows the edit.
     assert_eq!(sandbox.items(Kind::Ebay).await.get("DF-1"), Some(&7));
+}
+
+// ---- eBay's daily revision cap --------------------------------------------------------------
+
+/// Two variations of one eBay listing (an inventory item group) share its 250 revisions a day.
+/// The listing has used them up: eBay refuses the push, and Tally waits for the new day (no
+/// failure), for the other variation too; an item of another listing is pushed as usual. The
+/// group comes from the catalogue read by listing import.
+async fn ebay_s_cap_refusal_is_a_wait_for_every_variation_of_the_listing(ctx: Ctx) {
+    let seller = ctx.api.new_account("eBay Cap").await;
+    let sandbox = Sandbox::start(&[(Kind::Ebay, credential(Kind::Ebay))]).await;
+    sandbox
+        .set_items(
+            Kind::Ebay,
+            [("CAP-S", 0), ("CAP-M", 0), ("CAP-L", 0), ("CAP-X", 0)],
+        )
+        .await;
+    sandbox
+        .set_traits(
+            Kind::Ebay,
+            json!({ "CAP-S": { "group": "TEE", "revisions_today": 250 },
+                    "CAP-M": { "group": "TEE" }, "CAP-L": { "group": "TEE" } }),
+        )
+        .await;
+    let store = connect(&seller, &sandbox, Kind::Ebay).await;
+    let mut products = Vec::new();
+    for sku in ["CAP-S", "CAP-M", "CAP-X"] {
+        let p = product(&seller, sku, 3).await;
+        products.push(seller.set_auto_sync(p.id.0, true).await);
+    }
+    let import = preview(&seller, store.id).await;
+    assert_eq!(import.counts.matched, 3);
+    assert_eq!(
+        apply(&seller, import.id).await.status,
+        ImportStatus::Applied
+    );
+
+    ebay_shows(&sandbox, "CAP-X", 3).await;
+    for p in &products[..2] {
+        let id = p.id.0;
+        let seller = &seller;
+        eventually(
+            &format!("{} to wait for the new day", p.sku),
+            WAIT,
+            || async move {
+                seller.run_cron().await;
+                let page = seller.history_of(id).await;
+                assert!(
+                    page.items
+                        .iter()
+                        .all(|e| e.status != tally_domain::sync::SyncStatus::Failed),
+                    "a cap is a wait, not a failure: {:?}",
+                    page.items
+                );
+                page.items
+                    .iter()
+                    .any(|e| e.message.contains("Queued until midnight UTC"))
+                    .then_some(())
+            },
+        )
+        .await;
+    }
+    let items = sandbox.items(Kind::Ebay).await;
+    assert_eq!(
+        (items["CAP-S"], items["CAP-M"]),
+        (0, 0),
+        "eBay took nothing over the cap"
+    );
 }

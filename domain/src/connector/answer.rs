@@ -28,6 +28,8 @@ pub(super) enum Class {
     NotSettable,
     /// The storefront does not manage the item's stock (WooCommerce).
     StockUnmanaged,
+    /// The listing's daily revision cap is used up (eBay): wait for the next day.
+    CapReached,
 }
 
 impl Class {
@@ -89,6 +91,7 @@ impl Refusal {
             Class::KeyRefused => Failure::KeyRefused { message },
             Class::NotSettable => Failure::NotSettable { message },
             Class::StockUnmanaged => Failure::StockUnmanaged { message },
+            Class::CapReached => Failure::CapReached { message },
         }
     }
 
@@ -125,6 +128,7 @@ fn phrase(class: Class, kind: StorefrontKind) -> &'static str {
         (Class::KeyRefused, _) => "would not repeat an earlier attempt of this update",
         (Class::NotSettable, _) => "keeps this item's stock itself",
         (Class::StockUnmanaged, _) => "is not managing this item's stock",
+        (Class::CapReached, _) => "allows no more quantity changes to this listing today",
     }
 }
 

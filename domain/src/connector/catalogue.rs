@@ -59,6 +59,10 @@ pub struct CatalogueItem {
     /// Why Tally must not set this item, when it must not (fulfilled by Amazon, stock not
     /// tracked): import leaves it out and says why.
     pub not_settable: Option<String>,
+    /// The platform's listing this item shares a daily revision cap with (eBay: the inventory
+    /// item group of a multi-variation listing).
+    #[serde(default)]
+    pub group: Option<String>,
 }
 
 /// One page of a catalogue.
@@ -323,6 +327,7 @@ mod shopify {
                              quantity\" in Shopify first."
                                 .to_owned()
                         }),
+                        group: None,
                     }
                 })
             })
@@ -446,6 +451,7 @@ mod woo {
             title: product.name,
             quantity: product.stock_quantity,
             not_settable: None,
+            group: None,
         }
     }
 
@@ -468,6 +474,7 @@ mod woo {
             title,
             quantity: variation.stock_quantity,
             not_settable: None,
+            group: None,
         }
     }
 }
@@ -551,6 +558,7 @@ mod bigcommerce {
                 title: product.name,
                 quantity: product.inventory_level,
                 not_settable: None,
+                group: None,
             }],
             "variant" => product
                 .variants
@@ -569,6 +577,7 @@ mod bigcommerce {
                         },
                         quantity: v.inventory_level,
                         not_settable: None,
+                        group: None,
                     }
                 })
                 .collect(),
@@ -583,6 +592,7 @@ mod bigcommerce {
                      tracking in BigCommerce first."
                         .to_owned(),
                 ),
+                group: None,
             }],
         }
     }
@@ -606,12 +616,18 @@ mod ebay {
     }
 
     #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
     struct Item {
         sku: String,
         #[serde(default)]
         product: Option<Product>,
         #[serde(default)]
         availability: Option<Availability>,
+        /// The multi-variation listings (inventory item groups) the item is a variation of.
+        #[serde(default)]
+        inventory_item_group_keys: Vec<String>,
+        #[serde(default)]
+        group_ids: Vec<String>,
     }
 
     #[derive(Deserialize)]
@@ -642,6 +658,11 @@ mod ebay {
             .inventory_items
             .into_iter()
             .map(|item| CatalogueItem {
+                group: item
+                    .inventory_item_group_keys
+                    .into_iter()
+                    .chain(item.group_ids)
+                    .next(),
                 title: item.product.map(|p| p.title).unwrap_or_default(),
                 quantity: item
                     .availability
@@ -739,6 +760,7 @@ mod amazon {
                          Tally leaves it alone."
                             .to_owned()
                     }),
+                    group: None,
                 }
             })
             .collect();
@@ -939,7 +961,7 @@ mod tests {
             &answer(
                 200,
                 r#"{"total":150,"size":100,"limit":100,"next":"https://x/inventory_item?offset=100",
-                 "inventoryItems":[{"sku":"MUG","product":{"title":"Mug"},
+                 "inventoryItems":[{"sku":"MUG","product":{"title":"Mug"},"inventoryItemGroupKeys":["MUGS"],
                  "availability":{"shipToLocationAvailability":{"quantity":7}}}]}"#,
             ),
         )
@@ -947,6 +969,7 @@ mod tests {
         assert_eq!(page.total, Some(150));
         assert_eq!(page.next, Some(Page::Number { n: 100 }));
         assert_eq!(page.items[0].quantity, Some(7));
+        assert_eq!(page.items[0].group.as_deref(), Some("MUGS"));
         assert!(catalogue_request(&t, &Page::Number { n: 100 })
             .url
             .ends_with("/sell/inventory/v1/inventory_item?limit=100&offset=100"));

@@ -23,6 +23,17 @@ pub(super) const LIMITS: Limits = Limits {
 /// 25710 "resource not found", 25713 "offer is not available".
 const NOT_FOUND_ERRORS: [u64; 3] = [25702, 25710, 25713];
 
+/// Whether eBay's words refuse a revision for the listing's daily cap. eBay documents the cap
+/// (250 revisions per listing per calendar day) but no error id for it, so the refusal is told
+/// by what it says: a revision, and a limit reached.
+fn is_cap_refusal(detail: &str) -> bool {
+    let words = detail.to_ascii_lowercase();
+    words.contains("revis")
+        && ["limit", "maximum", "exceed", "per day", "calendar day"]
+            .iter()
+            .any(|w| words.contains(w))
+}
+
 /// SKUs in one call. eBay's method reference says one SKU (a product or variation) per call,
 /// its bulk-updates guide up to 25 inventory items; until a real account shows the guide is
 /// right, Tally sends one. The 25-SKU form stays behind this setting ([`build_with`]).
@@ -237,8 +248,11 @@ fn item_refusal(status: u16, code: Option<String>, detail: String) -> Refusal {
         .as_deref()
         .and_then(|c| c.parse::<u64>().ok())
         .is_some_and(|id| NOT_FOUND_ERRORS.contains(&id));
+    let cap = is_cap_refusal(&detail);
     let mut refusal = Refusal::of_status(status, code, detail);
-    if unknown || status == 404 {
+    if cap {
+        refusal.class = Class::CapReached;
+    } else if unknown || status == 404 {
         refusal.class = Class::NotFound;
     } else if answer::is_success(status) {
         // An error beside a success status: eBay did not take the quantity as sent.
@@ -432,5 +446,28 @@ mod tests {
         assert_eq!(classes(&results), [(1, "unavailable"), (2, "unavailable")]);
         let results = parse_response(&ebay(), request, &response(200, "{not json"));
         assert_eq!(classes(&results), [(1, "validation"), (2, "validation")]);
+    }
+
+    #[test]
+    fn the_daily_revision_cap_refusal_is_a_wait_not_a_failure() {
+        let t = ebay();
+        let pushes = [push(7, 3, "MUG", None)];
+        let request = &build_requests(&t, &pushes)[0];
+        let answer = response(
+            207,
+            r#"{"responses": [{"statusCode": 400, "sku": "MUG", "errors": [{"errorId": 25002,
+                "domain": "API_INVENTORY", "category": "REQUEST",
+                "message": "This listing has reached the maximum of 250 revisions for this calendar day."}]}]}"#,
+        );
+        let results = parse_response(&t, request, &answer);
+        assert!(
+            matches!(&results[0].outcome, Err(Failure::CapReached { message }) if message.contains("250 revisions")),
+            "{:?}",
+            results[0].outcome
+        );
+        assert!(!is_cap_refusal("Invalid value for quantity"));
+        assert!(is_cap_refusal(
+            "You have exceeded the number of revisions allowed"
+        ));
     }
 }

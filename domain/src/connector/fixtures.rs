@@ -105,6 +105,7 @@ pub fn classes(results: &[ItemResult]) -> Vec<(i64, &'static str)> {
                 Err(Failure::KeyRefused { .. }) => "key_refused",
                 Err(Failure::NotSettable { .. }) => "not_settable",
                 Err(Failure::StockUnmanaged { .. }) => "stock_unmanaged",
+                Err(Failure::CapReached { .. }) => "cap_reached",
             };
             (r.listing_id, class)
         })

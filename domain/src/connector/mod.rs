@@ -139,6 +139,9 @@ pub enum Failure {
     /// WooCommerce does not manage this item's stock, so it ignores the quantity and keeps
     /// selling; Tally turns management on only once the seller says so.
     StockUnmanaged { message: String },
+    /// The listing's daily revision cap is used up (eBay: 250 per listing per day, its
+    /// variations together): not a failure, a wait until the cap starts again.
+    CapReached { message: String },
 }
 
 impl Failure {
@@ -153,7 +156,8 @@ impl Failure {
             | Failure::Stale { message, .. }
             | Failure::KeyRefused { message }
             | Failure::NotSettable { message }
-            | Failure::StockUnmanaged { message } => message,
+            | Failure::StockUnmanaged { message }
+            | Failure::CapReached { message } => message,
         }
     }
 }

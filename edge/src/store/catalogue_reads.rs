@@ -183,7 +183,8 @@ pub async fn store_page(
                 item.sku,
                 item.title,
                 item.quantity,
-                item.not_settable
+                item.not_settable,
+                item.group
             ])
         })
         .collect();
@@ -210,9 +211,9 @@ pub async fn store_page(
     let insert = db
         .prepare(
             "INSERT INTO catalogue_items \
-             (read_id, n, external_id, external_sub_id, sku, title, quantity, not_settable) \
+             (read_id, n, external_id, external_sub_id, sku, title, quantity, not_settable, cap_group) \
              SELECT ?1, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, \
-                    value ->> 5, value ->> 6 FROM json_each(?2)",
+                    value ->> 5, value ->> 6, value ->> 7 FROM json_each(?2)",
         )
         .bind(&[int(read.id), text(&rows)])?;
     let clear = db.prepare("DELETE FROM write_guards");
@@ -272,13 +273,14 @@ struct ItemRow {
     title: String,
     quantity: Option<i64>,
     not_settable: Option<String>,
+    cap_group: Option<String>,
 }
 
 /// Every item of a read, in the order read, with its number.
 pub async fn items(db: &D1Database, read_id: i64) -> Result<Vec<(i64, CatalogueItem)>, ApiError> {
     let rows = db
         .prepare(
-            "SELECT n, external_id, external_sub_id, sku, title, quantity, not_settable \
+            "SELECT n, external_id, external_sub_id, sku, title, quantity, not_settable, cap_group \
              FROM catalogue_items WHERE read_id = ?1 ORDER BY n",
         )
         .bind(&[int(read_id)])?
@@ -297,6 +299,7 @@ pub async fn items(db: &D1Database, read_id: i64) -> Result<Vec<(i64, CatalogueI
                     title: r.title,
                     quantity: r.quantity,
                     not_settable: r.not_settable,
+                    group: r.cap_group,
                 },
             )
         })
@@ -389,7 +392,8 @@ pub async fn classify(
                 item.quantity,
                 item.not_settable,
                 d.class.as_str(),
-                d.note
+                d.note,
+                item.group
             ])
         })
         .collect();
@@ -398,9 +402,9 @@ pub async fn classify(
         statements.push(
             db.prepare(
                 "INSERT INTO catalogue_items \
-                 (read_id, n, external_id, external_sub_id, sku, title, quantity, not_settable, class, note) \
+                 (read_id, n, external_id, external_sub_id, sku, title, quantity, not_settable, class, note, cap_group) \
                  SELECT ?1, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, \
-                        value ->> 5, value ->> 6, value ->> 7, value ->> 8 FROM json_each(?2) WHERE true \
+                        value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9 FROM json_each(?2) WHERE true \
                  ON CONFLICT (read_id, n) DO UPDATE SET class = excluded.class, note = excluded.note, \
                    sku = excluded.sku",
             )
@@ -564,8 +568,8 @@ pub async fn apply(
         // An item linked since the preview breaks the one-listing-per-item index.
         db.prepare(
             "INSERT INTO listings (account_id, product_id, storefront_id, external_id, \
-               external_sub_id, rules, active, created_at, updated_at) \
-             SELECT ?1, p.id, ?3, c.external_id, c.external_sub_id, '{}', 1, ?4, ?4 \
+               external_sub_id, rules, active, created_at, updated_at, cap_group) \
+             SELECT ?1, p.id, ?3, c.external_id, c.external_sub_id, '{}', 1, ?4, ?4, c.cap_group \
              FROM catalogue_items c JOIN products p ON p.account_id = ?1 AND p.sku = c.sku \
              WHERE c.read_id = ?2 AND c.class IN ('matched', 'new')",
         )

@@ -31,6 +31,8 @@ pub struct ListingRow {
     pub revisions: i64,
     pub push_key_round: i64,
     pub manage_stock: i64,
+    /// Revisions today across the listing's cap group (0 without one).
+    pub group_revisions: i64,
     pub storefront_name: String,
     pub kind: String,
     pub base_url: String,
@@ -76,7 +78,11 @@ impl ListingRow {
 
 const SELECT: &str = "SELECT l.id, l.product_id, l.storefront_id, l.external_id, \
      l.external_sub_id, l.rules AS listing_rules, l.active, l.pushed_version, l.pushed_quantity, \
-     l.pushed_outbox, l.pushed_at, l.revisions_day, l.revisions, l.push_key_round, l.manage_stock, s.name AS storefront_name, \
+     l.pushed_outbox, l.pushed_at, l.revisions_day, l.revisions, l.push_key_round, l.manage_stock, \
+     (SELECT ifnull(SUM(g.revisions), 0) FROM listings g WHERE l.cap_group IS NOT NULL \
+        AND g.storefront_id = l.storefront_id AND g.cap_group = l.cap_group \
+        AND g.revisions_day = CAST(strftime('%s', 'now') AS INTEGER) / 86400) AS group_revisions, \
+     s.name AS storefront_name, \
      s.kind, s.base_url, s.credential_enc, s.store_ref, s.keys_in_query, s.rules AS storefront_rules, p.sku, p.quantity, p.version \
      FROM listings l JOIN storefronts s ON s.id = l.storefront_id \
      JOIN products p ON p.id = l.product_id";
