@@ -66,9 +66,10 @@ impl DriftCause {
         }
     }
 
-    /// Whether a push can repair it (a gone listing needs the seller).
+    /// Whether a push can repair it (a gone listing, or one whose stock the storefront does
+    /// not count, needs the seller first).
     pub fn fixable(self) -> bool {
-        !matches!(self, DriftCause::Gone)
+        matches!(self, DriftCause::Lower | DriftCause::Higher)
     }
 }
 
@@ -92,7 +93,14 @@ pub struct Drift {
 }
 
 /// Compares the listings with the catalogue read back: the mismatches, in listing order.
-pub fn compare(listings: &[Expected], catalogue: &[CatalogueItem]) -> Vec<Drift> {
+///
+/// `complete` says the read holds the whole catalogue (a platform that lists only so many
+/// items, as Amazon's search does past 1,000, gives an incomplete one): only then is a listing
+/// missing from it *gone*. A listing is matched by both its ids; one the catalogue lists
+/// without a sub id (an eBay SKU, whose offers it does not read) matches by its own id; one
+/// whose item is listed at other sub ids only (a Shopify location past the five read, a
+/// BigCommerce location other than the default) was not read, and is left out.
+pub fn compare(listings: &[Expected], catalogue: &[CatalogueItem], complete: bool) -> Vec<Drift> {
     let by_ids: HashMap<(&str, &str), &CatalogueItem> = catalogue
         .iter()
         .map(|item| {
@@ -100,15 +108,18 @@ pub fn compare(listings: &[Expected], catalogue: &[CatalogueItem]) -> Vec<Drift>
             ((item.external_id.as_str(), sub), item)
         })
         .collect();
+    let listed: std::collections::HashSet<&str> =
+        catalogue.iter().map(|i| i.external_id.as_str()).collect();
     listings
         .iter()
         .filter_map(|listing| {
-            let key = (
-                listing.external_id.as_str(),
-                listing.external_sub_id.as_deref().unwrap_or(""),
-            );
-            let (found, cause) = match by_ids.get(&key) {
+            let id = listing.external_id.as_str();
+            let key = (id, listing.external_sub_id.as_deref().unwrap_or(""));
+            let item = by_ids.get(&key).or_else(|| by_ids.get(&(id, "")));
+            let (found, cause) = match item {
+                None if listed.contains(id) || !complete => return None,
                 None => (None, DriftCause::Gone),
+                Some(item) if item.not_settable.is_some() => (None, DriftCause::NotCounted),
                 Some(item) => match item.quantity {
                     None => (None, DriftCause::NotCounted),
                     Some(q) if q == listing.quantity => return None,
@@ -167,7 +178,7 @@ mod tests {
             item("15", Some("5"), None),
             item("14", Some("6"), Some(4)),
         ];
-        let drift = compare(&listings, &catalogue);
+        let drift = compare(&listings, &catalogue, true);
         let got: Vec<(i64, Option<i64>, DriftCause)> = drift
             .iter()
             .map(|d| (d.listing_id, d.found, d.cause))
@@ -177,7 +188,7 @@ mod tests {
             [
                 (2, Some(1), DriftCause::Lower),
                 (3, Some(9), DriftCause::Higher),
-                (4, None, DriftCause::Gone),
+                // Item 14 is listed at another location only: not read, so not drift.
                 (5, None, DriftCause::NotCounted),
             ]
         );
@@ -186,8 +197,35 @@ mod tests {
 
     #[test]
     fn listings_without_a_sub_id_match_items_without_one() {
-        let drift = compare(&[listing(1, "MUG", None, 3)], &[item("MUG", None, Some(3))]);
+        let drift = compare(
+            &[listing(1, "MUG", None, 3)],
+            &[item("MUG", None, Some(3))],
+            true,
+        );
         assert!(drift.is_empty());
+    }
+
+    #[test]
+    fn a_listing_is_gone_only_when_the_whole_catalogue_was_read() {
+        let listings = [listing(1, "OLD", None, 3)];
+        let read = [item("NEW", None, Some(3))];
+        assert_eq!(compare(&listings, &read, true)[0].cause, DriftCause::Gone);
+        assert!(compare(&listings, &read, false).is_empty());
+    }
+
+    #[test]
+    fn an_offer_listing_matches_its_sku_and_untracked_items_are_not_counted() {
+        // eBay: the listing names an offer; the catalogue lists the SKU.
+        let listings = [
+            listing(1, "MUG", Some("555"), 3),
+            listing(2, "FBA", None, 3),
+        ];
+        let mut fba = item("FBA", None, Some(9));
+        fba.not_settable = Some("Fulfilled by Amazon".into());
+        let drift = compare(&listings, &[item("MUG", None, Some(1)), fba], true);
+        assert_eq!(drift[0].cause, DriftCause::Lower);
+        assert_eq!(drift[1].cause, DriftCause::NotCounted);
+        assert!(!DriftCause::NotCounted.fixable());
     }
 
     #[test]

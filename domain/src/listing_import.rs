@@ -80,31 +80,41 @@ pub struct Known<'a> {
 /// Classifies every item of a catalogue read, in order.
 pub fn classify(kind: StorefrontKind, items: &[CatalogueItem], known: &Known) -> Vec<Decision> {
     let platform = kind.label();
+    let linked_ids: HashSet<&str> = known
+        .linked_items
+        .iter()
+        .map(|(id, _)| id.as_str())
+        .collect();
+    let is_linked = |item: &CatalogueItem| is_linked(item, known, &linked_ids);
     // SKUs on more than one unlinked item of this storefront.
     let mut items_per_sku: HashMap<&str, usize> = HashMap::new();
     for item in items {
-        if !is_linked(item, known) && item.not_settable.is_none() && !item.sku.trim().is_empty() {
+        if !is_linked(item) && item.not_settable.is_none() && !item.sku.trim().is_empty() {
             *items_per_sku.entry(item.sku.trim()).or_default() += 1;
         }
     }
     items
         .iter()
-        .map(|item| decide(kind, platform, item, known, &items_per_sku))
+        .map(|item| decide(kind, platform, item, is_linked(item), known, &items_per_sku))
         .collect()
 }
 
-fn is_linked(item: &CatalogueItem, known: &Known) -> bool {
+/// Whether the item is linked: by both ids, or, for an item the catalogue lists without a sub
+/// id (an eBay SKU, whose listings may name one of its offers), by its own id.
+fn is_linked(item: &CatalogueItem, known: &Known, linked_ids: &HashSet<&str>) -> bool {
     let key = (
         item.external_id.clone(),
         item.external_sub_id.clone().unwrap_or_default(),
     );
     known.linked_items.contains(&key)
+        || (item.external_sub_id.is_none() && linked_ids.contains(item.external_id.as_str()))
 }
 
 fn decide(
     kind: StorefrontKind,
     platform: &str,
     item: &CatalogueItem,
+    linked: bool,
     known: &Known,
     items_per_sku: &HashMap<&str, usize>,
 ) -> Decision {
@@ -113,7 +123,7 @@ fn decide(
         sku: None,
         note,
     };
-    if is_linked(item, known) {
+    if linked {
         return Decision {
             class: ImportClass::Linked,
             sku: None,
@@ -316,6 +326,19 @@ mod tests {
             classes(StorefrontKind::Woocommerce, &items, &known),
             [ImportClass::Linked, ImportClass::New]
         );
+    }
+
+    #[test]
+    fn an_ebay_sku_linked_through_one_of_its_offers_is_linked() {
+        let none = HashSet::new();
+        let linked: HashSet<(String, String)> = [("MUG".to_owned(), "555".to_owned())].into();
+        let known = Known {
+            products: &none,
+            linked_items: &linked,
+            linked_skus: &none,
+        };
+        let d = &classify(StorefrontKind::Ebay, &[item("MUG", None, "MUG", 1)], &known)[0];
+        assert_eq!(d.class, ImportClass::Linked);
     }
 
     #[test]

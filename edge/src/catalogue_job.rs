@@ -8,7 +8,7 @@ use crate::bindings::DB;
 use crate::clock::now_ms;
 use crate::engine;
 use crate::error::ApiError;
-use crate::store::catalogue_reads::{self, ReadRow};
+use crate::store::catalogue_reads::{self, Purpose, ReadRow};
 use crate::store::{outbox, storefronts};
 use crate::storefront_http;
 use std::collections::HashSet;
@@ -81,7 +81,10 @@ async fn read_pages(
     for _ in 0..PAGES_PER_DELIVERY {
         let Some(page) = read.next_page() else {
             return match read.purpose.as_str() {
-                "drift" => crate::drift_check::compare_read(db, account, &read, now_ms()).await,
+                "drift" => {
+                    let kind = connection.kind()?;
+                    crate::drift_check::compare_read(db, account, &read, kind, now_ms()).await
+                }
                 _ => classify_items(db, account, &read).await,
             };
         };
@@ -106,7 +109,25 @@ async fn read_pages(
         if !catalogue_reads::store_page(db, &read, &page.items, page.next.as_ref(), page.total, now)
             .await?
         {
-            return Ok(()); // Another delivery stored this page: it carries the job on.
+            // Another delivery stored this page (it carries the job on), unless the cursor did
+            // not move: then the write itself failed, and the queue tries again.
+            let moved = catalogue_reads::find(db, account, read.id)
+                .await?
+                .is_none_or(|r| r.pages_read != read.pages_read || r.status != read.status);
+            if moved {
+                return Ok(());
+            }
+            catalogue_reads::miss(
+                db,
+                &read,
+                "Tally could not store a page of the catalogue; it tries again.",
+                now,
+            )
+            .await?;
+            return Err(ApiError::Busy(format!(
+                "import {}: storing a page failed",
+                read.id
+            )));
         }
         match catalogue_reads::find(db, account, read.id).await? {
             Some(next) => read = next,
@@ -137,7 +158,8 @@ async fn classify_items(
         linked_skus: &linked_skus,
     };
     let decisions = classify(kind, &items, &known);
-    catalogue_reads::classify(db, read, &numbered, &decisions, now_ms()).await
+    catalogue_reads::classify(db, read, &numbered, &decisions, now_ms()).await?;
+    catalogue_reads::prune(db, account, read.storefront_id, Purpose::Import).await
 }
 
 async fn apply(

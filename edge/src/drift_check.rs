@@ -12,6 +12,7 @@ use crate::store::outbox::{self, Resync};
 use std::collections::BTreeSet;
 use tally_domain::api::DriftFixed;
 use tally_domain::drift::{compare, DriftCause};
+use tally_domain::storefront::StorefrontKind;
 use tally_domain::{AccountId, ProductId};
 use worker::{D1Database, Env};
 
@@ -34,6 +35,7 @@ pub async fn compare_read(
     db: &D1Database,
     account: AccountId,
     read: &ReadRow,
+    kind: StorefrontKind,
     now: i64,
 ) -> Result<(), ApiError> {
     let expected = drift::expected(db, account, read.storefront_id, read.created_at).await?;
@@ -42,9 +44,24 @@ pub async fn compare_read(
         .into_iter()
         .map(|(_, item)| item)
         .collect();
-    let found = compare(&expected, &items);
+    let found = compare(&expected, &items, read_whole(read, kind));
     drift::record(db, account, read, &found, now).await?;
-    Ok(())
+    catalogue_reads::prune(db, account, read.storefront_id, Purpose::Drift).await
+}
+
+/// Amazon's listing search stops at 1,000 results.
+const AMAZON_SEARCH_LIMIT: i64 = 1_000;
+
+/// Whether the read holds the whole catalogue, so a listing missing from it is gone: as many
+/// items as the platform said it has, and not a search the platform cuts short.
+fn read_whole(read: &ReadRow, kind: StorefrontKind) -> bool {
+    match read.total {
+        Some(total) if kind == StorefrontKind::Amazon && total >= AMAZON_SEARCH_LIMIT => false,
+        // Shopify counts variants, the read counts variants at each location.
+        Some(_) if kind == StorefrontKind::Shopify => true,
+        Some(total) => read.items_read >= total,
+        None => true,
+    }
 }
 
 /// Fixes these open mismatches: reads the orders of connections showing fewer, then sends
@@ -56,21 +73,37 @@ pub async fn fix(
     listing_ids: &[i64],
     now: i64,
 ) -> Result<DriftFixed, ApiError> {
-    let fixed = drift::mark_fixed(db, account, listing_ids, now).await?;
-    let lower: BTreeSet<i64> = fixed
+    let open = drift::fixable(db, account, listing_ids).await?;
+    let lower: BTreeSet<i64> = open
         .iter()
         .filter(|(_, _, _, cause)| *cause == DriftCause::Lower)
         .map(|(_, _, storefront, _)| *storefront)
         .collect();
+    // A storefront showing fewer may have sold what Tally has not heard of: its orders are read
+    // first, and if they cannot be, its listings are left open rather than overwritten.
     let mut orders_found = 0;
+    let mut unread: Vec<(i64, String)> = Vec::new();
     for storefront in lower {
-        orders_found += polling::poll(env, account, storefront).await?.applied.len() as u64;
+        let report = polling::poll(env, account, storefront).await?;
+        orders_found += report.applied.len() as u64;
+        if let Some(trouble) = report.trouble {
+            unread.push((storefront, trouble));
+        }
     }
+    let fixed: Vec<_> = open
+        .into_iter()
+        .filter(|(_, _, storefront, cause)| {
+            *cause != DriftCause::Lower || !unread.iter().any(|(s, _)| s == storefront)
+        })
+        .collect();
     let products: BTreeSet<i64> = fixed.iter().map(|(_, product, _, _)| *product).collect();
     let products: Vec<ProductId> = products.into_iter().map(ProductId).collect();
     if !products.is_empty() {
         outbox::resync(env, db, account, Resync::Products(products), now).await?;
     }
+    // Marked only once the pushes are queued, so a failure above leaves them open.
+    let ids: Vec<i64> = fixed.iter().map(|(listing, _, _, _)| *listing).collect();
+    drift::mark_fixed(db, account, &ids, now).await?;
     let pushed = fixed.len() as u64;
     let noun = if pushed == 1 { "listing" } else { "listings" };
     let mut message = if pushed == 0 {
@@ -78,6 +111,12 @@ pub async fn fix(
     } else {
         format!("Sending Tally's count to {pushed} {noun}; Sync history shows each result.")
     };
+    if let Some((_, trouble)) = unread.first() {
+        message.push_str(&format!(
+            " Listings showing fewer on a storefront whose orders could not be read are left \
+             open, so no sale is overwritten: {trouble}"
+        ));
+    }
     if orders_found > 0 {
         message = format!(
             "Found {orders_found} order{} Tally had not heard of and applied {} first. {message}",

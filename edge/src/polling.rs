@@ -46,6 +46,9 @@ pub struct Report {
     pub read: usize,
     /// New sales and cancellations applied now (ids).
     pub applied: Vec<String>,
+    /// What stopped the poll before it read everything (the storefront did not answer, or
+    /// refused), in the seller's words.
+    pub trouble: Option<String>,
 }
 
 /// Polls connection `storefront_id` of `account` now. `Err` only for a database failure (the
@@ -58,6 +61,7 @@ pub async fn poll(env: &Env, account: AccountId, storefront_id: i64) -> Result<R
     let since = connection.poll_cursor_ms.unwrap_or(connection.created_at);
     let mut report = Report::default();
     let (newest, trouble) = read_pages(env, &connection, since, &mut report).await?;
+    report.trouble = trouble.clone();
     let status = match trouble {
         Some(message) => message,
         None if report.applied.is_empty() => format!("{} orders read; none new.", report.read),

@@ -416,6 +416,27 @@ async fn applying_links_everything_or_nothing(ctx: Ctx) {
     assert_eq!((again.counts.matched, again.counts.new), (2, 1));
     assert_eq!(apply(&seller, again.id).await.status, ImportStatus::Applied);
     assert_eq!(listings(&seller, &matched).await.len(), 1);
+
+    // A matched product linked by hand to another item of the store meanwhile would be shown
+    // there twice: the write is refused whole.
+    sandbox
+        .set_items(Kind::Ebay, [("AON-4", 2), ("AON-5", 2)])
+        .await;
+    let fourth = product(&seller, "AON-4", 1).await;
+    let third = preview(&seller, store.id).await;
+    assert_eq!((third.counts.matched, third.counts.new), (1, 1));
+    let answer = seller
+        .send_json(
+            "POST",
+            &format!("/api/v1/products/{}/listings", fourth.id),
+            &json!({ "storefront_id": store.id, "external_id": "AON-ELSEWHERE" }),
+        )
+        .await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    let failed = apply(&seller, third.id).await;
+    assert_eq!(failed.status, ImportStatus::Failed, "{failed:?}");
+    assert!(by_sku(&seller, "AON-5").await.is_none());
+    assert_eq!(listings(&seller, &fourth).await.len(), 1);
 }
 
 async fn imports_refuse_bad_requests_by_name_and_stay_in_their_account(ctx: Ctx) {

@@ -239,6 +239,7 @@ fn Preview(
                 let n = count(&import, c);
                 view! {
                     <button role="tab" class="tab-button" data-testid=format!("import-tab-{}", c.as_str())
+                        aria-controls="import-items-panel"
                         aria-selected=move || (class.get() == c).to_string()
                         on:click=move |_| { class.set(c); page.set(1); }>
                         {format!("{} ({})", class_label(c), thousands(n))}
@@ -246,11 +247,13 @@ fn Preview(
                 }
             }).collect_view()}
         </div>
+        <div role="tabpanel" id="import-items-panel" aria-label="Items">
         {dynamic(move || match items.get() {
             None => view! { <p class="muted">"Loading items…"</p> }.into_any(),
             Some(Err(e)) => view! { <div class="banner banner-critical" role="alert">{e.message}</div> }.into_any(),
             Some(Ok(list)) => item_table(list, page).into_any(),
         })}
+        </div>
     }
 }
 

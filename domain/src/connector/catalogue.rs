@@ -75,7 +75,7 @@ pub struct CataloguePage {
 }
 
 /// Items per page: each platform's largest page that stays inside its query cost.
-const SHOPIFY_PAGE: u64 = 100;
+const SHOPIFY_PAGE: u64 = 40;
 const WOO_PAGE: u64 = 100;
 const BIGCOMMERCE_PAGE: u64 = 250;
 const EBAY_PAGE: u64 = 100;
@@ -85,8 +85,9 @@ const AMAZON_PAGE: u64 = 20;
 pub const BIGCOMMERCE_DEFAULT_LOCATION: &str = "1";
 
 /// Variants with their inventory item and its levels at up to 5 locations. Shopify charges a
-/// connection by its `first`: about 100 × (1 + 5) points, inside its 1,000-point limit for
-/// one query. An item stocked at more locations shows its first five.
+/// connection by its `first` times what each node asks for: about 40 × (1 + 1 + 2 + 5 × 3)
+/// = 760 points, inside its 1,000-point limit for one query. An item stocked at more
+/// locations shows its first five (the drift check then leaves the others out).
 const SHOPIFY_CATALOGUE: &str = "query TallyCatalogue($first: Int!, $after: String) { productVariantsCount { count } productVariants(first: $first, after: $after) { nodes { sku displayName inventoryItem { legacyResourceId tracked inventoryLevels(first: 5) { nodes { location { legacyResourceId } quantities(names: [\"available\"]) { name quantity } } } } } pageInfo { hasNextPage endCursor } } }";
 
 /// The request for `page` of the connection's catalogue.
@@ -128,7 +129,7 @@ pub fn catalogue_request(target: &Target, page: &Page) -> HttpRequest {
         (StorefrontKind::Bigcommerce, page) => get_request(
             target,
             format!(
-                "{base}/v3/catalog/products?include=variants&limit={BIGCOMMERCE_PAGE}&page={}",
+                "{base}/v3/catalog/products?include=variants&limit={BIGCOMMERCE_PAGE}&page={}&sort=id",
                 page_number(page, 1)
             ),
         ),
@@ -377,11 +378,12 @@ mod woo {
         response: &HttpResponse,
     ) -> Result<CataloguePage, serde_json::Error> {
         let products: Vec<Product> = serde_json::from_str(&response.body)?;
+        let full = products.len() as u64 >= WOO_PAGE;
+        // A host that strips WordPress's headers: a full page may have more behind it.
         let pages: u64 = response
             .header("x-wp-totalpages")
             .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(1);
-        let full = products.len() as u64 >= WOO_PAGE;
+            .unwrap_or(if full { u64::MAX } else { 1 });
         match page {
             Page::WooVariations { parents, n } => {
                 let parent = parents.first().cloned().unwrap_or(Parent {
@@ -416,6 +418,7 @@ mod woo {
                     Page::WooProducts { n, parents } => (*n, parents.clone()),
                     _ => (1, Vec::new()),
                 };
+                let products_empty = products.is_empty();
                 let mut items = Vec::new();
                 for product in products {
                     if product.kind == "variable" {
@@ -427,7 +430,7 @@ mod woo {
                         items.push(simple(product));
                     }
                 }
-                let next = if n < pages {
+                let next = if n < pages && !products_empty {
                     Some(Page::WooProducts { n: n + 1, parents })
                 } else if !parents.is_empty() {
                     Some(Page::WooVariations { parents, n: 1 })
@@ -600,6 +603,15 @@ mod bigcommerce {
 
 mod ebay {
     use super::{CatalogueItem, CataloguePage, Page};
+
+    /// A whole-number query parameter of a URL.
+    fn query_number(url: &str, name: &str) -> Option<u64> {
+        let query = url.split_once('?')?.1;
+        query.split('&').find_map(|pair| {
+            let (key, value) = pair.split_once('=')?;
+            (key == name).then(|| value.parse().ok()).flatten()
+        })
+    }
     use serde::Deserialize;
 
     #[derive(Deserialize)]
@@ -668,15 +680,20 @@ mod ebay {
                     .availability
                     .and_then(|a| a.ship_to_location_availability)
                     .and_then(|s| s.quantity),
-                sku: item.sku.clone(),
+                sku: item.sku.trim().to_owned(),
                 external_id: item.sku,
                 external_sub_id: None,
                 not_settable: None,
             })
             .collect();
+        // eBay's `next` is the address of the next page: its offset is what eBay means by
+        // one (its reference calls the parameter a page number, its answers count records).
+        let next = answer.next.map(|url| Page::Number {
+            n: query_number(&url, "offset").unwrap_or(offset + limit),
+        });
         Ok(CataloguePage {
             items,
-            next: answer.next.map(|_| Page::Number { n: offset + limit }),
+            next,
             total: answer.total,
         })
     }
@@ -750,9 +767,9 @@ mod amazon {
                     .map(|s| s.item_name.clone())
                     .unwrap_or_default();
                 CatalogueItem {
-                    external_id: item.sku.clone(),
+                    sku: item.sku.trim().to_owned(),
+                    external_id: item.sku,
                     external_sub_id: None,
-                    sku: item.sku,
                     title,
                     quantity: merchant.and_then(|c| c.quantity),
                     not_settable: by_amazon.then(|| {
@@ -795,7 +812,7 @@ mod tests {
         assert!(request.url.ends_with("/admin/api/2026-04/graphql.json"));
         let body: serde_json::Value =
             serde_json::from_str(request.body.as_deref().unwrap()).unwrap();
-        assert_eq!(body["variables"]["first"], 100);
+        assert_eq!(body["variables"]["first"], 40);
         assert!(body["variables"]["after"].is_null());
         let page = catalogue_answer(
             &t,
@@ -928,7 +945,7 @@ mod tests {
         let t = target(StorefrontKind::Bigcommerce);
         assert!(catalogue_request(&t, &Page::First)
             .url
-            .ends_with("/v3/catalog/products?include=variants&limit=250&page=1"));
+            .ends_with("/v3/catalog/products?include=variants&limit=250&page=1&sort=id"));
         let page = catalogue_answer(
             &t,
             &Page::First,
@@ -960,14 +977,15 @@ mod tests {
             &Page::First,
             &answer(
                 200,
-                r#"{"total":150,"size":100,"limit":100,"next":"https://x/inventory_item?offset=100",
+                r#"{"total":150,"size":100,"limit":100,"next":"https://x/inventory_item?limit=100&offset=1",
                  "inventoryItems":[{"sku":"MUG","product":{"title":"Mug"},"inventoryItemGroupKeys":["MUGS"],
                  "availability":{"shipToLocationAvailability":{"quantity":7}}}]}"#,
             ),
         )
         .unwrap();
         assert_eq!(page.total, Some(150));
-        assert_eq!(page.next, Some(Page::Number { n: 100 }));
+        // eBay's next link decides what the next offset is.
+        assert_eq!(page.next, Some(Page::Number { n: 1 }));
         assert_eq!(page.items[0].quantity, Some(7));
         assert_eq!(page.items[0].group.as_deref(), Some("MUGS"));
         assert!(catalogue_request(&t, &Page::Number { n: 100 })

@@ -75,11 +75,10 @@ pub async fn fix(req: &mut Request, env: &Env, account: AccountId) -> Result<Res
                 )
                 .into());
             }
-            let open: BTreeSet<i64> = drift::open_items(&db, account)
+            let open: BTreeSet<i64> = drift::fixable(&db, account, &body.listing_ids)
                 .await?
                 .iter()
-                .filter(|i| i.fixable)
-                .map(|i| i.listing_id)
+                .map(|(listing, _, _, _)| *listing)
                 .collect();
             if let Some(id) = body.listing_ids.iter().find(|id| !open.contains(id)) {
                 return Err(FieldError::new(

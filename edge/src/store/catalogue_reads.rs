@@ -565,6 +565,15 @@ pub async fn apply(
              WHERE c.read_id = ?2 AND c.class = 'new'",
         )
         .bind(&[a.clone(), r.clone(), s.clone(), t.clone(), text(&reason), text(&read.applied_by)])?,
+        // A matched product linked to another item of this storefront since the preview would
+        // be shown there twice: refuse the whole write.
+        db.prepare(
+            "INSERT INTO write_guards (ok) SELECT NOT EXISTS (SELECT 1 FROM catalogue_items c \
+               JOIN products p ON p.account_id = ?1 AND p.sku = c.sku \
+               JOIN listings l ON l.product_id = p.id AND l.account_id = ?1 AND l.storefront_id = ?3 \
+             WHERE c.read_id = ?2 AND c.class = 'matched')",
+        )
+        .bind(&[a.clone(), r.clone(), s.clone()])?,
         // An item linked since the preview breaks the one-listing-per-item index.
         db.prepare(
             "INSERT INTO listings (account_id, product_id, storefront_id, external_id, \
@@ -587,15 +596,55 @@ pub async fn apply(
     ];
     let results = match db.batch(statements).await {
         Ok(results) => results,
-        Err(e) => {
+        // A guard or a UNIQUE index refused it: something changed since the preview.
+        Err(e) if e.to_string().contains("constraint") => {
             worker::console_warn!("import {}: the link write was refused: {e}", read.id);
             return Ok(None);
         }
+        // The database's own trouble: the queue tries again.
+        Err(e) => return Err(e.into()),
     };
     let since = outbox::mark_value(&results[0])?;
     Ok(Some(
         outbox::queued_since(db, account, SyncTrigger::Settings, since, now).await?,
     ))
+}
+
+/// Reads of the connection kept per purpose; older finished ones go with their items and
+/// mismatches, so an hourly drift check does not grow the database without end.
+const KEEP: i64 = 3;
+
+/// Drops the connection's older finished reads of `purpose`.
+pub async fn prune(
+    db: &D1Database,
+    account: AccountId,
+    storefront_id: i64,
+    purpose: Purpose,
+) -> Result<(), ApiError> {
+    let old = "SELECT id FROM catalogue_reads WHERE account_id = ?1 AND storefront_id = ?2 \
+         AND purpose = ?3 AND status NOT IN ('reading', 'applying') AND id NOT IN ( \
+           SELECT id FROM catalogue_reads WHERE account_id = ?1 AND storefront_id = ?2 \
+             AND purpose = ?3 ORDER BY id DESC LIMIT ?4)";
+    let binds = [
+        int(account.0),
+        int(storefront_id),
+        text(purpose.as_str()),
+        int(KEEP),
+    ];
+    db.batch(vec![
+        db.prepare(format!(
+            "DELETE FROM catalogue_items WHERE read_id IN ({old})"
+        ))
+        .bind(&binds)?,
+        db.prepare(format!(
+            "DELETE FROM listing_drift WHERE read_id IN ({old})"
+        ))
+        .bind(&binds)?,
+        db.prepare(format!("DELETE FROM catalogue_reads WHERE id IN ({old})"))
+            .bind(&binds)?,
+    ])
+    .await?;
+    Ok(())
 }
 
 /// Jobs that stopped moving (reading or applying, untouched since `before`), for the cron.

@@ -44,7 +44,7 @@ pub async fn expected(
              FROM listings l JOIN storefronts s ON s.id = l.storefront_id \
                JOIN products p ON p.id = l.product_id \
              WHERE l.account_id = ?1 AND l.storefront_id = ?2 AND l.active = 1 AND p.auto_sync = 1 \
-               AND ifnull(l.pushed_at, 0) < ?3 \
+               AND ifnull(l.pushed_at, 0) < ?3 AND l.verify_after IS NULL \
                AND NOT EXISTS (SELECT 1 FROM sync_outbox o WHERE o.account_id = ?1 \
                  AND o.product_id = p.id AND o.status = 'pending') \
              ORDER BY l.id",
@@ -242,13 +242,12 @@ pub async fn open_items(db: &D1Database, account: AccountId) -> Result<Vec<Drift
         .collect())
 }
 
-/// Marks these open mismatches fixed; the ones that were open and can be fixed by a push:
-/// (listing, product, connection, cause).
-pub async fn mark_fixed(
+/// Which of these listings have an open mismatch a push can fix: (listing, product,
+/// connection, cause).
+pub async fn fixable(
     db: &D1Database,
     account: AccountId,
     listing_ids: &[i64],
-    now: i64,
 ) -> Result<Vec<(i64, i64, i64, DriftCause)>, ApiError> {
     #[derive(Deserialize)]
     struct Row {
@@ -258,25 +257,15 @@ pub async fn mark_fixed(
         cause: String,
     }
     let ids = serde_json::to_string(listing_ids).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let open = format!(
-        "d.account_id = ?1 AND d.fixed_at IS NULL AND d.cause != 'gone' \
-         AND d.listing_id IN (SELECT value FROM json_each(?2)) AND d.read_id IN ({LATEST})"
-    );
     let rows = db
         .prepare(format!(
             "SELECT d.listing_id, l.product_id, l.storefront_id, d.cause FROM listing_drift d \
-               JOIN listings l ON l.id = d.listing_id WHERE {open}"
+               JOIN listings l ON l.id = d.listing_id WHERE {OPEN_FIXABLE}"
         ))
         .bind(&[int(account.0), text(&ids)])?
         .all()
         .await?
         .results::<Row>()?;
-    db.prepare(format!(
-        "UPDATE listing_drift AS d SET fixed_at = ?3 WHERE {open}"
-    ))
-    .bind(&[int(account.0), text(&ids), int(now)])?
-    .run()
-    .await?;
     Ok(rows
         .into_iter()
         .map(|r| {
@@ -284,6 +273,29 @@ pub async fn mark_fixed(
             (r.listing_id, r.product_id, r.storefront_id, cause)
         })
         .collect())
+}
+
+/// Open mismatches among the listings of `?2` (JSON ids) of account `?1` that a push can fix.
+const OPEN_FIXABLE: &str = "d.account_id = ?1 AND d.fixed_at IS NULL \
+     AND d.cause IN ('lower', 'higher') AND d.listing_id IN (SELECT value FROM json_each(?2)) \
+     AND d.read_id IN (SELECT MAX(id) FROM catalogue_reads WHERE account_id = ?1 \
+       AND purpose = 'drift' AND status = 'ready' GROUP BY storefront_id)";
+
+/// Marks these open mismatches fixed (their pushes are queued).
+pub async fn mark_fixed(
+    db: &D1Database,
+    account: AccountId,
+    listing_ids: &[i64],
+    now: i64,
+) -> Result<(), ApiError> {
+    let ids = serde_json::to_string(listing_ids).map_err(|e| ApiError::Internal(e.to_string()))?;
+    db.prepare(format!(
+        "UPDATE listing_drift AS d SET fixed_at = ?3 WHERE {OPEN_FIXABLE}"
+    ))
+    .bind(&[int(account.0), text(&ids), int(now)])?
+    .run()
+    .await?;
+    Ok(())
 }
 
 /// The open mismatches of connection `storefront_id` (for "Fix all").

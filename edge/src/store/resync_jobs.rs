@@ -202,6 +202,17 @@ pub async fn step(
     ))
 }
 
+/// Marks a running job as alive (it is waiting for its pushes, not lost).
+pub async fn touch(db: &D1Database, account: AccountId, id: i64, now: i64) -> Result<(), ApiError> {
+    db.prepare(
+        "UPDATE resync_jobs SET updated_at = ?3 WHERE account_id = ?1 AND id = ?2 AND status = 'running'",
+    )
+    .bind(&[int(account.0), int(id), int(now)])?
+    .run()
+    .await?;
+    Ok(())
+}
+
 /// Stops queuing; pushes already sent go on.
 pub async fn cancel(
     db: &D1Database,
