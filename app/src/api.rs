@@ -635,18 +635,21 @@ pub async fn import(id: i64) -> Result<ListingImport, ApiError> {
     get(&format!("/api/v1/imports/{id}")).await
 }
 
-/// `GET /api/v1/imports/{id}/items?class=&page=&page_size=`.
-pub async fn import_items(
+/// `GET /api/v1/imports/{id}/items?class=&page=&page_size=`; reloads when the class or page
+/// changes.
+pub fn import_items(
     id: i64,
-    class: ImportClass,
-    page: u64,
+    class: RwSignal<ImportClass>,
+    page: RwSignal<u64>,
     page_size: u64,
-) -> Result<ImportItemPage, ApiError> {
-    get(&format!(
-        "/api/v1/imports/{id}/items?class={}&page={page}&page_size={page_size}",
-        class.as_str()
-    ))
-    .await
+) -> Loaded<ImportItemPage> {
+    Loaded::new(move || {
+        Ok(format!(
+            "/api/v1/imports/{id}/items?class={}&page={}&page_size={page_size}",
+            class.get().as_str(),
+            page.get()
+        ))
+    })
 }
 
 /// `POST /api/v1/imports/{id}/apply`: links everything the preview shows, or nothing.
@@ -668,8 +671,8 @@ pub async fn cancel_import(id: i64) -> Result<ListingImport, ApiError> {
 }
 
 /// `GET /api/v1/drift`: each connection's latest check, open mismatches, latest re-syncs.
-pub async fn drift() -> Result<DriftReport, ApiError> {
-    get("/api/v1/drift").await
+pub fn drift() -> Loaded<DriftReport> {
+    Loaded::new(fixed("/api/v1/drift"))
 }
 
 /// `POST /api/v1/storefronts/{id}/drift-checks`: check now.
@@ -702,9 +705,4 @@ pub async fn cancel_resync(id: i64) -> Result<ResyncJob, ApiError> {
         &serde_json::json!({}),
     )
     .await
-}
-
-/// `GET /api/v1/storefronts`, once.
-pub async fn storefront_list() -> Result<StorefrontList, ApiError> {
-    get("/api/v1/storefronts").await
 }

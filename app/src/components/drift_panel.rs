@@ -3,7 +3,7 @@
 //! number than Tally gives it with the likely cause, and the fixes: one, a selection, all of a
 //! storefront, or a full re-sync with progress and cancel.
 
-use crate::api::{self, ApiError};
+use crate::api;
 use crate::components::toast::{use_toaster, Tone};
 use crate::format::{exact, now_ms, relative, thousands};
 use crate::reactive::dynamic;
@@ -33,28 +33,17 @@ fn moving(report: &DriftReport) -> bool {
 #[component]
 pub fn DriftPanel(on_change: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let toaster = use_toaster();
-    let report = RwSignal::new(None::<Result<DriftReport, ApiError>>);
-    let storefronts = RwSignal::new(Vec::<Storefront>::new());
+    let report = api::drift();
+    let storefronts = api::storefronts();
     let selected = RwSignal::new(BTreeSet::<i64>::new());
     let busy = RwSignal::new(false);
+    // The table of differences is drawn again only when they change, not at every refresh
+    // (a checkbox keeps its focus while a re-sync's numbers move).
+    let items = Memo::new(move |_| report.get().and_then(Result::ok).map(|r| r.items));
     let reload = move || {
-        spawn_local(async move {
-            let answer = api::drift().await;
-            if let Ok(r) = &answer {
-                // Forget selections that are no longer open.
-                let open: BTreeSet<i64> = r.items.iter().map(|i| i.listing_id).collect();
-                selected.update(|s| s.retain(|id| open.contains(id)));
-            }
-            report.set(Some(answer));
-            on_change();
-        });
+        report.refetch();
+        on_change();
     };
-    reload();
-    spawn_local(async move {
-        if let Ok(list) = api::storefront_list().await {
-            storefronts.set(list.storefronts);
-        }
-    });
     if let Ok(handle) = set_interval_with_handle(
         move || {
             let busy_now = report
@@ -115,10 +104,14 @@ pub fn DriftPanel(on_change: impl Fn() + Copy + Send + Sync + 'static) -> impl I
             {dynamic(move || match report.get() {
                 None => view! { <p class="muted">"Loading drift…"</p> }.into_any(),
                 Some(Err(e)) => view! { <div class="banner banner-critical" role="alert">{e.message}</div> }.into_any(),
-                Some(Ok(r)) => view! {
-                    <Connections report=r.clone() storefronts=storefronts.get() check=check resync=resync cancel=cancel fix=fix busy=busy />
-                    <Mismatches items=r.items selected=selected fix=fix busy=busy />
-                }.into_any(),
+                Some(Ok(r)) => {
+                    let list = storefronts.get().and_then(Result::ok).map(|l| l.storefronts).unwrap_or_default();
+                    view! { <Connections report=r storefronts=list check=check resync=resync cancel=cancel fix=fix busy=busy /> }.into_any()
+                }
+            })}
+            {dynamic(move || match items.get() {
+                None => ().into_any(),
+                Some(list) => view! { <Mismatches items=list selected=selected fix=fix busy=busy /> }.into_any(),
             })}
         </section>
     }
@@ -262,8 +255,14 @@ fn Mismatches(
         .map(|i| i.listing_id)
         .collect();
     let all_fixable = fixable.clone();
+    let open: BTreeSet<i64> = items.iter().map(|i| i.listing_id).collect();
     let fix_selected = move |_| {
-        let ids: Vec<i64> = selected.get_untracked().into_iter().collect();
+        // Only what is still open: a selection may outlive a refresh.
+        let ids: Vec<i64> = selected
+            .get_untracked()
+            .into_iter()
+            .filter(|id| open.contains(id))
+            .collect();
         fix(FixDrift {
             listing_ids: ids,
             ..FixDrift::default()

@@ -207,10 +207,7 @@ fn Preview(
         .unwrap_or(ImportClass::Matched);
     let class = RwSignal::new(first);
     let page = RwSignal::new(1u64);
-    let items = LocalResource::new(move || {
-        let (class, page) = (class.get(), page.get());
-        async move { api::import_items(id, class, page, PAGE_SIZE).await }
-    });
+    let items = api::import_items(id, class, page, PAGE_SIZE);
     let rule = if import.new_auto_sync {
         "New products start with Auto Sync on (your listing import rule)."
     } else {
