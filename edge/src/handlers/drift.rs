@@ -23,9 +23,7 @@ pub async fn check(
     storefront_id: i64,
 ) -> Result<Response, ApiError> {
     let db = env.d1(DB)?;
-    storefronts::find_lean(&db, account, storefront_id)
-        .await?
-        .ok_or(ApiError::NotFound("storefront"))?;
+    storefronts::require(&db, account, storefront_id).await?;
     drift_check::start(env, &db, account, storefront_id, now_ms()).await?;
     let check = drift::checks(&db, account)
         .await?
@@ -110,9 +108,7 @@ pub async fn resync(
     storefront_id: i64,
 ) -> Result<Response, ApiError> {
     let db = env.d1(DB)?;
-    storefronts::find_lean(&db, account, storefront_id)
-        .await?
-        .ok_or(ApiError::NotFound("storefront"))?;
+    storefronts::require(&db, account, storefront_id).await?;
     let id = resync_jobs::start(&db, account, storefront_id, now_ms()).await?;
     if let Err(e) = resync_job::advance(env, account, id).await {
         worker::console_warn!("re-sync {id}: first step waits for the cron: {e}");

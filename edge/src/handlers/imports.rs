@@ -26,9 +26,7 @@ pub async fn start(
     storefront_id: i64,
 ) -> Result<Response, ApiError> {
     let db = env.d1(DB)?;
-    storefronts::find_lean(&db, account, storefront_id)
-        .await?
-        .ok_or(ApiError::NotFound("storefront"))?;
+    storefronts::require(&db, account, storefront_id).await?;
     let id = catalogue_reads::start(&db, account, storefront_id, Purpose::Import, now_ms()).await?;
     catalogue_job::continue_later(env, account, id).await;
     Ok(json_response(&find(&db, account, id).await?.view(), 202))
@@ -41,9 +39,7 @@ pub async fn for_storefront(
     storefront_id: i64,
 ) -> Result<Response, ApiError> {
     let db = env.d1(DB)?;
-    storefronts::find_lean(&db, account, storefront_id)
-        .await?
-        .ok_or(ApiError::NotFound("storefront"))?;
+    storefronts::require(&db, account, storefront_id).await?;
     let imports: Vec<ListingImport> = catalogue_reads::recent(&db, account, storefront_id)
         .await?
         .iter()

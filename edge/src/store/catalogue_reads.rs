@@ -653,22 +653,12 @@ pub async fn stalled(
     before: i64,
     limit: u32,
 ) -> Result<Vec<(AccountId, i64)>, ApiError> {
-    #[derive(Deserialize)]
-    struct Row {
-        account_id: i64,
-        id: i64,
-    }
-    let rows = db
-        .prepare(
+    super::account_ids(
+        db.prepare(
             "SELECT account_id, id FROM catalogue_reads \
              WHERE status IN ('reading', 'applying') AND updated_at < ?1 ORDER BY updated_at LIMIT ?2",
         )
-        .bind(&[int(before), int(i64::from(limit))])?
-        .all()
-        .await?
-        .results::<Row>()?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (AccountId(r.account_id), r.id))
-        .collect())
+        .bind(&[int(before), int(i64::from(limit))])?,
+    )
+    .await
 }

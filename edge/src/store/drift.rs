@@ -329,13 +329,8 @@ pub async fn claim_due(
     now: i64,
     limit: u32,
 ) -> Result<Vec<(AccountId, i64)>, ApiError> {
-    #[derive(Deserialize)]
-    struct Row {
-        account_id: i64,
-        id: i64,
-    }
-    let rows = db
-        .prepare(
+    super::account_ids(
+        db.prepare(
             "UPDATE storefronts SET drift_checked_at = ?1 WHERE id IN ( \
                SELECT s.id FROM storefronts s WHERE s.active = 1 \
                  AND ifnull(s.drift_checked_at, s.created_at) + s.drift_every_minutes * 60000 <= ?1 \
@@ -343,12 +338,7 @@ pub async fn claim_due(
                ORDER BY ifnull(s.drift_checked_at, s.created_at) LIMIT ?2) \
              RETURNING account_id, id",
         )
-        .bind(&[int(now), int(i64::from(limit))])?
-        .all()
-        .await?
-        .results::<Row>()?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (AccountId(r.account_id), r.id))
-        .collect())
+        .bind(&[int(now), int(i64::from(limit))])?,
+    )
+    .await
 }

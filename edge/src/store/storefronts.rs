@@ -114,6 +114,18 @@ const SELECT_LEAN: &str = "SELECT s.id, s.account_id, s.name, s.kind, s.base_url
      s.updated_at, s.hook_token, s.hook_secret_enc, s.hook_status, s.poll_cursor_ms, \
      s.polled_at, s.poll_status, 0 AS listings, 0 AS orders_heard_24h FROM storefronts s";
 
+/// The account's connection `id`, or 404 "storefront" (a path naming another account's
+/// connection finds nothing, as if it did not exist).
+pub async fn require(
+    db: &D1Database,
+    account: AccountId,
+    id: i64,
+) -> Result<StorefrontRow, ApiError> {
+    find_lean(db, account, id)
+        .await?
+        .ok_or(ApiError::NotFound("storefront"))
+}
+
 /// A connection for work behind the scenes: its `listings` and `orders_heard_24h` read 0.
 pub async fn find_lean(
     db: &D1Database,
