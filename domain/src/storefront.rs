@@ -15,15 +15,17 @@ pub enum StorefrontKind {
     Ebay,
     Amazon,
     Bigcommerce,
+    Vendure,
 }
 
 impl StorefrontKind {
-    pub const ALL: [StorefrontKind; 5] = [
+    pub const ALL: [StorefrontKind; 6] = [
         StorefrontKind::Shopify,
         StorefrontKind::Woocommerce,
         StorefrontKind::Ebay,
         StorefrontKind::Amazon,
         StorefrontKind::Bigcommerce,
+        StorefrontKind::Vendure,
     ];
 
     /// The stored name.
@@ -34,6 +36,7 @@ impl StorefrontKind {
             StorefrontKind::Ebay => "ebay",
             StorefrontKind::Amazon => "amazon",
             StorefrontKind::Bigcommerce => "bigcommerce",
+            StorefrontKind::Vendure => "vendure",
         }
     }
 
@@ -50,11 +53,12 @@ impl StorefrontKind {
             StorefrontKind::Ebay => "eBay",
             StorefrontKind::Amazon => "Amazon",
             StorefrontKind::Bigcommerce => "BigCommerce",
+            StorefrontKind::Vendure => "Vendure",
         }
     }
 
-    /// The API address when the seller leaves it empty. Shopify, WooCommerce and BigCommerce
-    /// addresses name the seller's own store, so there is no default for them.
+    /// The API address when the seller leaves it empty. Shopify, WooCommerce, BigCommerce and
+    /// Vendure addresses name the seller's own store, so there is no default for them.
     pub fn default_base_url(self) -> Option<&'static str> {
         match self {
             StorefrontKind::Ebay => Some("https://api.ebay.com"),
@@ -71,6 +75,7 @@ impl StorefrontKind {
             StorefrontKind::Ebay => "https://api.ebay.com",
             StorefrontKind::Amazon => "https://sellingpartnerapi-na.amazon.com",
             StorefrontKind::Bigcommerce => "https://api.bigcommerce.com/stores/abc123",
+            StorefrontKind::Vendure => "https://your-vendure-server.example",
         }
     }
 
@@ -86,6 +91,9 @@ impl StorefrontKind {
                 "Login with Amazon access token, or {\"client_id\", \"client_secret\", \"refresh_token\"} to renew it"
             }
             StorefrontKind::Bigcommerce => "API account access token",
+            StorefrontKind::Vendure => {
+                "Admin API token: the vendure-auth-token a SuperAdmin's login answers"
+            }
         }
     }
 
@@ -105,6 +113,7 @@ impl StorefrontKind {
             StorefrontKind::Ebay => "eBay SKU",
             StorefrontKind::Amazon => "Seller SKU",
             StorefrontKind::Bigcommerce => "Variant ID (or product:ID)",
+            StorefrontKind::Vendure => "Product variant ID",
         }
     }
 
@@ -114,7 +123,7 @@ impl StorefrontKind {
             StorefrontKind::Shopify => Some(("Location ID", true)),
             StorefrontKind::Woocommerce => Some(("Variation ID", false)),
             StorefrontKind::Ebay => Some(("Offer ID", false)),
-            StorefrontKind::Amazon => None,
+            StorefrontKind::Amazon | StorefrontKind::Vendure => None,
             StorefrontKind::Bigcommerce => Some(("Location ID", true)),
         }
     }

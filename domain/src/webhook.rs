@@ -575,7 +575,9 @@ impl Received<'_> {
             StorefrontKind::Shopify => Format::Shopify,
             StorefrontKind::Woocommerce => Format::Woocommerce,
             StorefrontKind::Bigcommerce => Format::Bigcommerce,
-            StorefrontKind::Ebay | StorefrontKind::Amazon => Format::Tally,
+            StorefrontKind::Ebay | StorefrontKind::Amazon | StorefrontKind::Vendure => {
+                Format::Tally
+            }
         }
     }
 

@@ -28,7 +28,7 @@ use futures_util::future::join_all;
 use std::collections::{BTreeMap, VecDeque};
 use tally_domain::channel::ChannelQuantity;
 use tally_domain::connector::oauth::{self, RefreshGrant};
-use tally_domain::connector::{self, Failure, HttpRequest, ItemResult, Push, Target};
+use tally_domain::connector::{self, Failure, HttpRequest, ItemResult, Preflight, Push, Target};
 use tally_domain::retry::{self, RetryDecision, RetryPolicy};
 use tally_domain::storefront::StorefrontKind;
 use tally_domain::sync::{
@@ -782,8 +782,9 @@ async fn push_to_storefront(
         }
     };
     let mut pushes: Vec<Push> = indexes.iter().map(|i| to_push(&planned[*i])).collect();
-    // Listings the storefront keeps itself (Amazon FBA) are not pushed at all.
-    let not_ours = preflight(&target, &pushes, timeout_ms, deadline).await;
+    // Listings the storefront keeps itself (Amazon FBA) are not pushed at all; Vendure's
+    // pushes learn what it holds for placed orders.
+    let not_ours = preflight(&target, &mut pushes, timeout_ms, deadline).await;
     pushes.retain(|p| !not_ours.contains_key(&p.listing_id));
     let mut by_listing = send_pushes(&target, &pushes, timeout_ms, deadline).await;
     by_listing.extend(not_ours);
@@ -868,11 +869,12 @@ async fn unheard_orders(env: &Env, account: AccountId, row: &ListingRow) -> Opti
     })
 }
 
-/// The reads a platform needs before pushing (`connector::build_preflight`): the listings that
-/// must not be pushed, with why. A read that fails leaves its listing for the retry.
+/// The reads a platform needs before pushing (`connector::build_preflight`). Sets each push's
+/// `held` from what the storefront holds for placed orders, and returns the listings that must
+/// not be pushed, with why. A read that fails leaves its listing for the retry.
 async fn preflight(
     target: &Target,
-    pushes: &[Push],
+    pushes: &mut [Push],
     timeout_ms: u64,
     deadline: i64,
 ) -> BTreeMap<i64, ItemResult> {
@@ -885,12 +887,12 @@ async fn preflight(
         if n > 0 {
             storefront_http::pause(limits.min_interval_ms).await;
         }
-        let unread = |why: String| -> Vec<(i64, Option<Failure>)> {
+        let unread = |why: String| -> Vec<(i64, Preflight)> {
             let failure = Failure::Unavailable { message: why };
             request
                 .listing_ids
                 .iter()
-                .map(|&id| (id, Some(failure.clone())))
+                .map(|&id| (id, Preflight::Skip(failure.clone())))
                 .collect()
         };
         let verdicts = if now_ms() + timeout_ms as i64 > deadline {
@@ -904,20 +906,27 @@ async fn preflight(
                 )),
             }
         };
-        for (listing_id, failure) in verdicts {
-            if let Some(failure) = failure {
-                let answer: String = format!("Read before pushing: {}", failure.message())
-                    .chars()
-                    .take(200)
-                    .collect();
-                refused.insert(
-                    listing_id,
-                    ItemResult {
+        for (listing_id, verdict) in verdicts {
+            match verdict {
+                Preflight::Push { held } => {
+                    if let Some(push) = pushes.iter_mut().find(|p| p.listing_id == listing_id) {
+                        push.held = held;
+                    }
+                }
+                Preflight::Skip(failure) => {
+                    let answer: String = format!("Read before pushing: {}", failure.message())
+                        .chars()
+                        .take(200)
+                        .collect();
+                    refused.insert(
                         listing_id,
-                        outcome: Err(failure),
-                        answer,
-                    },
-                );
+                        ItemResult {
+                            listing_id,
+                            outcome: Err(failure),
+                            answer,
+                        },
+                    );
+                }
             }
         }
     }
@@ -1007,6 +1016,7 @@ fn to_push(p: &Planned) -> Push {
         expected_current: p.row.pushed_quantity,
         key_round: p.row.push_key_round,
         manage_stock: p.row.manage_stock == 1,
+        held: 0,
     }
 }
 

@@ -48,6 +48,7 @@ pub async fn listing(env: &Env, account: AccountId, listing_id: i64) -> Result<(
         expected_current: None,
         key_round: row.push_key_round,
         manage_stock: row.manage_stock == 1,
+        held: 0,
     };
     let Some(request) = connector::build_verify(&target, &push) else {
         return Ok(());

@@ -46,15 +46,19 @@ impl Kind {
     }
 }
 
-/// The domain's kind and this one name the same platforms.
-impl From<StorefrontKind> for Kind {
-    fn from(kind: StorefrontKind) -> Self {
+/// The sandbox speaks every platform the domain knows except Vendure, which is open source and
+/// runs for real in the tests (`vendure/`).
+impl TryFrom<StorefrontKind> for Kind {
+    type Error = StorefrontKind;
+
+    fn try_from(kind: StorefrontKind) -> Result<Self, StorefrontKind> {
         match kind {
-            StorefrontKind::Shopify => Kind::Shopify,
-            StorefrontKind::Woocommerce => Kind::Woocommerce,
-            StorefrontKind::Ebay => Kind::Ebay,
-            StorefrontKind::Amazon => Kind::Amazon,
-            StorefrontKind::Bigcommerce => Kind::Bigcommerce,
+            StorefrontKind::Shopify => Ok(Kind::Shopify),
+            StorefrontKind::Woocommerce => Ok(Kind::Woocommerce),
+            StorefrontKind::Ebay => Ok(Kind::Ebay),
+            StorefrontKind::Amazon => Ok(Kind::Amazon),
+            StorefrontKind::Bigcommerce => Ok(Kind::Bigcommerce),
+            StorefrontKind::Vendure => Err(kind),
         }
     }
 }

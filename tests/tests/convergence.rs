@@ -283,7 +283,7 @@ async fn converges() {
             .await;
         let listings: ListingList = answer.json();
         for l in &listings.listings {
-            let kind = Kind::from(l.kind);
+            let kind = Kind::try_from(l.kind).expect("every listing here is on a sandbox");
             let (key, _, _) = item(kind, i);
             let shown = sandbox.items(kind).await.get(&key).copied();
             assert_eq!(l.channel_quantity.on_hand, on_hand);

@@ -44,7 +44,7 @@ pub fn Storefronts() -> impl IntoView {
                 Ok(l) if l.storefronts.is_empty() => view! {
                     <div class="empty-state" data-testid="storefronts-empty">
                         <h2>"No storefronts yet"</h2>
-                        <p>"Add your Shopify, WooCommerce, eBay, Amazon or BigCommerce store to start pushing quantities."</p>
+                        <p>"Add your Shopify, WooCommerce, eBay, Amazon, BigCommerce or Vendure store to start pushing quantities."</p>
                     </div>
                 }.into_any(),
                 Ok(l) => view! { <StorefrontTable storefronts=l.storefronts editing=editing importing=importing on_change=move || list.refetch() /> }.into_any(),

@@ -10,7 +10,7 @@
 use super::answer::{self, Class, Refusal};
 use super::{
     base_url, encode_component, get_request, json_request, Failure, HttpRequest, HttpResponse,
-    ItemResult, Limits, Method, Push, Target, Verified,
+    ItemResult, Limits, Method, Preflight, Push, Target, Verified,
 };
 use crate::storefront::StorefrontKind;
 use serde_json::{json, Value};
@@ -92,12 +92,15 @@ pub(super) fn build_preflight(target: &Target, pushes: &[Push]) -> Vec<HttpReque
         .collect()
 }
 
-/// Whether each listing of a preflight may be pushed: `None` to go ahead, else why not.
+/// Whether each listing of a preflight may be pushed.
 pub(super) fn parse_preflight(
     request: &HttpRequest,
     response: &HttpResponse,
-) -> Vec<(i64, Option<Failure>)> {
-    let verdict = preflight_verdict(response);
+) -> Vec<(i64, Preflight)> {
+    let verdict = match preflight_verdict(response) {
+        Some(failure) => Preflight::Skip(failure),
+        None => Preflight::Push { held: 0 },
+    };
     request
         .listing_ids
         .iter()
@@ -394,10 +397,19 @@ mod tests {
              ?marketplaceIds=ATVPDKIKX0DER&includedData=fulfillmentAvailability"
         );
         assert_eq!(request.listing_ids, [5]);
-        let verdict = |status: u16, body: &str| {
-            crate::connector::parse_preflight(&t, &request, &response(status, body))
-                .remove(0)
-                .1
+        let verdict = |status: u16, body: &str| match crate::connector::parse_preflight(
+            &t,
+            &request,
+            &response(status, body),
+        )
+        .remove(0)
+        .1
+        {
+            Preflight::Skip(failure) => Some(failure),
+            Preflight::Push { held } => {
+                assert_eq!(held, 0, "Amazon holds nothing back");
+                None
+            }
         };
         let merchant = r#"{"sku": "MUG/1", "fulfillmentAvailability": [{"fulfillmentChannelCode": "DEFAULT", "quantity": 3}]}"#;
         assert_eq!(verdict(200, merchant), None);

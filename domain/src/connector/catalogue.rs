@@ -153,6 +153,7 @@ pub fn catalogue_request(target: &Target, page: &Page) -> HttpRequest {
             }
             get_request(target, url)
         }
+        (StorefrontKind::Vendure, page) => super::vendure::catalogue_request(target, page),
     }
 }
 
@@ -200,6 +201,7 @@ pub fn catalogue_answer(
         StorefrontKind::Bigcommerce => bigcommerce::page(page, &response.body).map_err(unreadable),
         StorefrontKind::Ebay => ebay::page(page, &response.body).map_err(unreadable),
         StorefrontKind::Amazon => amazon::page(target, &response.body).map_err(unreadable),
+        StorefrontKind::Vendure => super::vendure::catalogue_page(page, response),
     }
 }
 

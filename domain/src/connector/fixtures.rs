@@ -20,6 +20,7 @@ pub fn target(kind: StorefrontKind) -> Target {
             "bc_token",
             None,
         ),
+        StorefrontKind::Vendure => ("https://shop.example/", "vendure_token", None),
     };
     Target {
         kind,
@@ -41,6 +42,7 @@ pub fn push(listing_id: i64, quantity: i64, external_id: &str, sub: Option<&str>
         expected_current: None,
         key_round: 0,
         manage_stock: false,
+        held: 0,
     }
 }
 

@@ -20,6 +20,7 @@ pub mod oauth;
 pub mod orders;
 mod shopify;
 pub mod subscribe;
+mod vendure;
 mod woocommerce;
 
 /// The storefront connection a push goes to, with its credential already decrypted.
@@ -57,6 +58,10 @@ pub struct Push {
     pub key_round: i64,
     /// WooCommerce: the seller lets Tally turn the item's stock management on.
     pub manage_stock: bool,
+    /// Units the storefront holds for placed orders it has not shipped, read just before the
+    /// push (Vendure's `stockAllocated`): sent on top of `quantity`, so what the storefront
+    /// sells is `quantity`. 0 elsewhere.
+    pub held: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -200,6 +205,7 @@ pub fn limits(kind: StorefrontKind) -> Limits {
         StorefrontKind::Ebay => ebay::LIMITS,
         StorefrontKind::Amazon => amazon::LIMITS,
         StorefrontKind::Bigcommerce => bigcommerce::LIMITS,
+        StorefrontKind::Vendure => vendure::LIMITS,
     }
 }
 
@@ -226,6 +232,7 @@ pub fn build_requests(target: &Target, pushes: &[Push]) -> Vec<HttpRequest> {
         StorefrontKind::Ebay => ebay::build(target, pushes),
         StorefrontKind::Amazon => amazon::build(target, pushes),
         StorefrontKind::Bigcommerce => bigcommerce::build(target, pushes),
+        StorefrontKind::Vendure => vendure::build(target, pushes),
     }
 }
 
@@ -242,6 +249,7 @@ pub fn parse_response(
         StorefrontKind::Ebay => ebay::parse(request, response),
         StorefrontKind::Amazon => amazon::parse(request, response),
         StorefrontKind::Bigcommerce => bigcommerce::parse(request, response),
+        StorefrontKind::Vendure => vendure::parse(request, response),
     }
 }
 
@@ -265,7 +273,10 @@ pub fn pause_after(target: &Target, response: &HttpResponse) -> Option<u64> {
     match target.kind {
         StorefrontKind::Shopify => shopify::pause_after(response),
         StorefrontKind::Bigcommerce => bigcommerce::pause_after(response),
-        StorefrontKind::Woocommerce | StorefrontKind::Ebay | StorefrontKind::Amazon => None,
+        StorefrontKind::Woocommerce
+        | StorefrontKind::Ebay
+        | StorefrontKind::Amazon
+        | StorefrontKind::Vendure => None,
     }
 }
 
@@ -278,25 +289,41 @@ pub fn build_reread(target: &Target, pushes: &[Push]) -> Vec<HttpRequest> {
     }
 }
 
-/// The reads a platform needs before pushing, to know whether each listing is Tally's to set
-/// (Amazon: a listing Amazon fulfils is not). Empty for the others.
+/// What a read before pushing found for one listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Preflight {
+    /// Push it, with [`Push::held`] set to `held`.
+    Push { held: i64 },
+    /// Do not push it: it gets this failure instead (a read that failed is retried like a
+    /// push that did).
+    Skip(Failure),
+}
+
+/// The reads a platform needs before pushing: whether each listing is Tally's to set (Amazon:
+/// a listing Amazon fulfils is not), and what the storefront holds for placed orders
+/// (Vendure). Empty for the others.
 pub fn build_preflight(target: &Target, pushes: &[Push]) -> Vec<HttpRequest> {
     match target.kind {
         StorefrontKind::Amazon => amazon::build_preflight(target, pushes),
+        StorefrontKind::Vendure => vendure::build_preflight(target, pushes),
         _ => Vec::new(),
     }
 }
 
-/// For each listing of a preflight read: `None` to push it, else the failure it gets instead
-/// (a read that failed is retried like a push that did).
+/// What a preflight read found for each listing of `request`.
 pub fn parse_preflight(
     target: &Target,
     request: &HttpRequest,
     response: &HttpResponse,
-) -> Vec<(i64, Option<Failure>)> {
+) -> Vec<(i64, Preflight)> {
     match target.kind {
         StorefrontKind::Amazon => amazon::parse_preflight(request, response),
-        _ => request.listing_ids.iter().map(|&id| (id, None)).collect(),
+        StorefrontKind::Vendure => vendure::parse_preflight(request, response),
+        _ => request
+            .listing_ids
+            .iter()
+            .map(|&id| (id, Preflight::Push { held: 0 }))
+            .collect(),
     }
 }
 
@@ -369,6 +396,7 @@ fn auth_headers(target: &Target) -> Vec<(String, String)> {
         StorefrontKind::Ebay => ("Authorization", format!("Bearer {}", target.credential)),
         StorefrontKind::Amazon => ("x-amz-access-token", target.credential.clone()),
         StorefrontKind::Bigcommerce => ("X-Auth-Token", target.credential.clone()),
+        StorefrontKind::Vendure => ("Authorization", format!("Bearer {}", target.credential)),
     };
     vec![(name.to_owned(), value), accept]
 }

@@ -173,6 +173,9 @@ pub fn poll_request(target: &Target, since_ms: i64, page: &Page) -> HttpRequest 
             }
             get_request(target, url)
         }
+        StorefrontKind::Vendure => {
+            super::vendure::poll_request(target, &iso(since, SecondsFormat::Millis), page)
+        }
     }
 }
 
@@ -264,6 +267,7 @@ pub fn poll_answer(
                 orders: list.payload.orders.into_iter().map(amazon_order).collect(),
             })
         }
+        StorefrontKind::Vendure => super::vendure::poll_page(page, response),
     }
 }
 

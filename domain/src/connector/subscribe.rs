@@ -1,6 +1,7 @@
 //! Registering Tally's webhook address with a storefront, so its sales reach Tally in
 //! seconds: Shopify's `webhookSubscriptionCreate`, WooCommerce's `POST /webhooks`,
-//! BigCommerce's `POST /v3/hooks`. eBay and Amazon cannot call a worker; polling covers them.
+//! BigCommerce's `POST /v3/hooks`, and for Vendure the `setTallyWebhook` mutation of Tally's
+//! plugin (`vendure/`). eBay and Amazon cannot call a worker; polling covers them.
 //!
 //! Who signs what differs: Shopify signs with the app's client secret (the seller gives it to
 //! Tally), WooCommerce with the secret Tally sets here, and BigCommerce signs nothing, so
@@ -21,6 +22,7 @@ pub fn topics(kind: StorefrontKind) -> &'static [&'static str] {
         StorefrontKind::Shopify => &["ORDERS_CREATE", "ORDERS_CANCELLED", "REFUNDS_CREATE"],
         StorefrontKind::Woocommerce => &["order.created", "order.updated"],
         StorefrontKind::Bigcommerce => &["store/order/created", "store/order/statusUpdated"],
+        StorefrontKind::Vendure => &[super::vendure::TOPIC],
         StorefrontKind::Ebay | StorefrontKind::Amazon => &[],
     }
 }
@@ -47,6 +49,7 @@ pub fn request(target: &Target, topic: &str, hook_url: &str, secret: &str) -> Ht
             &json!({ "name": format!("Tally: {topic}"), "topic": topic,
                 "delivery_url": hook_url, "secret": secret, "status": "active" }),
         ),
+        StorefrontKind::Vendure => super::vendure::subscribe_request(target, hook_url, secret),
         // eBay and Amazon have no topics; BigCommerce's shape is the harmless default.
         StorefrontKind::Bigcommerce | StorefrontKind::Ebay | StorefrontKind::Amazon => post_json(
             target,
@@ -87,6 +90,10 @@ struct ShopifyUserError {
 /// send that topic to Tally (also when it already did), else what went wrong and what to do.
 pub fn answer(kind: StorefrontKind, response: &HttpResponse) -> Result<String, String> {
     let platform = kind.label();
+    if kind == StorefrontKind::Vendure {
+        // GraphQL: the status says little, the body says what happened.
+        return super::vendure::subscribe_answer(response);
+    }
     match response.status {
         200..=299 => {}
         401 | 403 => {
