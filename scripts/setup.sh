@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Tally needs, at pinned versions, and skips whatever is already there.
-#   scripts/setup.sh            toolchain, cargo tools, npm tools
+#   scripts/setup.sh            toolchain, cargo tools, npm tools (wrangler; Vendure in vendure/)
 #   scripts/setup.sh --browser  the same, plus Chromium and chromedriver (for browser tests)
 # Everything comes from the package registries (rustup, crates.io, npm, Debian); nothing
 # downloads a prebuilt binary from anywhere else.
@@ -62,6 +62,12 @@ fi
 step "npm tools from package-lock.json (wrangler, binaryen)"
 if [[ ! -x node_modules/.bin/wrangler || package-lock.json -nt node_modules/.package-lock.json ]]; then
   npm ci --no-audit --no-fund --loglevel=error
+fi
+
+step "Vendure from vendure/package-lock.json (the real storefront in the tests and run.sh --vendure)"
+if [[ ! -d vendure/node_modules/@vendure/core || vendure/package-lock.json -nt vendure/node_modules/.package-lock.json ]]; then
+  # No install scripts: sql.js is WebAssembly, nothing here needs building.
+  (cd vendure && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 fi
 
 if $with_browser; then

@@ -11,13 +11,15 @@ const {
     bootstrap, DefaultLogger, LogLevel, LanguageCode, Populator, TransactionalConnection, Country,
     dummyPaymentHandler, defaultShippingCalculator, defaultShippingEligibilityChecker,
 } = require('@vendure/core');
-const { TallyWebhookPlugin } = require('./tally-webhook-plugin');
 
 const port = Number(process.env.VENDURE_PORT || 3000);
 const dataDir = path.resolve(process.argv[2] || process.env.VENDURE_DATA_DIR || path.join(__dirname, 'data'));
 fs.mkdirSync(dataDir, { recursive: true });
 const dbFile = path.join(dataDir, 'vendure.sqlite');
 const firstStart = !fs.existsSync(dbFile);
+// Where the webhook plugin keeps the address and secret Tally set (read when it loads).
+if (!process.env.TALLY_WEBHOOK_FILE) process.env.TALLY_WEBHOOK_FILE = path.join(dataDir, 'tally-webhook.json');
+const { TallyWebhookPlugin } = require('./tally-webhook-plugin');
 const logLevel = { debug: LogLevel.Debug, info: LogLevel.Info, warn: LogLevel.Warn, error: LogLevel.Error }[
     process.env.VENDURE_LOG || 'warn'
 ];

@@ -1,6 +1,6 @@
 'use strict';
 // Vendure plugin (plain JS, no TS build): posts Tally's generic order webhooks.
-//   order placed            -> {"event":"order.placed","order_id":"<code>","lines":[{"sku","quantity"}]}
+//   order placed            -> {"event":"order.placed","order_id":"<code>","lines":[{"external_id","sku","quantity"}]}
 //   order -> Cancelled      -> {"event":"order.cancelled","order_id":"<code>","lines":[...]}
 // Headers: Content-Type: application/json, X-Tally-Delivery-Id: <uuid, same on retries>,
 //          X-Tally-Signature: sha256=<hex HMAC-SHA256(raw body, TALLY_WEBHOOK_SECRET)>
@@ -21,11 +21,26 @@ const loggerCtx = 'TallyWebhookPlugin';
 const MAX_ATTEMPTS = Number(process.env.TALLY_WEBHOOK_ATTEMPTS || 5);
 const BASE_DELAY_MS = Number(process.env.TALLY_WEBHOOK_BACKOFF_MS || 500);
 
-// Shared, mutable config (env at start, changeable through the admin mutation).
+// Shared, mutable config: env at start, then what Tally set through the admin mutation, kept in
+// TALLY_WEBHOOK_FILE (server.js puts it next to the database) so a restart keeps sending.
+const fs = require('fs');
+const settingsFile = process.env.TALLY_WEBHOOK_FILE || '';
 const settings = {
     url: process.env.TALLY_WEBHOOK_URL || '',
     secret: process.env.TALLY_WEBHOOK_SECRET || '',
 };
+if (settingsFile && fs.existsSync(settingsFile)) {
+    try {
+        Object.assign(settings, JSON.parse(fs.readFileSync(settingsFile, 'utf8')));
+    } catch (e) {
+        Logger.error(`could not read ${settingsFile}: ${e.message}`, 'TallyWebhookPlugin');
+    }
+}
+function saveSettings() {
+    if (!settingsFile) return;
+    fs.writeFileSync(settingsFile + '.tmp', JSON.stringify(settings), { mode: 0o600 });
+    fs.renameSync(settingsFile + '.tmp', settingsFile);
+}
 
 const sleep = ms => new Promise(r => setTimeout(r, ms));
 
@@ -101,8 +116,11 @@ class TallyWebhookPlugin {
         if (event === 'order.cancelled' && !order.orderPlacedAt) return;
         // On placement quantity == orderPlacedQuantity. A full cancel sets line.quantity to 0,
         // so the cancelled event reports what had been placed.
+        // external_id is the variant id a Tally listing links to: it finds the product even
+        // when the storefront's SKU differs from Tally's.
         const lines = order.lines
             .map(l => ({
+                external_id: String(l.productVariant.id),
                 sku: l.productVariant.sku,
                 quantity: event === 'order.placed' ? l.quantity : l.orderPlacedQuantity || l.quantity,
             }))
@@ -127,6 +145,7 @@ class TallyWebhookResolver {
     setTallyWebhook(args) {
         if (args.url !== undefined) settings.url = args.url || '';
         if (args.secret !== undefined) settings.secret = args.secret || '';
+        saveSettings();
         Logger.info(`webhook url set to ${settings.url || '(none: disabled)'}`, loggerCtx);
         return this.tallyWebhook();
     }

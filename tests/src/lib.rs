@@ -13,6 +13,7 @@ pub mod process;
 pub mod sandbox;
 pub mod schema;
 pub mod suite;
+pub mod vendure;
 pub mod worker;
 
 use std::path::PathBuf;
