@@ -4,11 +4,16 @@
 # storefronts (Shopify, WooCommerce, eBay on ports 8791–8793) and `wrangler dev` (workerd with
 # local D1, KV and Queues), then connects the demo account to the sandboxes. State persists in
 # .tally/state between runs.
+#   scripts/run.sh --vendure   also starts a real Vendure storefront (open source, vendure/) on
+#                              127.0.0.1:3000 and connects it (state in .tally/vendure)
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$TALLY_ROOT"
 port="${TALLY_PORT:-8787}"
 sandbox_port="${TALLY_SANDBOX_PORT:-8791}"
+vendure_port="${TALLY_VENDURE_PORT:-3000}"
+with_vendure=false
+[[ "${1:-}" == "--vendure" ]] && with_vendure=true
 
 "$TALLY_ROOT/scripts/setup.sh"
 "$TALLY_ROOT/scripts/build.sh"
@@ -51,6 +56,30 @@ fi
 "$TALLY_ROOT/scripts/demo-storefronts.sh" "http://127.0.0.1:$port" "$sandbox_port" ||
   echo "Note: the demo storefronts could not be set up (above); Tally runs without them." >&2
 
+vendure_note=""
+if $with_vendure; then
+  step "Vendure on 127.0.0.1:$vendure_port (.tally/vendure)"
+  (cd vendure && VENDURE_PORT="$vendure_port" exec node server.js "$TALLY_ROOT/.tally/vendure") \
+    >"$TALLY_ROOT/.tally/vendure.log" 2>&1 &
+  vendure_pid=$!
+  pids+=("$vendure_pid")
+  vendure_ready=false
+  for _ in $(seq 1 240); do
+    if grep -q "vendure ready" "$TALLY_ROOT/.tally/vendure.log"; then vendure_ready=true; break; fi
+    kill -0 "$vendure_pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  if $vendure_ready && node vendure/demo-tally.js "http://127.0.0.1:$port" "http://127.0.0.1:$vendure_port"; then
+    vendure_note="
+  Vendure       http://127.0.0.1:$vendure_port (admin superadmin / superadmin; log: .tally/vendure.log),
+                connected as \"Vendure (local)\" with six demo products. A shopper's order:
+                node vendure/order.js <SKU> [quantity]   (cancel: node vendure/order.js --cancel <CODE>)
+"
+  else
+    echo "Note: Vendure could not be started or connected (see .tally/vendure.log); Tally runs without it." >&2
+  fi
+fi
+
 # wrangler dev does not fire cron triggers by itself: ring the test hook every minute, as
 # Cloudflare would (re-sends lost queue messages, resumes stalled bulk and upload jobs).
 (while sleep 60; do curl -sf "http://127.0.0.1:$port/__scheduled?cron=*+*+*+*+*" >/dev/null || true; done) &
@@ -73,7 +102,7 @@ cat <<MSG
   Storefronts   three sandboxes (Shopify, WooCommerce, eBay) with products 1–12 listed;
                 what they hold: curl http://127.0.0.1:$sandbox_port/_sandbox/items
                 (log: .tally/sandbox.log). Adjust a listed product and watch History.
-
+$vendure_note
   Press Ctrl-C to stop.
 
 MSG
