@@ -72,7 +72,7 @@ if $with_vendure; then
   if $vendure_ready && node vendure/demo-tally.js "http://127.0.0.1:$port" "http://127.0.0.1:$vendure_port"; then
     vendure_note="
   Vendure       http://127.0.0.1:$vendure_port (admin superadmin / superadmin; log: .tally/vendure.log),
-                connected as \"Vendure (local)\" with six demo products. A shopper's order:
+                connected as \"Vendure (local)\" with demo products 1–6. A shopper's order:
                 node vendure/order.js <SKU> [quantity]   (cancel: node vendure/order.js --cancel <CODE>)
 "
   else

@@ -1,6 +1,6 @@
 'use strict';
 // Connects the demo seller's Tally to the local Vendure (scripts/run.sh --vendure), the way a
-// seller would: Vendure gets variants with the SKUs of Tally's first six demo products, Tally
+// seller would: Vendure gets variants with the SKUs of Tally's demo products 1–6, Tally
 // connects with a SuperAdmin token (which points Tally's plugin at the connection's webhook
 // address) and imports Vendure's listings, which links them by SKU.
 // Usage: node demo-tally.js <tallyUrl> <vendureUrl>
@@ -43,8 +43,9 @@ async function main() {
     }
 
     const { token } = await vendure('mutation { login(username: "superadmin", password: "superadmin") { __typename } }');
-    const page = await tally('GET', '/products?page=1&per_page=6');
-    for (const p of page.items) {
+    // Products 1–6: listed on the sandboxes too, with Auto Sync on (scripts/demo-storefronts.sh).
+    for (const id of [1, 2, 3, 4, 5, 6]) {
+        const p = await tally('GET', `/products/${id}`);
         const { data } = await vendure('query($sku: String!) { productVariants(options: {filter: {sku: {eq: $sku}}}) { totalItems } }', { sku: p.sku }, token);
         if (data.productVariants.totalItems > 0) continue;
         const created = await vendure('mutation($i: CreateProductInput!) { createProduct(input: $i) { id } }', {
