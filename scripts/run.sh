@@ -34,8 +34,10 @@ step "Sandbox storefronts on 127.0.0.1:$sandbox_port–$((sandbox_port + 2))"
 pids+=($!)
 
 step "wrangler dev on 127.0.0.1:$port"
+# TALLY_NETWORK=development lets connections point at storefronts on this machine (the
+# sandboxes, Vendure); a deployed worker never has it and calls only public https addresses.
 (cd edge && exec wrangler dev --ip 127.0.0.1 --port "$port" --persist-to "$TALLY_STATE" \
-  --show-interactive-dev-session=false --test-scheduled) &
+  --show-interactive-dev-session=false --test-scheduled --var TALLY_NETWORK:development) &
 wrangler_pid=$!
 pids+=("$wrangler_pid")
 # A cold start answers in 5–11 s on 2 cores; two minutes means something is wrong.

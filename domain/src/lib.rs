@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod actor;
+pub mod address;
 pub mod api;
 pub mod bulk_job;
 pub mod channel;

@@ -26,6 +26,7 @@ use crate::store::storefronts::StorefrontRow;
 use crate::storefront_http;
 use futures_util::future::join_all;
 use std::collections::{BTreeMap, VecDeque};
+use tally_domain::address;
 use tally_domain::channel::ChannelQuantity;
 use tally_domain::connector::oauth::{self, RefreshGrant};
 use tally_domain::connector::{self, Failure, HttpRequest, ItemResult, Preflight, Push, Target};
@@ -1065,6 +1066,17 @@ struct Connection<'a> {
     keys_in_query: bool,
 }
 
+/// An address the rules forbid: the seller edits the connection (retrying will not help).
+fn refused_address(c: &Connection<'_>, e: &address::AddressError) -> Failure {
+    Failure::Validation {
+        message: format!(
+            "Tally did not send this {} connection's credential: {e} Edit the connection's API \
+             address (Settings › Storefronts).",
+            c.kind.label()
+        ),
+    }
+}
+
 fn unreadable(e: ApiError) -> Failure {
     Failure::Unavailable {
         message: format!("Tally could not read this connection's credential: {e}"),
@@ -1072,11 +1084,18 @@ fn unreadable(e: ApiError) -> Failure {
 }
 
 async fn open_target(env: &Env, c: &Connection<'_>, timeout_ms: u64) -> Result<Target, Failure> {
+    // Checked again before every use, so a connection saved before a rule existed (or on
+    // another network setting) never sends its credential where the rules forbid.
+    let network = storefront_http::network(env);
+    address::check_base_url(c.kind, c.base_url, network).map_err(|e| refused_address(c, &e))?;
     let key = credentials_key(env).map_err(unreadable)?;
     let mut credential = crypto::open(&key, c.credential_enc)
         .await
         .map_err(unreadable)?;
     if let Ok(Some(grant)) = oauth::refresh_grant(c.kind, &credential) {
+        if let Some(url) = &grant.token_url {
+            address::check_token_url(c.kind, url, network).map_err(|e| refused_address(c, &e))?;
+        }
         credential = access_token(env, c.id, c.kind, &grant, timeout_ms).await?;
     }
     Ok(Target {

@@ -1,8 +1,17 @@
 //! Making a connector's requests: the only place the worker talks to storefronts.
 
 use std::time::Duration;
+use tally_domain::address::Network;
 use tally_domain::connector::{HttpRequest, HttpResponse, Method};
-use worker::{AbortController, Delay, Fetch, Headers, Request, RequestInit};
+use worker::{AbortController, Delay, Env, Fetch, Headers, Request, RequestInit, RequestRedirect};
+
+/// Which storefront addresses this worker may call: `TALLY_NETWORK = "development"` (set by
+/// the run command and the tests on `wrangler dev`, never in `wrangler.toml`) lets connections
+/// point at storefronts on this machine; anything else is production.
+pub fn network(env: &Env) -> Network {
+    let setting = env.var("TALLY_NETWORK").ok().map(|v| v.to_string());
+    Network::from_setting(setting.as_deref())
+}
 
 /// The largest storefront answer read; a bigger one (which no quantity update should produce)
 /// is left unread rather than held in the worker's memory.
@@ -70,8 +79,11 @@ fn build(request: &HttpRequest) -> worker::Result<Request> {
         headers.set(name, value)?;
     }
     let mut init = RequestInit::new();
+    // A redirect is answered as it is, never followed: following it would send the
+    // credential's headers to whatever address the storefront named.
     init.with_method(method(request.method))
-        .with_headers(headers);
+        .with_headers(headers)
+        .with_redirect(RequestRedirect::Manual);
     if let Some(body) = &request.body {
         init.with_body(Some(body.as_str().into()));
     }

@@ -114,6 +114,9 @@ pub struct Faults {
     /// The host drops the `Authorization` header before the store sees it, as some shared
     /// hosts do (WooCommerce then needs its keys in the query string).
     pub drops_authorization: bool,
+    /// Every API call is answered `307 Temporary Redirect` to this address, as a moved store
+    /// (or a host that wants the credential sent elsewhere) would answer.
+    pub redirect_to: Option<String>,
 }
 
 impl Default for Faults {
@@ -125,6 +128,7 @@ impl Default for Faults {
             retry_after_s: 1,
             timeout_s: 15,
             drops_authorization: false,
+            redirect_to: None,
         }
     }
 }

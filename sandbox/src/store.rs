@@ -178,6 +178,15 @@ impl Store {
         } else {
             request
         };
+        if let Some(to) = inner.faults.redirect_to.clone() {
+            let reply = crate::platform::Reply {
+                status: 307,
+                headers: vec![("location".to_owned(), to)],
+                body: serde_json::Value::Null,
+            };
+            inner.record(request, &reply, None);
+            return (reply, None);
+        }
         let injected = inner.draw_fault();
         let mut reply = match injected {
             Some(FaultKind::ServerError) => {

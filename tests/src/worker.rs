@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 pub struct TestWorker {
     pub base_url: String,
     pub port: u16,
+    network: Network,
     // Field order matters: the processes stop before their state directory is removed.
     group: Group,
     _state: TempDir,
@@ -47,9 +48,24 @@ fn check_built() {
     );
 }
 
+/// Which storefront addresses the worker may call (its `TALLY_NETWORK` setting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Network {
+    /// As the run command runs it: storefronts on this machine (the sandboxes) allowed.
+    Development,
+    /// As deployed: only public https addresses.
+    Production,
+}
+
 impl TestWorker {
-    /// Starts a worker and waits until `/api/v1/health` answers 200.
+    /// Starts a worker that may call storefronts on this machine, and waits until
+    /// `/api/v1/health` answers 200.
     pub fn start() -> Self {
+        Self::start_on(Network::Development)
+    }
+
+    /// Starts a worker with `network`'s address rules.
+    pub fn start_on(network: Network) -> Self {
         check_built();
         let state = TempDir::new("worker");
         let persist = state.path().join("state");
@@ -84,10 +100,11 @@ impl TestWorker {
         );
 
         let port = free_port();
-        let group = spawn_wrangler(port, &persist, &state.path().join("wrangler.log"));
+        let group = spawn_wrangler(port, &persist, &state.path().join("wrangler.log"), network);
         let mut worker = Self {
             base_url: format!("http://127.0.0.1:{port}"),
             port,
+            network,
             group,
             _state: state,
         };
@@ -118,7 +135,7 @@ impl TestWorker {
         let persist = self.state_dir();
         let log = self._state.path().join("wrangler-restarted.log");
         self.group.kill_now();
-        self.group = spawn_wrangler(self.port, &persist, &log);
+        self.group = spawn_wrangler(self.port, &persist, &log, self.network);
         self.wait_ready();
     }
 
@@ -133,7 +150,12 @@ impl TestWorker {
     }
 }
 
-fn spawn_wrangler(port: u16, persist: &std::path::Path, log: &std::path::Path) -> Group {
+fn spawn_wrangler(
+    port: u16,
+    persist: &std::path::Path,
+    log: &std::path::Path,
+    network: Network,
+) -> Group {
     let mut command = Command::new(wrangler());
     command
         .current_dir(repo_root().join("edge"))
@@ -169,6 +191,9 @@ fn spawn_wrangler(port: u16, persist: &std::path::Path, log: &std::path::Path) -
         .env("WRANGLER_SEND_METRICS", "false")
         .env("WRANGLER_SEND_ERROR_REPORTS", "false")
         .env("CLOUDFLARE_CF_FETCH_ENABLED", "false");
+    if network == Network::Development {
+        command.args(["--var", "TALLY_NETWORK:development"]);
+    }
     Group::spawn("wrangler dev", command, log.to_path_buf())
 }
 

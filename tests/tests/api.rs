@@ -12,7 +12,7 @@ use tally_tests::accounts::DEMO_ACCOUNT_NAME;
 use tally_tests::client::{Answer, Api, Auth, BULK_EMAIL, DEMO_API_KEY, DEMO_EMAIL, DEMO_PASSWORD};
 use tally_tests::eventually;
 use tally_tests::suite::{arguments, runtime};
-use tally_tests::worker::TestWorker;
+use tally_tests::worker::{Network, TestWorker};
 
 /// Queue deliveries take about a second locally; the first of a cold run up to ~5 s.
 const QUEUE_WAIT: Duration = Duration::from_secs(30);
@@ -24,6 +24,7 @@ fn main() {
     // Signed in to nothing: each test takes an account of its own.
     let api = Api::new(&worker.base_url);
     let tests = tally_tests::cases![&rt, &api;
+        a_deployed_worker_sends_credentials_only_to_public_https_storefronts,
         health_reports_a_real_round_trip_through_d1_kv_and_the_queue,
         the_cron_trigger_runs_and_is_reported_by_health,
         products_are_listed_a_page_at_a_time_in_sku_order,
@@ -2142,4 +2143,43 @@ fn assert_fits_the_document(doc: &Value, method: &str, template: &str, url: &str
     );
     let problems = tally_tests::schema::check(doc, schema, &answer.body, "$");
     assert!(problems.is_empty(), "{method} {url}: {problems:?}");
+}
+
+/// A worker started as deployed (no `TALLY_NETWORK`) refuses storefronts on this machine or a
+/// private network, which the run command and the other tests rely on in development.
+async fn a_deployed_worker_sends_credentials_only_to_public_https_storefronts(_api: Api) {
+    let worker = tokio::task::spawn_blocking(|| TestWorker::start_on(Network::Production))
+        .await
+        .expect("the worker starts");
+    let seller = Api::new(&worker.base_url)
+        .new_account("Deployed Rules")
+        .await;
+    for base_url in [
+        "http://127.0.0.1:9",
+        "https://127.0.0.1:9",
+        "https://localhost:8443",
+        "https://10.1.2.3",
+    ] {
+        let answer = seller
+            .send_json(
+                "POST",
+                "/api/v1/storefronts",
+                &json!({ "name": "Local", "kind": "woocommerce", "base_url": base_url,
+                         "credential": "ck_1:cs_2" }),
+            )
+            .await;
+        assert_eq!(answer.status, 422, "{base_url}: {}", answer.body);
+        assert_eq!(answer.error_field(), Some("base_url"), "{}", answer.body);
+    }
+    // eBay's own address (nothing is called on save: eBay takes no webhooks).
+    let answer = seller
+        .send_json(
+            "POST",
+            "/api/v1/storefronts",
+            &json!({ "name": "eBay", "kind": "ebay", "credential": "v^1.1#token" }),
+        )
+        .await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    assert_eq!(answer.body["base_url"], "https://api.ebay.com");
+    drop(worker);
 }

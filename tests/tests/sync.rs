@@ -74,6 +74,7 @@ fn main() {
         woocommerce_stock_management_is_turned_on_only_with_the_sellers_yes,
         an_amazon_update_refused_after_processing_turns_its_success_into_a_failure,
         woocommerce_keys_go_in_the_query_string_for_hosts_that_drop_authorization,
+        a_credential_goes_only_to_the_address_it_was_given_for,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     if conclusion.has_failed() {
@@ -1548,4 +1549,106 @@ async fn woocommerce_keys_go_in_the_query_string_for_hosts_that_drop_authorizati
         .await;
     assert_eq!(shopify.status, 422, "{}", shopify.body);
     assert_eq!(shopify.error_field(), Some("keys_in_query"));
+}
+
+/// A credential is sent only where it was given: platform hosts only, no user info, a changed
+/// address needs the credential again, a renewal only to the platform's token host, and a
+/// storefront's redirect is never followed.
+async fn a_credential_goes_only_to_the_address_it_was_given_for(ctx: Ctx) {
+    let seller = ctx.api.new_account("Secret Keepers").await;
+    let refused = [
+        (
+            json!({ "name": "x", "kind": "shopify", "base_url": "https://shop.evil.example",
+                    "credential": "shpat_x" }),
+            "base_url",
+            "Shopify is reached at your-store.myshopify.com",
+        ),
+        (
+            json!({ "name": "x", "kind": "woocommerce", "base_url": "https://ck:cs@shop.example",
+                    "credential": "ck_1:cs_2" }),
+            "base_url",
+            "user name or password",
+        ),
+        (
+            json!({ "name": "x", "kind": "woocommerce", "base_url": "https://192.168.1.20",
+                    "credential": "ck_1:cs_2" }),
+            "base_url",
+            "private network",
+        ),
+        (
+            json!({ "name": "x", "kind": "ebay", "credential": json!({
+                "client_id": "c", "client_secret": "s", "refresh_token": "r",
+                "token_url": "https://collector.example/token" }).to_string() }),
+            "credential",
+            "token_url: eBay is reached at api.ebay.com",
+        ),
+    ];
+    for (body, field, words) in refused {
+        let answer = seller.send_json("POST", "/api/v1/storefronts", &body).await;
+        assert_eq!(answer.status, 422, "{body}: {}", answer.body);
+        assert_eq!(answer.error_field(), Some(field), "{body}: {}", answer.body);
+        assert!(
+            answer.error_message().contains(words),
+            "{body}: {}",
+            answer.body
+        );
+    }
+
+    // A WooCommerce host that answers every call with a redirect to somewhere else.
+    let host = Sandbox::start(&[
+        (Kind::Woocommerce, WOO_KEYS),
+        (Kind::Shopify, SHOPIFY_TOKEN),
+    ])
+    .await;
+    let elsewhere = format!("{}/collect", host.base_url(Kind::Shopify));
+    let moved = Faults {
+        redirect_to: Some(elsewhere),
+        ..Faults::none()
+    };
+    host.set_faults(Kind::Woocommerce, &moved).await;
+    let store = connect(
+        &seller,
+        Kind::Woocommerce,
+        &host.base_url(Kind::Woocommerce),
+        json!({}),
+    )
+    .await;
+    let jar = product(&seller, "MOVED-JAR", 4).await;
+    link(&seller, &jar, store, "6401", None).await;
+    let failed = history_entry(&seller, &jar, "the redirected push to fail", |e| {
+        e.status == SyncStatus::Failed
+    })
+    .await;
+    assert!(
+        failed.message.contains("redirect to 127.0.0.1") && failed.message.contains("API address"),
+        "{failed:?}"
+    );
+    assert!(
+        host.calls(Kind::Shopify).await.is_empty(),
+        "the redirect was followed with the credential"
+    );
+
+    // The address cannot change without the credential being given again.
+    let path = format!("/api/v1/storefronts/{store}");
+    let other = host.base_url(Kind::Shopify);
+    let answer = seller
+        .send_json("PATCH", &path, &json!({ "base_url": other }))
+        .await;
+    assert_eq!(answer.status, 422, "{}", answer.body);
+    assert_eq!(answer.error_field(), Some("credential"));
+    assert!(answer.error_message().contains("again"), "{}", answer.body);
+    let kept = seller.get(&path).await;
+    assert_eq!(
+        kept.body["base_url"],
+        host.base_url(Kind::Woocommerce).as_str()
+    );
+    let answer = seller
+        .send_json(
+            "PATCH",
+            &path,
+            &json!({ "base_url": other, "credential": WOO_KEYS }),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.body["base_url"], other.as_str());
 }

@@ -243,6 +243,13 @@ pub fn parse_response(
     request: &HttpRequest,
     response: &HttpResponse,
 ) -> Vec<ItemResult> {
+    if let Some(failure) = redirected(target, response) {
+        let answer = answer::clip(
+            &format!("{}: redirect not followed", response.status),
+            answer::ANSWER_CHARS,
+        );
+        return answer::same_for_all(request, &Err(failure), &answer);
+    }
     match target.kind {
         StorefrontKind::Shopify => shopify::parse(request, response),
         StorefrontKind::Woocommerce => woocommerce::parse(request, response),
@@ -251,6 +258,31 @@ pub fn parse_response(
         StorefrontKind::Bigcommerce => bigcommerce::parse(request, response),
         StorefrontKind::Vendure => vendure::parse(request, response),
     }
+}
+
+/// A redirect answer: Tally never follows one (the credential goes only to the address it was
+/// given for), so the seller is told where the storefront pointed and what to check.
+fn redirected(target: &Target, response: &HttpResponse) -> Option<Failure> {
+    if !(300..400).contains(&response.status) || response.status == 304 {
+        return None;
+    }
+    let to = response.header("location").unwrap_or("another address");
+    // Only the host is named: the rest of the address may hold tokens.
+    let host = to
+        .split("://")
+        .nth(1)
+        .and_then(|rest| rest.split(['/', '?', '#']).next())
+        .unwrap_or(to);
+    Some(Failure::Validation {
+        message: format!(
+            "{} answered with a redirect to {} ({}); Tally does not follow redirects, so the \
+             credential stays with the address it was given for. Check the connection's API \
+             address (Settings › Storefronts › Edit).",
+            target.kind.label(),
+            answer::clip(host, 80),
+            response.status
+        ),
+    })
 }
 
 /// The results when no answer came at all (timeout, refused connection): every listing of the
@@ -316,6 +348,13 @@ pub fn parse_preflight(
     request: &HttpRequest,
     response: &HttpResponse,
 ) -> Vec<(i64, Preflight)> {
+    if let Some(failure) = redirected(target, response) {
+        return request
+            .listing_ids
+            .iter()
+            .map(|&id| (id, Preflight::Skip(failure.clone())))
+            .collect();
+    }
     match target.kind {
         StorefrontKind::Amazon => amazon::parse_preflight(request, response),
         StorefrontKind::Vendure => vendure::parse_preflight(request, response),
@@ -494,6 +533,30 @@ fn json_id(id: &str) -> Value {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_redirect_is_a_failure_naming_only_the_host() {
+        let t = target(StorefrontKind::Woocommerce);
+        let request = build_requests(&t, &[push(1, 3, "40", None)]).remove(0);
+        let moved = HttpResponse {
+            status: 307,
+            headers: vec![(
+                "location".into(),
+                "https://collector.example/steal?token=abc".into(),
+            )],
+            body: String::new(),
+        };
+        let result = parse_response(&t, &request, &moved).remove(0);
+        let Err(Failure::Validation { message }) = result.outcome else {
+            panic!("{result:?}");
+        };
+        assert!(
+            message.contains("redirect to collector.example (307)"),
+            "{message}"
+        );
+        assert!(!message.contains("token=abc"), "{message}");
+        assert_eq!(result.answer, "307: redirect not followed");
+    }
+
     #[test]
     fn daily_caps_reset_a_minute_after_midnight_utc() {
         // 2026-11-27 23:59:30 UTC.

@@ -12,12 +12,14 @@ use crate::request::{json_body, ok, MAX_JSON_BODY};
 use crate::store::inbox;
 use crate::store::outbox::{self, Resync};
 use crate::store::storefronts::{self, Fields};
+use crate::storefront_http::network;
 use crate::subscriptions;
+use tally_domain::address::{check_base_url, check_token_url};
 use tally_domain::api::{DeliveryList, FieldError, StorefrontInput, StorefrontList};
 use tally_domain::channel::ChannelRules;
 use tally_domain::connector::oauth;
 use tally_domain::product::clean_name;
-use tally_domain::storefront::{check_base_url, StorefrontKind};
+use tally_domain::storefront::StorefrontKind;
 use tally_domain::AccountId;
 use worker::{Env, Request, Response};
 
@@ -94,19 +96,20 @@ pub async fn create(req: &mut Request, env: &Env, caller: &Caller) -> Result<Res
     let kind = input.kind.ok_or_else(|| {
         FieldError::new(
             "kind",
-            "Choose the platform: shopify, woocommerce, ebay, amazon or bigcommerce.",
+            "Choose the platform: shopify, woocommerce, ebay, amazon, bigcommerce or vendure.",
         )
     })?;
     let name = clean_name(input.name.as_deref().unwrap_or(""))
         .map_err(|e| FieldError::new("name", e.to_string()))?;
-    let credential = checked_credential(kind, input.credential.as_deref())?.ok_or_else(|| {
-        FieldError::new(
-            "credential",
-            format!("Paste the {}.", kind.credential_hint()),
-        )
-    })?;
-    let base_url = check_base_url(kind, input.base_url.as_deref().unwrap_or(""))
-        .map_err(|m| FieldError::new("base_url", m))?;
+    let credential =
+        checked_credential(env, kind, input.credential.as_deref())?.ok_or_else(|| {
+            FieldError::new(
+                "credential",
+                format!("Paste the {}.", kind.credential_hint()),
+            )
+        })?;
+    let base_url = check_base_url(kind, input.base_url.as_deref().unwrap_or(""), network(env))
+        .map_err(|e| FieldError::new("base_url", e.to_string()))?;
     let store_ref = checked_store_ref(kind, input.store_ref.as_deref())?;
     let keys_in_query = checked_keys_in_query(kind, input.keys_in_query)?.unwrap_or(false);
     let rules = checked_rules(input.rules.unwrap_or_default())?;
@@ -172,11 +175,25 @@ pub async fn update(
         None => row.name.clone(),
     };
     let base_url = match input.base_url.as_deref() {
-        Some(u) => check_base_url(kind, u).map_err(|m| FieldError::new("base_url", m))?,
+        Some(u) => check_base_url(kind, u, network(env))
+            .map_err(|e| FieldError::new("base_url", e.to_string()))?,
         None => row.base_url.clone(),
     };
-    let sealed = match checked_credential(kind, input.credential.as_deref())? {
+    let sealed = match checked_credential(env, kind, input.credential.as_deref())? {
         Some(c) => crypto::seal(&credentials_key(env)?, &c).await?,
+        // The stored credential was given for the stored address: a new address needs it
+        // typed again, so a changed address cannot carry the old secret somewhere else.
+        None if base_url != row.base_url => {
+            return Err(FieldError::new(
+                "credential",
+                format!(
+                    "Paste the {} again: Tally sends a credential only to the address it was \
+                     given with, and the API address changed.",
+                    kind.credential_hint()
+                ),
+            )
+            .into())
+        }
         None => row.credential_enc.clone(),
     };
     let store_ref = match input.store_ref.as_deref() {
@@ -259,7 +276,11 @@ fn checked_webhook_secret(raw: Option<&str>) -> Result<Option<String>, ApiError>
 }
 
 /// The credential as typed, checked for its form; `None` when none was sent.
-fn checked_credential(kind: StorefrontKind, raw: Option<&str>) -> Result<Option<String>, ApiError> {
+fn checked_credential(
+    env: &Env,
+    kind: StorefrontKind,
+    raw: Option<&str>,
+) -> Result<Option<String>, ApiError> {
     let Some(value) = raw.map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
@@ -267,6 +288,11 @@ fn checked_credential(kind: StorefrontKind, raw: Option<&str>) -> Result<Option<
     if let Some(grant) = oauth::refresh_grant(kind, value)
         .map_err(|message| ApiError::from(FieldError::new("credential", message)))?
     {
+        // A renewal sends the client secret to the token address: only the platform's own.
+        if let Some(url) = &grant.token_url {
+            check_token_url(kind, url, network(env))
+                .map_err(|e| FieldError::new("credential", format!("token_url: {e}")))?;
+        }
         let compact = serde_json::json!({
             "client_id": grant.client_id,
             "client_secret": grant.client_secret,
