@@ -75,9 +75,11 @@ if $with_vendure; then
     vendure_note="
   Vendure       http://127.0.0.1:$vendure_port (admin superadmin / superadmin; log: .tally/vendure.log),
                 connected as \"Vendure (local)\" with demo products 1–6. A shopper's order:
-                node vendure/order.js <SKU> [quantity]   (cancel: node vendure/order.js --cancel <CODE>)
+                VENDURE_PORT=$vendure_port node vendure/order.js <SKU> [quantity]
+                (cancel: VENDURE_PORT=$vendure_port node vendure/order.js --cancel <CODE>)
 "
   else
+    kill "$vendure_pid" 2>/dev/null || true
     echo "Note: Vendure could not be started or connected (see .tally/vendure.log); Tally runs without it." >&2
   fi
 fi

@@ -66,7 +66,8 @@ fi
 
 step "Vendure from vendure/package-lock.json (the real storefront in the tests and run.sh --vendure)"
 if [[ ! -d vendure/node_modules/@vendure/core || vendure/package-lock.json -nt vendure/node_modules/.package-lock.json ]]; then
-  # No install scripts: sql.js is WebAssembly, nothing here needs building.
+  # No install scripts: sql.js is WebAssembly and bcrypt ships prebuilt binaries in its
+  # package, so nothing here is built or downloaded outside the registry.
   (cd vendure && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 fi
 

@@ -37,7 +37,9 @@ async function main() {
     const { storefronts } = await tally('GET', '/storefronts');
     const existing = storefronts.find(s => s.kind === 'vendure' && s.base_url === VENDURE);
     if (existing) {
-        await tally('POST', `/storefronts/${existing.id}/subscribe`);
+        const again = await tally('POST', `/storefronts/${existing.id}/subscribe`);
+        const failed = (again.webhooks || []).filter(t => !t.ok).map(t => t.message);
+        if (failed.length) throw new Error(`Vendure is connected but its webhook could not be set again: ${failed.join(' ')} (delete .tally to start both afresh)`);
         console.log(`Vendure already connected as "${existing.name}"; its webhook address is set again.`);
         return;
     }

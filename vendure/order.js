@@ -45,6 +45,7 @@ async function place(sku, quantity) {
     await step('mutation($ids: [ID!]!) { setOrderShippingMethod(shippingMethodId: $ids) { ... on ErrorResult { errorCode message } } }', { ids: [methods[0].id] });
     await step('mutation { transitionOrderToState(state: "ArrangingPayment") { ... on ErrorResult { errorCode message } } }');
     const order = await step('mutation { addPaymentToOrder(input: {method: "dummy-payment", metadata: {}}) { ... on Order { code state } ... on ErrorResult { errorCode message } } }');
+    if (order.state !== 'PaymentSettled') throw new Error(`order ${order.code} is ${order.state}, not paid`);
     console.log(`Order ${order.code} (${order.state}): ${quantity} × ${sku}. Vendure holds them; Tally hears of it in seconds.`);
 }
 
@@ -53,8 +54,9 @@ async function cancelOrder(code) {
     const { data } = await gql('admin-api', 'query($c: String!) { orders(options: {filter: {code: {eq: $c}}}) { items { id } } }', { c: code }, token);
     const order = data.orders.items[0];
     if (!order) throw new Error(`Vendure has no order ${code}`);
-    await gql('admin-api', 'mutation($i: CancelOrderInput!) { cancelOrder(input: $i) { ... on ErrorResult { errorCode message } } }',
+    const { data: done } = await gql('admin-api', 'mutation($i: CancelOrderInput!) { cancelOrder(input: $i) { ... on ErrorResult { errorCode message } } }',
         { i: { orderId: order.id, reason: 'cancelled from order.js', cancelShipping: true } }, token);
+    if (done.cancelOrder.errorCode) throw new Error(`${done.cancelOrder.errorCode}: ${done.cancelOrder.message}`);
     console.log(`Order ${code} cancelled: its units go back on the shelf in Vendure and in Tally.`);
 }
 

@@ -22,9 +22,11 @@ const MAX_ATTEMPTS = Number(process.env.TALLY_WEBHOOK_ATTEMPTS || 5);
 const BASE_DELAY_MS = Number(process.env.TALLY_WEBHOOK_BACKOFF_MS || 500);
 
 // Shared, mutable config: env at start, then what Tally set through the admin mutation, kept in
-// TALLY_WEBHOOK_FILE (server.js puts it next to the database) so a restart keeps sending.
+// TALLY_WEBHOOK_FILE (server.js puts it next to the database; by default tally-webhook.json in
+// the server's working directory) so a restart keeps sending.
 const fs = require('fs');
-const settingsFile = process.env.TALLY_WEBHOOK_FILE || '';
+const path = require('path');
+const settingsFile = process.env.TALLY_WEBHOOK_FILE || path.join(process.cwd(), 'tally-webhook.json');
 const settings = {
     url: process.env.TALLY_WEBHOOK_URL || '',
     secret: process.env.TALLY_WEBHOOK_SECRET || '',
@@ -37,7 +39,6 @@ if (settingsFile && fs.existsSync(settingsFile)) {
     }
 }
 function saveSettings() {
-    if (!settingsFile) return;
     fs.writeFileSync(settingsFile + '.tmp', JSON.stringify(settings), { mode: 0o600 });
     fs.renameSync(settingsFile + '.tmp', settingsFile);
 }
@@ -114,15 +115,15 @@ class TallyWebhookPlugin {
         if (!order) return;
         // An active cart that gets cancelled was never placed: Tally never saw it.
         if (event === 'order.cancelled' && !order.orderPlacedAt) return;
-        // On placement quantity == orderPlacedQuantity. A full cancel sets line.quantity to 0,
-        // so the cancelled event reports what had been placed.
+        // What was placed, as polling reads it too (a full cancel sets line.quantity to 0, so
+        // the cancelled event reports what had been placed).
         // external_id is the variant id a Tally listing links to: it finds the product even
         // when the storefront's SKU differs from Tally's.
         const lines = order.lines
             .map(l => ({
                 external_id: String(l.productVariant.id),
                 sku: l.productVariant.sku,
-                quantity: event === 'order.placed' ? l.quantity : l.orderPlacedQuantity || l.quantity,
+                quantity: l.orderPlacedQuantity || l.quantity,
             }))
             .filter(l => l.quantity > 0);
         await deliver({ event, order_id: order.code, lines });

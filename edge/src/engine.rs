@@ -907,7 +907,18 @@ async fn preflight(
                 )),
             }
         };
-        for (listing_id, verdict) in verdicts {
+        // A listing the read gave no verdict for is not pushed this round: pushing it without
+        // what the storefront holds for orders could take a sale off twice.
+        let missing: Vec<(i64, Preflight)> = request
+            .listing_ids
+            .iter()
+            .filter(|id| !verdicts.iter().any(|(v, _)| v == *id))
+            .map(|&id| {
+                let message = "the read before pushing said nothing of this listing".to_owned();
+                (id, Preflight::Skip(Failure::Unavailable { message }))
+            })
+            .collect();
+        for (listing_id, verdict) in verdicts.into_iter().chain(missing) {
             match verdict {
                 Preflight::Push { held } => {
                     if let Some(push) = pushes.iter_mut().find(|p| p.listing_id == listing_id) {

@@ -134,8 +134,8 @@ impl Vendure {
             .0
     }
 
-    /// A product with one variant per `(sku, stock on hand)`, each its own product (no option
-    /// groups needed); the variants' ids in order.
+    /// One product per `(sku, stock on hand)`, each with its one variant (so no option groups
+    /// are needed); the variants' ids in order.
     pub async fn products(&self, variants: &[(&str, i64)]) -> Vec<String> {
         let mut ids = Vec::new();
         for (sku, stock) in variants {

@@ -101,6 +101,42 @@ async fn link(seller: &Api, product: &Product, storefront: i64, id: &str, sub: O
     assert_eq!(answer.status, 201, "{}", answer.body);
 }
 
+/// Waits until Tally's quantity is `expected` without running the cron, so it is a webhook's
+/// doing, not a poll's.
+async fn tally_hears(seller: &Api, product: &Product, expected: i64) {
+    eventually(
+        &format!("{} to be {expected} in Tally by webhook", product.sku),
+        WAIT,
+        || async move {
+            (seller.product(product.id.0).await.quantity.get() == expected).then_some(())
+        },
+    )
+    .await;
+}
+
+/// The account's orders as the Orders page lists them.
+async fn orders(seller: &Api) -> Vec<serde_json::Value> {
+    let answer = seller.get("/api/v1/orders").await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    answer.body.as_array().expect("a list").clone()
+}
+
+/// Reads the storefront's recent orders now, as its page's "Check now" does; what it found.
+async fn poll_now(seller: &Api, storefront: i64) -> String {
+    let answer = seller
+        .send_json(
+            "POST",
+            &format!("/api/v1/storefronts/{storefront}/poll"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    answer.body["poll_status"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
 /// Waits until Tally's quantity is `expected`, running the cron (which polls) as it waits.
 async fn tally_shows(seller: &Api, product: &Product, expected: i64) {
     eventually(
@@ -125,8 +161,15 @@ async fn shopify_shows(sandbox: &Sandbox, key: &str, expected: i64) {
     .await;
 }
 
-/// Waits for a successful push of `quantity` to `storefront`; its answer.
-async fn pushed(seller: &Api, product: &Product, storefront: i64, quantity: i64) -> String {
+/// Waits for a successful push of `quantity` to `storefront` newer than history entry
+/// `after`; its id and answer.
+async fn pushed_after(
+    seller: &Api,
+    product: &Product,
+    storefront: i64,
+    quantity: i64,
+    after: i64,
+) -> (i64, String) {
     eventually(
         &format!("a push of {quantity} to storefront {storefront}"),
         WAIT,
@@ -137,14 +180,22 @@ async fn pushed(seller: &Api, product: &Product, storefront: i64, quantity: i64)
                 .items
                 .into_iter()
                 .find(|e| {
-                    e.storefront_id == Some(storefront)
+                    e.id > after
+                        && e.storefront_id == Some(storefront)
                         && e.quantity == quantity
                         && e.status == SyncStatus::Succeeded
                 })
-                .map(|e| e.answer.unwrap_or_default())
+                .map(|e| (e.id, e.answer.unwrap_or_default()))
         },
     )
     .await
+}
+
+/// Waits for a successful push of `quantity` to `storefront`; its answer.
+async fn pushed(seller: &Api, product: &Product, storefront: i64, quantity: i64) -> String {
+    pushed_after(seller, product, storefront, quantity, 0)
+        .await
+        .1
 }
 
 // ---- tests --------------------------------------------------------------------------------
@@ -192,11 +243,11 @@ async fn tally_sets_vendures_stock_and_a_vendure_order_reaches_every_storefront(
 
     // A shopper buys 2 on Vendure: Vendure holds them (allocated) and its plugin tells Tally.
     let code = vendure.place_order(&[(&variant, 2)]).await;
-    tally_shows(&seller, &mug, 7).await;
+    tally_hears(&seller, &mug, 7).await;
     shopify_shows(&sandbox, "9301@1", 7).await;
     // Tally pushes 7 back to Vendure too, on top of the 2 it holds for the order: the sale is
     // taken off once, so Vendure still sells 7 (stock on hand 7 would sell only 5).
-    let answer = pushed(&seller, &mug, store.id, 7).await;
+    let (sale_push, answer) = pushed_after(&seller, &mug, store.id, 7, 0).await;
     assert_eq!(answer, "200: on hand 9, allocated 2");
     let held = vendure.stock(&variant).await;
     assert_eq!(
@@ -208,18 +259,22 @@ async fn tally_sets_vendures_stock_and_a_vendure_order_reaches_every_storefront(
     );
     assert_eq!(held.saleable(), 7);
 
-    // The order is once in Tally, named by Vendure's order code.
-    let orders = seller.get("/api/v1/orders").await;
-    assert_eq!(orders.status, 200, "{}", orders.body);
-    let list = orders.body.as_array().expect("a list");
+    // The order is once in Tally, named by Vendure's order code, heard by webhook; reading
+    // Vendure's orders now finds nothing new.
+    let list = orders(&seller).await;
     assert_eq!(list.len(), 1, "{list:?}");
     assert_eq!(list[0]["order_id"], code.as_str(), "{list:?}");
+    assert_eq!(list[0]["source"], "webhook", "{list:?}");
+    assert!(poll_now(&seller, store.id).await.contains("none new"));
+    assert_eq!(orders(&seller).await.len(), 1);
 
-    // Cancelled in Vendure's admin: the units come back in Tally and on every storefront.
+    // Cancelled in Vendure's admin: the units come back in Tally and on every storefront, and
+    // Tally's next push (after the cancel's) finds nothing held any more.
     vendure.cancel_order(&code).await;
-    tally_shows(&seller, &mug, 9).await;
+    tally_hears(&seller, &mug, 9).await;
     shopify_shows(&sandbox, "9301@1", 9).await;
-    pushed(&seller, &mug, store.id, 9).await;
+    let (_, answer) = pushed_after(&seller, &mug, store.id, 9, sale_push).await;
+    assert_eq!(answer, "200: on hand 9, allocated 0");
     vendure.stock_becomes(&variant, nine, WAIT).await;
 }
 
@@ -248,14 +303,14 @@ async fn a_vendure_order_whose_webhook_is_lost_is_found_by_polling(ctx: Ctx) {
     tally_shows(&seller, &cap, 7).await;
     let answer = pushed(&seller, &cap, store.id, 7).await;
     assert_eq!(answer, "200: on hand 10, allocated 3");
-    for _ in 0..3 {
-        seller.run_cron().await;
-    }
-    assert_eq!(seller.product(cap.id.0).await.quantity.get(), 7);
-    let orders = seller.get("/api/v1/orders").await;
-    let list = orders.body.as_array().expect("a list");
+    let list = orders(&seller).await;
     assert_eq!(list.len(), 1, "{list:?}");
     assert_eq!(list[0]["order_id"], code.as_str());
+    assert_eq!(list[0]["source"], "poll", "{list:?}");
+    // Read again: the order is not taken twice.
+    assert!(poll_now(&seller, store.id).await.contains("none new"));
+    assert_eq!(seller.product(cap.id.0).await.quantity.get(), 7);
+    assert_eq!(orders(&seller).await.len(), 1);
 }
 
 async fn vendure_variants_are_imported_and_a_difference_is_found_and_fixed(ctx: Ctx) {
@@ -316,10 +371,26 @@ async fn vendure_variants_are_imported_and_a_difference_is_found_and_fixed(ctx: 
         "{}",
         listings.body
     );
+    let hats = seller.get("/api/v1/products?q=VEN-HAT").await;
+    assert_eq!(hats.body["items"][0]["quantity"], 6, "{}", hats.body);
 
-    // Applying pushed Tally's count to the matched Auto Sync product; once that has landed,
-    // someone changes VEN-TEE in Vendure's admin: the drift check finds Vendure shows more.
+    // Applying pushed Tally's count to the matched Auto Sync product. A shopper then buys one
+    // VEN-TEE: Vendure holds it, Tally hears of it and sets 3 on top of it.
     pushed(&seller, &tee, store.id, 4).await;
+    vendure.place_order(&[(&ids[0], 1)]).await;
+    tally_hears(&seller, &tee, 3).await;
+    let held = Stock {
+        on_hand: 4,
+        allocated: 1,
+    };
+    assert_eq!(
+        pushed(&seller, &tee, store.id, 3).await,
+        "200: on hand 4, allocated 1"
+    );
+    vendure.stock_becomes(&ids[0], held, WAIT).await;
+
+    // Someone sets VEN-TEE's stock to 9 in Vendure's admin: Vendure now sells 8 (9 less the 1
+    // held), and the drift check finds exactly that.
     vendure
         .admin(
             "mutation($id: ID!) { updateProductVariants(input: [{id: $id, stockOnHand: 9}]) { id } }",
@@ -350,7 +421,7 @@ async fn vendure_variants_are_imported_and_a_difference_is_found_and_fixed(ctx: 
         .iter()
         .map(|i| (i.sku.as_str(), i.expected, i.found, i.cause))
         .collect();
-    assert_eq!(found, [("VEN-TEE", 4, Some(9), DriftCause::Higher)]);
+    assert_eq!(found, [("VEN-TEE", 3, Some(8), DriftCause::Higher)]);
     let fix = seller
         .send_json(
             "POST",
@@ -359,14 +430,5 @@ async fn vendure_variants_are_imported_and_a_difference_is_found_and_fixed(ctx: 
         )
         .await;
     assert_eq!(fix.status, 200, "{}", fix.body);
-    vendure
-        .stock_becomes(
-            &ids[0],
-            Stock {
-                on_hand: 4,
-                allocated: 0,
-            },
-            WAIT,
-        )
-        .await;
+    vendure.stock_becomes(&ids[0], held, WAIT).await;
 }

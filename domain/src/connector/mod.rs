@@ -210,7 +210,7 @@ pub fn limits(kind: StorefrontKind) -> Limits {
 }
 
 /// Whether the storefront refused the whole of `request` for an item it did not name
-/// (BigCommerce's "tracked by product" 422): the caller sends its pushes again in halves, so
+/// (BigCommerce's "tracked by product" 422, Vendure's all-or-nothing mutation): the caller sends its pushes again in halves, so
 /// only the wrong listing fails.
 pub fn refused_without_naming(
     target: &Target,
@@ -219,6 +219,7 @@ pub fn refused_without_naming(
 ) -> bool {
     match target.kind {
         StorefrontKind::Bigcommerce => bigcommerce::refused_without_naming(request, response),
+        StorefrontKind::Vendure => vendure::refused_without_naming(request, response),
         _ => false,
     }
 }

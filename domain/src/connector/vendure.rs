@@ -24,7 +24,7 @@ use super::{
 };
 use crate::storefront::StorefrontKind;
 use crate::webhook::{OrderEvent, SaleLine};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 const KIND: StorefrontKind = StorefrontKind::Vendure;
@@ -55,9 +55,55 @@ fn graphql(target: &Target, query: &str, variables: Value) -> HttpRequest {
     )
 }
 
-const READ_STOCK: &str = "query TallyStock($ids: [String!]!, $take: Int!) { productVariants(options: {take: $take, filter: {id: {in: $ids}}}) { items { id stockOnHand stockAllocated trackInventory } } }";
+const READ_STOCK: &str = "query TallyStock($ids: [String!]!, $take: Int!) { globalSettings { trackInventory outOfStockThreshold } productVariants(options: {take: $take, filter: {id: {in: $ids}}}) { items { id stockOnHand stockAllocated trackInventory outOfStockThreshold useGlobalOutOfStockThreshold stockLevels { stockLocationId } } } }";
 
 const SET_STOCK: &str = "mutation TallyStock($input: [UpdateProductVariantInput!]!) { updateProductVariants(input: $input) { id stockOnHand stockAllocated } }";
+
+/// What Tally means by each listing of a request, carried in the GraphQL request's
+/// `extensions` (which Vendure ignores), so reading the answer needs nothing else.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Meant {
+    listing: i64,
+    variant: String,
+    /// The quantity Vendure should sell (Tally's, channel rules applied).
+    sells: i64,
+    /// Units Vendure held for placed orders when Tally read them (writes only).
+    #[serde(default)]
+    held: i64,
+}
+
+/// A GraphQL request for `pushes`, with what each means in its `extensions`.
+fn request_for(target: &Target, query: &str, variables: Value, pushes: &[Push]) -> HttpRequest {
+    let meant: Vec<Meant> = pushes
+        .iter()
+        .map(|p| Meant {
+            listing: p.listing_id,
+            variant: p.external_id.clone(),
+            sells: p.quantity,
+            held: p.held,
+        })
+        .collect();
+    let mut request = post_json(
+        target,
+        admin_api(target),
+        &json!({ "query": query, "variables": variables, "extensions": { "tally": meant } }),
+    );
+    request.listing_ids = pushes.iter().map(|p| p.listing_id).collect();
+    request
+}
+
+/// The listings of a request of this module, in order.
+fn meant(request: &HttpRequest) -> Vec<Meant> {
+    let sent: Value = request
+        .body
+        .as_deref()
+        .and_then(|b| serde_json::from_str(b).ok())
+        .unwrap_or(Value::Null);
+    sent.pointer("/extensions/tally")
+        .cloned()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default()
+}
 
 /// One read of the pushes' variants per batch.
 pub(super) fn build_preflight(target: &Target, pushes: &[Push]) -> Vec<HttpRequest> {
@@ -65,43 +111,9 @@ pub(super) fn build_preflight(target: &Target, pushes: &[Push]) -> Vec<HttpReque
         .chunks(LIMITS.batch)
         .map(|chunk| {
             let ids: Vec<&str> = chunk.iter().map(|p| p.external_id.as_str()).collect();
-            let mut request = graphql(target, READ_STOCK, json!({ "ids": ids, "take": ids.len() }));
-            request.listing_ids = chunk.iter().map(|p| p.listing_id).collect();
-            request
+            let variables = json!({ "ids": ids, "take": ids.len() });
+            request_for(target, READ_STOCK, variables, chunk)
         })
-        .collect()
-}
-
-/// The variant ids a request of this module names, in the order of its `listing_ids`.
-fn sent_ids(request: &HttpRequest) -> Vec<String> {
-    let sent: Value = request
-        .body
-        .as_deref()
-        .and_then(|b| serde_json::from_str(b).ok())
-        .unwrap_or(Value::Null);
-    sent.pointer("/variables/ids")
-        .or_else(|| sent.pointer("/variables/input"))
-        .and_then(Value::as_array)
-        .map(|list| {
-            list.iter()
-                .map(|v| {
-                    v.as_str()
-                        .unwrap_or_else(|| answer::text(v, "id"))
-                        .to_owned()
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Each listing of `request` with the variant it names.
-fn listings_and_variants(request: &HttpRequest) -> Vec<(i64, String)> {
-    let ids = sent_ids(request);
-    request
-        .listing_ids
-        .iter()
-        .enumerate()
-        .map(|(i, &listing)| (listing, ids.get(i).cloned().unwrap_or_default()))
         .collect()
 }
 
@@ -115,6 +127,77 @@ struct Stock {
     stock_allocated: i64,
     #[serde(default)]
     track_inventory: Option<String>,
+    #[serde(default)]
+    out_of_stock_threshold: i64,
+    #[serde(default = "yes")]
+    use_global_out_of_stock_threshold: bool,
+    #[serde(default)]
+    stock_levels: Vec<Value>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The store-wide defaults a variant may inherit.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Settings {
+    #[serde(default = "yes")]
+    track_inventory: bool,
+    #[serde(default)]
+    out_of_stock_threshold: i64,
+}
+
+/// Vendure's own defaults, when an answer leaves the settings out.
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            track_inventory: true,
+            out_of_stock_threshold: 0,
+        }
+    }
+}
+
+impl Stock {
+    /// Whether Vendure ignores this variant's stock and sells it without limit.
+    fn untracked(&self, settings: &Settings) -> bool {
+        match self.track_inventory.as_deref() {
+            Some("FALSE") => true,
+            Some("TRUE") => false,
+            _ => !settings.track_inventory,
+        }
+    }
+
+    fn threshold(&self, settings: &Settings) -> i64 {
+        if self.use_global_out_of_stock_threshold {
+            settings.out_of_stock_threshold
+        } else {
+            self.out_of_stock_threshold
+        }
+    }
+
+    /// Why Tally must not set this variant, when it must not.
+    fn not_settable(&self, settings: &Settings) -> Option<Failure> {
+        if self.untracked(settings) {
+            return Some(Failure::Validation {
+                message: "Vendure does not track this variant's stock (Track inventory is off), \
+                          so it would ignore the quantity and keep selling: turn Track \
+                          inventory on for the variant in Vendure"
+                    .to_owned(),
+            });
+        }
+        // Vendure sells the sum of every location; Tally's one number can only be written to
+        // the default one, which would leave the others' units on sale too.
+        (self.stock_levels.len() > 1).then(|| Failure::NotSettable {
+            message: format!(
+                "Vendure keeps this variant's stock at {} locations and sells their sum; Tally \
+                 sets one number, so it leaves the variant alone: keep its stock at one \
+                 location in Vendure",
+                self.stock_levels.len()
+            ),
+        })
+    }
 }
 
 /// Each listing of a preflight read: push it with the units Vendure holds for placed orders,
@@ -123,8 +206,13 @@ pub(super) fn parse_preflight(
     request: &HttpRequest,
     response: &HttpResponse,
 ) -> Vec<(i64, Preflight)> {
-    let stocks = match read_data::<Vec<Stock>>(response, "/data/productVariants/items") {
-        Ok(stocks) => stocks,
+    let read = read_data::<Value>(response, "/data").and_then(|data| {
+        let stocks: Vec<Stock> = from(&data, "/productVariants/items")?;
+        let settings: Settings = from(&data, "/globalSettings").unwrap_or_default();
+        Ok((stocks, settings))
+    });
+    let (stocks, settings) = match read {
+        Ok(read) => read,
         Err(refusal) => {
             let failure = refusal.failure(KIND, answer::retry_after_ms(response));
             return request
@@ -134,48 +222,75 @@ pub(super) fn parse_preflight(
                 .collect();
         }
     };
-    listings_and_variants(request)
+    meant(request)
         .into_iter()
-        .map(|(listing_id, variant)| {
-            let verdict = match stocks.iter().find(|s| s.id == variant) {
+        .map(|m| {
+            let verdict = match stocks.iter().find(|s| s.id == m.variant) {
                 None => Preflight::Skip(Failure::NotFound {
                     message: format!(
-                        "Vendure has no product variant with ID {variant}: link the listing \
-                         to the variant's ID as Vendure's admin shows it"
+                        "Vendure has no product variant with ID {}: link the listing to the \
+                         variant's ID as Vendure's admin shows it",
+                        m.variant
                     ),
                 }),
-                Some(s) if s.track_inventory.as_deref() == Some("FALSE") => {
-                    Preflight::Skip(Failure::Validation {
-                        message: "Vendure does not track this variant's stock (Track inventory \
-                                  is off), so it would ignore the quantity and keep selling: \
-                                  turn Track inventory on for the variant in Vendure"
-                            .to_owned(),
-                    })
-                }
-                Some(s) => Preflight::Push {
-                    held: s.stock_allocated.max(0),
+                Some(s) => match s.not_settable(&settings) {
+                    Some(failure) => Preflight::Skip(failure),
+                    None => below_threshold(s, &settings, &m).map_or(
+                        Preflight::Push {
+                            held: s.stock_allocated,
+                        },
+                        Preflight::Skip,
+                    ),
                 },
             };
-            (listing_id, verdict)
+            (m.listing, verdict)
         })
         .collect()
 }
 
+/// Vendure refuses a stock level above 0 and below the variant's out-of-stock threshold (the
+/// units it holds back on top of Tally's rules): say so before the write fails.
+fn below_threshold(stock: &Stock, settings: &Settings, meant: &Meant) -> Option<Failure> {
+    let threshold = stock.threshold(settings);
+    let on_hand = meant.sells + stock.stock_allocated;
+    (on_hand > 0 && on_hand < threshold).then(|| Failure::Validation {
+        message: format!(
+            "Vendure holds back {threshold} units of this variant (its out-of-stock threshold) \
+             and refuses a stock level of {on_hand} below that: set the threshold to 0 in \
+             Vendure and hold units back with a reserve in Tally's channel rules instead"
+        ),
+    })
+}
+
 /// One `updateProductVariants` call per batch, each variant's stock on hand set to Tally's
-/// quantity plus what Vendure holds for placed orders.
+/// quantity plus what Vendure holds for placed orders (never below 0).
 pub(super) fn build(target: &Target, pushes: &[Push]) -> Vec<HttpRequest> {
     pushes
         .chunks(LIMITS.batch)
         .map(|chunk| {
             let input: Vec<Value> = chunk
                 .iter()
-                .map(|p| json!({ "id": p.external_id, "stockOnHand": p.quantity + p.held }))
+                .map(
+                    |p| json!({ "id": p.external_id, "stockOnHand": (p.quantity + p.held).max(0) }),
+                )
                 .collect();
-            let mut request = graphql(target, SET_STOCK, json!({ "input": input }));
-            request.listing_ids = chunk.iter().map(|p| p.listing_id).collect();
-            request
+            request_for(target, SET_STOCK, json!({ "input": input }), chunk)
         })
         .collect()
+}
+
+/// Vendure refused a whole call of several variants for one it did not name (a stock level
+/// below a threshold, a variant gone since the read): the engine sends it again in halves, so
+/// only that listing fails.
+pub(super) fn refused_without_naming(request: &HttpRequest, response: &HttpResponse) -> bool {
+    request.listing_ids.len() > 1
+        && matches!(
+            read_data::<Value>(response, "/data/updateProductVariants"),
+            Err(Refusal {
+                class: Class::Validation | Class::NotFound,
+                ..
+            })
+        )
 }
 
 /// What happened to each listing of an update: Vendure answers every variant it set, or
@@ -185,28 +300,56 @@ pub(super) fn parse(request: &HttpRequest, response: &HttpResponse) -> Vec<ItemR
         Ok(set) => set,
         Err(refusal) => return answer::all_refused(KIND, request, response, &refusal),
     };
-    listings_and_variants(request)
+    meant(request)
         .into_iter()
-        .map(
-            |(listing_id, variant)| match set.iter().flatten().find(|s| s.id == variant) {
-                Some(s) => ItemResult {
-                    listing_id,
-                    outcome: Ok(()),
-                    answer: format!(
-                        "200: on hand {}, allocated {}",
-                        s.stock_on_hand, s.stock_allocated
-                    ),
-                },
-                None => ItemResult {
-                    listing_id,
-                    outcome: Err(Failure::Unavailable {
+        .map(|m| {
+            let answer = |s: &Stock| {
+                format!(
+                    "200: on hand {}, allocated {}",
+                    s.stock_on_hand, s.stock_allocated
+                )
+            };
+            let (outcome, answer) = match set.iter().flatten().find(|s| s.id == m.variant) {
+                Some(s) if s.stock_allocated == m.held => (Ok(()), answer(s)),
+                // An order was placed, fulfilled or cancelled between the read and the write:
+                // the stock on hand was worked out from an old allocation. Read and set again.
+                Some(s) => (
+                    Err(Failure::Unavailable {
+                        message: format!(
+                            "Vendure's open orders changed while Tally set the stock (held {} \
+                             when read, {} now); Tally sets it again",
+                            m.held, s.stock_allocated
+                        ),
+                    }),
+                    answer(s),
+                ),
+                None => (
+                    Err(Failure::Unavailable {
                         message: "Vendure's answer did not include this variant".to_owned(),
                     }),
-                    answer: "200: variant missing from the answer".to_owned(),
-                },
-            },
-        )
+                    "200: variant missing from the answer".to_owned(),
+                ),
+            };
+            ItemResult {
+                listing_id: m.listing,
+                outcome,
+                answer,
+            }
+        })
         .collect()
+}
+
+/// The value at `pointer` of `data`, as a refusal when it is not there or not that shape.
+fn from<T: serde::de::DeserializeOwned>(data: &Value, pointer: &str) -> Result<T, Refusal> {
+    data.pointer(pointer)
+        .cloned()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .ok_or_else(|| Refusal {
+            class: Class::Validation,
+            status: 200,
+            code: None,
+            detail: UNREADABLE.to_owned(),
+        })
 }
 
 /// The value at `pointer` of a GraphQL answer, or the refusal the answer holds instead.
@@ -228,7 +371,11 @@ fn read_data<T: serde::de::DeserializeOwned>(
         code: None,
         detail: UNREADABLE.to_owned(),
     })?;
-    if body.get("errors").is_some_and(|e| !e.is_null()) {
+    if body
+        .get("errors")
+        .and_then(Value::as_array)
+        .is_some_and(|e| !e.is_empty())
+    {
         let (code, message) = first_error(&body);
         return Err(Refusal {
             class: class_of(&code),
@@ -291,14 +438,19 @@ fn class_of(code: &str) -> Class {
 
 // ---------------------------------------------------------------------------------- catalogue
 
-const CATALOGUE: &str = "query TallyCatalogue($take: Int!, $skip: Int!) { productVariants(options: {take: $take, skip: $skip, sort: {id: ASC}}) { totalItems items { id sku name stockOnHand stockAllocated trackInventory } } }";
+const CATALOGUE: &str = "query TallyCatalogue($take: Int!, $skip: Int!) { globalSettings { trackInventory outOfStockThreshold } productVariants(options: {take: $take, skip: $skip, sort: {id: ASC}}) { totalItems items { id sku name stockOnHand stockAllocated trackInventory stockLevels { stockLocationId } } } }";
+
+/// Where a catalogue page starts: the number of variants before it.
+fn catalogue_offset(page: &CataloguePageCursor) -> u64 {
+    match page {
+        CataloguePageCursor::Number { n } => *n,
+        _ => 0,
+    }
+}
 
 /// Page `page` of the variants, by offset.
 pub(super) fn catalogue_request(target: &Target, page: &CataloguePageCursor) -> HttpRequest {
-    let skip = match page {
-        CataloguePageCursor::Number { n } => *n,
-        _ => 0,
-    };
+    let skip = catalogue_offset(page);
     graphql(target, CATALOGUE, json!({ "take": PAGE, "skip": skip }))
 }
 
@@ -320,38 +472,42 @@ struct Variant {
     name: String,
 }
 
-/// The variants of a catalogue page, each with what Vendure sells now (on hand less allocated).
+impl Variant {
+    /// The item as import and drift see it: what Vendure sells now (on hand less allocated),
+    /// or why Tally leaves it alone.
+    fn item(self, settings: &Settings) -> CatalogueItem {
+        let not_settable = self.stock.not_settable(settings);
+        CatalogueItem {
+            quantity: not_settable
+                .is_none()
+                .then_some(self.stock.stock_on_hand - self.stock.stock_allocated),
+            not_settable: not_settable.map(|f| f.message().to_owned()),
+            external_id: self.stock.id,
+            external_sub_id: None,
+            sku: self.sku.trim().to_owned(),
+            title: self.name,
+            group: None,
+        }
+    }
+}
+
+/// The variants of a catalogue page.
 pub(super) fn catalogue_page(
     page: &CataloguePageCursor,
     response: &HttpResponse,
 ) -> Result<CataloguePage, String> {
-    let skip = match page {
-        CataloguePageCursor::Number { n } => *n,
-        _ => 0,
-    };
+    let data: Value = read_data(response, "/data").map_err(|r| list_refused("products", &r))?;
     let variants: Variants =
-        read_data(response, "/data/productVariants").map_err(|r| list_refused("products", &r))?;
-    let read = skip + variants.items.len() as u64;
+        from(&data, "/productVariants").map_err(|r| list_refused("products", &r))?;
+    let settings: Settings = from(&data, "/globalSettings").unwrap_or_default();
+    let read = catalogue_offset(page) + variants.items.len() as u64;
     let next = (read < variants.total_items && !variants.items.is_empty())
         .then_some(CataloguePageCursor::Number { n: read });
     Ok(CataloguePage {
         items: variants
             .items
             .into_iter()
-            .map(|v| {
-                let untracked = v.stock.track_inventory.as_deref() == Some("FALSE");
-                CatalogueItem {
-                    external_id: v.stock.id,
-                    external_sub_id: None,
-                    sku: v.sku.trim().to_owned(),
-                    title: v.name,
-                    quantity: (!untracked)
-                        .then_some(v.stock.stock_on_hand - v.stock.stock_allocated),
-                    not_settable: untracked
-                        .then(|| "Vendure does not track this variant's stock".to_owned()),
-                    group: None,
-                }
-            })
+            .map(|v| v.item(&settings))
             .collect(),
         next,
         total: Some(variants.total_items),
@@ -360,14 +516,20 @@ pub(super) fn catalogue_page(
 
 // ------------------------------------------------------------------------------------- orders
 
-const ORDERS: &str = "query TallyOrders($take: Int!, $skip: Int!, $after: DateTime!) { orders(options: {take: $take, skip: $skip, sort: {updatedAt: ASC}, filter: {active: {eq: false}, updatedAt: {after: $after}}}) { totalItems items { code state updatedAt orderPlacedAt lines { quantity orderPlacedQuantity productVariant { id sku } } } } }";
+const ORDERS: &str = "query TallyOrders($take: Int!, $skip: Int!, $after: DateTime!) { orders(options: {take: $take, skip: $skip, sort: {updatedAt: ASC}, filter: {active: {eq: false}, orderPlacedAt: {isNull: false}, updatedAt: {after: $after}}}) { totalItems items { code state updatedAt orderPlacedAt lines { quantity orderPlacedQuantity productVariant { id sku } } } } }";
 
-/// Placed orders changed since `since` (ISO 8601), oldest first.
-pub(super) fn poll_request(target: &Target, since: &str, page: &OrdersPage) -> HttpRequest {
-    let skip = match page {
+/// Where a poll page starts: the number of orders before it.
+fn orders_offset(page: &OrdersPage) -> u64 {
+    match page {
         OrdersPage::First => 0,
         OrdersPage::Next(n) => n.parse::<u64>().unwrap_or(0),
-    };
+    }
+}
+
+/// Placed orders changed since `since` (ISO 8601), oldest first. Carts (not placed) are left
+/// out by the query, so they never hold the cursor back.
+pub(super) fn poll_request(target: &Target, since: &str, page: &OrdersPage) -> HttpRequest {
+    let skip = orders_offset(page);
     graphql(
         target,
         ORDERS,
@@ -410,10 +572,7 @@ struct LineVariant {
 /// The placed orders of a poll page: a cancelled one gives its units back, any other took
 /// what was placed (a later fulfilment changes nothing Tally counts).
 pub(super) fn poll_page(page: &OrdersPage, response: &HttpResponse) -> Result<Polled, String> {
-    let skip = match page {
-        OrdersPage::First => 0,
-        OrdersPage::Next(n) => n.parse::<u64>().unwrap_or(0),
-    };
+    let skip = orders_offset(page);
     let orders: Orders =
         read_data(response, "/data/orders").map_err(|r| list_refused("orders", &r))?;
     let read = skip + orders.items.len() as u64;
@@ -567,27 +726,101 @@ mod tests {
         assert_eq!(results[0].answer, "200: on hand 6, allocated 2");
     }
 
-    #[test]
-    fn unknown_and_untracked_variants_are_not_pushed() {
+    fn verdicts(pushes: &[Push], answer: &str) -> Vec<Preflight> {
         let t = target();
-        let reads = crate::connector::build_preflight(
-            &t,
-            &[push(1, 4, "11", None), push(2, 1, "99", None)],
+        let reads = crate::connector::build_preflight(&t, pushes);
+        crate::connector::parse_preflight(&t, &reads[0], &ok(answer))
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect()
+    }
+
+    #[test]
+    fn variants_vendure_would_not_sell_by_tallys_number_are_not_pushed() {
+        let pushes = [
+            push(1, 4, "11", None),
+            push(2, 1, "99", None),
+            push(3, 2, "13", None),
+            push(4, 2, "14", None),
+            push(5, 1, "15", None),
+        ];
+        let found = verdicts(
+            &pushes,
+            r#"{"data":{"globalSettings":{"trackInventory":false,"outOfStockThreshold":0},
+                "productVariants":{"items":[
+                {"id":"11","stockOnHand":0,"stockAllocated":0,"trackInventory":"FALSE"},
+                {"id":"13","stockOnHand":5,"stockAllocated":0,"trackInventory":"INHERIT"},
+                {"id":"14","stockOnHand":5,"stockAllocated":0,"trackInventory":"TRUE",
+                 "stockLevels":[{"stockLocationId":"1"},{"stockLocationId":"2"}]},
+                {"id":"15","stockOnHand":5,"stockAllocated":1,"trackInventory":"TRUE",
+                 "outOfStockThreshold":3,"useGlobalOutOfStockThreshold":false}]}}}"#,
         );
-        let verdicts = crate::connector::parse_preflight(
-            &t,
-            &reads[0],
-            &ok(r#"{"data":{"productVariants":{"items":[
-                {"id":"11","stockOnHand":0,"stockAllocated":0,"trackInventory":"FALSE"}]}}}"#),
+        let message = |v: &Preflight| match v {
+            Preflight::Skip(f) => f.message().to_owned(),
+            Preflight::Push { .. } => panic!("{v:?} was pushed"),
+        };
+        assert!(message(&found[0]).contains("Track inventory"));
+        assert!(
+            matches!(&found[1], Preflight::Skip(Failure::NotFound { message }) if message.contains("ID 99"))
         );
         assert!(
-            matches!(&verdicts[0].1, Preflight::Skip(Failure::Validation { message })
-            if message.contains("Track inventory"))
+            message(&found[2]).contains("Track inventory"),
+            "inherits 'off'"
         );
         assert!(
-            matches!(&verdicts[1].1, Preflight::Skip(Failure::NotFound { message })
-            if message.contains("ID 99"))
+            matches!(&found[3], Preflight::Skip(Failure::NotSettable { message }) if message.contains("2 locations"))
         );
+        assert!(
+            message(&found[4]).contains("holds back 3 units"),
+            "1 + 1 held is below 3"
+        );
+    }
+
+    #[test]
+    fn a_write_over_a_changed_allocation_is_set_again() {
+        let t = target();
+        let mut pushes = [push(1, 4, "11", None), push(2, 0, "12", None)];
+        pushes[0].held = 2;
+        pushes[1].held = -3; // Vendure can count below 0: the write never goes under 0.
+        let writes = crate::connector::build_requests(&t, &pushes);
+        assert_eq!(
+            body(&writes[0])["variables"]["input"],
+            json!([{"id": "11", "stockOnHand": 6}, {"id": "12", "stockOnHand": 0}])
+        );
+        let results = crate::connector::parse_response(
+            &t,
+            &writes[0],
+            &ok(r#"{"data":{"updateProductVariants":[
+                {"id":"11","stockOnHand":6,"stockAllocated":3},
+                {"id":"12","stockOnHand":0,"stockAllocated":-3}]}}"#),
+        );
+        assert!(
+            matches!(&results[0].outcome, Err(Failure::Unavailable { message }) if message.contains("held 2 when read, 3 now")),
+            "{results:?}"
+        );
+        assert!(results[1].outcome.is_ok(), "{results:?}");
+    }
+
+    #[test]
+    fn a_whole_call_refused_for_one_variant_is_split() {
+        let t = target();
+        let writes =
+            crate::connector::build_requests(&t, &[push(1, 4, "11", None), push(2, 1, "12", None)]);
+        let refused = ok(
+            r#"{"errors":[{"message":"stockOnHand cannot be a negative value","extensions":{"code":"USER_INPUT_ERROR"}}],"data":null}"#,
+        );
+        assert!(crate::connector::refused_without_naming(
+            &t, &writes[0], &refused
+        ));
+        let alone = crate::connector::build_requests(&t, &[push(1, 4, "11", None)]);
+        assert!(!crate::connector::refused_without_naming(
+            &t, &alone[0], &refused
+        ));
+        let forbidden =
+            ok(r#"{"errors":[{"message":"no","extensions":{"code":"FORBIDDEN"}}],"data":null}"#);
+        assert!(!crate::connector::refused_without_naming(
+            &t, &writes[0], &forbidden
+        ));
     }
 
     #[test]
