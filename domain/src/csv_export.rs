@@ -15,8 +15,28 @@ pub const HEADER: [&str; 8] = [
     "tags",
 ];
 
+/// How cells that a spreadsheet would run as a formula are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Formulas {
+    /// Prefixed with `'` (a cell starting `=`, `+`, `-`, `@`, tab or carriage return), so
+    /// opening the file in a spreadsheet shows the text instead of running it (CSV injection).
+    Escape,
+    /// As stored, for a file meant to be uploaded again unchanged.
+    Keep,
+}
+
+/// A cell as `formulas` says to write it.
+fn cell(text: &str, formulas: Formulas) -> std::borrow::Cow<'_, str> {
+    let risky = text.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if formulas == Formulas::Escape && risky {
+        format!("'{text}").into()
+    } else {
+        text.into()
+    }
+}
+
 /// Writes products as CSV rows (with the header when `header` is true).
-pub fn write(products: &[Product], header: bool) -> String {
+pub fn write(products: &[Product], header: bool, formulas: Formulas) -> String {
     let mut out = csv::WriterBuilder::new().from_writer(Vec::new());
     if header {
         // Writing to a Vec cannot fail.
@@ -26,14 +46,14 @@ pub fn write(products: &[Product], header: bool) -> String {
         let quantity = p.quantity.to_string();
         let tags = p.tags.join(",");
         let _ = out.write_record([
-            p.sku.as_str(),
-            &p.name,
+            cell(p.sku.as_str(), formulas).as_ref(),
+            &cell(&p.name, formulas),
             &quantity,
             if p.auto_sync { "on" } else { "off" },
             p.created_via.as_str(),
-            &p.brand,
-            &p.supplier,
-            &tags,
+            &cell(&p.brand, formulas),
+            &cell(&p.supplier, formulas),
+            &cell(&tags, formulas),
         ]);
     }
     String::from_utf8(out.into_inner().unwrap_or_default()).unwrap_or_default()
@@ -60,7 +80,7 @@ mod tests {
             created_at: 0,
             updated_at: 0,
         };
-        let csv = write(&[p], true);
+        let csv = write(&[p], true, Formulas::Escape);
         let mut lines = csv.lines();
         assert_eq!(
             lines.next(),
@@ -70,5 +90,30 @@ mod tests {
             lines.next(),
             Some("TEE-1,\"Tee, \"\"classic\"\"\",4,on,file_upload,Acme,,\"summer,sale\"")
         );
+    }
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_are_escaped_unless_kept_for_reupload() {
+        let p = Product {
+            id: ProductId(1),
+            sku: Sku::parse("-MUG").unwrap(),
+            name: "=HYPERLINK(\"http://evil.example\",\"Click\")".into(),
+            quantity: Quantity::new(4).unwrap(),
+            auto_sync: false,
+            created_via: CreatedVia::Manual,
+            brand: "@acme".into(),
+            supplier: "+1 supplies".into(),
+            tags: vec!["safe".into()],
+            version: 1,
+            created_at: 0,
+            updated_at: 0,
+        };
+        let escaped = write(std::slice::from_ref(&p), false, Formulas::Escape);
+        assert_eq!(
+            escaped.trim_end(),
+            "'-MUG,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"Click\"\")\",4,off,manual,'@acme,'+1 supplies,safe"
+        );
+        let kept = write(&[p], false, Formulas::Keep);
+        assert!(kept.starts_with("-MUG,\"=HYPERLINK("), "{kept}");
     }
 }

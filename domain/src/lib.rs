@@ -30,6 +30,7 @@ pub mod sku;
 pub mod storefront;
 pub mod sync;
 pub mod sync_health;
+pub mod throttle;
 pub mod webhook;
 
 pub use created_via::CreatedVia;

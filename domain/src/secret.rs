@@ -16,19 +16,35 @@ pub const PBKDF2_ITERATIONS: u32 = 100_000;
 /// Prefix of every API key, so a leaked key is recognisable (and greppable by secret scanners).
 pub const API_KEY_PREFIX: &str = "tally_";
 
-/// A stored password hash: `pbkdf2-sha256$<iterations>$<salt>$<hash>` (base64url).
+/// A stored password hash: `pbkdf2-sha256$<iterations>$<salt>$<hash>` (base64url), or
+/// `pbkdf2-sha256-pepper$…` when the password went through [`peppered`] first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PasswordHash {
     pub iterations: u32,
     pub salt: Vec<u8>,
     pub hash: Vec<u8>,
+    /// Hashed from [`peppered`]`(pepper, password)` rather than the password itself.
+    pub peppered: bool,
+}
+
+const PLAIN: &str = "pbkdf2-sha256";
+const PEPPERED: &str = "pbkdf2-sha256-pepper";
+
+/// What PBKDF2 is given for a password under the worker's pepper (a secret kept apart from the
+/// database): HMAC-SHA256 keyed with the pepper, so a stolen table alone cannot be guessed at.
+pub fn peppered(pepper: &[u8], password: &str) -> Vec<u8> {
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(pepper).expect("HMAC takes any key");
+    mac.update(password.as_bytes());
+    mac.finalize().into_bytes().to_vec()
 }
 
 impl PasswordHash {
     /// The stored form.
     pub fn encode(&self) -> String {
         format!(
-            "pbkdf2-sha256${}${}${}",
+            "{}${}${}${}",
+            if self.peppered { PEPPERED } else { PLAIN },
             self.iterations,
             URL_SAFE_NO_PAD.encode(&self.salt),
             URL_SAFE_NO_PAD.encode(&self.hash)
@@ -38,9 +54,11 @@ impl PasswordHash {
     /// Reads the stored form; `None` if it is not one we wrote.
     pub fn decode(stored: &str) -> Option<Self> {
         let mut parts = stored.split('$');
-        if parts.next()? != "pbkdf2-sha256" {
-            return None;
-        }
+        let peppered = match parts.next()? {
+            PLAIN => false,
+            PEPPERED => true,
+            _ => return None,
+        };
         let iterations = parts.next()?.parse().ok()?;
         let salt = URL_SAFE_NO_PAD.decode(parts.next()?).ok()?;
         let hash = URL_SAFE_NO_PAD.decode(parts.next()?).ok()?;
@@ -51,6 +69,7 @@ impl PasswordHash {
             iterations,
             salt,
             hash,
+            peppered,
         })
     }
 
@@ -95,10 +114,27 @@ mod tests {
             iterations: PBKDF2_ITERATIONS,
             salt: vec![1, 2, 3, 4],
             hash: vec![9; 32],
+            peppered: false,
         };
         let stored = h.encode();
         assert!(stored.starts_with("pbkdf2-sha256$100000$"));
-        assert_eq!(PasswordHash::decode(&stored), Some(h));
+        assert_eq!(PasswordHash::decode(&stored), Some(h.clone()));
+        let p = PasswordHash {
+            peppered: true,
+            ..h
+        };
+        let stored = p.encode();
+        assert!(stored.starts_with("pbkdf2-sha256-pepper$100000$"));
+        assert_eq!(PasswordHash::decode(&stored), Some(p));
+    }
+
+    #[test]
+    fn the_pepper_changes_what_is_hashed() {
+        let one = peppered(b"pepper one", "hunter2 hunter2");
+        assert_eq!(one.len(), 32);
+        assert_ne!(one, peppered(b"pepper two", "hunter2 hunter2"));
+        assert_ne!(one, peppered(b"pepper one", "hunter3 hunter3"));
+        assert_eq!(one, peppered(b"pepper one", "hunter2 hunter2"));
     }
 
     #[test]
@@ -120,6 +156,7 @@ mod tests {
             iterations: 1,
             salt: vec![1],
             hash: vec![1, 2, 3],
+            peppered: false,
         };
         assert!(h.matches(&[1, 2, 3]));
         assert!(!h.matches(&[1, 2, 4]));

@@ -12,3 +12,5 @@ pub const SYNC_DLQ_NAME: &str = "tally-sync-dlq";
 pub const SYNC_DLQ: &str = "SYNC_DLQ";
 /// The worker secret (base64 of 32 bytes) that seals storefront credentials.
 pub const CREDENTIALS_KEY: &str = "CREDENTIALS_KEY";
+/// The worker secret (base64) mixed into password hashes, kept apart from the database.
+pub const PASSWORD_PEPPER: &str = "PASSWORD_PEPPER";

@@ -11,7 +11,8 @@ use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::polling;
 use crate::store::{
-    bulk_jobs, catalogue_reads, drift, inbox, listings, outbox, resync_jobs, storefronts, uploads,
+    bulk_jobs, catalogue_reads, drift, inbox, listings, outbox, resync_jobs, storefronts,
+    throttles, uploads,
 };
 use tally_domain::sync::SyncMessage;
 use tally_domain::AccountId;
@@ -130,6 +131,7 @@ async fn resend_stale(env: &Env) -> Result<(), ApiError> {
         )
         .collect();
     outbox::send_many(env, resume).await;
+    throttles::prune(&db, now).await?;
     env.kv(KV)?
         .put(LAST_RUN_KEY, now.to_string())?
         .execute()

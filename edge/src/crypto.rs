@@ -28,10 +28,10 @@ pub fn random_bytes<const N: usize>() -> Result<[u8; N], ApiError> {
 }
 
 /// PBKDF2-HMAC-SHA256 of `password` with `salt` over `iterations` rounds, 256 bits.
-pub async fn pbkdf2(password: &str, salt: &[u8], iterations: u32) -> Result<Vec<u8>, ApiError> {
+pub async fn pbkdf2(password: &[u8], salt: &[u8], iterations: u32) -> Result<Vec<u8>, ApiError> {
     let subtle = web_crypto()?.subtle();
     let usages = Array::of1(&JsValue::from_str("deriveBits"));
-    let key_data = Uint8Array::from(password.as_bytes());
+    let key_data = Uint8Array::from(password);
     let key = JsFuture::from(
         subtle
             .import_key_with_str("raw", &key_data, "PBKDF2", false, &usages)
@@ -56,24 +56,60 @@ pub async fn pbkdf2(password: &str, salt: &[u8], iterations: u32) -> Result<Vec<
     Ok(Uint8Array::new(&bits).to_vec())
 }
 
-/// A new stored hash for `password`, with a fresh random salt.
-pub async fn hash_password(password: &str) -> Result<PasswordHash, ApiError> {
+/// The worker secret `PASSWORD_PEPPER` (base64), mixed into every new password hash.
+pub fn pepper(env: &worker::Env) -> Result<Vec<u8>, ApiError> {
+    use base64::Engine as _;
+    let text = env
+        .secret(crate::bindings::PASSWORD_PEPPER)
+        .map_err(|_| ApiError::Internal("the PASSWORD_PEPPER secret is not set".into()))?
+        .to_string();
+    base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .map_err(|e| ApiError::Internal(format!("PASSWORD_PEPPER is not base64: {e}")))
+}
+
+/// A new stored hash for `password` under `pepper`, with a fresh random salt.
+pub async fn hash_password(password: &str, pepper: &[u8]) -> Result<PasswordHash, ApiError> {
     let salt = random_bytes::<16>()?.to_vec();
-    let hash = pbkdf2(password, &salt, PBKDF2_ITERATIONS).await?;
+    let input = tally_domain::secret::peppered(pepper, password);
+    let hash = pbkdf2(&input, &salt, PBKDF2_ITERATIONS).await?;
     Ok(PasswordHash {
         iterations: PBKDF2_ITERATIONS,
         salt,
         hash,
+        peppered: true,
     })
 }
 
-/// Whether `password` matches the stored hash. Unreadable hashes never match.
-pub async fn verify_password(password: &str, stored: &str) -> Result<bool, ApiError> {
+/// What checking a password against its stored hash found.
+pub enum Checked {
+    Wrong,
+    Right,
+    /// Right, and stored in an older form (no pepper, fewer rounds): store it again.
+    RightButOld,
+}
+
+/// Checks `password` against the stored hash (peppered or from before the pepper). Unreadable
+/// hashes never match.
+pub async fn verify_password(
+    password: &str,
+    stored: &str,
+    pepper: &[u8],
+) -> Result<Checked, ApiError> {
     let Some(expected) = PasswordHash::decode(stored) else {
-        return Ok(false);
+        return Ok(Checked::Wrong);
     };
-    let derived = pbkdf2(password, &expected.salt, expected.iterations).await?;
-    Ok(expected.matches(&derived))
+    let input = if expected.peppered {
+        tally_domain::secret::peppered(pepper, password)
+    } else {
+        password.as_bytes().to_vec()
+    };
+    let derived = pbkdf2(&input, &expected.salt, expected.iterations).await?;
+    Ok(match expected.matches(&derived) {
+        false => Checked::Wrong,
+        true if expected.peppered && expected.iterations >= PBKDF2_ITERATIONS => Checked::Right,
+        true => Checked::RightButOld,
+    })
 }
 
 /// Imports the 256-bit AES-GCM key given as base64 (the worker secret `CREDENTIALS_KEY`).

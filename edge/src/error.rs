@@ -61,6 +61,9 @@ pub enum ApiError {
     /// 415: the body is not JSON.
     #[error("send the body as JSON with `Content-Type: application/json`")]
     NotJson,
+    /// 429: too many sign-in or sign-up attempts; try again after the wait.
+    #[error("too many attempts: try again {}", .0.in_words())]
+    TooManyAttempts(tally_domain::throttle::Wait),
     /// 503: too much contention on one product; nothing was applied and a retry will succeed.
     #[error("{0}")]
     Busy(String),
@@ -87,6 +90,7 @@ impl ApiError {
             }
             ApiError::TooLarge { .. } => 413,
             ApiError::NotJson => 415,
+            ApiError::TooManyAttempts(_) => 429,
             ApiError::Busy(_) => 503,
             ApiError::Internal(_) => 500,
         }
@@ -109,6 +113,7 @@ impl ApiError {
             ApiError::NoSuchEndpoint { .. } => "no_such_endpoint",
             ApiError::TooLarge { .. } => "body_too_large",
             ApiError::NotJson => "not_json",
+            ApiError::TooManyAttempts(_) => "too_many_attempts",
             ApiError::Busy(_) => "busy",
             ApiError::Internal(_) => "internal",
         }
@@ -149,7 +154,13 @@ impl ApiError {
                 },
             },
         };
-        crate::request::json_response(&body, self.status())
+        let mut response = crate::request::json_response(&body, self.status());
+        if let ApiError::TooManyAttempts(wait) = &self {
+            let _ = response
+                .headers_mut()
+                .set("retry-after", &wait.retry_after_s.to_string());
+        }
+        response
     }
 }
 

@@ -30,6 +30,10 @@ pub struct Api {
     pub base: String,
     pub auth: Auth,
     http: reqwest::Client,
+    /// The network address sign-in and sign-up calls come from (`CF-Connecting-IP`, which
+    /// `wrangler dev` passes through); `None`: a fresh one per call, as if every test were its
+    /// own visitor, so the per-address limits meet only the tests about them.
+    address: Option<String>,
 }
 
 /// A response's status and JSON body.
@@ -41,6 +45,18 @@ pub struct Answer {
 }
 
 static NEXT_ACCOUNT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+static NEXT_ADDRESS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+
+/// A documentation-range address (198.18.0.0/15, for benchmarking) no other call uses.
+fn fresh_address() -> String {
+    let n = NEXT_ADDRESS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!(
+        "198.{}.{}.{}",
+        18 + (n >> 16) % 2,
+        (n >> 8) & 0xff,
+        n & 0xff
+    )
+}
 
 impl Answer {
     /// The body as `T`, panicking with the body if it does not fit.
@@ -72,6 +88,15 @@ impl Api {
                 .pool_max_idle_per_host(0)
                 .build()
                 .expect("a plain HTTP client"),
+            address: None,
+        }
+    }
+
+    /// The same worker, with sign-in and sign-up calls coming from `address`.
+    pub fn from_address(&self, address: &str) -> Self {
+        Self {
+            address: Some(address.to_owned()),
+            ..self.clone()
         }
     }
 
@@ -114,9 +139,11 @@ impl Api {
 
     /// Posts to a sign-in endpoint and returns the answer and the session cookie it set.
     pub async fn session_call(&self, path: &str, body: &Value) -> (Answer, Option<String>) {
+        let address = self.address.clone().unwrap_or_else(fresh_address);
         let response = self
             .http
             .post(format!("{}{path}", self.base))
+            .header("cf-connecting-ip", address)
             .json(body)
             .send()
             .await

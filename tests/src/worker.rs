@@ -144,10 +144,52 @@ impl TestWorker {
         self._state.path().join("state")
     }
 
+    /// Rows of a read-only `sql` query on the worker's local D1 (for the few facts no API
+    /// shows, like how a password is stored).
+    pub fn query(&self, sql: &str) -> Vec<serde_json::Value> {
+        query_d1(&self.state_dir(), sql)
+    }
+
     /// The worker's log so far (for failure messages).
     pub fn log_tail(&self) -> String {
         self.group.log_tail()
     }
+}
+
+/// Rows of a read-only `sql` on the local D1 in `persist`, read from its SQLite file with
+/// `sqlite3 -json` (installed with the browser tools; a reader beside the running worker is
+/// safe in SQLite's WAL mode).
+pub fn query_d1(persist: &std::path::Path, sql: &str) -> Vec<serde_json::Value> {
+    let dir = persist.join("v3/d1/miniflare-D1DatabaseObject");
+    let file = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .find(|path| {
+            path.extension().is_some_and(|ext| ext == "sqlite")
+                && path.file_stem().is_some_and(|stem| stem != "metadata")
+        })
+        .expect("the local D1 database file");
+    let output = Command::new("sqlite3")
+        .arg("-json")
+        .arg(&file)
+        .arg(sql)
+        .output()
+        .expect("sqlite3 runs");
+    assert!(
+        output.status.success(),
+        "{sql}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    if output.stdout.iter().all(u8::is_ascii_whitespace) {
+        return Vec::new(); // sqlite3 prints nothing for no rows
+    }
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{sql}: sqlite3's answer is not JSON ({e}): {}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })
 }
 
 fn spawn_wrangler(

@@ -14,12 +14,16 @@ use tally_tests::eventually;
 use tally_tests::suite::{arguments, runtime};
 use tally_tests::worker::{Network, TestWorker};
 
+/// Where this binary's worker keeps its local D1, for the few facts no API shows.
+static STATE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+
 /// Queue deliveries take about a second locally; the first of a cold run up to ~5 s.
 const QUEUE_WAIT: Duration = Duration::from_secs(30);
 
 fn main() {
     let args = arguments();
     let worker = TestWorker::start();
+    STATE.set(worker.state_dir()).expect("set once");
     let rt = runtime();
     // Signed in to nothing: each test takes an account of its own.
     let api = Api::new(&worker.base_url);
@@ -39,6 +43,9 @@ fn main() {
         requests_without_credentials_get_401,
         sign_up_sets_a_secure_http_only_cookie_and_refuses_a_taken_email,
         a_wrong_password_gets_401_without_saying_which_part,
+        guessing_passwords_by_volume_meets_a_429_per_email_and_per_address,
+        sign_ups_from_one_address_are_limited_per_hour,
+        passwords_are_stored_with_the_pepper_and_old_hashes_upgrade_on_sign_in,
         cookie_writes_need_the_csrf_header,
         sign_out_revokes_the_session,
         api_keys_are_shown_once_work_as_bearer_and_stop_when_revoked,
@@ -50,6 +57,7 @@ fn main() {
         products_are_created_with_the_rules_auto_sync_and_a_unique_sku,
         every_filter_and_sort_narrows_the_list_exactly,
         csv_export_holds_exactly_the_filtered_products,
+        csv_export_escapes_cells_a_spreadsheet_would_run_unless_kept_for_reupload,
         auto_sync_for_all_in_filter_runs_as_a_job_over_several_chunks_and_touches_only_the_filter,
         bulk_jobs_of_another_account_answer_404,
         an_order_takes_its_units_once_and_a_cancellation_puts_them_back,
@@ -2182,4 +2190,200 @@ async fn a_deployed_worker_sends_credentials_only_to_public_https_storefronts(_a
     assert_eq!(answer.status, 201, "{}", answer.body);
     assert_eq!(answer.body["base_url"], "https://api.ebay.com");
     drop(worker);
+}
+
+/// The number of a throttled answer's `Retry-After`, asserting it is there and sensible.
+async fn retry_after(api: &Api, path: &str, body: &Value) -> u64 {
+    let response = reqwest::Client::new()
+        .post(format!("{}{path}", api.base))
+        .header("cf-connecting-ip", "203.0.113.99")
+        .json(body)
+        .send()
+        .await
+        .expect("the worker answers");
+    assert_eq!(response.status().as_u16(), 429);
+    let seconds: u64 = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("a Retry-After in seconds");
+    assert!((1..=15 * 60).contains(&seconds), "{seconds}");
+    seconds
+}
+
+async fn guessing_passwords_by_volume_meets_a_429_per_email_and_per_address(api: Api) {
+    let password = "a long enough password";
+    let victim = api.new_account("Guarded Goods").await;
+    let email = victim.get("/api/v1/auth/me").await.body["email"]
+        .as_str()
+        .expect("an email")
+        .to_owned();
+    let login = |pw: &str| json!({ "email": email, "password": pw });
+    // Ten wrong passwords from one address are each just wrong...
+    let guesser = api.from_address("203.0.113.7");
+    for n in 0..10 {
+        let (answer, _) = guesser
+            .session_call("/api/v1/auth/login", &login(&format!("guess {n}")))
+            .await;
+        assert_eq!(answer.status, 401, "{}", answer.body);
+    }
+    // ...the next try waits, even with the right password and from another address.
+    for from in ["203.0.113.7", "203.0.113.8"] {
+        let (answer, session) = api
+            .from_address(from)
+            .session_call("/api/v1/auth/login", &login(password))
+            .await;
+        assert_eq!(answer.status, 429, "{}", answer.body);
+        assert!(session.is_none(), "no session while throttled");
+        assert!(
+            answer
+                .error_message()
+                .contains("too many attempts: try again in"),
+            "{}",
+            answer.body
+        );
+    }
+    retry_after(&api, "/api/v1/auth/login", &login(password)).await;
+    // Another seller signing in from the guesser's address is not affected by that email's
+    // count (11 tries from there are well inside the address's 30).
+    let neighbour = api.new_account("Next Door").await;
+    let other = neighbour.get("/api/v1/auth/me").await.body["email"]
+        .as_str()
+        .expect("an email")
+        .to_owned();
+    guesser.signed_in(&other, password).await;
+
+    // Thirty tries from one address, whatever the emails, and the address waits too.
+    let sprayer = api.from_address("203.0.113.50");
+    for n in 0..30 {
+        let (answer, _) = sprayer
+            .session_call(
+                "/api/v1/auth/login",
+                &json!({ "email": format!("spray-{n}@example.com"), "password": "x" }),
+            )
+            .await;
+        assert_eq!(answer.status, 401, "{}", answer.body);
+    }
+    let (answer, _) = sprayer
+        .session_call(
+            "/api/v1/auth/login",
+            &json!({ "email": other, "password": password }),
+        )
+        .await;
+    assert_eq!(answer.status, 429, "{}", answer.body);
+}
+
+async fn sign_ups_from_one_address_are_limited_per_hour(api: Api) {
+    let busy = api.from_address("203.0.113.80");
+    for _ in 0..10 {
+        busy.new_account("Farm Shop").await;
+    }
+    let (answer, session) = busy
+        .session_call(
+            "/api/v1/auth/signup",
+            &json!({ "email": "one-more@example.com", "password": "a long enough password",
+                     "store_name": "One More" }),
+        )
+        .await;
+    assert_eq!(answer.status, 429, "{}", answer.body);
+    assert!(session.is_none());
+    // Nothing was created: the same email signs up from elsewhere.
+    let (answer, _) = api
+        .from_address("203.0.113.81")
+        .session_call(
+            "/api/v1/auth/signup",
+            &json!({ "email": "one-more@example.com", "password": "a long enough password",
+                     "store_name": "One More" }),
+        )
+        .await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+}
+
+async fn csv_export_escapes_cells_a_spreadsheet_would_run_unless_kept_for_reupload(api: Api) {
+    let seller = api.new_account("Formula Finders").await;
+    let answer = seller
+        .send_json(
+            "POST",
+            "/api/v1/products",
+            &json!({ "sku": "FX-1", "name": "=HYPERLINK(\"http://evil.example\")",
+                     "quantity": 2, "brand": "@acme" }),
+        )
+        .await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    let Auth::Session(token) = &seller.auth else {
+        panic!("a session")
+    };
+    let export = |query: &'static str| {
+        let url = format!("{}/api/v1/products/export.csv{query}", seller.base);
+        let cookie = format!("tally_session={token}");
+        async move {
+            let response = reqwest::Client::new()
+                .get(url)
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+    let (status, text) = export("").await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(
+        text.lines().nth(1),
+        Some("FX-1,\"'=HYPERLINK(\"\"http://evil.example\"\")\",2,off,manual,'@acme,,")
+    );
+    let (status, text) = export("?formulas=keep").await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(
+        text.lines().nth(1),
+        Some("FX-1,\"=HYPERLINK(\"\"http://evil.example\"\")\",2,off,manual,@acme,,")
+    );
+    let (status, text) = export("?formulas=maybe").await;
+    assert_eq!(status, 422, "{text}");
+    assert!(text.contains("\"field\":\"formulas\""), "{text}");
+}
+
+/// How `email`'s password is stored, read from D1 itself.
+async fn stored_hash(email: &str) -> String {
+    let sql = format!("SELECT password_hash FROM users WHERE email = '{email}'");
+    let rows = tokio::task::spawn_blocking(move || {
+        tally_tests::worker::query_d1(STATE.get().expect("the worker's state"), &sql)
+    })
+    .await
+    .expect("the query runs");
+    rows[0]["password_hash"]
+        .as_str()
+        .expect("a stored hash")
+        .to_owned()
+}
+
+async fn passwords_are_stored_with_the_pepper_and_old_hashes_upgrade_on_sign_in(api: Api) {
+    // A new account's password goes through the worker's pepper before PBKDF2.
+    let seller = api.new_account("Peppered Pots").await;
+    let email = seller.get("/api/v1/auth/me").await.body["email"]
+        .as_str()
+        .expect("an email")
+        .to_owned();
+    assert!(stored_hash(&email)
+        .await
+        .starts_with("pbkdf2-sha256-pepper$100000$"));
+    api.signed_in(&email, "a long enough password").await;
+
+    // The seeded accounts were hashed before the pepper: a right sign-in stores the password
+    // again, peppered, and it keeps working.
+    let email = tally_tests::accounts::take_demo_copy_email();
+    assert!(stored_hash(&email).await.starts_with("pbkdf2-sha256$"));
+    api.signed_in(&email, DEMO_PASSWORD).await;
+    assert!(stored_hash(&email)
+        .await
+        .starts_with("pbkdf2-sha256-pepper$"));
+    api.signed_in(&email, DEMO_PASSWORD).await;
+    let (wrong, _) = api
+        .session_call(
+            "/api/v1/auth/login",
+            &json!({ "email": email, "password": "not the password" }),
+        )
+        .await;
+    assert_eq!(wrong.status, 401);
 }

@@ -3,15 +3,19 @@
 use crate::bindings::{DB, KV};
 use crate::caller::{self, Caller, Session, SESSION_SECONDS};
 use crate::clock::now_ms;
-use crate::crypto;
+use crate::crypto::{self, Checked};
 use crate::db::{int, text};
 use crate::error::ApiError;
 use crate::request::{json_body, json_response, MAX_JSON_BODY};
+use crate::store::throttles;
 use serde::Deserialize;
 use tally_domain::account::{check_new_password, Email, Plan};
 use tally_domain::api::{FieldError, Me, SignIn, SignUp};
 use tally_domain::product::clean_name;
 use tally_domain::secret::token_text;
+use tally_domain::throttle::{
+    SIGN_IN_FAILURES_PER_EMAIL, SIGN_IN_PER_ADDRESS, SIGN_UP_PER_ADDRESS,
+};
 use worker::{Env, Request, Response};
 
 #[derive(Deserialize)]
@@ -28,18 +32,33 @@ struct AccountRow {
     plan: String,
 }
 
+/// The caller's network address as Cloudflare saw it (`CF-Connecting-IP`, which Cloudflare sets
+/// on every request and a client cannot forge past it; `wrangler dev` fills it in locally).
+fn client_address(req: &Request) -> String {
+    req.headers()
+        .get("cf-connecting-ip")
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
 /// `POST /api/v1/auth/signup`: creates a free account and signs in.
 pub async fn sign_up(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
+    let db = env.d1(DB)?;
+    throttles::take(&db, &SIGN_UP_PER_ADDRESS, &client_address(req), now_ms())
+        .await?
+        .map_err(ApiError::TooManyAttempts)?;
     let body: SignUp = json_body(req, MAX_JSON_BODY).await?;
     let email = Email::parse(&body.email).map_err(|e| FieldError::new("email", e.to_string()))?;
     check_new_password(&body.password).map_err(|e| FieldError::new("password", e.to_string()))?;
     let store_name = clean_name(&body.store_name)
         .map_err(|e| FieldError::new("store_name", format!("store {e}")))?;
-    let db = env.d1(DB)?;
     if find_user(&db, &email).await?.is_some() {
         return Err(taken(&email));
     }
-    let hash = crypto::hash_password(&body.password).await?.encode();
+    let hash = crypto::hash_password(&body.password, &crypto::pepper(env)?)
+        .await?
+        .encode();
     let now = now_ms();
     let account = db
         .prepare("INSERT INTO accounts (name, plan, created_at) VALUES (?1, 'free', ?2)")
@@ -75,22 +94,48 @@ fn taken(email: &Email) -> ApiError {
     ))
 }
 
-/// `POST /api/v1/auth/login`.
+/// `POST /api/v1/auth/login`. Counted per network address (every try) and per email (wrong
+/// passwords), before any password is hashed: guessing by volume meets a 429 with
+/// `Retry-After`, and so does hashing as a way to burn CPU.
 pub async fn sign_in(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
-    let body: SignIn = json_body(req, MAX_JSON_BODY).await?;
     let db = env.d1(DB)?;
+    let now = now_ms();
+    throttles::take(&db, &SIGN_IN_PER_ADDRESS, &client_address(req), now)
+        .await?
+        .map_err(ApiError::TooManyAttempts)?;
+    let body: SignIn = json_body(req, MAX_JSON_BODY).await?;
+    let email = body.email.trim().to_ascii_lowercase();
+    throttles::check(&db, &SIGN_IN_FAILURES_PER_EMAIL, &email, now)
+        .await?
+        .map_err(ApiError::TooManyAttempts)?;
     let user = match Email::parse(&body.email) {
         Ok(email) => find_user(&db, &email).await?,
         Err(_) => None,
     };
-    let Some(user) = user else {
-        // Same work and answer as a wrong password, so sign-in does not reveal who has an account.
-        let _ = crypto::hash_password(&body.password).await;
-        return Err(ApiError::BadCredentials);
+    let pepper = crypto::pepper(env)?;
+    let checked = match &user {
+        Some(user) => crypto::verify_password(&body.password, &user.password_hash, &pepper).await?,
+        None => {
+            // Same work and answer as a wrong password, so sign-in does not reveal who has an
+            // account.
+            let _ = crypto::hash_password(&body.password, &pepper).await;
+            Checked::Wrong
+        }
     };
-    if !crypto::verify_password(&body.password, &user.password_hash).await? {
-        return Err(ApiError::BadCredentials);
-    }
+    let user = match (user, checked) {
+        (Some(user), Checked::Right) => user,
+        (Some(user), Checked::RightButOld) => {
+            upgrade_hash(&db, &user, &body.password, &pepper).await?;
+            user
+        }
+        _ => {
+            // A wrong password counts against the email, whoever's it is. This answer is the
+            // wrong-password one either way; the next try meets the wait.
+            let _counted = throttles::take(&db, &SIGN_IN_FAILURES_PER_EMAIL, &email, now).await?;
+            return Err(ApiError::BadCredentials);
+        }
+    };
+    throttles::clear(&db, &SIGN_IN_FAILURES_PER_EMAIL, &email).await?;
     let account = account_row(&db, user.account_id).await?;
     let me = Me {
         email: Some(user.email.clone()),
@@ -98,6 +143,23 @@ pub async fn sign_in(req: &mut Request, env: &Env) -> Result<Response, ApiError>
         plan: Plan::from_stored(&account.plan),
     };
     start_session(env, &user, &me, 200).await
+}
+
+/// Stores a hash from before the pepper (or with fewer rounds) again in today's form, now that
+/// the password is known to be right. Only if it is still the one checked: a password changed
+/// meanwhile stays changed.
+async fn upgrade_hash(
+    db: &worker::D1Database,
+    user: &UserRow,
+    password: &str,
+    pepper: &[u8],
+) -> Result<(), ApiError> {
+    let hash = crypto::hash_password(password, pepper).await?.encode();
+    db.prepare("UPDATE users SET password_hash = ?1 WHERE id = ?2 AND password_hash = ?3")
+        .bind(&[text(&hash), int(user.id), text(&user.password_hash)])?
+        .run()
+        .await?;
+    Ok(())
 }
 
 /// `POST /api/v1/auth/logout`: revokes the session and clears the cookie.

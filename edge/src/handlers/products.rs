@@ -13,6 +13,7 @@ use tally_domain::api::{
     AdjustQuantity, AdjustmentResult, FieldError, NewProduct, ProductPage, SetAutoSync,
     MAX_REASON_LEN,
 };
+use tally_domain::csv_export::Formulas;
 use tally_domain::filter::{clean_tags, ProductFilter, Sort};
 use tally_domain::product::clean_name;
 use tally_domain::sync::SyncTrigger;
@@ -77,6 +78,7 @@ const MAX_EXPORT_ROWS: u32 = 100_000;
 /// `GET /api/v1/products/export.csv?<filters>&sort`: exactly the filtered products, as CSV.
 pub async fn export(req: &Request, env: &Env, account: AccountId) -> Result<Response, ApiError> {
     let (filter, sort) = filter_and_sort(req)?;
+    let formulas = export_formulas(req)?;
     let db = env.d1(DB)?;
     let mut csv = String::new();
     let per_page = tally_domain::PageSize::TwoFifty;
@@ -87,7 +89,11 @@ pub async fn export(req: &Request, env: &Env, account: AccountId) -> Result<Resp
             .into_iter()
             .map(products::ProductRow::into_product)
             .collect::<Result<Vec<_>, _>>()?;
-        csv.push_str(&tally_domain::csv_export::write(&items, page == 1));
+        csv.push_str(&tally_domain::csv_export::write(
+            &items,
+            page == 1,
+            formulas,
+        ));
         if u64::from(page * per_page.rows()) >= total {
             break;
         }
@@ -102,6 +108,20 @@ pub async fn export(req: &Request, env: &Env, account: AccountId) -> Result<Resp
     Ok(worker::ResponseBuilder::new()
         .with_headers(headers)
         .fixed(csv.into_bytes()))
+}
+
+/// `?formulas=keep` writes cells as stored, for a file to upload again unchanged; by default
+/// cells a spreadsheet would run as formulas are escaped.
+fn export_formulas(req: &Request) -> Result<Formulas, ApiError> {
+    match query_param(req, "formulas")?.as_deref() {
+        None | Some("escape") => Ok(Formulas::Escape),
+        Some("keep") => Ok(Formulas::Keep),
+        Some(_) => Err(FieldError::new(
+            "formulas",
+            "formulas must be escape (the default, safe to open in a spreadsheet) or keep (to upload the file again unchanged)",
+        )
+        .into()),
+    }
 }
 
 /// `POST /api/v1/products`: created `manual` from the app, `api` with an API key; Auto Sync

@@ -15,6 +15,7 @@ pub mod resync_jobs;
 pub mod rules;
 pub mod selection;
 pub mod storefronts;
+pub mod throttles;
 pub mod uploads;
 
 use crate::error::ApiError;
