@@ -30,6 +30,5 @@ pub fn use_session() -> Session {
 
 /// The path to come back to after signing in: only our own paths, never another site.
 pub fn safe_next(next: Option<String>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//"))
-        .unwrap_or_else(|| "/".to_owned())
+    tally_domain::account::after_sign_in(next.as_deref()).to_owned()
 }

@@ -95,6 +95,19 @@ impl Plan {
     }
 }
 
+/// Where to go after signing in: `next` when it is a path on this site, else the inventory.
+/// Browsers read `//host`, `/\host` and a path with a tab or newline in it (which they
+/// strip) as another site, so those fall back too: a link cannot send a seller elsewhere.
+pub fn after_sign_in(next: Option<&str>) -> &str {
+    next.filter(|n| {
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && !n.contains('\\')
+            && !n.chars().any(|c| c.is_control() || c.is_whitespace())
+    })
+    .unwrap_or("/")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,5 +156,24 @@ mod tests {
     fn unknown_plans_grant_nothing() {
         assert_eq!(Plan::from_stored("subscriber"), Plan::Subscriber);
         assert_eq!(Plan::from_stored("gold"), Plan::Free);
+    }
+
+    #[test]
+    fn after_sign_in_goes_only_to_paths_on_this_site() {
+        for own in ["/", "/products/12?tab=details", "/storefronts#incoming"] {
+            assert_eq!(after_sign_in(Some(own)), own);
+        }
+        for elsewhere in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "evil.example",
+            "",
+        ] {
+            assert_eq!(after_sign_in(Some(elsewhere)), "/", "{elsewhere:?}");
+        }
+        assert_eq!(after_sign_in(None), "/");
     }
 }

@@ -80,6 +80,15 @@ impl PasswordHash {
     }
 }
 
+/// Whether a secret as given equals the expected one, in time that does not depend on where
+/// they differ. An empty expected secret matches nothing.
+pub fn same_secret(given: &str, expected: &str) -> bool {
+    !expected.is_empty()
+        && Sha256::digest(given.as_bytes())
+            .ct_eq(&Sha256::digest(expected.as_bytes()))
+            .into()
+}
+
 /// A random token as text (base64url of the bytes).
 pub fn token_text(random: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(random)
@@ -126,6 +135,14 @@ mod tests {
         let stored = p.encode();
         assert!(stored.starts_with("pbkdf2-sha256-pepper$100000$"));
         assert_eq!(PasswordHash::decode(&stored), Some(p));
+    }
+
+    #[test]
+    fn secrets_match_only_whole_and_never_empty() {
+        assert!(same_secret("s3cret", "s3cret"));
+        assert!(!same_secret("s3cre", "s3cret"));
+        assert!(!same_secret("s3cret!", "s3cret"));
+        assert!(!same_secret("", ""));
     }
 
     #[test]

@@ -24,7 +24,7 @@ async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
     let method = req.method();
     // Endpoints anyone may call.
     match (&method, segments.as_slice()) {
-        (Method::Get, ["api", "v1", "health"]) => return health::get(env).await,
+        (Method::Get, ["api", "v1", "health"]) => return health::get(req, env).await,
         (Method::Get, ["api", "v1", "openapi.json"]) => return Ok(openapi()),
         (Method::Post, ["api", "v1", "auth", "signup"]) => return auth::sign_up(req, env).await,
         (Method::Post, ["api", "v1", "auth", "login"]) => return auth::sign_in(req, env).await,

@@ -24,6 +24,10 @@ const FIXTURES: [&str; 2] = [
     "tests/fixtures/demo-copies.sql",
 ];
 
+/// The deep health check's secret in the tests.
+pub const HEALTH_SECRET: &str = "test-health-secret";
+const HEALTH_SECRET_VAR: &str = "HEALTH_SECRET:test-health-secret";
+
 /// How long a cold `wrangler dev` may take to answer (5–11 s seen on 2 cores).
 const READY_TIMEOUT: Duration = Duration::from_secs(90);
 
@@ -228,6 +232,9 @@ fn spawn_wrangler(
             // The benchmark's bare route (one D1 row per request), never set in production.
             "--var",
             "BENCH_ROUTES:1",
+            // The deep health check's bearer (production: `wrangler secret put HEALTH_SECRET`).
+            "--var",
+            HEALTH_SECRET_VAR,
         ])
         .env("CI", "true")
         .env("WRANGLER_SEND_METRICS", "false")

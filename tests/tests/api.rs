@@ -103,9 +103,15 @@ fn now_ms() -> i64 {
         .as_millis() as i64
 }
 
+/// The deep health check, with the test worker's health secret.
+async fn deep_health(api: &Api) -> Answer {
+    let bearer = api.with_auth(Auth::Key(tally_tests::worker::HEALTH_SECRET.to_owned()));
+    bearer.get("/api/v1/health?deep=1").await
+}
+
 async fn health_reports_a_real_round_trip_through_d1_kv_and_the_queue(api: Api) {
     let sent_at = now_ms();
-    let first = api.get("/api/v1/health").await;
+    let first = deep_health(&api).await;
     assert_eq!(first.status, 200, "{}", first.body);
     let health: Health = first.json();
     assert!(
@@ -136,6 +142,18 @@ async fn health_reports_a_real_round_trip_through_d1_kv_and_the_queue(api: Api) 
     })
     .await;
     assert!(consumed_at <= now_ms());
+
+    // The public check writes nothing: it reads D1 and KV and sends no ping.
+    let h: Health = api.get("/api/v1/health").await.json();
+    assert!(h.ok, "{h:?}");
+    assert_eq!(h.kv.detail, "read the cron's last run");
+    assert!(h.queue.detail.starts_with("not sent"), "{h:?}");
+    // The deep check needs the secret.
+    for auth in [Auth::None, Auth::Key("wrong".to_owned())] {
+        let refused = api.with_auth(auth).get("/api/v1/health?deep=1").await;
+        assert_eq!(refused.status, 403, "{}", refused.body);
+        assert!(refused.error_message().contains("HEALTH_SECRET"));
+    }
 }
 
 async fn the_cron_trigger_runs_and_is_reported_by_health(api: Api) {
