@@ -186,6 +186,17 @@ impl Adjustment {
     }
 }
 
+/// The ledger reference of an adjustment sent with an `Idempotency-Key` header: one key
+/// applies once per account, however often the request is repeated. A key is 1 to 255
+/// printable ASCII characters (a UUID fits).
+pub fn idempotency_reference(key: &str) -> Result<String, &'static str> {
+    let printable = key.bytes().all(|b| b.is_ascii_graphic());
+    if key.is_empty() || key.len() > 255 || !printable {
+        return Err("Idempotency-Key must be 1 to 255 printable ASCII characters, without spaces (a UUID fits).");
+    }
+    Ok(format!("idempotency:{key}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -300,5 +311,16 @@ mod tests {
         let add: Adjustment = serde_json::from_str(r#"{"mode":"add","amount":-2}"#).unwrap();
         assert_eq!(add, Adjustment::Add(WholeNumber(-2)));
         assert!(serde_json::from_str::<Adjustment>(r#"{"mode":"set","amount":-2}"#).is_err());
+    }
+
+    #[test]
+    fn idempotency_keys_become_references_and_odd_ones_are_refused() {
+        assert_eq!(
+            idempotency_reference("7f9c2ba4-e88f-11ee-a3d1-0242ac120002"),
+            Ok("idempotency:7f9c2ba4-e88f-11ee-a3d1-0242ac120002".to_owned())
+        );
+        for bad in ["", "two words", "tab\there", "é", &"k".repeat(256)] {
+            assert!(idempotency_reference(bad).is_err(), "{bad:?}");
+        }
     }
 }

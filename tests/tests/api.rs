@@ -37,6 +37,7 @@ fn main() {
         an_adjustment_with_auto_sync_on_reaches_the_queue_consumer_once,
         an_adjustment_with_auto_sync_off_queues_nothing,
         fifty_concurrent_adjustments_on_one_sku_all_count,
+        an_adjustment_repeated_with_its_idempotency_key_applies_once,
         bad_adjustments_get_a_4xx_naming_the_field_and_change_nothing,
         unknown_products_and_endpoints_answer_404_json,
         the_spa_is_served_from_the_same_origin_with_deep_links,
@@ -2404,4 +2405,92 @@ async fn passwords_are_stored_with_the_pepper_and_old_hashes_upgrade_on_sign_in(
         )
         .await;
     assert_eq!(wrong.status, 401);
+}
+
+/// Posts an adjustment to `product` with `key` as its Idempotency-Key.
+async fn adjust_once(seller: &Api, product: i64, key: &str, amount: i64) -> reqwest::Response {
+    let Auth::Session(token) = &seller.auth else {
+        panic!("a session")
+    };
+    reqwest::Client::new()
+        .post(format!(
+            "{}/api/v1/products/{product}/adjustments",
+            seller.base
+        ))
+        .header("cookie", format!("tally_session={token}"))
+        .header("x-tally-csrf", "1")
+        .header("idempotency-key", key)
+        .json(&json!({ "mode": "add", "amount": amount, "reason": "restock" }))
+        .send()
+        .await
+        .expect("the worker answers")
+}
+
+async fn an_adjustment_repeated_with_its_idempotency_key_applies_once(api: Api) {
+    let seller = api.new_account("Retry Ready").await;
+    let answer = seller
+        .send_json(
+            "POST",
+            "/api/v1/products",
+            &json!({ "sku": "IDEM-1", "name": "Idem", "quantity": 10 }),
+        )
+        .await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    let id = answer.body["id"].as_i64().expect("an id");
+    let other = seller
+        .send_json(
+            "POST",
+            "/api/v1/products",
+            &json!({ "sku": "IDEM-2", "name": "Other", "quantity": 1 }),
+        )
+        .await
+        .body["id"]
+        .as_i64()
+        .expect("an id");
+
+    // A client that timed out sends the same request again: it applies once, and the repeat
+    // answers with what the first did.
+    let first = adjust_once(&seller, id, "restock-0001", 3).await;
+    assert_eq!(first.status().as_u16(), 200);
+    assert!(first.headers().get("idempotency-replayed").is_none());
+    let first: AdjustmentResult = first.json().await.unwrap();
+    assert_eq!((first.before, first.after), (10, 13));
+    let again = adjust_once(&seller, id, "restock-0001", 3).await;
+    assert_eq!(again.status().as_u16(), 200);
+    assert_eq!(again.headers()["idempotency-replayed"], "true");
+    let again: AdjustmentResult = again.json().await.unwrap();
+    assert_eq!((again.before, again.after), (10, 13));
+    assert_eq!(seller.product(id).await.quantity.get(), 13);
+
+    // Ten repeats of a new key at once: one applies, every answer says the same.
+    let racing = (0..10).map(|_| adjust_once(&seller, id, "restock-0002", 5));
+    for answer in futures::future::join_all(racing).await {
+        assert_eq!(answer.status().as_u16(), 200);
+        let result: AdjustmentResult = answer.json().await.unwrap();
+        assert_eq!((result.before, result.after), (13, 18));
+    }
+    assert_eq!(seller.product(id).await.quantity.get(), 18);
+    let ledger = seller.get(&format!("/api/v1/products/{id}/ledger")).await;
+    let adjustments = ledger
+        .body
+        .as_array()
+        .expect("ledger lines")
+        .iter()
+        .filter(|l| {
+            l["reference"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("idempotency:"))
+        })
+        .count();
+    assert_eq!(adjustments, 2, "one line per key: {}", ledger.body);
+
+    // A key belongs to its first product; an unusable key is refused by name.
+    let reused = adjust_once(&seller, other, "restock-0001", 1).await;
+    assert_eq!(reused.status().as_u16(), 409);
+    let bad = adjust_once(&seller, id, "two words", 1).await;
+    assert_eq!(bad.status().as_u16(), 422);
+    let body: Value = bad.json().await.unwrap();
+    assert_eq!(body["error"]["field"], "Idempotency-Key");
+    assert_eq!(seller.product(other).await.quantity.get(), 1);
+    assert_eq!(seller.product(id).await.quantity.get(), 18);
 }

@@ -110,6 +110,45 @@ pub async fn export(req: &Request, env: &Env, account: AccountId) -> Result<Resp
         .fixed(csv.into_bytes()))
 }
 
+/// The `Idempotency-Key` header as a ledger reference, when one was sent.
+fn idempotency_key(req: &Request) -> Result<Option<String>, ApiError> {
+    let Some(key) = req.headers().get("idempotency-key")? else {
+        return Ok(None);
+    };
+    tally_domain::quantity::idempotency_reference(key.trim())
+        .map(Some)
+        .map_err(|m| FieldError::new("Idempotency-Key", m).into())
+}
+
+/// The answer to a request whose Idempotency-Key already applied: what it did then, and the
+/// product as it is now, marked `Idempotency-Replayed: true`. The key belongs to the product
+/// it was first used on.
+async fn replay(
+    db: &worker::D1Database,
+    account: AccountId,
+    id: ProductId,
+    done: &products::AppliedChange,
+) -> Result<Response, ApiError> {
+    if done.product_id != id.0 {
+        return Err(ApiError::Conflict(FieldError::new(
+            "Idempotency-Key",
+            "this Idempotency-Key was already used for another product's adjustment: send a new key for a new change",
+        )));
+    }
+    let product = products::find(db, account, id)
+        .await?
+        .ok_or(ApiError::NotFound("product"))?
+        .into_product()?;
+    let mut response = ok(&AdjustmentResult {
+        product,
+        before: done.before,
+        after: done.after,
+        sync_queued: false,
+    })?;
+    response.headers_mut().set("idempotency-replayed", "true")?;
+    Ok(response)
+}
+
 /// `?formulas=keep` writes cells as stored, for a file to upload again unchanged; by default
 /// cells a spreadsheet would run as formulas are escaped.
 fn export_formulas(req: &Request) -> Result<Formulas, ApiError> {
@@ -222,6 +261,7 @@ pub async fn adjust(
     actor: &Actor,
     id: ProductId,
 ) -> Result<Response, ApiError> {
+    let idempotency = idempotency_key(req)?;
     let body: AdjustQuantity = json_body(req, MAX_JSON_BODY).await?;
     let adjustment = body.adjustment()?;
     let reason = body.reason.trim();
@@ -233,6 +273,11 @@ pub async fn adjust(
         .into());
     }
     let db = env.d1(DB)?;
+    if let Some(reference) = &idempotency {
+        if let Some(done) = products::adjustment_by_reference(&db, account, reference).await? {
+            return replay(&db, account, id, &done).await;
+        }
+    }
     for attempt in 0..MAX_ATTEMPTS {
         let row = products::find(&db, account, id)
             .await?
@@ -246,7 +291,7 @@ pub async fn adjust(
             product: &row,
             after,
             source: "adjustment",
-            reference: None,
+            reference: idempotency.as_deref(),
             reason,
             trigger: SyncTrigger::Adjustment,
             actor,
@@ -258,6 +303,14 @@ pub async fn adjust(
                 continue;
             }
             Written::Applied { outbox_id } => outbox_id,
+            // The same key, sent again at the same time, applied first.
+            Written::Repeated => {
+                let reference = idempotency.as_deref().unwrap_or_default();
+                let done = products::adjustment_by_reference(&db, account, reference)
+                    .await?
+                    .ok_or_else(|| ApiError::Internal("a repeated key has no change".into()))?;
+                return replay(&db, account, id, &done).await;
+            }
         };
         if let Some(outbox_id) = outbox_id {
             outbox::send_or_leave_for_cron(env, account, id, outbox_id).await;

@@ -146,6 +146,9 @@ pub enum Written {
     /// The product changed since it was read (another change won the race); nothing was
     /// written. Read again and recompute.
     Stale,
+    /// The write's reference is an idempotency key already applied (a concurrent repeat won
+    /// the race); nothing was written.
+    Repeated,
 }
 
 /// Applies a quantity change in one D1 batch (one transaction): the product update is
@@ -196,13 +199,45 @@ pub async fn write_quantity(db: &D1Database, w: &QuantityWrite<'_>) -> Result<Wr
              WHERE id = ?3 AND account_id = ?4 AND auto_sync = 1 AND changes() = 1",
         )
         .bind(&[text(w.trigger.as_str()), int(w.now), int(p.id), int(w.account.0)])?;
-    let results = db.batch(vec![update, ledger, outbox]).await?;
+    let results = match db.batch(vec![update, ledger, outbox]).await {
+        Ok(results) => results,
+        // Only the idempotency index can refuse this batch (quantities are checked before).
+        Err(e) if w.reference.is_some() && e.to_string().contains("UNIQUE constraint") => {
+            return Ok(Written::Repeated)
+        }
+        Err(e) => return Err(e.into()),
+    };
     if changes(&results[0])? == 0 {
         return Ok(Written::Stale);
     }
     Ok(Written::Applied {
         outbox_id: inserted_id(&results[2])?,
     })
+}
+
+/// The ledger line an adjustment with this reference wrote, if one did: what an idempotent
+/// repeat answers with.
+pub async fn adjustment_by_reference(
+    db: &D1Database,
+    account: AccountId,
+    reference: &str,
+) -> Result<Option<AppliedChange>, ApiError> {
+    Ok(db
+        .prepare(
+            "SELECT product_id, before, after FROM quantity_changes \
+             WHERE account_id = ?1 AND source = 'adjustment' AND reference = ?2",
+        )
+        .bind(&[int(account.0), text(reference)])?
+        .first::<AppliedChange>(None)
+        .await?)
+}
+
+/// A ledger line as a repeat of its request reads it.
+#[derive(Debug, Deserialize)]
+pub struct AppliedChange {
+    pub product_id: i64,
+    pub before: i64,
+    pub after: i64,
 }
 
 /// A new product, checked by the domain.
