@@ -29,3 +29,10 @@ pub fn opt_int(value: Option<i64>) -> JsValue {
 pub fn flag(value: bool) -> JsValue {
     int(i64::from(value))
 }
+
+/// Whether a failed D1 write was refused by a constraint (a UNIQUE index, a CHECK such as the
+/// write guards) rather than failing for the database's own reasons. Only a refusal may be
+/// read as "already done" or "taken"; anything else is answered as the error it is.
+pub fn refused_by_constraint(error: &worker::Error) -> bool {
+    error.to_string().contains("constraint failed")
+}

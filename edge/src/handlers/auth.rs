@@ -70,8 +70,12 @@ pub async fn sign_up(req: &mut Request, env: &Env) -> Result<Response, ApiError>
         )
         .bind(&[text(email.as_str()), text(&hash), int(now)])?;
     // Two sign-ups racing for one email: the UNIQUE index rejects the second whole batch.
-    if db.batch(vec![account, user]).await.is_err() {
-        return Err(taken(&email));
+    // Any other failure is answered as what it is, never as "taken".
+    if let Err(e) = db.batch(vec![account, user]).await {
+        if crate::db::refused_by_constraint(&e) && find_user(&db, &email).await?.is_some() {
+            return Err(taken(&email));
+        }
+        return Err(e.into());
     }
     let row = find_user(&db, &email)
         .await?

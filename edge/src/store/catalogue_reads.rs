@@ -597,7 +597,7 @@ pub async fn apply(
     let results = match db.batch(statements).await {
         Ok(results) => results,
         // A guard or a UNIQUE index refused it: something changed since the preview.
-        Err(e) if e.to_string().contains("constraint") => {
+        Err(e) if crate::db::refused_by_constraint(&e) => {
             worker::console_warn!("import {}: the link write was refused: {e}", read.id);
             return Ok(None);
         }

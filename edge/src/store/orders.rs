@@ -234,10 +234,11 @@ pub async fn apply(
     let results = match db.batch(statements).await {
         Ok(r) => r,
         // The UNIQUE (storefront, order id) index refused a repeat (possibly a concurrent one).
-        Err(_)
-            if find(db, account, &order.storefront, &order.order_id)
-                .await?
-                .is_some() =>
+        Err(e)
+            if crate::db::refused_by_constraint(&e)
+                && find(db, account, &order.storefront, &order.order_id)
+                    .await?
+                    .is_some() =>
         {
             return Ok(Applied::Already)
         }
@@ -355,7 +356,9 @@ async fn run_guarded(
                 outbox::queued_since(db, account, SyncTrigger::Order, mark, now).await?,
             ))
         }
-        Err(_) => Ok(Applied::Conflict),
+        // A guard refused it: something changed since it was read.
+        Err(e) if crate::db::refused_by_constraint(&e) => Ok(Applied::Conflict),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -202,7 +202,7 @@ pub async fn write_quantity(db: &D1Database, w: &QuantityWrite<'_>) -> Result<Wr
     let results = match db.batch(vec![update, ledger, outbox]).await {
         Ok(results) => results,
         // Only the idempotency index can refuse this batch (quantities are checked before).
-        Err(e) if w.reference.is_some() && e.to_string().contains("UNIQUE constraint") => {
+        Err(e) if w.reference.is_some() && crate::db::refused_by_constraint(&e) => {
             return Ok(Written::Repeated)
         }
         Err(e) => return Err(e.into()),
@@ -321,7 +321,12 @@ pub async fn create(
     // A concurrent create of the same SKU fails the whole batch on the UNIQUE index.
     let results = match db.batch(statements).await {
         Ok(r) => r,
-        Err(_) if find_by_sku(db, account, p.sku).await?.is_some() => return Ok(Created::SkuTaken),
+        Err(e)
+            if crate::db::refused_by_constraint(&e)
+                && find_by_sku(db, account, p.sku).await?.is_some() =>
+        {
+            return Ok(Created::SkuTaken)
+        }
         Err(e) => return Err(e.into()),
     };
     let id = find_by_sku(db, account, p.sku)
