@@ -38,6 +38,7 @@ fn main() {
         an_adjustment_with_auto_sync_off_queues_nothing,
         fifty_concurrent_adjustments_on_one_sku_all_count,
         an_adjustment_repeated_with_its_idempotency_key_applies_once,
+        history_finds_skus_by_prefix_literally_and_takes_any_length,
         bad_adjustments_get_a_4xx_naming_the_field_and_change_nothing,
         unknown_products_and_endpoints_answer_404_json,
         the_spa_is_served_from_the_same_origin_with_deep_links,
@@ -2493,4 +2494,46 @@ async fn an_adjustment_repeated_with_its_idempotency_key_applies_once(api: Api) 
     assert_eq!(body["error"]["field"], "Idempotency-Key");
     assert_eq!(seller.product(other).await.quantity.get(), 1);
     assert_eq!(seller.product(id).await.quantity.get(), 18);
+}
+
+async fn history_finds_skus_by_prefix_literally_and_takes_any_length(api: Api) {
+    let seller = api.new_account("Prefix Finders").await;
+    for sku in ["PCT_1", "PCTX1", "pct%2"] {
+        let answer = seller
+            .send_json(
+                "POST",
+                "/api/v1/products",
+                &json!({ "sku": sku, "name": sku, "quantity": 1 }),
+            )
+            .await;
+        assert_eq!(answer.status, 201, "{}", answer.body);
+        let id = answer.body["id"].as_i64().expect("an id");
+        seller.set_auto_sync(id, true).await;
+        assert_eq!(seller.adjust(id, "add", 1).await.status, 200);
+        eventually("the change's history row", QUEUE_WAIT, || {
+            let seller = seller.clone();
+            async move { (seller.history_of(id).await.total > 0).then_some(()) }
+        })
+        .await;
+    }
+    let skus = |query: String| {
+        let seller = seller.clone();
+        async move {
+            let answer = seller
+                .get(&format!("/api/v1/sync-history?sku={query}"))
+                .await;
+            assert_eq!(answer.status, 200, "{}", answer.body);
+            let page: tally_domain::api::SyncHistoryPage = answer.json();
+            let mut skus: Vec<String> = page.items.into_iter().map(|e| e.sku).collect();
+            skus.sort();
+            skus.dedup();
+            skus
+        }
+    };
+    // `_` and `%` are themselves, and case is ignored.
+    assert_eq!(skus("pct_".into()).await, ["PCT_1"]);
+    assert_eq!(skus("PCT%25".into()).await, ["pct%2"]);
+    assert_eq!(skus("pct".into()).await.len(), 3);
+    // A prefix longer than any SKU (and than D1's 50-byte LIKE limit) is simply not found.
+    assert!(skus("P".repeat(80)).await.is_empty());
 }

@@ -84,13 +84,9 @@ pub struct HistoryFilter {
 
 impl HistoryFilter {
     fn params(&self, account: AccountId) -> Vec<JsValue> {
-        let sku = self.sku.as_deref().map(|s| {
-            let escaped = s
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            format!("{escaped}%")
-        });
+        // A prefix compared as text, not a LIKE pattern: D1 refuses patterns over 50 bytes,
+        // and a SKU's `%` or `_` is only itself. ASCII case is ignored, as LIKE did.
+        let sku = self.sku.as_deref().map(str::to_ascii_lowercase);
         vec![
             int(account.0),
             opt_int(self.product.map(|p| p.0)),
@@ -105,7 +101,7 @@ impl HistoryFilter {
 
 const WHERE: &str = "WHERE h.account_id = ?1 AND (?2 IS NULL OR h.product_id = ?2) \
      AND (?3 IS NULL OR h.status = ?3) AND (?4 IS NULL OR h.storefront_id = ?4) \
-     AND (?5 IS NULL OR p.sku LIKE ?5 ESCAPE '\\') \
+     AND (?5 IS NULL OR substr(lower(p.sku), 1, length(?5)) = ?5) \
      AND (?6 IS NULL OR h.created_at >= ?6) AND (?7 IS NULL OR h.created_at < ?7)";
 
 /// One page of the account's history matching `filter`, newest first, and how many match.
