@@ -17,6 +17,9 @@ trunk build --release --frozen --quiet
 for js in dist/*.js; do
   esbuild "$js" --minify --format=esm --log-level=warning --allow-overwrite --outfile="$js"
 done
+# Security headers for every file of the SPA (CSP with the inline loader's hash, nosniff,
+# no framing), served by Cloudflare's static assets from dist/_headers.
+node scripts/spa-headers.js dist
 step "Worker: worker-build --release → edge/build/"
 (cd edge && worker-build --release >/dev/null)
 step "Sandbox storefronts: cargo build -p tally-sandbox → target/debug/sandbox"

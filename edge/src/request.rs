@@ -81,6 +81,7 @@ pub fn json_response<T: Serialize>(body: &T, status: u16) -> Response {
     let headers = Headers::new();
     let _ = headers.set("content-type", "application/json; charset=utf-8");
     let _ = headers.set("cache-control", "no-store");
+    let _ = headers.set("x-content-type-options", "nosniff");
     ResponseBuilder::new()
         .with_status(status)
         .with_headers(headers)

@@ -482,9 +482,25 @@ async fn the_spa_is_served_from_the_same_origin_with_deep_links(api: Api) {
             .await
             .expect("an answer");
         assert_eq!(response.status(), 200, "{path}");
+        // Scripts only from this origin (and the loader by its hash), never framed elsewhere.
+        let headers = response.headers().clone();
+        let csp = headers
+            .get("content-security-policy")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_else(|| panic!("{path}: no Content-Security-Policy"));
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert!(
+            csp.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"),
+            "{csp}"
+        );
+        assert_eq!(headers["x-content-type-options"], "nosniff");
         let html = response.text().await.unwrap();
         assert!(html.contains("<title>Tally"), "{path} serves the SPA");
     }
+    let api_answer = reqwest::get(format!("{}/api/v1/health", api.base))
+        .await
+        .unwrap();
+    assert_eq!(api_answer.headers()["x-content-type-options"], "nosniff");
 }
 
 async fn requests_without_credentials_get_401(api: Api) {
