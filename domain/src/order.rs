@@ -137,10 +137,37 @@ impl OrderIn {
 }
 
 impl Order {
-    /// The ledger reference of this order: `storefront:order_id`.
+    /// The ledger reference of this order ([`order_reference`]).
     pub fn reference(&self) -> String {
+        order_reference(&self.storefront, &self.order_id)
+    }
+
+    /// The order as sellers name it: `storefront:order_id`.
+    pub fn readable(&self) -> String {
         format!("{}:{}", self.storefront, self.order_id)
     }
+}
+
+/// The ledger reference of an order's lines: `storefront:order_id`, with `%`, `:` and `#` in
+/// either part written `%25`, `%3A` and `%23`. So no two orders share one (storefront `a:b`
+/// with order `c` is not storefront `a` with order `b:c`), and the `#cancelled` and
+/// `#refund:<id>` lines that follow an order can never be mistaken for another order's.
+pub fn order_reference(storefront: &str, order_id: &str) -> String {
+    fn escaped(part: &str) -> String {
+        part.replace('%', "%25")
+            .replace(':', "%3A")
+            .replace('#', "%23")
+    }
+    format!("{}:{}", escaped(storefront), escaped(order_id))
+}
+
+/// A ledger reference as sellers read it: an order's escapes undone (other references have
+/// none).
+pub fn readable_reference(reference: &str) -> String {
+    reference
+        .replace("%3A", ":")
+        .replace("%23", "#")
+        .replace("%25", "%")
 }
 
 /// What selling `units` does to `on_hand`: the quantity after (never below 0) and the units
@@ -378,5 +405,20 @@ mod tests {
             assert_eq!(OrderSource::parse(s.as_str()), s);
         }
         assert_eq!(OrderSource::parse(""), OrderSource::Api);
+    }
+
+    #[test]
+    fn order_references_never_collide_and_read_back_as_typed() {
+        assert_eq!(order_reference("shopify", "1001"), "shopify:1001");
+        assert_ne!(order_reference("a:b", "c"), order_reference("a", "b:c"));
+        // An order id cannot pose as another order's cancel or refund line.
+        assert_ne!(
+            order_reference("web", "7#cancelled"),
+            format!("{}#cancelled", order_reference("web", "7"))
+        );
+        let odd = order_reference("Shop: EU", "#10%");
+        assert_eq!(odd, "Shop%3A EU:%2310%25");
+        assert_eq!(readable_reference(&odd), "Shop: EU:#10%");
+        assert_eq!(readable_reference("upload:12"), "upload:12");
     }
 }

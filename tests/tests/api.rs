@@ -63,6 +63,7 @@ fn main() {
         auto_sync_for_all_in_filter_runs_as_a_job_over_several_chunks_and_touches_only_the_filter,
         bulk_jobs_of_another_account_answer_404,
         an_order_takes_its_units_once_and_a_cancellation_puts_them_back,
+        orders_whose_names_look_alike_are_cancelled_apart,
         an_oversold_order_stops_at_zero_and_unknown_skus_are_created_at_zero,
         fifty_concurrent_orders_on_one_sku_end_at_the_exact_quantity_and_repeats_apply_once,
         bad_orders_get_a_4xx_naming_the_field,
@@ -2552,4 +2553,75 @@ async fn history_finds_skus_by_prefix_literally_and_takes_any_length(api: Api) {
     assert_eq!(skus("pct".into()).await.len(), 3);
     // A prefix longer than any SKU (and than D1's 50-byte LIKE limit) is simply not found.
     assert!(skus("P".repeat(80)).await.is_empty());
+}
+
+/// Storefront `a:b` with order `c` and storefront `a` with order `b:c` read alike as text; so
+/// do an order and another's cancel line. Each cancellation puts back only its own units.
+async fn orders_whose_names_look_alike_are_cancelled_apart(api: Api) {
+    let seller = api.new_account("Colon Corner").await;
+    let x = create(
+        &seller,
+        json!({ "sku": "X-1", "name": "X", "quantity": 10 }),
+    )
+    .await;
+    let y = create(
+        &seller,
+        json!({ "sku": "Y-1", "name": "Y", "quantity": 10 }),
+    )
+    .await;
+    let orders = [
+        ("a:b", "c", "X-1", 2),
+        ("a", "b:c", "Y-1", 3),
+        ("web", "7", "X-1", 1),
+        ("web", "7#cancelled", "Y-1", 4),
+    ];
+    for (storefront, order_id, sku, units) in orders {
+        let placed = place(
+            &seller,
+            json!({ "storefront": storefront, "order_id": order_id,
+                    "lines": [{ "sku": sku, "quantity": units }] }),
+        )
+        .await;
+        assert_eq!(placed.status, 201, "{}", placed.body);
+    }
+    assert_eq!(seller.product(x.id.0).await.quantity.get(), 7);
+    assert_eq!(seller.product(y.id.0).await.quantity.get(), 3);
+    let cancel = |storefront: &'static str, order_id: &'static str| {
+        let seller = seller.clone();
+        async move {
+            let body = json!({ "storefront": storefront, "order_id": order_id });
+            let answer = seller
+                .send_json("POST", "/api/v1/orders/cancel", &body)
+                .await;
+            assert_eq!(answer.status, 200, "{}", answer.body);
+        }
+    };
+    cancel("a", "b:c").await;
+    assert_eq!(
+        seller.product(y.id.0).await.quantity.get(),
+        6,
+        "b:c's 3 back"
+    );
+    assert_eq!(
+        seller.product(x.id.0).await.quantity.get(),
+        7,
+        "a:b's order untouched"
+    );
+    cancel("web", "7").await;
+    assert_eq!(seller.product(x.id.0).await.quantity.get(), 8, "7's 1 back");
+    cancel("web", "7#cancelled").await;
+    assert_eq!(
+        seller.product(y.id.0).await.quantity.get(),
+        10,
+        "its own 4 back"
+    );
+    // The ledger shows the orders as they were named.
+    let ledger = seller
+        .get(&format!("/api/v1/products/{}/ledger", y.id.0))
+        .await;
+    assert!(
+        ledger.body.to_string().contains("\"reference\":\"a:b:c\""),
+        "{}",
+        ledger.body
+    );
 }

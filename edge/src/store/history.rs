@@ -53,7 +53,9 @@ impl HistoryRow {
             attempt: u32::try_from(self.attempt).unwrap_or(1),
             breakdown: self.breakdown,
             answer: self.answer,
-            reference: self.reference,
+            reference: self
+                .reference
+                .map(|r| tally_domain::order::readable_reference(&r)),
             changed_at: self.changed_at,
         })
     }

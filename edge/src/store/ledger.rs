@@ -47,7 +47,9 @@ pub async fn for_product(
             after: r.after,
             delta: r.delta,
             source: r.source,
-            reference: r.reference,
+            reference: r
+                .reference
+                .map(|r| tally_domain::order::readable_reference(&r)),
             reason: r.reason,
             actor: label_of(&r.actor),
             created_at: r.created_at,

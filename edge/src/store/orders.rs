@@ -28,9 +28,9 @@ pub struct OrderRow {
 }
 
 impl OrderRow {
-    /// The ledger reference of the order's lines: `storefront:order_id`.
+    /// The ledger reference of the order's lines (`order::order_reference`).
     pub fn reference(&self) -> String {
-        format!("{}:{}", self.storefront, self.order_id)
+        tally_domain::order::order_reference(&self.storefront, &self.order_id)
     }
 }
 
@@ -225,7 +225,7 @@ pub async fn apply(
             after: "MAX(0, quantity - ?3)",
             amount: *units,
             reference: &reference,
-            reason: format!("Order {reference}: {units} sold"),
+            reason: format!("Order {}: {units} sold", order.readable()),
             actor,
             now,
         };
@@ -400,7 +400,10 @@ pub async fn cancel(
             after: "MIN(999999999, quantity + ?3)",
             amount: restore,
             reference: &cancel_reference,
-            reason: format!("Order {reference} cancelled: {restore} back in stock"),
+            reason: format!(
+                "Order {} cancelled: {restore} back in stock",
+                tally_domain::order::readable_reference(&reference)
+            ),
             actor,
             now,
         };
@@ -455,7 +458,10 @@ pub async fn restock(
             after: "MIN(999999999, quantity + ?3)",
             amount: *units,
             reference: &refund_reference,
-            reason: format!("Order {reference} refund {refund_id}: {units} back in stock"),
+            reason: format!(
+                "Order {} refund {refund_id}: {units} back in stock",
+                tally_domain::order::readable_reference(&reference)
+            ),
             actor,
             now,
         };
