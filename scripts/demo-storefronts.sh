@@ -12,7 +12,7 @@ port="${2:?usage: demo-storefronts.sh <tally-url> <sandbox-base-port>}"
 headers="$(curl -sS --fail-with-body -D - -o /dev/null -H 'Content-Type: application/json' \
   --data '{"email":"demo@tally.example","password":"tally-demo-password"}' \
   "$url/api/v1/auth/login")"
-session="$(sed -n 's/^[Ss]et-[Cc]ookie: \(tally_session=[^;]*\).*/\1/p' <<<"$headers" | head -n 1)"
+session="$(sed -n 's/^[Ss]et-[Cc]ookie: \(__Host-tally_session=[^;]*\).*/\1/p' <<<"$headers" | head -n 1)"
 [[ -n $session ]] || { echo "Signing in as the demo seller gave no session." >&2; exit 1; }
 
 call() { # call <method> <path> [json]: prints the body, fails on a non-2xx answer

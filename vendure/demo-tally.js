@@ -28,7 +28,7 @@ async function tally(method, path, body) {
     const text = await res.text();
     if (!res.ok) throw new Error(`Tally ${method} ${path}: ${res.status} ${text}`);
     const cookie = res.headers.get('set-cookie');
-    if (cookie && cookie.startsWith('tally_session=')) session = cookie.split(';')[0];
+    if (cookie && cookie.startsWith('__Host-tally_session=')) session = cookie.split(';')[0];
     return text ? JSON.parse(text) : null;
 }
 

@@ -15,8 +15,10 @@ use tally_domain::secret::token_digest;
 use tally_domain::AccountId;
 use worker::{Env, Method, Request};
 
-/// The session cookie's name.
-pub const SESSION_COOKIE: &str = "tally_session";
+/// The session cookie's name. The `__Host-` prefix makes browsers accept it only when it is
+/// Secure, for Path=/ and with no Domain, so no subdomain (or a plain-http page) can plant or
+/// overwrite a session.
+pub const SESSION_COOKIE: &str = "__Host-tally_session";
 /// The header that proves a state-changing request came from our own pages.
 pub const CSRF_HEADER: &str = "x-tally-csrf";
 /// How long a session lasts without signing in again.

@@ -44,6 +44,9 @@ pub struct Answer {
     pub set_cookie: Option<String>,
 }
 
+/// The worker's session cookie.
+pub const SESSION_COOKIE: &str = "__Host-tally_session";
+
 static NEXT_ACCOUNT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
 static NEXT_ADDRESS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
 
@@ -160,7 +163,7 @@ impl Api {
         let session = cookie
             .as_deref()
             .and_then(|c| c.split(';').next())
-            .and_then(|kv| kv.strip_prefix("tally_session="))
+            .and_then(|kv| kv.strip_prefix(&format!("{SESSION_COOKIE}=")))
             .filter(|v| !v.is_empty())
             .map(str::to_owned);
         (
@@ -177,7 +180,7 @@ impl Api {
         match &self.auth {
             Auth::None => request,
             Auth::Session(token) => {
-                let request = request.header("cookie", format!("tally_session={token}"));
+                let request = request.header("cookie", format!("{SESSION_COOKIE}={token}"));
                 if write {
                     request.header("x-tally-csrf", "1")
                 } else {

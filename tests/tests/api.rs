@@ -532,6 +532,10 @@ async fn sign_up_sets_a_secure_http_only_cookie_and_refuses_a_taken_email(api: A
     assert_eq!(answer.body["plan"], "free");
     assert_eq!(answer.body["account_name"], "Fern & Field");
     let cookie = answer.set_cookie.expect("a session cookie");
+    // The __Host- prefix: browsers keep it only Secure, for Path=/ and without a Domain, so
+    // no subdomain can plant a session.
+    assert!(cookie.starts_with("__Host-tally_session="), "{cookie}");
+    assert!(!cookie.to_ascii_lowercase().contains("domain="), "{cookie}");
     for attribute in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
         assert!(cookie.contains(attribute), "{attribute} in {cookie}");
     }
@@ -603,7 +607,10 @@ async fn cookie_writes_need_the_csrf_header(api: Api) {
             "{}/api/v1/products/{}/auto-sync",
             api.base, product.id.0
         ))
-        .header("cookie", format!("tally_session={token}"))
+        .header(
+            "cookie",
+            format!("{}={token}", tally_tests::client::SESSION_COOKIE),
+        )
         .json(&json!({ "auto_sync": !product.auto_sync }))
         .send()
         .await
@@ -1088,7 +1095,10 @@ async fn csv_export_holds_exactly_the_filtered_products(api: Api) {
             "{}/api/v1/products/export.csv?tag=sale&sort=sku",
             seller.base
         ))
-        .header("cookie", format!("tally_session={token}"))
+        .header(
+            "cookie",
+            format!("{}={token}", tally_tests::client::SESSION_COOKIE),
+        )
         .send()
         .await
         .unwrap();
@@ -2353,7 +2363,7 @@ async fn csv_export_escapes_cells_a_spreadsheet_would_run_unless_kept_for_reuplo
     };
     let export = |query: &'static str| {
         let url = format!("{}/api/v1/products/export.csv{query}", seller.base);
-        let cookie = format!("tally_session={token}");
+        let cookie = format!("{}={token}", tally_tests::client::SESSION_COOKIE);
         async move {
             let response = reqwest::Client::new()
                 .get(url)
@@ -2435,7 +2445,10 @@ async fn adjust_once(seller: &Api, product: i64, key: &str, amount: i64) -> reqw
             "{}/api/v1/products/{product}/adjustments",
             seller.base
         ))
-        .header("cookie", format!("tally_session={token}"))
+        .header(
+            "cookie",
+            format!("{}={token}", tally_tests::client::SESSION_COOKIE),
+        )
         .header("x-tally-csrf", "1")
         .header("idempotency-key", key)
         .json(&json!({ "mode": "add", "amount": amount, "reason": "restock" }))
