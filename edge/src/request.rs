@@ -109,8 +109,10 @@ pub fn public_base(req: &Request, env: &worker::Env) -> Result<String, ApiError>
     Ok(url.origin().ascii_serialization())
 }
 
-/// The raw body of at most `limit` bytes, refused early when its declared length is over (a
-/// webhook's signature is over these exact bytes; JSON and CSV bodies are read through it).
+/// The raw body of at most `limit` bytes, refused early when its declared length is over and
+/// otherwise read chunk by chunk, so a chunked body (no declared length) is refused as soon as
+/// it passes the limit rather than after it is all in memory. A webhook's signature is over
+/// these exact bytes; JSON and CSV bodies are read through it.
 pub async fn raw_body(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiError> {
     let declared = req
         .headers()
@@ -119,9 +121,29 @@ pub async fn raw_body(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiErr
     if declared.is_some_and(|n| n > limit) {
         return Err(ApiError::TooLarge { limit_bytes: limit });
     }
-    let bytes = req.bytes().await?;
-    if bytes.len() > limit {
-        return Err(ApiError::TooLarge { limit_bytes: limit });
+    // No body at all reads as an empty one.
+    let Ok(stream) = req.stream() else {
+        return Ok(Vec::new());
+    };
+    read_capped(stream, limit)
+        .await?
+        .ok_or(ApiError::TooLarge { limit_bytes: limit })
+}
+
+/// The bytes of `stream` if they are at most `limit`; `None` as soon as they are more (the
+/// rest is never read).
+pub async fn read_capped(
+    mut stream: worker::ByteStream,
+    limit: usize,
+) -> Result<Option<Vec<u8>>, ApiError> {
+    use futures_util::StreamExt;
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk?;
+        if bytes.len() + chunk.len() > limit {
+            return Ok(None);
+        }
+        bytes.extend_from_slice(&chunk);
     }
-    Ok(bytes)
+    Ok(Some(bytes))
 }

@@ -33,13 +33,20 @@ pub async fn send(request: &HttpRequest, timeout_ms: u64) -> Result<HttpResponse
         let oversized = headers.iter().any(|(name, value)| {
             name == "content-length" && value.parse::<usize>().is_ok_and(|n| n > MAX_ANSWER_BYTES)
         });
-        let body = if oversized {
-            format!(
+        // Read chunk by chunk and given up past the limit, declared length or not.
+        let read = match response.stream() {
+            _ if oversized => None,
+            Ok(stream) => crate::request::read_capped(stream, MAX_ANSWER_BYTES)
+                .await
+                .map_err(|e| worker::Error::RustError(e.to_string()))?,
+            Err(_) => Some(Vec::new()), // no body
+        };
+        let body = match read {
+            Some(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            None => format!(
                 "(an answer over {} MB, not read)",
                 MAX_ANSWER_BYTES / 1024 / 1024
-            )
-        } else {
-            response.text().await.unwrap_or_default()
+            ),
         };
         Ok::<_, worker::Error>(HttpResponse {
             status: response.status_code(),

@@ -40,6 +40,7 @@ fn main() {
         an_adjustment_repeated_with_its_idempotency_key_applies_once,
         history_finds_skus_by_prefix_literally_and_takes_any_length,
         bad_adjustments_get_a_4xx_naming_the_field_and_change_nothing,
+        a_chunked_body_over_the_limit_is_refused_as_it_is_read,
         unknown_products_and_endpoints_answer_404_json,
         the_spa_is_served_from_the_same_origin_with_deep_links,
         requests_without_credentials_get_401,
@@ -2637,4 +2638,62 @@ async fn orders_whose_names_look_alike_are_cancelled_apart(api: Api) {
         "{}",
         ledger.body
     );
+}
+
+/// A body sent in chunks (no Content-Length) is still capped: over the limit it is refused 413
+/// and nothing is created.
+async fn a_chunked_body_over_the_limit_is_refused_as_it_is_read(api: Api) {
+    let seller = api.new_account("Chunky Co").await;
+    let Auth::Session(token) = seller.auth.clone() else {
+        panic!("a session")
+    };
+    let port: u16 = api
+        .base
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("a port");
+    let answer = tokio::task::spawn_blocking(move || send_chunked(port, &token))
+        .await
+        .expect("the request is sent");
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("body_too_large"), "{answer}");
+    assert_eq!(
+        seller.get("/api/v1/products?q=BIG-1").await.body["total"],
+        0,
+        "nothing was created"
+    );
+}
+
+/// POSTs a product whose name makes the JSON over 2 MB, in 64 KiB chunks with no
+/// Content-Length; the worker's whole answer. It may answer and close before the body is all
+/// sent: a refused write is that answer arriving.
+fn send_chunked(port: u16, token: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("the worker listens");
+    let head = format!(
+        "POST /api/v1/products HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+         Cookie: {}={token}\r\nX-Tally-Csrf: 1\r\nTransfer-Encoding: chunked\r\n\
+         Connection: close\r\n\r\n",
+        tally_tests::client::SESSION_COOKIE
+    );
+    stream.write_all(head.as_bytes()).expect("the head is sent");
+    let mut body = br#"{"sku":"BIG-1","name":""#.to_vec();
+    body.extend(std::iter::repeat_n(b'x', 2 * 1024 * 1024));
+    body.extend(br#""}"#);
+    for chunk in body.chunks(64 * 1024) {
+        let framed = [
+            format!("{:x}\r\n", chunk.len()).into_bytes(),
+            chunk.to_vec(),
+            b"\r\n".to_vec(),
+        ]
+        .concat();
+        if stream.write_all(&framed).is_err() {
+            break;
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n");
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
 }
