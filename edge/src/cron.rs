@@ -10,6 +10,7 @@ use crate::bindings::{DB, KV};
 use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::polling;
+use crate::retention;
 use crate::store::{
     bulk_jobs, catalogue_reads, drift, inbox, listings, outbox, resync_jobs, storefronts,
     throttles, uploads,
@@ -132,6 +133,7 @@ async fn resend_stale(env: &Env) -> Result<(), ApiError> {
         .collect();
     outbox::send_many(env, resume).await;
     throttles::prune(&db, now).await?;
+    retention::prune(env, &db, now).await?;
     env.kv(KV)?
         .put(LAST_RUN_KEY, now.to_string())?
         .execute()

@@ -22,6 +22,7 @@ mod handlers;
 mod polling;
 mod request;
 mod resync_job;
+mod retention;
 mod routes;
 mod sales;
 mod store;

@@ -122,13 +122,30 @@ pub async fn raw_body(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiErr
         return Err(ApiError::TooLarge { limit_bytes: limit });
     }
     // No body at all reads as an empty one.
-    let Ok(stream) = req.stream() else {
+    let Ok(mut stream) = req.stream() else {
         return Ok(Vec::new());
     };
-    read_capped(stream, limit)
-        .await?
-        .ok_or(ApiError::TooLarge { limit_bytes: limit })
+    let mut bytes = Vec::new();
+    let mut seen = 0;
+    while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
+        let chunk = chunk?;
+        seen += chunk.len();
+        if seen <= limit {
+            bytes.extend_from_slice(&chunk);
+        } else if seen > DRAIN_BYTES {
+            break;
+        }
+    }
+    if seen > limit {
+        return Err(ApiError::TooLarge { limit_bytes: limit });
+    }
+    Ok(bytes)
 }
+
+/// Past its limit a body is still read, and dropped, up to this much, so a client that sends
+/// a little too much gets its 413 rather than a reset connection; beyond it the rest is left
+/// unread.
+const DRAIN_BYTES: usize = 1024 * 1024;
 
 /// The bytes of `stream` if they are at most `limit`; `None` as soon as they are more (the
 /// rest is never read).

@@ -1,0 +1,47 @@
+//! What Tally keeps, and for how long: sync history for a window (`HISTORY_KEEP_DAYS`, 90 by
+//! default) and inventory files that were previewed but never applied for a day. Run by the
+//! cron, a bounded batch at a time, so one run never holds D1 for long.
+
+use crate::db::int;
+use crate::error::ApiError;
+use worker::{D1Database, Env};
+
+const DAY_MS: i64 = 86_400_000;
+
+/// History rows one cron run deletes at most; the next run takes the rest.
+const HISTORY_BATCH: i64 = 5_000;
+
+/// Files previewed and left unapplied one cron run removes at most.
+const UPLOAD_BATCH: i64 = 50;
+
+/// How many days of sync history are kept (the `HISTORY_KEEP_DAYS` var, at least 1).
+fn history_keep_days(env: &Env) -> i64 {
+    env.var("HISTORY_KEEP_DAYS")
+        .ok()
+        .and_then(|v| v.to_string().trim().parse::<i64>().ok())
+        .filter(|d| *d >= 1)
+        .unwrap_or(90)
+}
+
+/// Deletes history older than the window and staged files older than a day.
+pub async fn prune(env: &Env, db: &D1Database, now: i64) -> Result<(), ApiError> {
+    let history_before = now - history_keep_days(env) * DAY_MS;
+    let staged_before = now - DAY_MS;
+    let stale_uploads = "SELECT id FROM uploads WHERE status IN ('staging', 'ready') \
+         AND created_at < ?1 ORDER BY id LIMIT ?2";
+    db.batch(vec![
+        db.prepare(
+            "DELETE FROM sync_history WHERE id IN \
+             (SELECT id FROM sync_history WHERE created_at < ?1 ORDER BY id LIMIT ?2)",
+        )
+        .bind(&[int(history_before), int(HISTORY_BATCH)])?,
+        db.prepare(format!(
+            "DELETE FROM upload_rows WHERE upload_id IN ({stale_uploads})"
+        ))
+        .bind(&[int(staged_before), int(UPLOAD_BATCH)])?,
+        db.prepare(format!("DELETE FROM uploads WHERE id IN ({stale_uploads})"))
+            .bind(&[int(staged_before), int(UPLOAD_BATCH)])?,
+    ])
+    .await?;
+    Ok(())
+}
