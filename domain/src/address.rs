@@ -1,6 +1,6 @@
 //! Where a seller's credential may be sent. A connection's credential goes to its API address
 //! (and a renewal to its token address) and nowhere else, so these addresses are checked
-//! before they are saved and again before every call:
+//! before they are saved and again whenever the credential is opened for a call:
 //!
 //! - https only, no user name or password in the address, no query or fragment;
 //! - a platform with fixed hosts only at those hosts (a Shopify store under `myshopify.com`,
@@ -149,12 +149,6 @@ pub fn check_token_url(
         })?;
     }
     Ok(input.trim().to_owned())
-}
-
-/// Whether the worker may make a call to `url` at all on `network`: the last check before a
-/// request leaves, whatever was saved before these rules existed.
-pub fn check_call_url(url: &str, network: Network) -> Result<(), AddressError> {
-    check_call(&parse(url)?, network)
 }
 
 fn parse(text: &str) -> Result<Url, AddressError> {
@@ -401,7 +395,5 @@ mod tests {
         assert_eq!(Network::from_setting(Some("development")), Development);
         assert_eq!(Network::from_setting(Some("dev")), Production);
         assert_eq!(Network::from_setting(None), Production);
-        assert!(check_call_url("https://shop.example/x?y=1", Production).is_ok());
-        assert!(check_call_url("http://127.0.0.1:1/x", Production).is_err());
     }
 }

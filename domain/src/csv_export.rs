@@ -35,6 +35,15 @@ fn cell(text: &str, formulas: Formulas) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// A cell as an export escaped it, back as stored: one leading `'` before `=`, `+`, `-` or
+/// `@` is dropped, so a file exported (safe to open in a spreadsheet) uploads unchanged.
+pub fn unescape_formula(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
+        _ => cell,
+    }
+}
+
 /// Writes products as CSV rows (with the header when `header` is true).
 pub fn write(products: &[Product], header: bool, formulas: Formulas) -> String {
     let mut out = csv::WriterBuilder::new().from_writer(Vec::new());
@@ -115,5 +124,10 @@ mod tests {
         );
         let kept = write(&[p], false, Formulas::Keep);
         assert!(kept.starts_with("-MUG,\"=HYPERLINK("), "{kept}");
+        // Uploaded again, the escaped cells read as stored.
+        assert_eq!(unescape_formula("'-MUG"), "-MUG");
+        assert_eq!(unescape_formula("'@acme"), "@acme");
+        assert_eq!(unescape_formula("'quoted"), "'quoted");
+        assert_eq!(unescape_formula("plain"), "plain");
     }
 }

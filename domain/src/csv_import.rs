@@ -155,10 +155,8 @@ pub fn parse(bytes: &[u8]) -> Result<ParsedFile, FileErrors> {
             continue; // Blank lines at the end of spreadsheets are common and mean nothing.
         }
         let cell = |c: Option<usize>| {
-            c.and_then(|c| record.get(c))
-                .unwrap_or("")
-                .trim()
-                .to_owned()
+            let text = c.and_then(|c| record.get(c)).unwrap_or("").trim();
+            crate::csv_export::unescape_formula(text).to_owned()
         };
         let sku = match Sku::parse(&cell(Some(sku_col))) {
             Ok(s) => Some(s),

@@ -16,18 +16,27 @@ pub struct Limit {
 
 const MINUTE_MS: i64 = 60_000;
 
-/// Sign-in attempts from one network address, right or wrong (a shared office fits well
-/// inside it; a guesser does not).
+/// Sign-in attempts from one network address, right or wrong, whatever the emails (a shared
+/// office fits well inside it; a guesser spraying many accounts does not).
 pub const SIGN_IN_PER_ADDRESS: Limit = Limit {
     name: "sign-in-address",
     attempts: 30,
     window_ms: 15 * MINUTE_MS,
 };
 
-/// Wrong passwords for one email, from anywhere: the account's own guard.
-pub const SIGN_IN_FAILURES_PER_EMAIL: Limit = Limit {
-    name: "sign-in-email",
+/// Tries for one email from one network address: a guesser there stops after 10, and only
+/// there (the seller signing in from elsewhere is not locked out by someone else's guesses).
+pub const SIGN_IN_PER_EMAIL_AND_ADDRESS: Limit = Limit {
+    name: "sign-in-email-address",
     attempts: 10,
+    window_ms: 15 * MINUTE_MS,
+};
+
+/// Tries for one email from anywhere: the ceiling for guesses spread over many addresses,
+/// high enough that a few of them cannot lock a seller out.
+pub const SIGN_IN_PER_EMAIL: Limit = Limit {
+    name: "sign-in-email",
+    attempts: 100,
     window_ms: 15 * MINUTE_MS,
 };
 
@@ -37,6 +46,20 @@ pub const SIGN_UP_PER_ADDRESS: Limit = Limit {
     attempts: 10,
     window_ms: 60 * MINUTE_MS,
 };
+
+/// The part of a network address one visitor controls: an IPv4 address whole, an IPv6 address
+/// by its /64 (one home or server is given a whole /64, so counting single IPv6 addresses
+/// would let one visitor rotate past every limit).
+pub fn visitor(address: &str) -> String {
+    match address.trim().parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        Ok(std::net::IpAddr::V4(v4)) => v4.to_string(),
+        Err(_) => address.trim().to_owned(),
+    }
+}
 
 impl Limit {
     /// The stored key for `who` (an address or an email), at most 256 characters of it.
@@ -80,8 +103,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_ipv6_visitor_is_its_slash_64() {
+        assert_eq!(
+            visitor("2001:db8:1:2:aaaa::1"),
+            visitor("2001:db8:1:2:bbbb::9")
+        );
+        assert_ne!(visitor("2001:db8:1:2::1"), visitor("2001:db8:1:3::1"));
+        assert_eq!(visitor(" 203.0.113.7 "), "203.0.113.7");
+        assert_eq!(visitor("unknown"), "unknown");
+    }
+
+    #[test]
     fn attempts_up_to_the_limit_go_ahead_and_the_next_waits_for_the_window() {
-        let limit = SIGN_IN_FAILURES_PER_EMAIL;
+        let limit = SIGN_IN_PER_EMAIL_AND_ADDRESS;
         let start = 1_000_000;
         assert_eq!(limit.verdict(start, 1, start), Ok(()));
         assert_eq!(limit.verdict(start, 10, start + 60_000), Ok(()));
@@ -99,7 +133,7 @@ mod tests {
     #[test]
     fn keys_name_the_limit_and_ignore_case() {
         assert_eq!(
-            SIGN_IN_FAILURES_PER_EMAIL.key(" Ann@Example.com "),
+            SIGN_IN_PER_EMAIL.key(" Ann@Example.com "),
             "sign-in-email:ann@example.com"
         );
         assert_ne!(

@@ -132,8 +132,14 @@ async fn resend_stale(env: &Env) -> Result<(), ApiError> {
         )
         .collect();
     outbox::send_many(env, resume).await;
-    throttles::prune(&db, now).await?;
-    retention::prune(env, &db, now).await?;
+    // Housekeeping: a failure is logged and tried again next minute; it never keeps the run
+    // from being recorded.
+    if let Err(e) = throttles::prune(&db, now).await {
+        worker::console_warn!("pruning sign-in counts: {e}");
+    }
+    if let Err(e) = retention::prune(env, &db, now).await {
+        worker::console_warn!("pruning old history and files: {e}");
+    }
     env.kv(KV)?
         .put(LAST_RUN_KEY, now.to_string())?
         .execute()

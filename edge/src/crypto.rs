@@ -63,9 +63,16 @@ pub fn pepper(env: &worker::Env) -> Result<Vec<u8>, ApiError> {
         .secret(crate::bindings::PASSWORD_PEPPER)
         .map_err(|_| ApiError::Internal("the PASSWORD_PEPPER secret is not set".into()))?
         .to_string();
-    base64::engine::general_purpose::STANDARD
+    let pepper = base64::engine::general_purpose::STANDARD
         .decode(text.trim())
-        .map_err(|e| ApiError::Internal(format!("PASSWORD_PEPPER is not base64: {e}")))
+        .map_err(|e| ApiError::Internal(format!("PASSWORD_PEPPER is not base64: {e}")))?;
+    // A short pepper is no secret: refuse to hash with it rather than pretend.
+    if pepper.len() < 16 {
+        return Err(ApiError::Internal(
+            "PASSWORD_PEPPER must be at least 16 random bytes (base64)".into(),
+        ));
+    }
+    Ok(pepper)
 }
 
 /// A new stored hash for `password` under `pepper`, with a fresh random salt.

@@ -11,8 +11,9 @@ const DAY_MS: i64 = 86_400_000;
 /// History rows one cron run deletes at most; the next run takes the rest.
 const HISTORY_BATCH: i64 = 5_000;
 
-/// Files previewed and left unapplied one cron run removes at most.
-const UPLOAD_BATCH: i64 = 50;
+/// Rows of files previewed and left unapplied one cron run removes at most; a file goes once
+/// its rows are gone.
+const UPLOAD_ROW_BATCH: i64 = 20_000;
 
 /// How many days of sync history are kept (the `HISTORY_KEEP_DAYS` var, at least 1).
 fn history_keep_days(env: &Env) -> i64 {
@@ -28,19 +29,24 @@ pub async fn prune(env: &Env, db: &D1Database, now: i64) -> Result<(), ApiError>
     let history_before = now - history_keep_days(env) * DAY_MS;
     let staged_before = now - DAY_MS;
     let stale_uploads = "SELECT id FROM uploads WHERE status IN ('staging', 'ready') \
-         AND created_at < ?1 ORDER BY id LIMIT ?2";
+         AND created_at < ?1";
     db.batch(vec![
+        // Rows still in flight (queued, sent) are left for their outcome.
         db.prepare(
-            "DELETE FROM sync_history WHERE id IN \
-             (SELECT id FROM sync_history WHERE created_at < ?1 ORDER BY id LIMIT ?2)",
+            "DELETE FROM sync_history WHERE id IN (SELECT id FROM sync_history \
+             WHERE created_at < ?1 AND status NOT IN ('queued', 'sent') ORDER BY id LIMIT ?2)",
         )
         .bind(&[int(history_before), int(HISTORY_BATCH)])?,
         db.prepare(format!(
-            "DELETE FROM upload_rows WHERE upload_id IN ({stale_uploads})"
+            "DELETE FROM upload_rows WHERE rowid IN (SELECT rowid FROM upload_rows \
+             WHERE upload_id IN ({stale_uploads}) LIMIT ?2)"
         ))
-        .bind(&[int(staged_before), int(UPLOAD_BATCH)])?,
-        db.prepare(format!("DELETE FROM uploads WHERE id IN ({stale_uploads})"))
-            .bind(&[int(staged_before), int(UPLOAD_BATCH)])?,
+        .bind(&[int(staged_before), int(UPLOAD_ROW_BATCH)])?,
+        db.prepare(format!(
+            "DELETE FROM uploads WHERE id IN ({stale_uploads}) \
+             AND NOT EXISTS (SELECT 1 FROM upload_rows r WHERE r.upload_id = uploads.id)"
+        ))
+        .bind(&[int(staged_before)])?,
     ])
     .await?;
     Ok(())

@@ -289,6 +289,39 @@ impl Api {
         answer.json()
     }
 
+    /// A new product with Auto Sync on, asserting success (the rules decide nothing then).
+    pub async fn synced_product(&self, sku: &str, quantity: i64) -> Product {
+        let answer = self
+            .send_json(
+                "POST",
+                "/api/v1/products",
+                &serde_json::json!({ "sku": sku, "name": format!("Product {sku}"), "quantity": quantity }),
+            )
+            .await;
+        assert_eq!(answer.status, 201, "{}", answer.body);
+        let p: Product = answer.json();
+        self.set_auto_sync(p.id.0, true).await
+    }
+
+    /// Connects a storefront described by `body`, asserting success.
+    pub async fn connect(&self, body: &Value) -> tally_domain::api::Storefront {
+        let answer = self.send_json("POST", "/api/v1/storefronts", body).await;
+        assert_eq!(answer.status, 201, "{}", answer.body);
+        answer.json()
+    }
+
+    /// Links `product` to item `id` (and `sub`) of `storefront`, asserting success.
+    pub async fn link(&self, product: &Product, storefront: i64, id: &str, sub: Option<&str>) {
+        let answer = self
+            .send_json(
+                "POST",
+                &format!("/api/v1/products/{}/listings", product.id),
+                &serde_json::json!({ "storefront_id": storefront, "external_id": id, "external_sub_id": sub }),
+            )
+            .await;
+        assert_eq!(answer.status, 201, "{}", answer.body);
+    }
+
     /// Turns Auto Sync on or off, asserting success.
     pub async fn set_auto_sync(&self, id: i64, on: bool) -> Product {
         let answer = self

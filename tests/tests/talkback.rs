@@ -63,20 +63,6 @@ fn main() {
 
 // ---- helpers ------------------------------------------------------------------------------
 
-/// A product with Auto Sync on.
-async fn product(seller: &Api, sku: &str, quantity: i64) -> Product {
-    let answer = seller
-        .send_json(
-            "POST",
-            "/api/v1/products",
-            &json!({ "sku": sku, "name": format!("Product {sku}"), "quantity": quantity }),
-        )
-        .await;
-    assert_eq!(answer.status, 201, "{}", answer.body);
-    let p: Product = answer.json();
-    seller.set_auto_sync(p.id.0, true).await
-}
-
 /// Connects the sandbox storefront of `kind` (Shopify with the app's client secret, which
 /// signs its webhooks).
 async fn connect(seller: &Api, sandbox: &Sandbox, kind: Kind) -> Storefront {
@@ -87,20 +73,7 @@ async fn connect(seller: &Api, sandbox: &Sandbox, kind: Kind) -> Storefront {
         Kind::Amazon => body["store_ref"] = json!("A1SELLER"),
         _ => {}
     }
-    let answer = seller.send_json("POST", "/api/v1/storefronts", &body).await;
-    assert_eq!(answer.status, 201, "{}", answer.body);
-    answer.json()
-}
-
-async fn link(seller: &Api, product: &Product, storefront: i64, id: &str, sub: Option<&str>) {
-    let answer = seller
-        .send_json(
-            "POST",
-            &format!("/api/v1/products/{}/listings", product.id),
-            &json!({ "storefront_id": storefront, "external_id": id, "external_sub_id": sub }),
-        )
-        .await;
-    assert_eq!(answer.status, 201, "{}", answer.body);
+    seller.connect(&body).await
 }
 
 async fn quantity(seller: &Api, product: &Product) -> i64 {
@@ -149,7 +122,7 @@ async fn saving_a_connection_subscribes_it_and_a_sale_anywhere_reaches_every_sto
         (Kind::Woocommerce, "8102", None, "8102"),
         (Kind::Bigcommerce, "8103", Some("1"), "8103@1"),
     ];
-    let scarf = product(&seller, "TALK-SCARF", 20).await;
+    let scarf = seller.synced_product("TALK-SCARF", 20).await;
     let mut connected = Vec::new();
     for (kind, id, sub, key) in items {
         sb.set_items(kind, [(key, 0)]).await;
@@ -172,7 +145,7 @@ async fn saving_a_connection_subscribes_it_and_a_sale_anywhere_reaches_every_sto
             "{kind}: {subscribed:?} for {}",
             storefront.webhook_url
         );
-        link(&seller, &scarf, storefront.id, id, sub).await;
+        seller.link(&scarf, storefront.id, id, sub).await;
         storefront_shows(sb, kind, key, 20).await;
         connected.push((kind, key, storefront));
     }
@@ -244,12 +217,12 @@ async fn a_dropped_webhook_and_sales_on_ebay_and_amazon_are_found_by_polling(ctx
         (Kind::Ebay, "POLL-8202", None, "POLL-8202"),
         (Kind::Amazon, "POLL-8203", None, "A1SELLER/POLL-8203"),
     ];
-    let cap = product(&seller, "POLL-CAP", 30).await;
+    let cap = seller.synced_product("POLL-CAP", 30).await;
     let mut keys = Vec::new();
     for (kind, id, sub, key) in items {
         sb.set_items(kind, [(key, 0)]).await;
         let storefront = connect(&seller, sb, kind).await;
-        link(&seller, &cap, storefront.id, id, sub).await;
+        seller.link(&cap, storefront.id, id, sub).await;
         storefront_shows(sb, kind, key, 30).await;
         keys.push((kind, key));
     }
@@ -276,9 +249,9 @@ async fn a_sale_tally_has_not_heard_of_is_not_erased_by_the_next_push(ctx: Ctx) 
     let sb = &sandbox(&[Kind::Shopify]).await;
     let key = "8301@1";
     sb.set_items(Kind::Shopify, [(key, 0)]).await;
-    let mug = product(&seller, "ERASE-MUG", 20).await;
+    let mug = seller.synced_product("ERASE-MUG", 20).await;
     let shop = connect(&seller, sb, Kind::Shopify).await;
-    link(&seller, &mug, shop.id, "8301", Some("1")).await;
+    seller.link(&mug, shop.id, "8301", Some("1")).await;
     storefront_shows(sb, Kind::Shopify, key, 20).await;
     // Read its orders now (none yet): the cron then leaves this connection alone for a few
     // seconds, so what finds the sale below is the push itself.
@@ -340,11 +313,11 @@ async fn a_shopify_refund_is_heard_by_poll_or_webhook_once_and_restocks_only_its
     let (tee_key, cap_key) = ("8401@1", "8402@1");
     sb.set_items(Kind::Shopify, [(tee_key, 0), (cap_key, 0)])
         .await;
-    let tee = product(&seller, "REFUND-TEE", 10).await;
-    let cap = product(&seller, "REFUND-CAP", 10).await;
+    let tee = seller.synced_product("REFUND-TEE", 10).await;
+    let cap = seller.synced_product("REFUND-CAP", 10).await;
     let shop = connect(&seller, sb, Kind::Shopify).await;
-    link(&seller, &tee, shop.id, "8401", Some("1")).await;
-    link(&seller, &cap, shop.id, "8402", Some("1")).await;
+    seller.link(&tee, shop.id, "8401", Some("1")).await;
+    seller.link(&cap, shop.id, "8402", Some("1")).await;
     storefront_shows(sb, Kind::Shopify, tee_key, 10).await;
     storefront_shows(sb, Kind::Shopify, cap_key, 10).await;
 
@@ -412,9 +385,9 @@ async fn a_shopify_webhook_names_variants_and_still_reaches_the_linked_product(c
     let sb = &sandbox(&[Kind::Shopify]).await;
     let key = "8501@1";
     sb.set_items(Kind::Shopify, [(key, 0)]).await;
-    let vase = product(&seller, "VALE-VASE", 10).await;
+    let vase = seller.synced_product("VALE-VASE", 10).await;
     let shop = connect(&seller, sb, Kind::Shopify).await;
-    link(&seller, &vase, shop.id, "8501", Some("1")).await;
+    seller.link(&vase, shop.id, "8501", Some("1")).await;
     storefront_shows(sb, Kind::Shopify, key, 10).await;
 
     // The shop shows another SKU on the line, and its webhook names the variant (not the

@@ -48,57 +48,20 @@ fn main() {
 
 // ---- helpers ------------------------------------------------------------------------------
 
-/// A product with Auto Sync on.
-async fn product(seller: &Api, sku: &str, quantity: i64) -> Product {
-    let answer = seller
-        .send_json(
-            "POST",
-            "/api/v1/products",
-            &json!({ "sku": sku, "name": format!("Product {sku}"), "quantity": quantity }),
-        )
-        .await;
-    assert_eq!(answer.status, 201, "{}", answer.body);
-    let p: Product = answer.json();
-    seller.set_auto_sync(p.id.0, true).await
-}
-
 /// Connects `vendure` with its SuperAdmin's token, as a seller would paste it.
 async fn connect_vendure(seller: &Api, vendure: &Vendure) -> Storefront {
-    let answer = seller
-        .send_json(
-            "POST",
-            "/api/v1/storefronts",
-            &json!({ "name": "My Vendure", "kind": "vendure",
-                     "base_url": vendure.base_url, "credential": vendure.token }),
-        )
-        .await;
-    assert_eq!(answer.status, 201, "{}", answer.body);
-    answer.json()
+    seller
+        .connect(&json!({ "name": "My Vendure", "kind": "vendure",
+                          "base_url": vendure.base_url, "credential": vendure.token }))
+        .await
 }
 
 async fn connect_shopify(seller: &Api, sandbox: &Sandbox) -> Storefront {
-    let answer = seller
-        .send_json(
-            "POST",
-            "/api/v1/storefronts",
-            &json!({ "name": "My Shopify", "kind": "shopify",
-                     "base_url": sandbox.base_url(Kind::Shopify), "credential": SHOPIFY_TOKEN,
-                     "webhook_secret": tally_tests::sandbox::SHOPIFY_APP_SECRET }),
-        )
-        .await;
-    assert_eq!(answer.status, 201, "{}", answer.body);
-    answer.json()
-}
-
-async fn link(seller: &Api, product: &Product, storefront: i64, id: &str, sub: Option<&str>) {
-    let answer = seller
-        .send_json(
-            "POST",
-            &format!("/api/v1/products/{}/listings", product.id),
-            &json!({ "storefront_id": storefront, "external_id": id, "external_sub_id": sub }),
-        )
-        .await;
-    assert_eq!(answer.status, 201, "{}", answer.body);
+    seller
+        .connect(&json!({ "name": "My Shopify", "kind": "shopify",
+                          "base_url": sandbox.base_url(Kind::Shopify), "credential": SHOPIFY_TOKEN,
+                          "webhook_secret": tally_tests::sandbox::SHOPIFY_APP_SECRET }))
+        .await
 }
 
 /// Waits until Tally's quantity is `expected` without running the cron, so it is a webhook's
@@ -205,7 +168,7 @@ async fn tally_sets_vendures_stock_and_a_vendure_order_reaches_every_storefront(
     let vendure = Vendure::start().await;
     let sandbox = Sandbox::start(&[(Kind::Shopify, SHOPIFY_TOKEN)]).await;
     let variant = vendure.products(&[("VEN-MUG", 3)]).await.remove(0);
-    let mug = product(&seller, "VEN-MUG", 12).await;
+    let mug = seller.synced_product("VEN-MUG", 12).await;
 
     // Saving the connection points Tally's plugin in Vendure at the connection's address.
     let store = connect_vendure(&seller, &vendure).await;
@@ -220,7 +183,7 @@ async fn tally_sets_vendures_stock_and_a_vendure_order_reaches_every_storefront(
     );
 
     // Linking pushes Tally's 12; Vendure's Admin API reads it back.
-    link(&seller, &mug, store.id, &variant, None).await;
+    seller.link(&mug, store.id, &variant, None).await;
     let fresh = Stock {
         on_hand: 12,
         allocated: 0,
@@ -228,7 +191,7 @@ async fn tally_sets_vendures_stock_and_a_vendure_order_reaches_every_storefront(
     vendure.stock_becomes(&variant, fresh, WAIT).await;
     let shopify = connect_shopify(&seller, &sandbox).await;
     sandbox.set_items(Kind::Shopify, [("9301@1", 0)]).await;
-    link(&seller, &mug, shopify.id, "9301", Some("1")).await;
+    seller.link(&mug, shopify.id, "9301", Some("1")).await;
     shopify_shows(&sandbox, "9301@1", 12).await;
 
     // A change in Tally reaches Vendure.
@@ -282,9 +245,9 @@ async fn a_vendure_order_whose_webhook_is_lost_is_found_by_polling(ctx: Ctx) {
     let seller = ctx.api.new_account("Vendure Poll").await;
     let vendure = Vendure::start().await;
     let variant = vendure.products(&[("VEN-CAP", 0)]).await.remove(0);
-    let cap = product(&seller, "VEN-CAP", 10).await;
+    let cap = seller.synced_product("VEN-CAP", 10).await;
     let store = connect_vendure(&seller, &vendure).await;
-    link(&seller, &cap, store.id, &variant, None).await;
+    seller.link(&cap, store.id, &variant, None).await;
     let ten = Stock {
         on_hand: 10,
         allocated: 0,
@@ -319,7 +282,7 @@ async fn vendure_variants_are_imported_and_a_difference_is_found_and_fixed(ctx: 
     let ids = vendure
         .products(&[("VEN-TEE", 4), ("VEN-HAT", 6), ("", 1)])
         .await;
-    let tee = product(&seller, "VEN-TEE", 4).await;
+    let tee = seller.synced_product("VEN-TEE", 4).await;
     let store = connect_vendure(&seller, &vendure).await;
 
     // The import reads every variant: VEN-TEE matches Tally's product, VEN-HAT is new, the

@@ -14,7 +14,8 @@ use tally_domain::api::{FieldError, Me, SignIn, SignUp};
 use tally_domain::product::clean_name;
 use tally_domain::secret::token_text;
 use tally_domain::throttle::{
-    SIGN_IN_FAILURES_PER_EMAIL, SIGN_IN_PER_ADDRESS, SIGN_UP_PER_ADDRESS,
+    visitor, SIGN_IN_PER_ADDRESS, SIGN_IN_PER_EMAIL, SIGN_IN_PER_EMAIL_AND_ADDRESS,
+    SIGN_UP_PER_ADDRESS,
 };
 use worker::{Env, Request, Response};
 
@@ -32,14 +33,17 @@ struct AccountRow {
     plan: String,
 }
 
-/// The caller's network address as Cloudflare saw it (`CF-Connecting-IP`, which Cloudflare sets
-/// on every request and a client cannot forge past it; `wrangler dev` fills it in locally).
+/// The caller as Cloudflare saw it (`CF-Connecting-IP`, which Cloudflare sets on every
+/// request and a client cannot forge past it; `wrangler dev` fills it in locally), IPv6 by
+/// its /64 (`throttle::visitor`).
 fn client_address(req: &Request) -> String {
-    req.headers()
+    let address = req
+        .headers()
         .get("cf-connecting-ip")
         .ok()
         .flatten()
-        .unwrap_or_else(|| "unknown".to_owned())
+        .unwrap_or_else(|| "unknown".to_owned());
+    visitor(&address)
 }
 
 /// `POST /api/v1/auth/signup`: creates a free account and signs in.
@@ -98,18 +102,25 @@ fn taken(email: &Email) -> ApiError {
     ))
 }
 
-/// `POST /api/v1/auth/login`. Counted per network address (every try) and per email (wrong
-/// passwords), before any password is hashed: guessing by volume meets a 429 with
-/// `Retry-After`, and so does hashing as a way to burn CPU.
+/// `POST /api/v1/auth/login`. Every try is counted before any password is hashed (one
+/// atomic upsert each, so tries sent at once all count): per network address, per email from
+/// that address, and per email from anywhere with a higher ceiling. Guessing by volume, or
+/// hashing as a way to burn CPU, meets a 429 with `Retry-After`; a seller signing in from
+/// their own address is not locked out by guesses made elsewhere.
 pub async fn sign_in(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
     let db = env.d1(DB)?;
     let now = now_ms();
-    throttles::take(&db, &SIGN_IN_PER_ADDRESS, &client_address(req), now)
+    let address = client_address(req);
+    throttles::take(&db, &SIGN_IN_PER_ADDRESS, &address, now)
         .await?
         .map_err(ApiError::TooManyAttempts)?;
     let body: SignIn = json_body(req, MAX_JSON_BODY).await?;
     let email = body.email.trim().to_ascii_lowercase();
-    throttles::check(&db, &SIGN_IN_FAILURES_PER_EMAIL, &email, now)
+    let pair = format!("{email} {address}");
+    throttles::take(&db, &SIGN_IN_PER_EMAIL_AND_ADDRESS, &pair, now)
+        .await?
+        .map_err(ApiError::TooManyAttempts)?;
+    throttles::take(&db, &SIGN_IN_PER_EMAIL, &email, now)
         .await?
         .map_err(ApiError::TooManyAttempts)?;
     let user = match Email::parse(&body.email) {
@@ -132,14 +143,10 @@ pub async fn sign_in(req: &mut Request, env: &Env) -> Result<Response, ApiError>
             upgrade_hash(&db, &user, &body.password, &pepper).await?;
             user
         }
-        _ => {
-            // A wrong password counts against the email, whoever's it is. This answer is the
-            // wrong-password one either way; the next try meets the wait.
-            let _counted = throttles::take(&db, &SIGN_IN_FAILURES_PER_EMAIL, &email, now).await?;
-            return Err(ApiError::BadCredentials);
-        }
+        _ => return Err(ApiError::BadCredentials),
     };
-    throttles::clear(&db, &SIGN_IN_FAILURES_PER_EMAIL, &email).await?;
+    // The right password from here clears this address's tries for the email.
+    throttles::clear(&db, &SIGN_IN_PER_EMAIL_AND_ADDRESS, &pair).await?;
     let account = account_row(&db, user.account_id).await?;
     let me = Me {
         email: Some(user.email.clone()),

@@ -15,7 +15,8 @@ use worker::{Env, Request, Response};
 
 /// Checks every binding. 200 when all answer, 503 otherwise (with what failed).
 pub async fn get(req: &Request, env: &Env) -> Result<Response, ApiError> {
-    let deep = crate::request::query_param(req, "deep")?.is_some();
+    let deep = crate::request::query_param(req, "deep")?
+        .is_some_and(|v| !matches!(v.as_str(), "0" | "false" | ""));
     if deep {
         check_secret(req, env)?;
     }

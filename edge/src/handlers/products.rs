@@ -303,13 +303,17 @@ pub async fn adjust(
                 continue;
             }
             Written::Applied { outbox_id } => outbox_id,
-            // The same key, sent again at the same time, applied first.
+            // The same key, sent again at the same time, applied first: answer with what it
+            // did. (Refused for another reason, it is tried again from a fresh read.)
             Written::Repeated => {
                 let reference = idempotency.as_deref().unwrap_or_default();
-                let done = products::adjustment_by_reference(&db, account, reference)
-                    .await?
-                    .ok_or_else(|| ApiError::Internal("a repeated key has no change".into()))?;
-                return replay(&db, account, id, &done).await;
+                match products::adjustment_by_reference(&db, account, reference).await? {
+                    Some(done) => return replay(&db, account, id, &done).await,
+                    None => {
+                        back_off(attempt).await;
+                        continue;
+                    }
+                }
             }
         };
         if let Some(outbox_id) = outbox_id {

@@ -38,27 +38,7 @@ pub async fn take(
     Ok(limit.verdict(window.window_start, window.count, now))
 }
 
-/// Whether one more attempt by `who` would be over `limit`, without counting one.
-pub async fn check(
-    db: &D1Database,
-    limit: &Limit,
-    who: &str,
-    now: i64,
-) -> Result<Result<(), Wait>, ApiError> {
-    let window: Option<Window> = db
-        .prepare(
-            "SELECT window_start, count FROM throttles WHERE key = ?1 AND window_start + ?2 > ?3",
-        )
-        .bind(&[text(&limit.key(who)), int(limit.window_ms), int(now)])?
-        .first(None)
-        .await?;
-    Ok(match window {
-        Some(w) => limit.verdict(w.window_start, w.count + 1, now),
-        None => Ok(()),
-    })
-}
-
-/// Forgets `who`'s count under `limit` (the right password clears the wrong ones before it).
+/// Forgets `who`'s count under `limit` (the right password clears the tries before it).
 pub async fn clear(db: &D1Database, limit: &Limit, who: &str) -> Result<(), ApiError> {
     db.prepare("DELETE FROM throttles WHERE key = ?1")
         .bind(&[text(&limit.key(who))])?
