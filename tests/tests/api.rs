@@ -2538,9 +2538,18 @@ async fn an_adjustment_repeated_with_its_idempotency_key_applies_once(api: Api) 
         .count();
     assert_eq!(adjustments, 2, "one line per key: {}", ledger.body);
 
-    // A key belongs to its first product; an unusable key is refused by name.
+    // A key belongs to its first product and request; an unusable key is refused by name.
     let reused = adjust_once(&seller, other, "restock-0001", 1).await;
     assert_eq!(reused.status().as_u16(), 409);
+    let changed = adjust_once(&seller, id, "restock-0001", 4).await;
+    assert_eq!(changed.status().as_u16(), 409);
+    let body: Value = changed.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("(add 3)")),
+        "{body}"
+    );
     let bad = adjust_once(&seller, id, "two words", 1).await;
     assert_eq!(bad.status().as_u16(), 422);
     let body: Value = bad.json().await.unwrap();

@@ -10,7 +10,7 @@ use crate::store::products::{self, QuantityWrite, Written};
 use crate::store::rules;
 use tally_domain::actor::Actor;
 use tally_domain::api::{
-    AdjustQuantity, AdjustmentResult, FieldError, NewProduct, ProductPage, SetAutoSync,
+    AdjustMode, AdjustQuantity, AdjustmentResult, FieldError, NewProduct, ProductPage, SetAutoSync,
     MAX_REASON_LEN,
 };
 use tally_domain::csv_export::Formulas;
@@ -122,17 +122,27 @@ fn idempotency_key(req: &Request) -> Result<Option<String>, ApiError> {
 
 /// The answer to a request whose Idempotency-Key already applied: what it did then, and the
 /// product as it is now, marked `Idempotency-Replayed: true`. The key belongs to the product
-/// it was first used on.
+/// and the request (`add:3`) it was first used with.
 async fn replay(
     db: &worker::D1Database,
     account: AccountId,
     id: ProductId,
+    request: &str,
     done: &products::AppliedChange,
 ) -> Result<Response, ApiError> {
     if done.product_id != id.0 {
         return Err(ApiError::Conflict(FieldError::new(
             "Idempotency-Key",
             "this Idempotency-Key was already used for another product's adjustment: send a new key for a new change",
+        )));
+    }
+    if let Some(first) = done.request.as_deref().filter(|first| *first != request) {
+        return Err(ApiError::Conflict(FieldError::new(
+            "Idempotency-Key",
+            format!(
+                "this Idempotency-Key was already used for another adjustment ({}): send a new key for a new change",
+                first.replace(':', " ")
+            ),
         )));
     }
     let product = products::find(db, account, id)
@@ -273,9 +283,17 @@ pub async fn adjust(
         .into());
     }
     let db = env.d1(DB)?;
+    let request = format!(
+        "{}:{}",
+        match body.mode {
+            AdjustMode::Set => "set",
+            AdjustMode::Add => "add",
+        },
+        body.amount.0
+    );
     if let Some(reference) = &idempotency {
         if let Some(done) = products::adjustment_by_reference(&db, account, reference).await? {
-            return replay(&db, account, id, &done).await;
+            return replay(&db, account, id, &request, &done).await;
         }
     }
     for attempt in 0..MAX_ATTEMPTS {
@@ -292,6 +310,7 @@ pub async fn adjust(
             after,
             source: "adjustment",
             reference: idempotency.as_deref(),
+            request: idempotency.as_ref().map(|_| request.as_str()),
             reason,
             trigger: SyncTrigger::Adjustment,
             actor,
@@ -308,7 +327,7 @@ pub async fn adjust(
             Written::Repeated => {
                 let reference = idempotency.as_deref().unwrap_or_default();
                 match products::adjustment_by_reference(&db, account, reference).await? {
-                    Some(done) => return replay(&db, account, id, &done).await,
+                    Some(done) => return replay(&db, account, id, &request, &done).await,
                     None => {
                         back_off(attempt).await;
                         continue;

@@ -132,6 +132,8 @@ pub struct QuantityWrite<'a> {
     pub after: Quantity,
     pub source: &'static str,
     pub reference: Option<&'a str>,
+    /// What the request asked for, kept with an idempotency key ("add:3").
+    pub request: Option<&'a str>,
     pub reason: &'a str,
     pub trigger: SyncTrigger,
     /// Who made the change, recorded on the ledger line.
@@ -175,8 +177,8 @@ pub async fn write_quantity(db: &D1Database, w: &QuantityWrite<'_>) -> Result<Wr
     let ledger = db
         .prepare(
             "INSERT INTO quantity_changes \
-             (account_id, product_id, before, after, delta, source, reference, reason, version, created_at, actor) \
-             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 WHERE changes() = 1",
+             (account_id, product_id, before, after, delta, source, reference, reason, version, created_at, actor, request) \
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12 WHERE changes() = 1",
         )
         .bind(&[
             int(w.account.0),
@@ -190,6 +192,7 @@ pub async fn write_quantity(db: &D1Database, w: &QuantityWrite<'_>) -> Result<Wr
             int(new_version),
             int(w.now),
             text(&w.actor.stored()),
+            crate::db::opt_text(w.request),
         ])?;
     // Auto Sync is read inside the transaction, so a toggle racing this change is respected.
     let outbox = db
@@ -224,7 +227,7 @@ pub async fn adjustment_by_reference(
 ) -> Result<Option<AppliedChange>, ApiError> {
     Ok(db
         .prepare(
-            "SELECT product_id, before, after FROM quantity_changes \
+            "SELECT product_id, before, after, request FROM quantity_changes \
              WHERE account_id = ?1 AND source = 'adjustment' AND reference = ?2",
         )
         .bind(&[int(account.0), text(reference)])?
@@ -238,6 +241,9 @@ pub struct AppliedChange {
     pub product_id: i64,
     pub before: i64,
     pub after: i64,
+    /// What the first request asked for.
+    #[serde(default)]
+    pub request: Option<String>,
 }
 
 /// A new product, checked by the domain.
