@@ -25,9 +25,12 @@ pub enum Formulas {
     Keep,
 }
 
+/// How a cell a spreadsheet would run as a formula starts.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
 /// A cell as `formulas` says to write it.
 fn cell(text: &str, formulas: Formulas) -> std::borrow::Cow<'_, str> {
-    let risky = text.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let risky = text.starts_with(FORMULA_STARTS);
     if formulas == Formulas::Escape && risky {
         format!("'{text}").into()
     } else {
@@ -35,11 +38,11 @@ fn cell(text: &str, formulas: Formulas) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// A cell as an export escaped it, back as stored: one leading `'` before `=`, `+`, `-` or
-/// `@` is dropped, so a file exported (safe to open in a spreadsheet) uploads unchanged.
+/// A cell as an export escaped it, back as stored: one leading `'` before what a spreadsheet
+/// would run is dropped, so a file exported (safe to open in a spreadsheet) uploads unchanged.
 pub fn unescape_formula(cell: &str) -> &str {
     match cell.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
+        Some(rest) if rest.starts_with(FORMULA_STARTS) => rest,
         _ => cell,
     }
 }
@@ -73,21 +76,30 @@ mod tests {
     use super::*;
     use crate::{CreatedVia, ProductId, Quantity, Sku};
 
-    #[test]
-    fn products_export_with_quoting_where_needed() {
-        let p = Product {
+    /// A product with these texts, 4 on hand.
+    fn product(sku: &str, name: &str, brand: &str, supplier: &str, tags: &[&str]) -> Product {
+        Product {
             id: ProductId(1),
-            sku: Sku::parse("TEE-1").unwrap(),
-            name: "Tee, \"classic\"".into(),
+            sku: Sku::parse(sku).unwrap(),
+            name: name.into(),
             quantity: Quantity::new(4).unwrap(),
-            auto_sync: true,
-            created_via: CreatedVia::FileUpload,
-            brand: "Acme".into(),
-            supplier: String::new(),
-            tags: vec!["summer".into(), "sale".into()],
+            auto_sync: false,
+            created_via: CreatedVia::Manual,
+            brand: brand.into(),
+            supplier: supplier.into(),
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
             version: 1,
             created_at: 0,
             updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn products_export_with_quoting_where_needed() {
+        let p = Product {
+            auto_sync: true,
+            created_via: CreatedVia::FileUpload,
+            ..product("TEE-1", "Tee, \"classic\"", "Acme", "", &["summer", "sale"])
         };
         let csv = write(&[p], true, Formulas::Escape);
         let mut lines = csv.lines();
@@ -103,20 +115,13 @@ mod tests {
 
     #[test]
     fn cells_a_spreadsheet_would_run_are_escaped_unless_kept_for_reupload() {
-        let p = Product {
-            id: ProductId(1),
-            sku: Sku::parse("-MUG").unwrap(),
-            name: "=HYPERLINK(\"http://evil.example\",\"Click\")".into(),
-            quantity: Quantity::new(4).unwrap(),
-            auto_sync: false,
-            created_via: CreatedVia::Manual,
-            brand: "@acme".into(),
-            supplier: "+1 supplies".into(),
-            tags: vec!["safe".into()],
-            version: 1,
-            created_at: 0,
-            updated_at: 0,
-        };
+        let p = product(
+            "-MUG",
+            "=HYPERLINK(\"http://evil.example\",\"Click\")",
+            "@acme",
+            "+1 supplies",
+            &["safe"],
+        );
         let escaped = write(std::slice::from_ref(&p), false, Formulas::Escape);
         assert_eq!(
             escaped.trim_end(),

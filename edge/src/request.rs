@@ -146,21 +146,3 @@ pub async fn raw_body(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiErr
 /// a little too much gets its 413 rather than a reset connection; beyond it the rest is left
 /// unread.
 const DRAIN_BYTES: usize = 1024 * 1024;
-
-/// The bytes of `stream` if they are at most `limit`; `None` as soon as they are more (the
-/// rest is never read).
-pub async fn read_capped(
-    mut stream: worker::ByteStream,
-    limit: usize,
-) -> Result<Option<Vec<u8>>, ApiError> {
-    use futures_util::StreamExt;
-    let mut bytes = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk?;
-        if bytes.len() + chunk.len() > limit {
-            return Ok(None);
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-    Ok(Some(bytes))
-}

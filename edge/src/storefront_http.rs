@@ -36,9 +36,7 @@ pub async fn send(request: &HttpRequest, timeout_ms: u64) -> Result<HttpResponse
         // Read chunk by chunk and given up past the limit, declared length or not.
         let read = match response.stream() {
             _ if oversized => None,
-            Ok(stream) => crate::request::read_capped(stream, MAX_ANSWER_BYTES)
-                .await
-                .map_err(|e| worker::Error::RustError(e.to_string()))?,
+            Ok(stream) => read_capped(stream, MAX_ANSWER_BYTES).await?,
             Err(_) => Some(Vec::new()), // no body
         };
         let body = match read {
@@ -69,6 +67,24 @@ pub async fn send(request: &HttpRequest, timeout_ms: u64) -> Result<HttpResponse
             ))
         }
     }
+}
+
+/// The bytes of `stream` if they are at most `limit`; `None` as soon as they are more (the
+/// rest is never read).
+async fn read_capped(
+    mut stream: worker::ByteStream,
+    limit: usize,
+) -> worker::Result<Option<Vec<u8>>> {
+    use futures_util::StreamExt;
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk?;
+        if bytes.len() + chunk.len() > limit {
+            return Ok(None);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(Some(bytes))
 }
 
 /// `message` with `url` shown without its query string, which can hold WooCommerce keys (for
