@@ -82,9 +82,7 @@ async fn connect(seller: &Api, sandbox: &Sandbox, kind: Kind) -> Storefront {
     if kind == Kind::Amazon {
         body["store_ref"] = json!("A1SELLER");
     }
-    let answer = seller.send_json("POST", "/api/v1/storefronts", &body).await;
-    assert_eq!(answer.status, 201, "{}", answer.body);
-    answer.json()
+    seller.connect(&body).await
 }
 
 /// A sandbox item: `(key, sku, quantity)`.
@@ -520,16 +518,8 @@ async fn imports_refuse_bad_requests_by_name_and_stay_in_their_account(ctx: Ctx)
 
 /// A product with Auto Sync on, linked to `item` on `storefront`.
 async fn listed(seller: &Api, storefront: i64, sku: &str, quantity: i64, item: &str) -> Product {
-    let p = product(seller, sku, quantity).await;
-    let p = seller.set_auto_sync(p.id.0, true).await;
-    let answer = seller
-        .send_json(
-            "POST",
-            &format!("/api/v1/products/{}/listings", p.id),
-            &json!({ "storefront_id": storefront, "external_id": item }),
-        )
-        .await;
-    assert_eq!(answer.status, 201, "{}", answer.body);
+    let p = seller.synced_product(sku, quantity).await;
+    seller.link(&p, storefront, item, None).await;
     p
 }
 
