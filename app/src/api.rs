@@ -25,6 +25,7 @@ use tally_domain::filter::ProductFilter;
 use tally_domain::listing_import::ImportClass;
 use tally_domain::order::{CancelOrder, OrderIn, OrderOut};
 use tally_domain::rules::Rule;
+use tally_domain::scope::Scope;
 use tally_domain::selection::Selection;
 use tally_domain::{PageRequest, ProductId};
 use web_sys::AbortController;
@@ -334,8 +335,12 @@ pub fn api_keys() -> Loaded<Vec<ApiKeySummary>> {
 }
 
 /// `POST /api/v1/api-keys`.
-pub async fn create_api_key(name: String) -> Result<CreatedApiKey, ApiError> {
-    send_json(Request::post("/api/v1/api-keys"), &NewApiKey { name }).await
+pub async fn create_api_key(name: String, scope: Scope) -> Result<CreatedApiKey, ApiError> {
+    send_json(
+        Request::post("/api/v1/api-keys"),
+        &NewApiKey { name, scope },
+    )
+    .await
 }
 
 /// `DELETE /api/v1/api-keys/{id}`.

@@ -446,6 +446,8 @@ pub struct ApiKeySummary {
     pub name: String,
     /// The key's first characters, e.g. `tally_3fA9xQ`.
     pub hint: String,
+    /// What the key may do.
+    pub scope: crate::scope::Scope,
     pub created_at: i64,
     pub last_used_at: Option<i64>,
     pub revoked_at: Option<i64>,
@@ -456,6 +458,8 @@ pub struct ApiKeySummary {
 #[serde(deny_unknown_fields)]
 pub struct NewApiKey {
     pub name: String,
+    /// Required, so every integration's power is a choice: `read`, `write` or `admin`.
+    pub scope: crate::scope::Scope,
 }
 
 /// A created key: the only time the key itself is ever returned.

@@ -24,6 +24,7 @@ pub mod product;
 pub mod quantity;
 pub mod retry;
 pub mod rules;
+pub mod scope;
 pub mod secret;
 pub mod selection;
 pub mod sku;

@@ -11,6 +11,7 @@ use crate::error::ApiError;
 use serde::{Deserialize, Serialize};
 use tally_domain::account::Plan;
 use tally_domain::actor::Actor;
+use tally_domain::scope::{Scope, ScopeRefused};
 use tally_domain::secret::token_digest;
 use tally_domain::AccountId;
 use worker::{Env, Method, Request};
@@ -37,6 +38,8 @@ pub struct Caller {
     pub account: AccountId,
     pub plan: Plan,
     pub via: Via,
+    /// What the caller may do: a signed-in seller everything, an API key what it was given.
+    pub scope: Scope,
     /// Who is calling: the signed-in user or the API key. Recorded on every ledger line.
     pub actor: Actor,
     /// The session token's digest (to revoke it on sign-out).
@@ -80,6 +83,7 @@ struct KeyRow {
     plan: String,
     name: String,
     hint: String,
+    scope: String,
 }
 
 #[derive(Deserialize)]
@@ -119,6 +123,7 @@ pub async fn resolve(req: &Request, env: &Env) -> Result<Caller, ApiError> {
         account: AccountId(session.account_id),
         plan: Plan::from_stored(&user.plan),
         via: Via::Session,
+        scope: Scope::Admin,
         actor: Actor::User { email: user.email },
         session_key: Some(key),
     };
@@ -131,7 +136,7 @@ async fn by_api_key(env: &Env, key: &str) -> Result<Caller, ApiError> {
     let row = db
         .prepare(
             "SELECT k.id AS id, k.account_id AS account_id, a.plan AS plan, \
-             k.name AS name, k.hint AS hint \
+             k.name AS name, k.hint AS hint, k.scope AS scope \
              FROM api_keys k JOIN accounts a ON a.id = k.account_id \
              WHERE k.digest = ?1 AND k.revoked_at IS NULL",
         )
@@ -147,12 +152,22 @@ async fn by_api_key(env: &Env, key: &str) -> Result<Caller, ApiError> {
         account: AccountId(row.account_id),
         plan: Plan::from_stored(&row.plan),
         via: Via::ApiKey,
+        scope: Scope::from_stored(&row.scope),
         actor: Actor::ApiKey {
             name: row.name,
             hint: row.hint,
         },
         session_key: None,
     })
+}
+
+impl Caller {
+    /// Refuses a request that needs more than the caller's scope.
+    pub fn require(&self, needed: Scope) -> Result<(), ApiError> {
+        self.scope
+            .check(needed)
+            .map_err(|e: ScopeRefused| ApiError::Forbidden(e.to_string()))
+    }
 }
 
 /// Cookie-authenticated requests that change state need the CSRF header.

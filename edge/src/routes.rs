@@ -6,6 +6,7 @@ use crate::handlers::{
     api_keys, auth, bulk, bulk_jobs, drift, health, history, imports, inventory_settings, listings,
     orders, products, rules, storefronts, uploads, webhooks,
 };
+use tally_domain::scope;
 use tally_domain::ProductId;
 use worker::{Env, Method, Request, Response};
 
@@ -37,6 +38,7 @@ async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
         _ => {}
     }
     let caller = caller::resolve(req, env).await?;
+    caller.require(scope::needed(method.as_ref(), &segments))?;
     let account = caller.account;
     // Who made a change, for the ledger lines of the writes below.
     let actor = &caller.actor;

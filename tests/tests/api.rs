@@ -52,6 +52,7 @@ fn main() {
         cookie_writes_need_the_csrf_header,
         sign_out_revokes_the_session,
         api_keys_are_shown_once_work_as_bearer_and_stop_when_revoked,
+        an_api_key_does_only_what_its_scope_allows,
         one_account_cannot_see_or_change_another_accounts_data_by_id,
         auto_sync_rules_are_read_only_on_the_free_plan_and_editable_for_subscribers,
         bulk_auto_sync_changes_exactly_the_selected_products_and_pushes_nothing,
@@ -644,10 +645,19 @@ async fn sign_out_revokes_the_session(api: Api) {
     );
 }
 
-/// Creates an API key named `name`: the answer (with the key's summary) and the key itself.
-async fn create_api_key(api: &Api, name: &str) -> (tally_tests::client::Answer, String) {
+/// Creates an API key named `name` with `scope`: the answer (with the key's summary) and the
+/// key itself.
+async fn create_api_key(
+    api: &Api,
+    name: &str,
+    scope: &str,
+) -> (tally_tests::client::Answer, String) {
     let created = api
-        .send_json("POST", "/api/v1/api-keys", &json!({ "name": name }))
+        .send_json(
+            "POST",
+            "/api/v1/api-keys",
+            &json!({ "name": name, "scope": scope }),
+        )
         .await;
     assert_eq!(created.status, 201, "{}", created.body);
     let key = created.body["key"].as_str().unwrap().to_owned();
@@ -656,7 +666,7 @@ async fn create_api_key(api: &Api, name: &str) -> (tally_tests::client::Answer, 
 
 async fn api_keys_are_shown_once_work_as_bearer_and_stop_when_revoked(api: Api) {
     let seller = api.new_account("Key Holders").await;
-    let (created, key) = create_api_key(&seller, "Order import").await;
+    let (created, key) = create_api_key(&seller, "Order import", "admin").await;
     assert!(key.starts_with("tally_"));
     let listed = seller.get("/api/v1/api-keys").await;
     assert_eq!(listed.status, 200);
@@ -694,10 +704,129 @@ async fn api_keys_are_shown_once_work_as_bearer_and_stop_when_revoked(api: Api) 
     );
 }
 
+async fn an_api_key_does_only_what_its_scope_allows(api: Api) {
+    let seller = api.new_account("Scoped Keys").await;
+    let product = seller
+        .send_json(
+            "POST",
+            "/api/v1/products",
+            &json!({ "sku": "SCOPE-1", "name": "Scoped", "quantity": 5 }),
+        )
+        .await;
+    assert_eq!(product.status, 201, "{}", product.body);
+    let id = product.body["id"].as_i64().unwrap();
+    let (_, read) = create_api_key(&seller, "Dashboard", "read").await;
+    let (_, write) = create_api_key(&seller, "Order import", "write").await;
+    let (_, admin) = create_api_key(&seller, "Setup script", "admin").await;
+    let (reader, writer, administrator) = (
+        api.with_auth(Auth::Key(read)),
+        api.with_auth(Auth::Key(write)),
+        api.with_auth(Auth::Key(admin)),
+    );
+    let listed = seller.get("/api/v1/api-keys").await;
+    let scopes: Vec<&str> = listed
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["scope"].as_str().unwrap())
+        .collect();
+    assert_eq!(scopes, ["admin", "write", "read"], "{}", listed.body);
+
+    // Read: everything a dashboard shows, nothing that changes stock.
+    assert_eq!(reader.products(1, 25).await.total, 1);
+    assert_eq!(reader.get("/api/v1/sync-history").await.status, 200);
+    let refused = reader.adjust(id, "set", 0).await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(
+        refused.body.to_string().contains("`read` scope")
+            && refused.body.to_string().contains("needs `write`"),
+        "the refusal says which scope is missing: {}",
+        refused.body
+    );
+    let order = reader
+        .send_json(
+            "POST",
+            "/api/v1/orders",
+            &json!({ "order_id": "R-1", "lines": [{ "sku": "SCOPE-1", "quantity": 1 }] }),
+        )
+        .await;
+    assert_eq!(order.status, 403, "{}", order.body);
+
+    // Write: stock and orders, but not the account's connections, settings or keys.
+    assert_eq!(writer.adjust(id, "set", 7).await.status, 200);
+    for (method, path, body) in [
+        (
+            "POST",
+            "/api/v1/api-keys",
+            json!({ "name": "Stronger", "scope": "admin" }),
+        ),
+        ("GET", "/api/v1/api-keys", json!({})),
+        (
+            "POST",
+            "/api/v1/storefronts",
+            json!({ "kind": "shopify", "name": "Mine", "credential": "shpat_x" }),
+        ),
+        ("PUT", "/api/v1/settings/inventory", json!({})),
+    ] {
+        let answer = if method == "GET" {
+            writer.get(path).await
+        } else {
+            writer.send_json(method, path, &body).await
+        };
+        assert_eq!(answer.status, 403, "{method} {path}: {}", answer.body);
+        assert!(
+            answer.body.to_string().contains("needs `admin`"),
+            "{method} {path}: {}",
+            answer.body
+        );
+    }
+    assert_eq!(
+        seller
+            .get("/api/v1/api-keys")
+            .await
+            .body
+            .as_array()
+            .map(Vec::len),
+        Some(3),
+        "the write key minted nothing"
+    );
+    assert_eq!(
+        seller.get("/api/v1/storefronts").await.body["storefronts"]
+            .as_array()
+            .map(Vec::len),
+        Some(0),
+        "nor connected a storefront"
+    );
+
+    // Admin: the account itself.
+    assert_eq!(administrator.get("/api/v1/api-keys").await.status, 200);
+    assert_eq!(administrator.adjust(id, "add", 1).await.status, 200);
+    assert_eq!(
+        seller.product(id).await.quantity.get(),
+        8,
+        "only the allowed changes landed"
+    );
+
+    // A key's scope is a choice: missing or unknown scopes are refused by name.
+    for body in [
+        json!({ "name": "No scope" }),
+        json!({ "name": "Root", "scope": "root" }),
+    ] {
+        let answer = seller.send_json("POST", "/api/v1/api-keys", &body).await;
+        assert_eq!(answer.status, 400, "{body}: {}", answer.body);
+        assert!(
+            answer.body.to_string().contains("scope"),
+            "{body}: {}",
+            answer.body
+        );
+    }
+}
+
 async fn one_account_cannot_see_or_change_another_accounts_data_by_id(api: Api) {
     let api = api.demo_copy().await;
     let demo_product = product_by_sku(&api, "HOOD-0033").await;
-    let (created, key) = create_api_key(&api, "Demo integration").await;
+    let (created, key) = create_api_key(&api, "Demo integration", "read").await;
     let key_id = created.body["summary"]["id"].as_i64().expect("a key id");
     let other = api.new_account("Someone Else").await;
     let id = demo_product.id.0;
@@ -983,7 +1112,7 @@ async fn products_are_created_with_the_rules_auto_sync_and_a_unique_sku(api: Api
             .status,
         200
     );
-    let (_, key) = create_api_key(&api, "Demo integration").await;
+    let (_, key) = create_api_key(&api, "Demo integration", "write").await;
     let integration = api.with_auth(Auth::Key(key));
     let synced = create(
         &integration,
@@ -1522,7 +1651,7 @@ async fn the_ledger_lists_every_change_with_its_source_and_is_private(api: Api) 
     .await;
     assert_eq!(seller.adjust(p.id.0, "set", 12).await.status, 200);
     // The order comes from an integration, with an API key of the same account.
-    let (_, key) = create_api_key(&seller, "Order import").await;
+    let (_, key) = create_api_key(&seller, "Order import", "write").await;
     let integration = api.with_auth(Auth::Key(key.clone()));
     let order = place(
         &integration,
@@ -1978,7 +2107,7 @@ async fn the_openapi_document_covers_every_route_and_matches_real_answers(api: A
     // Real answers fit the documented schemas and status codes.
     let product = product_by_sku(&api, "TEE-0040").await;
     // A key like the demo's, so the key list has an item to check against the document.
-    create_api_key(&api, "Demo integration").await;
+    create_api_key(&api, "Demo integration", "read").await;
     let id = product.id.0;
     let cases: Vec<(String, String)> = vec![
         ("/api/v1/health".into(), "/api/v1/health".into()),

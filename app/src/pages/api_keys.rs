@@ -9,6 +9,7 @@ use crate::reactive::show_when;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use tally_domain::api::ApiKeySummary;
+use tally_domain::scope::Scope;
 
 /// `/settings/api-keys`.
 #[component]
@@ -16,12 +17,15 @@ pub fn ApiKeys() -> impl IntoView {
     let toaster = use_toaster();
     let keys = api::api_keys();
     let name = RwSignal::new(String::new());
+    // The least an integration usually needs; admin is a deliberate choice.
+    let scope = RwSignal::new(Scope::Write);
     let created = RwSignal::new(None::<String>);
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let wanted = name.get_untracked();
+        let power = scope.get_untracked();
         spawn_local(async move {
-            match api::create_api_key(wanted).await {
+            match api::create_api_key(wanted, power).await {
                 Ok(key) => {
                     created.set(Some(key.key));
                     name.set(String::new());
@@ -48,6 +52,11 @@ pub fn ApiKeys() -> impl IntoView {
                 "Integrations send a key as " <code>"Authorization: Bearer tally_…"</code>
                 " to import orders and products. Treat keys like passwords."
             </p>
+            <p class="muted">
+                <strong>"Read only"</strong>" keys read stock, orders and history. "
+                <strong>"Read and write"</strong>" keys also change stock, products and orders. "
+                <strong>"Admin"</strong>" keys also connect storefronts, change settings and manage keys."
+            </p>
         </section>
         <h2>"API keys"</h2>
         <form class="card card-padded inline-form" on:submit=create>
@@ -60,6 +69,17 @@ pub fn ApiKeys() -> impl IntoView {
                     prop:value=move || name.get()
                     on:input=move |ev| name.set(event_target_value(&ev))
                 />
+            </label>
+            <label class="field">
+                <span>"Access"</span>
+                <select
+                    data-testid="api-key-scope"
+                    on:change=move |ev| scope.set(Scope::from_stored(&event_target_value(&ev)))
+                >
+                    {Scope::ALL.map(|s| view! {
+                        <option value=s.as_str() selected=move || scope.get() == s>{s.label()}</option>
+                    }).collect_view()}
+                </select>
             </label>
             <button
                 type="submit"
@@ -105,6 +125,7 @@ fn KeyTable(keys: Vec<ApiKeySummary>, revoke: impl Fn(i64) + Copy + 'static) -> 
                     <tr>
                         <th scope="col">"Name"</th>
                         <th scope="col">"Key"</th>
+                        <th scope="col">"Access"</th>
                         <th scope="col">"Created"</th>
                         <th scope="col">"Last used"</th>
                         <th scope="col" class="actions-col"><span class="visually-hidden">"Actions"</span></th>
@@ -119,6 +140,7 @@ fn KeyTable(keys: Vec<ApiKeySummary>, revoke: impl Fn(i64) + Copy + 'static) -> 
                                 <tr>
                                     <td>{k.name}</td>
                                     <td><code>{format!("{}…", k.hint)}</code></td>
+                                    <td>{k.scope.label()}</td>
                                     <td><time title=exact(k.created_at)>{relative(k.created_at, now)}</time></td>
                                     <td>
                                         {k.last_used_at.map_or_else(|| "Never".to_owned(), |t| relative(t, now))}

@@ -11,6 +11,7 @@ use crate::store::inserted_id;
 use serde::Deserialize;
 use tally_domain::api::{ApiKeySummary, CreatedApiKey, FieldError, NewApiKey};
 use tally_domain::product::clean_name;
+use tally_domain::scope::Scope;
 use tally_domain::secret::{api_key_text, key_hint, token_digest};
 use worker::{Env, Request, Response};
 
@@ -19,6 +20,7 @@ struct KeyRow {
     id: i64,
     name: String,
     hint: String,
+    scope: String,
     created_at: i64,
     last_used_at: Option<i64>,
     revoked_at: Option<i64>,
@@ -30,6 +32,7 @@ impl From<KeyRow> for ApiKeySummary {
             id: r.id,
             name: r.name,
             hint: r.hint,
+            scope: Scope::from_stored(&r.scope),
             created_at: r.created_at,
             last_used_at: r.last_used_at,
             revoked_at: r.revoked_at,
@@ -42,7 +45,7 @@ pub async fn list(env: &Env, caller: &Caller) -> Result<Response, ApiError> {
     let rows = env
         .d1(DB)?
         .prepare(
-            "SELECT id, name, hint, created_at, last_used_at, revoked_at FROM api_keys \
+            "SELECT id, name, hint, scope, created_at, last_used_at, revoked_at FROM api_keys \
              WHERE account_id = ?1 ORDER BY id DESC",
         )
         .bind(&[int(caller.account.0)])?
@@ -62,12 +65,14 @@ pub async fn create(req: &mut Request, env: &Env, caller: &Caller) -> Result<Res
     let result = env
         .d1(DB)?
         .prepare(
-            "INSERT INTO api_keys (account_id, name, hint, digest, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO api_keys (account_id, name, hint, scope, digest, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )
         .bind(&[
             int(caller.account.0),
             text(&name),
             text(&key_hint(&key)),
+            text(body.scope.as_str()),
             text(&token_digest(&key)),
             int(now),
         ])?
@@ -78,6 +83,7 @@ pub async fn create(req: &mut Request, env: &Env, caller: &Caller) -> Result<Res
         id,
         name,
         hint: key_hint(&key),
+        scope: body.scope,
         created_at: now,
         last_used_at: None,
         revoked_at: None,
