@@ -22,6 +22,7 @@ pub mod order;
 pub mod paging;
 pub mod product;
 pub mod quantity;
+pub mod quota;
 pub mod retry;
 pub mod rules;
 pub mod scope;

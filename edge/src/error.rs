@@ -34,6 +34,9 @@ pub enum ApiError {
     /// 403: allowed for nobody in this situation (CSRF) or not on this plan.
     #[error("{0}")]
     Forbidden(String),
+    /// 403: the account is at its plan's limit for this kind of thing.
+    #[error("{0}")]
+    OverLimit(tally_domain::quota::OverLimit),
     /// 409: the change conflicts with what exists (a taken email, a duplicate SKU).
     #[error("{}", .0.message)]
     Conflict(FieldError),
@@ -83,7 +86,7 @@ impl ApiError {
             | ApiError::BadApiKey
             | ApiError::BadCredentials
             | ApiError::BadSignature(_) => 401,
-            ApiError::Forbidden(_) => 403,
+            ApiError::Forbidden(_) | ApiError::OverLimit(_) => 403,
             ApiError::Conflict(_) => 409,
             ApiError::NotFound(_) | ApiError::NotFoundIds(_) | ApiError::NoSuchEndpoint { .. } => {
                 404
@@ -108,6 +111,7 @@ impl ApiError {
             ApiError::BadCredentials => "bad_credentials",
             ApiError::BadSignature(_) => "bad_signature",
             ApiError::Forbidden(_) => "forbidden",
+            ApiError::OverLimit(_) => "plan_limit",
             ApiError::Conflict(_) => "conflict",
             ApiError::NotFound(_) | ApiError::NotFoundIds(_) => "not_found",
             ApiError::NoSuchEndpoint { .. } => "no_such_endpoint",

@@ -8,6 +8,10 @@ use worker::{D1Database, Env};
 
 const DAY_MS: i64 = 86_400_000;
 
+/// How long an inventory file may wait to be applied before it expires (and stops counting
+/// towards the plan's limit of waiting files).
+pub const UNAPPLIED_UPLOAD_MS: i64 = DAY_MS;
+
 /// History rows one cron run deletes at most; the next run takes the rest.
 const HISTORY_BATCH: i64 = 5_000;
 
@@ -27,7 +31,7 @@ fn history_keep_days(env: &Env) -> i64 {
 /// Deletes history older than the window and staged files older than a day.
 pub async fn prune(env: &Env, db: &D1Database, now: i64) -> Result<(), ApiError> {
     let history_before = now - history_keep_days(env) * DAY_MS;
-    let staged_before = now - DAY_MS;
+    let staged_before = now - UNAPPLIED_UPLOAD_MS;
     let stale_uploads = "SELECT id FROM uploads WHERE status IN ('staging', 'ready') \
          AND created_at < ?1";
     db.batch(vec![

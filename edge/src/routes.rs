@@ -124,7 +124,7 @@ async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
             imports::cancel(env, account, parse_id(id, "import")?).await
         }
         (Method::Patch, ["api", "v1", "storefronts", id]) => {
-            storefronts::update(req, env, account, parse_id(id, "storefront")?).await
+            storefronts::update(req, env, &caller, parse_id(id, "storefront")?).await
         }
         (Method::Get, ["api", "v1", "products", id, "listings"]) => {
             listings::for_product(env, account, product_id(id)?).await
@@ -143,14 +143,14 @@ async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
         (Method::Post, ["api", "v1", "orders", "cancel"]) => {
             orders::cancel(req, env, account, actor).await
         }
-        (Method::Post, ["api", "v1", "uploads"]) => uploads::upload(req, env, account).await,
+        (Method::Post, ["api", "v1", "uploads"]) => uploads::upload(req, env, &caller).await,
         (Method::Get, ["api", "v1", "uploads", id]) => {
             uploads::get(env, account, parse_id(id, "upload")?).await
         }
         (Method::Post, ["api", "v1", "uploads", id, "apply"]) => {
             uploads::apply(req, env, account, actor, parse_id(id, "upload")?).await
         }
-        (Method::Post, ["api", "v1", "bulk-jobs"]) => bulk_jobs::start(req, env, account).await,
+        (Method::Post, ["api", "v1", "bulk-jobs"]) => bulk_jobs::start(req, env, &caller).await,
         (Method::Get, ["api", "v1", "bulk-jobs"]) => bulk_jobs::list(req, env, account).await,
         (Method::Get, ["api", "v1", "bulk-jobs", id]) => {
             bulk_jobs::get(env, account, parse_id(id, "bulk job")?).await

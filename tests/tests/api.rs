@@ -74,6 +74,7 @@ fn main() {
         a_good_inventory_file_is_previewed_then_applied_once,
         a_file_that_zeroes_many_products_needs_confirmation,
         a_large_file_applies_as_a_background_job_with_progress_and_every_row_once,
+        a_free_account_meets_its_plan_limits_with_a_403_that_says_what_to_do,
         the_openapi_document_covers_every_route_and_matches_real_answers,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
@@ -1770,6 +1771,112 @@ async fn a_bad_inventory_file_is_refused_whole_with_every_error_by_row_and_colum
         )
         .await;
     assert_eq!(binary.status, 422);
+}
+
+async fn a_free_account_meets_its_plan_limits_with_a_403_that_says_what_to_do(api: Api) {
+    use tally_domain::account::Plan;
+    let seller = api.new_account("Limited Outfitters").await;
+    let limits = Plan::Free.limits();
+    // Nothing listens on port 9: registering webhooks fails fast and is reported, not fatal.
+    let woo = |name: String, active: bool| {
+        json!({ "name": name, "kind": "woocommerce", "base_url": "http://127.0.0.1:9",
+                "credential": "ck_a:cs_b", "active": active })
+    };
+    for n in 0..limits.storefronts {
+        let answer = seller
+            .send_json(
+                "POST",
+                "/api/v1/storefronts",
+                &woo(format!("Woo {n}"), true),
+            )
+            .await;
+        assert_eq!(answer.status, 201, "{}", answer.body);
+    }
+    let over = seller
+        .send_json(
+            "POST",
+            "/api/v1/storefronts",
+            &woo("One too many".into(), true),
+        )
+        .await;
+    assert_eq!(over.status, 403, "{}", over.body);
+    assert_eq!(over.body["error"]["code"], "plan_limit", "{}", over.body);
+    let message = over.body["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(&format!("allows {} active storefront", limits.storefronts))
+            && message.contains("deactivate one"),
+        "{message}"
+    );
+    // An inactive connection does not count, but turning it on does.
+    let parked = seller
+        .send_json("POST", "/api/v1/storefronts", &woo("Parked".into(), false))
+        .await;
+    assert_eq!(parked.status, 201, "{}", parked.body);
+    let parked = parked.body["id"].as_i64().unwrap();
+    let wake = seller
+        .send_json(
+            "PATCH",
+            &format!("/api/v1/storefronts/{parked}"),
+            &json!({ "active": true }),
+        )
+        .await;
+    assert_eq!(wake.status, 403, "{}", wake.body);
+    let listed = seller.get("/api/v1/storefronts").await;
+    let storefronts = listed.body["storefronts"].as_array().unwrap();
+    assert_eq!(storefronts.len() as u32, limits.storefronts + 1);
+    let active = storefronts.iter().filter(|s| s["active"] == true).count() as u32;
+    assert_eq!(
+        active, limits.storefronts,
+        "the refused ones changed nothing"
+    );
+    // Making room lets it in.
+    let first = storefronts.iter().find(|s| s["active"] == true).unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let off = seller
+        .send_json(
+            "PATCH",
+            &format!("/api/v1/storefronts/{first}"),
+            &json!({ "active": false }),
+        )
+        .await;
+    assert_eq!(off.status, 200, "{}", off.body);
+    let wake = seller
+        .send_json(
+            "PATCH",
+            &format!("/api/v1/storefronts/{parked}"),
+            &json!({ "active": true }),
+        )
+        .await;
+    assert_eq!(wake.status, 200, "{}", wake.body);
+
+    // Files waiting to be applied hold rows: a free account keeps a few at once.
+    let mut waiting = Vec::new();
+    for n in 0..limits.pending_uploads {
+        let answer = upload(&seller, &format!("sku,quantity,name\nQ-{n},1,Quota {n}\n")).await;
+        assert_eq!(answer.status, 201, "{}", answer.body);
+        waiting.push(answer.body["id"].as_i64().unwrap());
+    }
+    let over = upload(&seller, "sku,quantity,name\nQ-X,1,Quota X\n").await;
+    assert_eq!(over.status, 403, "{}", over.body);
+    assert!(
+        over.body["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("waiting to be applied"),
+        "{}",
+        over.body
+    );
+    let applied = seller
+        .send_json(
+            "POST",
+            &format!("/api/v1/uploads/{}/apply", waiting[0]),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(applied.status, 200, "{}", applied.body);
+    let again = upload(&seller, "sku,quantity,name\nQ-X,1,Quota X\n").await;
+    assert_eq!(again.status, 201, "applying one made room: {}", again.body);
 }
 
 async fn a_good_inventory_file_is_previewed_then_applied_once(api: Api) {

@@ -2,23 +2,32 @@
 //! queue consumer, so it finishes even if the seller closes the tab.
 
 use crate::bindings::DB;
+use crate::caller::Caller;
 use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::request::{json_body, json_response, ok, query_param, MAX_JSON_BODY};
 use crate::store::{bulk_jobs, outbox};
 use tally_domain::bulk_job::{BulkJob, StartBulkJob};
+use tally_domain::quota::{OverLimit, Quota};
 use tally_domain::sync::SyncMessage;
 use tally_domain::AccountId;
 use worker::{Env, Request, Response};
 
 /// `POST /api/v1/bulk-jobs`: 202 with the job; its total is the filter's count now.
-pub async fn start(req: &mut Request, env: &Env, account: AccountId) -> Result<Response, ApiError> {
+pub async fn start(req: &mut Request, env: &Env, caller: &Caller) -> Result<Response, ApiError> {
+    let account = caller.account;
     let body: StartBulkJob = json_body(req, MAX_JSON_BODY).await?;
     let filter = body.filter()?;
     let db = env.d1(DB)?;
     let now = now_ms();
     let total = bulk_jobs::count(&db, account, &filter).await?;
-    let id = bulk_jobs::create(&db, account, body.action, &filter, total, now).await?;
+    let limit = Quota::RunningJobs.limit(caller.plan);
+    let id = bulk_jobs::create(&db, account, body.action, &filter, total, now, limit)
+        .await?
+        .ok_or(ApiError::OverLimit(OverLimit {
+            quota: Quota::RunningJobs,
+            plan: caller.plan,
+        }))?;
     // If this send fails the job waits for the cron, which resumes running jobs.
     if let Err(e) = outbox::send(
         env,

@@ -19,6 +19,7 @@ use tally_domain::api::{DeliveryList, FieldError, StorefrontInput, StorefrontLis
 use tally_domain::channel::ChannelRules;
 use tally_domain::connector::oauth;
 use tally_domain::product::clean_name;
+use tally_domain::quota::{OverLimit, Quota};
 use tally_domain::storefront::StorefrontKind;
 use tally_domain::AccountId;
 use worker::{Env, Request, Response};
@@ -139,7 +140,13 @@ pub async fn create(req: &mut Request, env: &Env, caller: &Caller) -> Result<Res
     };
     let db = env.d1(DB)?;
     let token = hex::encode(crypto::random_bytes::<24>()?);
-    let id = storefronts::insert(&db, caller.account, &fields, &token, now_ms()).await?;
+    let limit = Quota::Storefronts.limit(caller.plan);
+    let id = storefronts::insert(&db, caller.account, &fields, &token, now_ms(), limit)
+        .await?
+        .ok_or(ApiError::OverLimit(OverLimit {
+            quota: Quota::Storefronts,
+            plan: caller.plan,
+        }))?;
     let base = public_base(req, env)?;
     let found = || async {
         storefronts::find(&db, caller.account, id)
@@ -154,9 +161,10 @@ pub async fn create(req: &mut Request, env: &Env, caller: &Caller) -> Result<Res
 pub async fn update(
     req: &mut Request,
     env: &Env,
-    account: AccountId,
+    caller: &Caller,
     id: i64,
 ) -> Result<Response, ApiError> {
+    let account = caller.account;
     let input: StorefrontInput = json_body(req, MAX_JSON_BODY).await?;
     let db = env.d1(DB)?;
     let row = storefronts::find(&db, account, id)
@@ -218,7 +226,13 @@ pub async fn update(
         rules: &rules,
         active: input.active.unwrap_or(row.active == 1),
     };
-    storefronts::update(&db, account, id, &fields, now_ms()).await?;
+    let limit = Quota::Storefronts.limit(caller.plan);
+    if !storefronts::update(&db, account, id, &fields, now_ms(), limit).await? {
+        return Err(ApiError::OverLimit(OverLimit {
+            quota: Quota::Storefronts,
+            plan: caller.plan,
+        }));
+    }
     // Subscribed again everywhere when the storefront is reached differently; otherwise
     // only the topics that failed before are tried again.
     let reached_anew = base_url != row.base_url

@@ -2,6 +2,7 @@
 //! with every error by row and column; a good file is staged, previewed, and applied whole.
 
 use crate::bindings::DB;
+use crate::caller::Caller;
 use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::request::{csv_body, json_body, json_response, ok, MAX_JSON_BODY};
@@ -10,20 +11,31 @@ use crate::store::uploads::{self, UploadRecord};
 use crate::upload_job;
 use tally_domain::actor::Actor;
 use tally_domain::csv_import::{self, ApplyUpload, MAX_BYTES};
+use tally_domain::quota::{OverLimit, Quota};
 use tally_domain::{AccountId, CreatedVia};
 use worker::{D1Database, Env, Request, Response};
 
 /// `POST /api/v1/uploads` with the CSV as the body (`Content-Type: text/csv`): 201 with the
 /// preview, or 422 with every error.
-pub async fn upload(
-    req: &mut Request,
-    env: &Env,
-    account: AccountId,
-) -> Result<Response, ApiError> {
+pub async fn upload(req: &mut Request, env: &Env, caller: &Caller) -> Result<Response, ApiError> {
+    let account = caller.account;
     let bytes = csv_body(req, MAX_BYTES).await?;
     let file = csv_import::parse(&bytes).map_err(ApiError::BadFile)?;
     let db = env.d1(DB)?;
-    let id = uploads::stage(&db, account, &file.rows, &file.ignored_columns, now_ms()).await?;
+    let limit = Quota::PendingUploads.limit(caller.plan);
+    let id = uploads::stage(
+        &db,
+        account,
+        &file.rows,
+        &file.ignored_columns,
+        now_ms(),
+        limit,
+    )
+    .await?
+    .ok_or(ApiError::OverLimit(OverLimit {
+        quota: Quota::PendingUploads,
+        plan: caller.plan,
+    }))?;
     let record = find(&db, account, id).await?;
     Ok(json_response(
         &uploads::preview(&db, account, &record).await?,

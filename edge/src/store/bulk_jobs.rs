@@ -72,7 +72,8 @@ pub async fn count(
         .map_or(0, |c| c.n))
 }
 
-/// Records a new running job and returns its id.
+/// Records a new running job and returns its id; `None` when the account already runs `limit`
+/// jobs (counted in the same statement, so two starts at once cannot both take the last place).
 pub async fn create(
     db: &D1Database,
     account: AccountId,
@@ -80,18 +81,27 @@ pub async fn create(
     filter: &ProductFilter,
     total: u64,
     now: i64,
-) -> Result<i64, ApiError> {
+    limit: u32,
+) -> Result<Option<i64>, ApiError> {
     let filter_json =
         serde_json::to_string(filter).map_err(|e| ApiError::Internal(e.to_string()))?;
     let result = db
         .prepare(
             "INSERT INTO bulk_jobs (account_id, action, filter, total, status, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, 'running', ?5, ?5)",
+             SELECT ?1, ?2, ?3, ?4, 'running', ?5, ?5 WHERE (SELECT COUNT(*) FROM bulk_jobs \
+             WHERE account_id = ?1 AND status = 'running') < ?6",
         )
-        .bind(&[int(account.0), text(action.as_str()), text(&filter_json), int(total as i64), int(now)])?
+        .bind(&[
+            int(account.0),
+            text(action.as_str()),
+            text(&filter_json),
+            int(total as i64),
+            int(now),
+            int(i64::from(limit)),
+        ])?
         .run()
         .await?;
-    inserted_id(&result)?.ok_or_else(|| ApiError::Internal("bulk job not stored".into()))
+    inserted_id(&result)
 }
 
 /// One job of the account.

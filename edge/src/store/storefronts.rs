@@ -188,20 +188,28 @@ pub struct Fields<'a> {
     pub hook_secret_enc: &'a str,
 }
 
-/// A new connection with its webhook address token.
+/// Active connections of the account, counted in the statement that adds one (so two saves at
+/// once cannot both take the last place). `?1` is the account.
+const ACTIVE_COUNT: &str =
+    "(SELECT COUNT(*) FROM storefronts WHERE account_id = ?1 AND active = 1)";
+
+/// A new connection with its webhook address token; `None` when it would be active and the
+/// account already has `limit` active ones.
 pub async fn insert(
     db: &D1Database,
     account: AccountId,
     f: &Fields<'_>,
     hook_token: &str,
     now: i64,
-) -> Result<i64, ApiError> {
+    limit: u32,
+) -> Result<Option<i64>, ApiError> {
     let result = db
-        .prepare(
+        .prepare(format!(
             "INSERT INTO storefronts (account_id, name, kind, base_url, credential_enc, store_ref, \
              rules, active, created_at, updated_at, hook_secret_enc, hook_token, keys_in_query) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?12)",
-        )
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?12 \
+             WHERE ?8 = 0 OR {ACTIVE_COUNT} < ?13"
+        ))
         .bind(&[
             int(account.0),
             text(f.name),
@@ -215,40 +223,46 @@ pub async fn insert(
             text(f.hook_secret_enc),
             text(hook_token),
             flag(f.keys_in_query),
+            int(i64::from(limit)),
         ])?
         .run()
         .await?;
-    super::inserted_id(&result)?.ok_or_else(|| ApiError::Internal("storefront not stored".into()))
+    super::inserted_id(&result)
 }
 
+/// Saves an edit; false when it would reactivate the connection and the account already has
+/// `limit` active ones (an edit that keeps it active, or inactive, always saves).
 pub async fn update(
     db: &D1Database,
     account: AccountId,
     id: i64,
     f: &Fields<'_>,
     now: i64,
-) -> Result<(), ApiError> {
-    db.prepare(
-        "UPDATE storefronts SET name = ?3, base_url = ?4, credential_enc = ?5, store_ref = ?6, \
-         rules = ?7, active = ?8, updated_at = ?9, hook_secret_enc = ?10, keys_in_query = ?11 \
-         WHERE account_id = ?1 AND id = ?2",
-    )
-    .bind(&[
-        int(account.0),
-        int(id),
-        text(f.name),
-        text(f.base_url),
-        text(f.credential_enc),
-        opt_text(f.store_ref),
-        text(&rules_json(f.rules)),
-        flag(f.active),
-        int(now),
-        text(f.hook_secret_enc),
-        flag(f.keys_in_query),
-    ])?
-    .run()
-    .await?;
-    Ok(())
+    limit: u32,
+) -> Result<bool, ApiError> {
+    let result = db
+        .prepare(format!(
+            "UPDATE storefronts SET name = ?3, base_url = ?4, credential_enc = ?5, store_ref = ?6, \
+             rules = ?7, active = ?8, updated_at = ?9, hook_secret_enc = ?10, keys_in_query = ?11 \
+             WHERE account_id = ?1 AND id = ?2 AND (?8 = 0 OR active = 1 OR {ACTIVE_COUNT} < ?12)"
+        ))
+        .bind(&[
+            int(account.0),
+            int(id),
+            text(f.name),
+            text(f.base_url),
+            text(f.credential_enc),
+            opt_text(f.store_ref),
+            text(&rules_json(f.rules)),
+            flag(f.active),
+            int(now),
+            text(f.hook_secret_enc),
+            flag(f.keys_in_query),
+            int(i64::from(limit)),
+        ])?
+        .run()
+        .await?;
+    Ok(super::changes(&result)? > 0)
 }
 
 /// Records what registering Tally's webhooks gave, per topic (JSON `WebhookTopic`s).

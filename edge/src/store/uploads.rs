@@ -55,28 +55,36 @@ struct Summary {
 }
 
 /// Stores a checked file's rows (all in one transaction); returns the upload id. Until every
-/// row is staged the upload is `staging` and cannot be applied.
+/// row is staged the upload is `staging` and cannot be applied. `None` when the account already
+/// has `limit` files waiting to be applied (those older than a day are expiring, so they do not
+/// count).
 pub async fn stage(
     db: &D1Database,
     account: AccountId,
     rows: &[UploadRow],
     ignored: &[String],
     now: i64,
-) -> Result<i64, ApiError> {
+    limit: u32,
+) -> Result<Option<i64>, ApiError> {
     let result = db
         .prepare(
             "INSERT INTO uploads (account_id, rows, ignored, status, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, 'staging', ?4, ?4)",
+             SELECT ?1, ?2, ?3, 'staging', ?4, ?4 WHERE (SELECT COUNT(*) FROM uploads \
+             WHERE account_id = ?1 AND status IN ('staging', 'ready') AND created_at > ?5) < ?6",
         )
         .bind(&[
             int(account.0),
             int(rows.len() as i64),
             text(&ignored.join(",")),
             int(now),
+            int(now - crate::retention::UNAPPLIED_UPLOAD_MS),
+            int(i64::from(limit)),
         ])?
         .run()
         .await?;
-    let id = inserted_id(&result)?.ok_or_else(|| ApiError::Internal("upload not stored".into()))?;
+    let Some(id) = inserted_id(&result)? else {
+        return Ok(None);
+    };
     let mut statements = Vec::new();
     for batch in json_batches(rows) {
         statements.push(
@@ -93,7 +101,7 @@ pub async fn stage(
             .bind(&[int(id)])?,
     );
     db.batch(statements).await?;
-    Ok(id)
+    Ok(Some(id))
 }
 
 /// The rows as JSON arrays `[line, sku, quantity, name, brand, supplier, tags]`, grouped into
