@@ -103,6 +103,19 @@ impl SyncMessage {
             SyncMessage::ProductChanged { .. } | SyncMessage::ProductsChanged { .. }
         )
     }
+
+    /// A step of a long background job (a bulk change, a file's apply, a catalogue read, a
+    /// re-sync). These travel on a queue of their own, so one seller's big job never waits in
+    /// front of anyone's pushes, webhook deliveries or polls.
+    pub fn is_background_job(&self) -> bool {
+        matches!(
+            self,
+            SyncMessage::BulkJob { .. }
+                | SyncMessage::UploadJob { .. }
+                | SyncMessage::CatalogueRead { .. }
+                | SyncMessage::ResyncJob { .. }
+        )
+    }
 }
 
 /// The messages that deliver freshly written outbox entries (product, entry) of one account:
@@ -359,6 +372,56 @@ pub fn percentile(values: &mut [i64], p: u32) -> Option<i64> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_long_job_steps_travel_on_the_jobs_queue() {
+        let account_id = AccountId(1);
+        let jobs = [
+            SyncMessage::BulkJob {
+                account_id,
+                job_id: 1,
+            },
+            SyncMessage::UploadJob {
+                account_id,
+                upload_id: 1,
+            },
+            SyncMessage::CatalogueRead {
+                account_id,
+                read_id: 1,
+            },
+            SyncMessage::ResyncJob {
+                account_id,
+                job_id: 1,
+            },
+        ];
+        for job in &jobs {
+            assert!(job.is_background_job(), "{job:?}");
+        }
+        let latency_sensitive = [
+            SyncMessage::ProductChanged {
+                account_id,
+                product_id: ProductId(1),
+                outbox_id: 1,
+                attempt: 1,
+            },
+            SyncMessage::Delivery {
+                account_id,
+                inbox_id: 1,
+            },
+            SyncMessage::Poll {
+                account_id,
+                storefront_id: 1,
+            },
+            SyncMessage::Verify {
+                account_id,
+                listing_id: 1,
+            },
+            SyncMessage::Ping { nonce: "n".into() },
+        ];
+        for message in &latency_sensitive {
+            assert!(!message.is_background_job(), "{message:?}");
+        }
+    }
+
     #[test]
     fn rounds_take_the_accounts_in_turn_and_keep_every_product_once() {
         let dirty: Vec<DirtyProduct> = (0..250)

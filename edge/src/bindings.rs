@@ -6,6 +6,9 @@ pub const DB: &str = "DB";
 pub const KV: &str = "KV";
 /// The producer binding of the sync queue.
 pub const SYNC_QUEUE: &str = "SYNC_QUEUE";
+/// The producer binding of the jobs queue: steps of bulk jobs, file applies, catalogue reads
+/// and re-syncs, kept apart from pushes so a big job cannot delay them.
+pub const JOBS_QUEUE: &str = "JOBS_QUEUE";
 /// The queue name of the dead-letter queue, as the consumer sees it in a batch.
 pub const SYNC_DLQ_NAME: &str = "tally-sync-dlq";
 /// The producer binding of the dead-letter queue, where pushes go after their last retry.

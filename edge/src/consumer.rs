@@ -5,9 +5,9 @@
 //! every write is idempotent: a handled outbox entry is skipped, history rows are unique per
 //! (outbox entry, listing).
 
-use crate::bindings::{DB, KV, SYNC_DLQ, SYNC_DLQ_NAME, SYNC_QUEUE};
+use crate::bindings::{DB, KV, SYNC_DLQ_NAME};
 use crate::catalogue_job;
-use crate::clock::now_ms;
+use crate::clock::{now_ms, Budget};
 use crate::deliveries;
 use crate::engine::{self, Next};
 use crate::error::ApiError;
@@ -92,11 +92,11 @@ const PRODUCTS_PER_ROUND: usize = 100;
 /// delivering for good after a consumer invocation that ran long).
 const INVOCATION_BUDGET_MS: i64 = 5_000;
 
-/// Puts `products` back on the queue as they came: first deliveries packed, later attempts one
-/// message each (their attempt number decides backoff and the dead letter).
-async fn hand_back(env: &Env, products: &[DirtyProduct]) -> Result<(), ApiError> {
+/// The messages that put `products` back on the queue as they came: first deliveries packed,
+/// later attempts one message each (their attempt number decides backoff and the dead letter).
+fn handed_back(products: &[DirtyProduct]) -> Vec<SyncMessage> {
     let Some(account) = products.first().map(|d| d.account_id) else {
-        return Ok(());
+        return Vec::new();
     };
     let mut first = Vec::new();
     let mut messages = Vec::new();
@@ -110,7 +110,41 @@ async fn hand_back(env: &Env, products: &[DirtyProduct]) -> Result<(), ApiError>
         }
     }
     messages.extend(messages_for(account, &first));
-    outbox::send_all(env, messages).await
+    messages
+}
+
+/// What a product's messages need after its round, sent together at the end of the batch (one
+/// queue call per hundred messages, not one per product).
+#[derive(Default)]
+struct FollowUps {
+    /// (message, delay in seconds) for the sync queue, and the products they carry on.
+    later: Vec<(SyncMessage, u32)>,
+    later_for: Vec<(AccountId, ProductId)>,
+    /// Messages for the dead-letter queue, and their products.
+    dead: Vec<SyncMessage>,
+    dead_for: Vec<(AccountId, ProductId)>,
+}
+
+impl FollowUps {
+    /// Sends them all and records, per product, whether its follow-up is on its way.
+    async fn send(
+        self,
+        env: &Env,
+        settled: &mut HashMap<(AccountId, ProductId), Result<(), String>>,
+    ) {
+        let sent = outbox::send_all_later(env, self.later)
+            .await
+            .map_err(|e| format!("queueing the follow-up: {e}"));
+        for key in self.later_for {
+            settled.insert(key, sent.clone());
+        }
+        let sent = outbox::dead_letter_all(env, self.dead)
+            .await
+            .map_err(|e| format!("dead-lettering: {e}"));
+        for key in self.dead_for {
+            settled.insert(key, sent.clone());
+        }
+    }
 }
 
 /// Runs the engine per account for the batch's product changes (in rounds of at most
@@ -121,6 +155,7 @@ async fn push_changes(env: &Env, changes: &[&Message<SyncMessage>]) {
     let dirty = coalesce(changes.iter().map(|m| m.body()));
     // Per product: settled, or why not.
     let mut settled: HashMap<(AccountId, ProductId), Result<(), String>> = HashMap::new();
+    let mut follow_ups = FollowUps::default();
     let started = now_ms();
     for round in rounds(&dirty, PRODUCTS_PER_ROUND) {
         let Some(account) = round.first().map(|d| d.account_id) else {
@@ -129,13 +164,15 @@ async fn push_changes(env: &Env, changes: &[&Message<SyncMessage>]) {
         let round = round.as_slice();
         if now_ms() - started > INVOCATION_BUDGET_MS {
             // Long enough for one invocation: the rest goes back on the queue as fresh
-            // messages (same entries and attempts), so nothing counts as a failure.
-            let outcome = hand_back(env, round)
-                .await
-                .map_err(|e| format!("handing back: {e}"));
-            for d in round {
-                settled.insert((account, d.product_id), outcome.clone());
-            }
+            // messages (same entries and attempts), so nothing counts as a failure. Each
+            // product's message is acked only once they are sent.
+            let messages = handed_back(round);
+            follow_ups
+                .later
+                .extend(messages.into_iter().map(|m| (m, 0)));
+            follow_ups
+                .later_for
+                .extend(round.iter().map(|d| (account, d.product_id)));
             continue;
         }
         let next = match engine::run(env, account, round).await {
@@ -148,26 +185,30 @@ async fn push_changes(env: &Env, changes: &[&Message<SyncMessage>]) {
             }
         };
         for d in round {
-            let follow_up = match next.get(&d.product_id.0) {
+            let key = (account, d.product_id);
+            match next.get(&d.product_id.0) {
                 Some(Next::Retry {
                     outbox_id,
                     attempt,
                     delay_s,
                 }) => {
-                    let msg = change(d, *outbox_id, *attempt);
-                    outbox::send_later(env, SYNC_QUEUE, msg, *delay_s).await
+                    follow_ups
+                        .later
+                        .push((change(d, *outbox_id, *attempt), *delay_s));
+                    follow_ups.later_for.push(key);
                 }
                 Some(Next::DeadLetter { outbox_id, attempt }) => {
-                    let msg = change(d, *outbox_id, *attempt);
-                    outbox::send_later(env, SYNC_DLQ, msg, 0).await
+                    follow_ups.dead.push(change(d, *outbox_id, *attempt));
+                    follow_ups.dead_for.push(key);
                 }
-                _ => Ok(()),
-            };
-            // If the follow-up could not be queued, the queue redelivers the message instead.
-            let outcome = follow_up.map_err(|e| format!("queueing the follow-up: {e}"));
-            settled.insert((account, d.product_id), outcome);
+                _ => {
+                    settled.insert(key, Ok(()));
+                }
+            }
         }
     }
+    // If a follow-up could not be queued, the queue redelivers the product's message instead.
+    follow_ups.send(env, &mut settled).await;
     for message in changes {
         let failed =
             message
@@ -206,7 +247,10 @@ async fn handle(message: &SyncMessage, env: &Env) -> Result<(), ApiError> {
         SyncMessage::UploadJob {
             account_id,
             upload_id,
-        } => upload_job::advance(env, *account_id, *upload_id, UPLOAD_STEPS_PER_DELIVERY).await,
+        } => {
+            let budget = Budget::new(UPLOAD_STEPS_PER_DELIVERY, JOB_DELIVERY_MS);
+            upload_job::advance(env, *account_id, *upload_id, budget).await
+        }
         SyncMessage::Delivery {
             account_id,
             inbox_id,
@@ -232,17 +276,27 @@ async fn handle(message: &SyncMessage, env: &Env) -> Result<(), ApiError> {
     }
 }
 
-/// Chunks one delivery handles before handing the rest to a fresh message, so no single
-/// invocation runs long and other messages are not held up behind a big job.
-const CHUNKS_PER_DELIVERY: u32 = 10;
+/// How long one delivery of a background job keeps starting steps before it hands the rest to
+/// a fresh message on the jobs queue: long enough that a job does not hop the queue after
+/// every chunk, short enough that the jobs of other sellers (at most a few per batch) get their
+/// turn within seconds.
+const JOB_DELIVERY_MS: i64 = 1_000;
 
-/// Steps of an upload's apply job one delivery runs (each 5,000 rows, about half a second).
+/// Bulk-job chunks one delivery runs at most (each a few D1 statements over 2,000 products).
+const CHUNKS_PER_DELIVERY: u32 = 20;
+
+/// Steps of an upload's apply job one delivery runs at most (each 5,000 rows, about half a
+/// second, and a few hundred statements).
 const UPLOAD_STEPS_PER_DELIVERY: u32 = 4;
 
-/// Advances a bulk job chunk by chunk; continues in a new message if work remains.
+/// Advances a bulk job chunk by chunk while its budget lasts; continues in a new message if
+/// work remains.
 async fn run_bulk_job(env: &Env, account: AccountId, job_id: i64) -> Result<(), ApiError> {
     let db = env.d1(DB)?;
-    for _ in 0..CHUNKS_PER_DELIVERY {
+    let budget = Budget::new(CHUNKS_PER_DELIVERY, JOB_DELIVERY_MS);
+    let mut done = 0;
+    while budget.allows(done) {
+        done += 1;
         let Some(job) = bulk_jobs::find(&db, account, job_id).await? else {
             return Ok(());
         };

@@ -422,13 +422,16 @@ pub async fn run(
             .filter(|id| *id != lead)
             .collect();
         match next.get(&pid) {
-            Some(Next::Retry { delay_s, .. }) => {
+            Some(Next::Retry {
+                delay_s, attempt, ..
+            }) => {
                 writes.push(outbox::close(&db, account, &others, "done", finished)?);
                 writes.push(outbox::postpone(
                     &db,
                     account,
                     lead,
                     finished + i64::from(*delay_s) * 1000,
+                    *attempt,
                 )?);
                 closed.extend(others);
             }

@@ -2,7 +2,7 @@
 //! is pushed again, a chunk at a time, each chunk once most of the one before has landed. The
 //! seller watches pushes land and can cancel what has not gone out.
 
-use crate::bindings::{DB, SYNC_QUEUE};
+use crate::bindings::DB;
 use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::store::{outbox, resync_jobs};
@@ -44,7 +44,7 @@ pub async fn advance(env: &Env, account: AccountId, job_id: i64) -> Result<(), A
             account_id: account,
             job_id,
         };
-        if let Err(e) = outbox::send_later(env, SYNC_QUEUE, message, pace).await {
+        if let Err(e) = outbox::send_later(env, message, pace).await {
             worker::console_warn!("re-sync {job_id} waits for the cron to resume it: {e}");
         }
     }

@@ -3,7 +3,7 @@
 //! the tab; the cron resumes a job whose message was lost.
 
 use crate::bindings::DB;
-use crate::clock::now_ms;
+use crate::clock::{now_ms, Budget};
 use crate::error::ApiError;
 use crate::store::outbox::{self, Queued};
 use crate::store::uploads;
@@ -12,44 +12,54 @@ use tally_domain::sync::SyncMessage;
 use tally_domain::AccountId;
 use worker::{D1Database, Env};
 
-/// Runs up to `steps` steps of an applying upload, then hands the rest to a queue message.
-/// Whatever happens, the job's next message goes out and every committed step's pushes are sent;
-/// a failed step is only reported (the next message, or the cron, tries it again).
+/// Runs steps of an applying upload while `budget` lasts, then hands the rest to a message on
+/// the jobs queue. Every committed step's pushes are sent whatever happens; a failed step is
+/// returned for the caller to retry (the queue redelivers; the cron resumes a lost job).
 pub async fn advance(
     env: &Env,
     account: AccountId,
     upload_id: i64,
-    steps: u32,
+    budget: Budget,
 ) -> Result<(), ApiError> {
     let db = env.d1(DB)?;
     let mut queued = Vec::new();
-    let outcome = run_steps(&db, account, upload_id, steps, &mut queued).await;
+    let outcome = run_steps(&db, account, upload_id, budget, &mut queued).await;
+    // Pushes of the rows applied so far go out either way.
+    outbox::send_queued(env, account, &queued).await;
+    // A failed step is retried by whoever called (the queue redelivers this message): sending
+    // the next step as well would leave two message chains driving one job.
+    outcome?;
     let still_applying = match uploads::find(&db, account, upload_id).await {
         Ok(upload) => upload.is_some_and(|u| u.status == "applying"),
         Err(_) => true, // Unknown: a spare message is refused by the cursor's compare-and-set.
     };
     if still_applying {
-        let message = SyncMessage::UploadJob {
-            account_id: account,
-            upload_id,
-        };
-        if let Err(e) = outbox::send(env, message).await {
-            worker::console_warn!("upload {upload_id} waits for the cron to resume it: {e}");
-        }
+        continue_later(env, account, upload_id).await;
     }
-    // Sent after the job's next message, so the file does not queue behind its own pushes.
-    outbox::send_queued(env, account, &queued).await;
-    outcome
+    Ok(())
+}
+
+/// Sends the job's next step; if that fails, the cron resumes it.
+pub async fn continue_later(env: &Env, account: AccountId, upload_id: i64) {
+    let message = SyncMessage::UploadJob {
+        account_id: account,
+        upload_id,
+    };
+    if let Err(e) = outbox::send(env, message).await {
+        worker::console_warn!("upload {upload_id} waits for the cron to resume it: {e}");
+    }
 }
 
 async fn run_steps(
     db: &D1Database,
     account: AccountId,
     upload_id: i64,
-    steps: u32,
+    budget: Budget,
     queued: &mut Vec<Queued>,
 ) -> Result<(), ApiError> {
-    for _ in 0..steps {
+    let mut done = 0;
+    while budget.allows(done) {
+        done += 1;
         let Some(upload) = uploads::find(db, account, upload_id).await? else {
             break;
         };

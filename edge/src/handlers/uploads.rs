@@ -3,7 +3,7 @@
 
 use crate::bindings::DB;
 use crate::caller::Caller;
-use crate::clock::now_ms;
+use crate::clock::{now_ms, Budget};
 use crate::error::ApiError;
 use crate::request::{csv_body, json_body, json_response, ok, MAX_JSON_BODY};
 use crate::store::rules;
@@ -78,8 +78,9 @@ pub async fn apply(
         // False when a concurrent request started it first: then this one only reports.
         if uploads::start_apply(&db, account, actor, &preview, new_auto_sync, now_ms()).await? {
             // Started: a failed first step is the job's to retry, not the seller's (202 below).
-            if let Err(e) = upload_job::advance(env, account, id, 1).await {
+            if let Err(e) = upload_job::advance(env, account, id, Budget::new(1, 0)).await {
                 worker::console_warn!("upload {id}: first step failed, the job retries it: {e}");
+                upload_job::continue_later(env, account, id).await;
             }
         }
     }

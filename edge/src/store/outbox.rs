@@ -1,7 +1,7 @@
 //! The `sync_outbox` table: quantity changes waiting to be pushed, and sending them to the queue.
 
 use super::Count;
-use crate::bindings::SYNC_QUEUE;
+use crate::bindings::{JOBS_QUEUE, SYNC_DLQ, SYNC_QUEUE};
 use crate::db::{int, text};
 use crate::error::ApiError;
 use serde::Deserialize;
@@ -19,7 +19,8 @@ pub struct OutboxRow {
     pub status: String,
     /// When the change happened (change-to-storefront latency starts here).
     pub created_at: i64,
-    /// Retries scheduled and cron re-sends so far.
+    /// The attempt its next delivery makes, less one: failed attempts so far. Waiting (a busy
+    /// listing, the push spacing) and cron re-sends of a lost message do not count.
     pub attempts: i64,
 }
 
@@ -30,19 +31,26 @@ impl OutboxRow {
             account_id: AccountId(self.account_id),
             product_id: ProductId(self.product_id),
             outbox_id: self.id,
-            // A re-send continues the attempt count, so the retry budget is not reset and
-            // history rows of later attempts are not mistaken for repeats.
+            // The attempt the lost message would have made: the retry budget is neither reset
+            // nor spent by a lost message.
             attempt: u32::try_from(self.attempts + 1).unwrap_or(u32::MAX),
         }
     }
 }
 
-/// Puts one message on the sync queue.
+/// The queue a message travels on: background job steps on the jobs queue, everything else
+/// (pushes, webhook deliveries, polls, read-backs, health pings) on the sync queue.
+fn queue_of(message: &SyncMessage) -> &'static str {
+    if message.is_background_job() {
+        JOBS_QUEUE
+    } else {
+        SYNC_QUEUE
+    }
+}
+
+/// Puts one message on its queue.
 pub async fn send(env: &Env, message: SyncMessage) -> Result<(), ApiError> {
-    env.queue(SYNC_QUEUE)?
-        .send(MessageBuilder::new(message).build())
-        .await?;
-    Ok(())
+    send_later(env, message, 0).await
 }
 
 /// Sends the queue message for a freshly written outbox entry. A failure here loses nothing:
@@ -68,18 +76,56 @@ pub async fn send_many(env: &Env, messages: Vec<SyncMessage>) {
     }
 }
 
-/// Sends many messages, in the queue's batches of at most 100; stops at the first failure.
+/// Sends many messages to their queues, in batches of at most 100; stops at the first failure.
 pub async fn send_all(env: &Env, messages: Vec<SyncMessage>) -> Result<(), ApiError> {
-    let queue = env.queue(SYNC_QUEUE)?;
+    send_all_later(env, messages.into_iter().map(|m| (m, 0)).collect()).await
+}
+
+/// Sends many (message, delay in seconds) pairs to their queues, in batches of at most 100
+/// (one queue call per hundred, not one per message); stops at the first failure.
+pub async fn send_all_later(env: &Env, messages: Vec<(SyncMessage, u32)>) -> Result<(), ApiError> {
+    let (jobs, others): (Vec<_>, Vec<_>) = messages
+        .into_iter()
+        .partition(|(m, _)| m.is_background_job());
+    send_batches(env, JOBS_QUEUE, jobs).await?;
+    send_batches(env, SYNC_QUEUE, others).await
+}
+
+/// Sends to the dead-letter queue the pushes whose retries are used up, in batches of 100.
+pub async fn dead_letter_all(env: &Env, messages: Vec<SyncMessage>) -> Result<(), ApiError> {
+    send_batches(
+        env,
+        SYNC_DLQ,
+        messages.into_iter().map(|m| (m, 0)).collect(),
+    )
+    .await
+}
+
+async fn send_batches(
+    env: &Env,
+    binding: &str,
+    messages: Vec<(SyncMessage, u32)>,
+) -> Result<(), ApiError> {
+    if messages.is_empty() {
+        return Ok(());
+    }
+    let queue = env.queue(binding)?;
     for chunk in messages.chunks(100) {
         let mut batch = BatchMessageBuilder::new();
-        for message in chunk {
-            batch = batch.message(MessageBuilder::new(message.clone()).build());
+        for (message, delay_s) in chunk {
+            batch = batch.message(
+                MessageBuilder::new(message.clone())
+                    .delay_seconds((*delay_s).min(MAX_DELAY_S))
+                    .build(),
+            );
         }
         queue.send_batch(batch.build()).await?;
     }
     Ok(())
 }
+
+/// The longest delay Queues accepts (12 hours).
+const MAX_DELAY_S: u32 = 43_200;
 
 /// An outbox entry a batch has just written: what to send.
 #[derive(Debug, Deserialize)]
@@ -144,7 +190,9 @@ pub async fn find(
 }
 
 /// Pending entries not touched since `before`: their message was lost, failed to send, or is
-/// still waiting on a retry. Oldest first, at most `limit`.
+/// still waiting on a retry. At most `limit`, taken from the accounts in turn (each account's
+/// oldest, then each one's second oldest, ...), so one account with thousands of stale entries
+/// cannot keep another's single change waiting for many cron runs.
 pub async fn stale_pending(
     db: &D1Database,
     before: i64,
@@ -152,8 +200,10 @@ pub async fn stale_pending(
 ) -> Result<Vec<OutboxRow>, ApiError> {
     Ok(db
         .prepare(
-            "SELECT id, account_id, product_id, trigger, status, created_at, attempts FROM sync_outbox \
-             WHERE status = 'pending' AND updated_at < ?1 ORDER BY updated_at LIMIT ?2",
+            "SELECT id, account_id, product_id, trigger, status, created_at, attempts FROM ( \
+               SELECT *, ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY updated_at) AS turn \
+               FROM sync_outbox WHERE status = 'pending' AND updated_at < ?1) \
+             ORDER BY turn, updated_at LIMIT ?2",
         )
         .bind(&[int(before), int(i64::from(limit))])?
         .all()
@@ -181,8 +231,7 @@ pub async fn resend(
         .iter()
         .map(|row| {
             db.prepare(
-                "UPDATE sync_outbox SET attempts = attempts + 1, updated_at = ?1 \
-                 WHERE id = ?2 AND status = 'pending'",
+                "UPDATE sync_outbox SET updated_at = ?1 WHERE id = ?2 AND status = 'pending'",
             )
             .bind(&[int(now), int(row.id)])
         })
@@ -227,32 +276,35 @@ pub fn close(
         .bind(&[int(account.0), text(&ids), text(status), int(now)])?)
 }
 
-/// Keeps an entry pending but out of the cron's way until `until` (a retry is scheduled).
+/// Keeps an entry pending but out of the cron's way until `until`, when its next delivery
+/// (at `attempt`) is due: a retry after a failure, or the same attempt after a wait. Should
+/// that message be lost, the cron re-sends the same attempt.
 pub fn postpone(
     db: &D1Database,
     account: AccountId,
     id: i64,
     until: i64,
+    attempt: u32,
 ) -> Result<D1PreparedStatement, ApiError> {
     Ok(db
         .prepare(
-            "UPDATE sync_outbox SET updated_at = ?3, attempts = attempts + 1 \
+            "UPDATE sync_outbox SET updated_at = ?3, attempts = ?4 \
              WHERE account_id = ?1 AND id = ?2 AND status = 'pending'",
         )
-        .bind(&[int(account.0), int(id), int(until)])?)
+        .bind(&[
+            int(account.0),
+            int(id),
+            int(until),
+            int(i64::from(attempt.saturating_sub(1))),
+        ])?)
 }
 
 /// Puts messages on a queue with a delay (retries after backoff).
-pub async fn send_later(
-    env: &Env,
-    binding: &str,
-    message: SyncMessage,
-    delay_s: u32,
-) -> Result<(), ApiError> {
-    env.queue(binding)?
+pub async fn send_later(env: &Env, message: SyncMessage, delay_s: u32) -> Result<(), ApiError> {
+    env.queue(queue_of(&message))?
         .send(
             MessageBuilder::new(message)
-                .delay_seconds(delay_s.min(43_200))
+                .delay_seconds(delay_s.min(MAX_DELAY_S))
                 .build(),
         )
         .await?;
