@@ -24,6 +24,7 @@ pub mod product;
 pub mod quantity;
 pub mod quota;
 pub mod retry;
+pub mod round;
 pub mod rules;
 pub mod scope;
 pub mod secret;

@@ -6,7 +6,7 @@
 
 use crate::bindings::DB;
 use crate::clock::now_ms;
-use crate::engine;
+use crate::connection;
 use crate::error::ApiError;
 use crate::store::catalogue_reads::{self, Purpose, ReadRow};
 use crate::store::{outbox, storefronts};
@@ -60,7 +60,7 @@ async fn read_pages(
     let Some(connection) = storefronts::find_lean(db, account, read.storefront_id).await? else {
         return Ok(());
     };
-    let target = match engine::storefront_target(env, &connection, TIMEOUT_MS).await {
+    let target = match connection::storefront_target(env, &connection, TIMEOUT_MS).await {
         Ok(target) => target,
         Err(failure) => {
             let message = failure.message().to_owned();

@@ -9,7 +9,7 @@ use crate::bindings::{DB, KV, SYNC_DLQ_NAME};
 use crate::catalogue_job;
 use crate::clock::{now_ms, Budget};
 use crate::deliveries;
-use crate::engine::{self, Next};
+use crate::engine;
 use crate::error::ApiError;
 use crate::polling;
 use crate::resync_job;
@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use tally_domain::connector::Failure;
 use tally_domain::retry;
+use tally_domain::round::{EntryStatus, Next};
 use tally_domain::storefront::StorefrontKind;
 use tally_domain::sync::{coalesce, messages_for, rounds, DirtyProduct, SyncMessage, SyncStatus};
 use tally_domain::{AccountId, ProductId};
@@ -360,7 +361,7 @@ async fn give_up(message: &SyncMessage, env: &Env) -> Result<(), ApiError> {
     let Some(entry) = outbox::find(&db, *account_id, *outbox_id).await? else {
         return Ok(());
     };
-    if entry.status != "pending" {
+    if entry.status != EntryStatus::Pending {
         return Ok(()); // Already settled: a repeated dead letter.
     }
     let now = now_ms();
@@ -376,7 +377,7 @@ async fn give_up(message: &SyncMessage, env: &Env) -> Result<(), ApiError> {
             account_id: account_id.0,
             product_id: product_id.0,
             outbox_id: entry.id,
-            trigger: &entry.trigger,
+            trigger: entry.trigger,
             attempt: engine::Tuning::from_env(env).policy.max_attempts + 1,
             changed_at: Some(entry.created_at),
             now,
@@ -418,7 +419,7 @@ async fn give_up(message: &SyncMessage, env: &Env) -> Result<(), ApiError> {
                 account_id: account_id.0,
                 product_id: product_id.0,
                 outbox_id: entry.id,
-                trigger: &entry.trigger,
+                trigger: entry.trigger,
                 attempt: u32::try_from(f.attempt + 1).unwrap_or(u32::MAX),
                 changed_at: Some(entry.created_at),
                 now,
@@ -435,7 +436,13 @@ async fn give_up(message: &SyncMessage, env: &Env) -> Result<(), ApiError> {
             },
         )?);
     }
-    writes.push(outbox::close(&db, *account_id, &[entry.id], "failed", now)?);
+    writes.push(outbox::close(
+        &db,
+        *account_id,
+        &[entry.id],
+        EntryStatus::Failed,
+        now,
+    )?);
     writes.push(history::abandon_placeholders(
         &db,
         *account_id,

@@ -4,7 +4,7 @@
 
 use crate::bindings::DB;
 use crate::clock::now_ms;
-use crate::engine;
+use crate::connection;
 use crate::error::ApiError;
 use crate::sales::{self, Outcome};
 use crate::store::inbox::{self, Outcome as Handled};
@@ -262,7 +262,7 @@ async fn variant_items(
     connection: &StorefrontRow,
     variants: &[String],
 ) -> Result<HashMap<String, String>, String> {
-    let target = engine::storefront_target(env, connection, FETCH_TIMEOUT_MS)
+    let target = connection::storefront_target(env, connection, FETCH_TIMEOUT_MS)
         .await
         .map_err(|f| f.message().to_owned())?;
     let request = storefront_orders::shopify_variants_request(&target, variants);
@@ -322,7 +322,7 @@ async fn fetch_lines(
     connection: &StorefrontRow,
     order_id: &str,
 ) -> Result<Result<Vec<SaleLine>, String>, ApiError> {
-    let target = match engine::storefront_target(env, connection, FETCH_TIMEOUT_MS).await {
+    let target = match connection::storefront_target(env, connection, FETCH_TIMEOUT_MS).await {
         Ok(target) => target,
         Err(failure) => return Ok(Err(format!("Not applied: {}", failure.message()))),
     };

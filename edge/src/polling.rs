@@ -9,8 +9,8 @@
 
 use crate::bindings::DB;
 use crate::clock::now_ms;
+use crate::connection;
 use crate::deliveries;
-use crate::engine;
 use crate::error::ApiError;
 use crate::store::orders;
 use crate::store::storefronts::{self, StorefrontRow};
@@ -85,7 +85,7 @@ async fn read_pages(
     report: &mut Report,
 ) -> Result<(i64, Option<String>), ApiError> {
     let mut newest = since;
-    let target = match engine::storefront_target(env, connection, TIMEOUT_MS).await {
+    let target = match connection::storefront_target(env, connection, TIMEOUT_MS).await {
         Ok(target) => target,
         Err(failure) => return Ok((newest, Some(failure.message().to_owned()))),
     };

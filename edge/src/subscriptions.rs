@@ -2,8 +2,8 @@
 //! keeping what each topic's registration gave on the connection, for the storefront page.
 
 use crate::bindings::DB;
+use crate::connection;
 use crate::crypto;
-use crate::engine;
 use crate::error::ApiError;
 use crate::handlers::storefronts::credentials_key;
 use crate::store::storefronts::{self, StorefrontRow};
@@ -43,7 +43,7 @@ pub async fn register(
     };
     let hook_url = connection.webhook_url(public_base);
     let mut after = Vec::with_capacity(topics.len());
-    let target = engine::storefront_target(env, connection, TIMEOUT_MS).await;
+    let target = connection::storefront_target(env, connection, TIMEOUT_MS).await;
     for topic in topics {
         let result = if !wanted.contains(topic) {
             before.iter().find(|t| t.topic == *topic).cloned()

@@ -8,7 +8,7 @@
 
 use crate::bindings::DB;
 use crate::clock::now_ms;
-use crate::engine;
+use crate::connection;
 use crate::error::ApiError;
 use crate::store::history::{self, RefusedLater};
 use crate::store::listings;
@@ -36,7 +36,7 @@ pub async fn listing(env: &Env, account: AccountId, listing_id: i64) -> Result<(
         return Ok(()); // Nothing stands to be checked.
     };
     // No token now (a renewal that failed, a timeout): the read waits for a later run.
-    let Ok(target) = engine::target(env, &row, TIMEOUT_MS).await else {
+    let Ok(target) = connection::target(env, &row, TIMEOUT_MS).await else {
         return listings::verify_later(&db, account, listing_id, later()).await;
     };
     let push = Push {

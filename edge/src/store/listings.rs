@@ -52,6 +52,16 @@ impl ListingRow {
     }
 
     /// The connection's rules with this listing's overrides.
+    /// What the round's wait rules need of its recent pushes.
+    pub fn push_clock(&self) -> tally_domain::round::PushClock {
+        tally_domain::round::PushClock {
+            pushed_at: self.pushed_at,
+            revisions: self.revisions,
+            revisions_day: self.revisions_day,
+            group_revisions: self.group_revisions,
+        }
+    }
+
     pub fn effective_rules(&self) -> ChannelRules {
         parse_rules(&self.storefront_rules).overridden_by(&parse_rules(&self.listing_rules))
     }

@@ -5,6 +5,7 @@ use crate::bindings::{JOBS_QUEUE, SYNC_DLQ, SYNC_QUEUE};
 use crate::db::{int, text};
 use crate::error::ApiError;
 use serde::Deserialize;
+use tally_domain::round::{Entry, EntryStatus};
 use tally_domain::sync::{messages_for, SyncMessage, SyncTrigger};
 use tally_domain::{AccountId, ProductId};
 use worker::{BatchMessageBuilder, D1Database, D1PreparedStatement, D1Result, Env, MessageBuilder};
@@ -15,8 +16,8 @@ pub struct OutboxRow {
     pub id: i64,
     pub account_id: i64,
     pub product_id: i64,
-    pub trigger: String,
-    pub status: String,
+    pub trigger: SyncTrigger,
+    pub status: EntryStatus,
     /// When the change happened (change-to-storefront latency starts here).
     pub created_at: i64,
     /// The attempt its next delivery makes, less one: failed attempts so far. Waiting (a busy
@@ -25,6 +26,15 @@ pub struct OutboxRow {
 }
 
 impl OutboxRow {
+    /// What a round needs to know of it.
+    pub fn entry(&self) -> Entry {
+        Entry {
+            id: self.id,
+            trigger: self.trigger,
+            status: self.status,
+        }
+    }
+
     /// The queue message that delivers this entry.
     pub fn message(&self) -> SyncMessage {
         SyncMessage::ProductChanged {
@@ -258,12 +268,12 @@ pub async fn find_many(
         .results::<OutboxRow>()?)
 }
 
-/// Closes pending entries with `status` (`done` or `failed`).
+/// Closes pending entries with `status` (done or failed).
 pub fn close(
     db: &D1Database,
     account: AccountId,
     ids: &[i64],
-    status: &str,
+    status: EntryStatus,
     now: i64,
 ) -> Result<D1PreparedStatement, ApiError> {
     let ids = serde_json::to_string(ids).map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -273,7 +283,7 @@ pub fn close(
              WHERE account_id = ?1 AND status = 'pending' \
                AND id IN (SELECT value FROM json_each(?2))",
         )
-        .bind(&[int(account.0), text(&ids), text(status), int(now)])?)
+        .bind(&[int(account.0), text(&ids), text(status.as_str()), int(now)])?)
 }
 
 /// Keeps an entry pending but out of the cron's way until `until`, when its next delivery

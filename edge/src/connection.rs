@@ -1,0 +1,137 @@
+//! Opening a storefront connection: the one way to a decrypted credential. The connection's
+//! address is checked again here (`domain::address`), and a refresh grant is turned into a
+//! fresh access token (cached in KV), so every call (pushes, reads, polls, webhooks) reaches
+//! only the host the credential was given for.
+
+use crate::bindings::KV;
+use crate::crypto;
+use crate::error::ApiError;
+use crate::handlers::storefronts::credentials_key;
+use crate::store::listings::ListingRow;
+use crate::store::storefronts::StorefrontRow;
+use crate::storefront_http;
+use tally_domain::address;
+use tally_domain::connector::oauth::{self, RefreshGrant};
+use tally_domain::connector::{Failure, Target};
+use tally_domain::storefront::StorefrontKind;
+use worker::Env;
+
+/// The target for pushing to (or reading back) `row`'s listing.
+pub(crate) async fn target(
+    env: &Env,
+    row: &ListingRow,
+    timeout_ms: u64,
+) -> Result<Target, Failure> {
+    let kind = row.kind().map_err(unreadable)?;
+    let connection = Connection {
+        id: row.storefront_id,
+        kind,
+        base_url: &row.base_url,
+        credential_enc: &row.credential_enc,
+        store_ref: row.store_ref.as_deref(),
+        keys_in_query: row.keys_in_query == 1,
+    };
+    open_target(env, &connection, timeout_ms).await
+}
+
+/// The target for reading from a connection (its orders, its webhooks), with a fresh access
+/// token where the credential is a refresh grant, as for pushes.
+pub async fn storefront_target(
+    env: &Env,
+    row: &StorefrontRow,
+    timeout_ms: u64,
+) -> Result<Target, Failure> {
+    let kind = row.kind().map_err(unreadable)?;
+    let connection = Connection {
+        id: row.id,
+        kind,
+        base_url: &row.base_url,
+        credential_enc: &row.credential_enc,
+        store_ref: row.store_ref.as_deref(),
+        keys_in_query: row.keys_in_query == 1,
+    };
+    open_target(env, &connection, timeout_ms).await
+}
+
+struct Connection<'a> {
+    id: i64,
+    kind: StorefrontKind,
+    base_url: &'a str,
+    credential_enc: &'a str,
+    store_ref: Option<&'a str>,
+    keys_in_query: bool,
+}
+
+/// An address the rules forbid: the seller edits the connection (retrying will not help).
+fn refused_address(c: &Connection<'_>, e: &address::AddressError) -> Failure {
+    Failure::Validation {
+        message: format!(
+            "Tally did not send this {} connection's credential: {e} Edit the connection's API \
+             address (Settings › Storefronts).",
+            c.kind.label()
+        ),
+    }
+}
+
+fn unreadable(e: ApiError) -> Failure {
+    Failure::Unavailable {
+        message: format!("Tally could not read this connection's credential: {e}"),
+    }
+}
+
+async fn open_target(env: &Env, c: &Connection<'_>, timeout_ms: u64) -> Result<Target, Failure> {
+    // Checked again before every use, so a connection saved before a rule existed (or on
+    // another network setting) never sends its credential where the rules forbid.
+    let network = storefront_http::network(env);
+    address::check_base_url(c.kind, c.base_url, network).map_err(|e| refused_address(c, &e))?;
+    let key = credentials_key(env).map_err(unreadable)?;
+    let mut credential = crypto::open(&key, c.credential_enc)
+        .await
+        .map_err(unreadable)?;
+    if let Ok(Some(grant)) = oauth::refresh_grant(c.kind, &credential) {
+        if let Some(url) = &grant.token_url {
+            address::check_token_url(c.kind, url, network).map_err(|e| refused_address(c, &e))?;
+        }
+        credential = access_token(env, c.id, c.kind, &grant, timeout_ms).await?;
+    }
+    Ok(Target {
+        kind: c.kind,
+        base_url: c.base_url.to_owned(),
+        credential,
+        store_ref: c.store_ref.map(str::to_owned),
+        keys_in_query: c.keys_in_query,
+    })
+}
+
+/// An access token for a refresh credential: the one kept in KV (a cache: losing it costs one
+/// renewal), or a fresh one from the platform, kept until five minutes before it runs out.
+async fn access_token(
+    env: &Env,
+    storefront: i64,
+    kind: StorefrontKind,
+    grant: &RefreshGrant,
+    timeout_ms: u64,
+) -> Result<String, Failure> {
+    let key = oauth::cache_key(storefront, grant);
+    let kv = env.kv(KV).ok();
+    if let Some(kv) = &kv {
+        if let Ok(Some(token)) = kv.get(&key).text().await {
+            return Ok(token);
+        }
+    }
+    let answer = storefront_http::send(&oauth::token_request(kind, grant), timeout_ms)
+        .await
+        .map_err(|message| Failure::Unavailable { message })?;
+    let token = oauth::parse_token(kind, &answer)?;
+    let keep_s = oauth::keep_for_s(&token);
+    if let (Some(kv), true) = (&kv, keep_s >= 60) {
+        let stored = match kv.put_bytes(&key, token.token.as_bytes()) {
+            Ok(put) => put.expiration_ttl(keep_s).execute().await.is_ok(),
+            Err(_) => false,
+        };
+        if !stored {
+            worker::console_warn!("storefront {storefront}: access token not cached");
+        }
+    }
+    Ok(token.token)
+}
