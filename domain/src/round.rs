@@ -179,6 +179,30 @@ impl Wait {
     }
 }
 
+/// The longest a capped platform's listing waits between pushes, however few revisions are
+/// left: a hot listing's number is never more than this stale while it still has some.
+pub const MAX_CAPPED_SPACING_MS: i64 = 5 * 60_000;
+
+/// How long after a push to a listing its next push waits while the product keeps selling:
+/// the platform's spacing (`connector::Limits::push_spacing_ms`). On a platform that caps a
+/// listing's revisions per day (eBay), once half the day's are used the rest are spread over
+/// the rest of the day (at most [`MAX_CAPPED_SPACING_MS`] apart), so a best seller keeps
+/// being updated until midnight instead of spending its cap by noon.
+pub fn spacing_ms(kind: StorefrontKind, clock: &PushClock, now: i64) -> i64 {
+    let limits = connector::limits(kind);
+    let base = limits.push_spacing_ms;
+    let Some(cap) = limits.daily_revisions.map(i64::from) else {
+        return base;
+    };
+    let used = clock.revisions_today(now);
+    if used * 2 < cap {
+        return base;
+    }
+    let left = (cap - used).max(1);
+    let day_left_ms = DAY_MS - now.rem_euclid(DAY_MS);
+    (day_left_ms / left).clamp(base, MAX_CAPPED_SPACING_MS.max(base))
+}
+
 /// Whether a push due now must wait: a listing pushed less than `spacing_ms` ago waits out the
 /// rest (unless `forced`, as Sync Now is), and one over its platform's daily revision cap waits
 /// until the cap starts again (the queue holds a message 12 h at most; the cron re-sends the
@@ -429,6 +453,38 @@ mod tests {
             None,
             "never pushed"
         );
+    }
+
+    #[test]
+    fn each_platform_spaces_pushes_by_its_budget_and_ebay_paces_its_last_revisions() {
+        let fresh = clock(Some(1_000), 10);
+        assert_eq!(spacing_ms(StorefrontKind::Shopify, &fresh, NOW), 1_000);
+        assert_eq!(spacing_ms(StorefrontKind::Amazon, &fresh, NOW), 2_000);
+        assert_eq!(
+            spacing_ms(StorefrontKind::Ebay, &fresh, NOW),
+            2_000,
+            "under half the cap: the platform's own spacing"
+        );
+        // NOW is 01:00 UTC: 23 hours left. With 100 revisions left they come every 13.8 min,
+        // above the ceiling; with 200 used and 50 left, likewise the ceiling.
+        let half = clock(Some(1_000), 150);
+        assert_eq!(
+            spacing_ms(StorefrontKind::Ebay, &half, NOW),
+            MAX_CAPPED_SPACING_MS
+        );
+        // Late in the day the rest fit closer together.
+        let late = NOW + 22 * 3_600_000 + 30 * 60_000; // 23:30 UTC, 30 min left
+        let busy = PushClock {
+            pushed_at: Some(late - 1_000),
+            revisions_day: late / DAY_MS,
+            ..half
+        };
+        assert_eq!(
+            spacing_ms(StorefrontKind::Ebay, &busy, late),
+            30 * 60_000 / 100
+        );
+        let w = wait(&busy, StorefrontKind::Ebay, false, late, 18_000).expect("spaced");
+        assert!(matches!(w, Wait::Spacing { interval_s: 18, .. }), "{w:?}");
     }
 
     #[test]

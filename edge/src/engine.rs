@@ -52,9 +52,10 @@ pub struct Tuning {
     /// Kept well under the listing lease, so a push in flight never outlives its lease.
     pub fetch_timeout_ms: u64,
     /// A listing pushed less than this long ago waits out the rest before its next push, so a
-    /// burst of sales becomes a few pushes of the latest quantity, not one per sale (and eBay's
-    /// 250 revisions a day last). A lone change is pushed at once.
-    pub min_push_interval_ms: i64,
+    /// burst of sales becomes a few pushes of the latest quantity, not one per sale. A lone
+    /// change is pushed at once. `None` (the default) takes each platform's own spacing
+    /// (`round::spacing_ms`); `SYNC_MIN_PUSH_INTERVAL_MS` sets one for every platform.
+    pub push_spacing_ms: Option<i64>,
     /// How long after an update a storefront accepted only for processing (Amazon) it is read
     /// back; `None` keeps the platform's own delay.
     pub verify_after_ms: Option<i64>,
@@ -77,8 +78,8 @@ impl Tuning {
                 base_delay_ms: var("SYNC_RETRY_BASE_MS").unwrap_or(default.base_delay_ms),
             },
             fetch_timeout_ms: var("SYNC_FETCH_TIMEOUT_MS").unwrap_or(10_000).min(30_000),
-            min_push_interval_ms: var("SYNC_MIN_PUSH_INTERVAL_MS")
-                .map_or(2_000, |v| i64::try_from(v).unwrap_or(i64::MAX)),
+            push_spacing_ms: var("SYNC_MIN_PUSH_INTERVAL_MS")
+                .map(|v| i64::try_from(v).unwrap_or(i64::MAX)),
             verify_after_ms: var("SYNC_VERIFY_AFTER_MS").and_then(|v| i64::try_from(v).ok()),
         }
     }
@@ -213,8 +214,11 @@ pub async fn run(
             }
             ListingPlan::Push(quantity) => {
                 let clock = row.push_clock();
-                let spacing = tuning.min_push_interval_ms;
-                match round::wait(&clock, row.kind()?, forced_by.is_some(), now, spacing) {
+                let kind = row.kind()?;
+                let spacing = tuning
+                    .push_spacing_ms
+                    .unwrap_or_else(|| round::spacing_ms(kind, &clock, now));
+                match round::wait(&clock, kind, forced_by.is_some(), now, spacing) {
                     // Deferred, not failed: the same attempt comes back when the wait is over
                     // and pushes whatever the quantity is then (its outcome replaces this row).
                     Some(wait) => {

@@ -56,14 +56,15 @@ async fn upload_survives_a_restart() {
     let mut worker = TestWorker::start();
     let api = Api::new(&worker.base_url);
     let seller = api.new_account("Cut Off").await;
-    // 40,000 rows: eight steps; the request runs the first and the queue the rest. A first file
-    // creates the products, so that every row of the second one changes a quantity and writes
-    // exactly one ledger line: a step applied twice would show as a second line.
-    let rows: u64 = 40_000;
+    // 100,000 rows: twenty steps; the request runs the first and the jobs queue the rest (about
+    // a second and a half, so the restart lands mid-job). A first file creates the products, so
+    // that every row of the second one changes a quantity and writes exactly one ledger line: a
+    // step applied twice would show as a second line.
+    let rows: u64 = 100_000;
     let file = |base: u64| {
         let mut csv = String::from("sku,quantity\n");
         for i in 0..rows {
-            csv.push_str(&format!("CUT-{i:05},{}\n", base + i % 50));
+            csv.push_str(&format!("CUT-{i:06},{}\n", base + i % 50));
         }
         csv
     };
@@ -105,7 +106,7 @@ async fn upload_survives_a_restart() {
     }
     for i in [applied, rows - 1] {
         let found: tally_domain::api::ProductPage = seller
-            .get(&format!("/api/v1/products?q=CUT-{i:05}"))
+            .get(&format!("/api/v1/products?q=CUT-{i:06}"))
             .await
             .json();
         let product = &found.items[0];

@@ -693,10 +693,14 @@ async fn a_thousand_orders_on_ten_skus_coalesce_into_far_fewer_pushes(ctx: Ctx) 
         .count();
     println!("1,000 orders on 10 SKUs in {selling:?}: {pushes} listing pushes");
     assert!(pushes >= 10, "every listing was pushed at least once");
-    // A listing is pushed at most once per 2 s interval while its product keeps selling (the
-    // queue's whole-second delays and the round itself add about a second more), plus the
-    // last push after the burst.
-    let per_listing_bound = selling.as_secs_f64() / 2.0 + 2.0;
+    // A listing is pushed at most once per spacing interval (WooCommerce's, from the domain)
+    // while its product keeps selling (the queue's whole-second delays and the round itself
+    // add about a second more), plus the last push after the burst.
+    let spacing_s =
+        tally_domain::connector::limits(tally_domain::storefront::StorefrontKind::Woocommerce)
+            .push_spacing_ms as f64
+            / 1000.0;
+    let per_listing_bound = selling.as_secs_f64() / spacing_s + 2.0;
     assert!(
         (pushes as f64) <= 10.0 * per_listing_bound,
         "{pushes} pushes in {selling:?} is more than one per listing per interval"

@@ -21,6 +21,9 @@ pub(super) const LIMITS: Limits = Limits {
     batch: 1,
     min_interval_ms: 200,
     daily_revisions: None,
+    // 5 requests a second per seller across all listings, and a push takes two (a read and
+    // the patch).
+    push_spacing_ms: 2_000,
 };
 
 /// Amazon.com, used when the store reference names no marketplace.

@@ -22,6 +22,8 @@ pub(super) const LIMITS: Limits = Limits {
     batch: 2000,
     min_interval_ms: 0,
     daily_revisions: None,
+    // 150 requests per 30 s window on standard plans; one batch call carries 2,000 items.
+    push_spacing_ms: 1_000,
 };
 
 /// One absolute adjustment per 2,000 pushes, the items grouped by location.

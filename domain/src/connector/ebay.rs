@@ -17,6 +17,9 @@ pub(super) const LIMITS: Limits = Limits {
     batch: 25,
     min_interval_ms: 0,
     daily_revisions: Some(250),
+    // The base spacing; once half the day's 250 revisions are used, `round::spacing_ms` spreads
+    // the rest over the rest of the day.
+    push_spacing_ms: 2_000,
 };
 
 /// eBay error ids that mean the SKU or offer does not exist: 25702 "SKU … is not available",

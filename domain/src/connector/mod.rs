@@ -185,6 +185,11 @@ pub struct Limits {
     pub min_interval_ms: u64,
     /// Quantity revisions a listing may take per day (eBay: 250), if the platform caps it.
     pub daily_revisions: Option<u32>,
+    /// Least time between two pushes to one listing while its product keeps selling: a burst
+    /// becomes a push of the latest quantity every so often, not one per sale. Set from what
+    /// each platform's request budget has room for (see `round::spacing_ms` for the capped
+    /// ones).
+    pub push_spacing_ms: i64,
 }
 
 /// A day in milliseconds: daily revision caps count per UTC day.
@@ -578,17 +583,19 @@ mod tests {
     #[test]
     fn limits_follow_each_platforms_published_caps() {
         let table = [
-            (StorefrontKind::Shopify, 250, 0, None),
-            (StorefrontKind::Woocommerce, 100, 0, None),
-            (StorefrontKind::Ebay, 25, 0, Some(250)),
-            (StorefrontKind::Amazon, 1, 200, None),
-            (StorefrontKind::Bigcommerce, 2000, 0, None),
+            (StorefrontKind::Shopify, 250, 0, None, 1_000),
+            (StorefrontKind::Woocommerce, 100, 0, None, 1_000),
+            (StorefrontKind::Ebay, 25, 0, Some(250), 2_000),
+            (StorefrontKind::Amazon, 1, 200, None, 2_000),
+            (StorefrontKind::Bigcommerce, 2000, 0, None, 1_000),
+            (StorefrontKind::Vendure, 50, 100, None, 1_000),
         ];
-        for (kind, batch, min_interval_ms, daily_revisions) in table {
+        for (kind, batch, min_interval_ms, daily_revisions, push_spacing_ms) in table {
             let expected = Limits {
                 batch,
                 min_interval_ms,
                 daily_revisions,
+                push_spacing_ms,
             };
             assert_eq!(limits(kind), expected, "{kind:?}");
         }

@@ -20,6 +20,9 @@ pub(super) const LIMITS: Limits = Limits {
     batch: 250,
     min_interval_ms: 0,
     daily_revisions: None,
+    // The cost bucket refills 50 points a second (standard plans); a push costs about 10, so
+    // a listing a second leaves room for the rest of the store's pushes and reads.
+    push_spacing_ms: 1_000,
 };
 
 /// The Admin API version every Shopify call names (pushes, re-reads, polls, webhook

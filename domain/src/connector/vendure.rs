@@ -35,6 +35,8 @@ pub(super) const LIMITS: Limits = Limits {
     batch: 50,
     min_interval_ms: 100,
     daily_revisions: None,
+    // Self-hosted; a push is a read and a write.
+    push_spacing_ms: 1_000,
 };
 
 /// Variants one catalogue page or one poll reads (Vendure's default `shopListQueryLimit` and

@@ -21,6 +21,8 @@ pub(super) const LIMITS: Limits = Limits {
     batch: 100,
     min_interval_ms: 0,
     daily_revisions: None,
+    // Self-hosted with no published limit; a batch call a second per listing is gentle.
+    push_spacing_ms: 1_000,
 };
 
 /// Batch requests: simple products first, then each parent's variations.
