@@ -264,6 +264,40 @@ fn issues_refusal(status: u16, body: &Value) -> Refusal {
     }
 }
 
+/// Amazon as a [`Connector`](super::platform::Connector): the push path's entry points.
+pub struct Amazon;
+
+impl super::platform::Connector for Amazon {
+    fn limits(&self) -> Limits {
+        LIMITS
+    }
+    fn build(&self, target: &Target, pushes: &[Push]) -> Vec<HttpRequest> {
+        build(target, pushes)
+    }
+    fn parse(&self, request: &HttpRequest, response: &HttpResponse) -> Vec<ItemResult> {
+        parse(request, response)
+    }
+    fn build_preflight(&self, target: &Target, pushes: &[Push]) -> Vec<HttpRequest> {
+        build_preflight(target, pushes)
+    }
+    fn parse_preflight(
+        &self,
+        request: &HttpRequest,
+        response: &HttpResponse,
+    ) -> Vec<(i64, Preflight)> {
+        parse_preflight(request, response)
+    }
+    fn verify_after_ms(&self) -> Option<i64> {
+        Some(VERIFY_AFTER_MS)
+    }
+    fn build_verify(&self, target: &Target, push: &Push) -> Option<HttpRequest> {
+        Some(build_verify(target, push))
+    }
+    fn parse_verify(&self, response: &HttpResponse) -> Verified {
+        parse_verify(response)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -213,6 +213,27 @@ pub(super) fn pause_after(response: &HttpResponse) -> Option<u64> {
     answer::header_u64(response, "x-rate-limit-time-reset-ms")
 }
 
+/// Bigcommerce as a [`Connector`](super::platform::Connector): the push path's entry points.
+pub struct Bigcommerce;
+
+impl super::platform::Connector for Bigcommerce {
+    fn limits(&self) -> Limits {
+        LIMITS
+    }
+    fn build(&self, target: &Target, pushes: &[Push]) -> Vec<HttpRequest> {
+        build(target, pushes)
+    }
+    fn parse(&self, request: &HttpRequest, response: &HttpResponse) -> Vec<ItemResult> {
+        parse(request, response)
+    }
+    fn refused_without_naming(&self, request: &HttpRequest, response: &HttpResponse) -> bool {
+        refused_without_naming(request, response)
+    }
+    fn pause_after(&self, response: &HttpResponse) -> Option<u64> {
+        pause_after(response)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

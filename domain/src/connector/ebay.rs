@@ -264,6 +264,21 @@ fn item_refusal(status: u16, code: Option<String>, detail: String) -> Refusal {
     refusal
 }
 
+/// Ebay as a [`Connector`](super::platform::Connector): the push path's entry points.
+pub struct Ebay;
+
+impl super::platform::Connector for Ebay {
+    fn limits(&self) -> Limits {
+        LIMITS
+    }
+    fn build(&self, target: &Target, pushes: &[Push]) -> Vec<HttpRequest> {
+        build(target, pushes)
+    }
+    fn parse(&self, request: &HttpRequest, response: &HttpResponse) -> Vec<ItemResult> {
+        parse(request, response)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,6 +18,7 @@ mod ebay;
 mod fixtures;
 pub mod oauth;
 pub mod orders;
+pub mod platform;
 mod shopify;
 pub mod subscribe;
 mod vendure;
@@ -204,14 +205,7 @@ pub fn seconds_until_caps_reset(now_ms: i64) -> u32 {
 
 /// How often `kind` may be called and how many listings one request may carry.
 pub fn limits(kind: StorefrontKind) -> Limits {
-    match kind {
-        StorefrontKind::Shopify => shopify::LIMITS,
-        StorefrontKind::Woocommerce => woocommerce::LIMITS,
-        StorefrontKind::Ebay => ebay::LIMITS,
-        StorefrontKind::Amazon => amazon::LIMITS,
-        StorefrontKind::Bigcommerce => bigcommerce::LIMITS,
-        StorefrontKind::Vendure => vendure::LIMITS,
-    }
+    platform::of(kind).limits()
 }
 
 /// Whether the storefront refused the whole of `request` for an item it did not name
@@ -222,24 +216,13 @@ pub fn refused_without_naming(
     request: &HttpRequest,
     response: &HttpResponse,
 ) -> bool {
-    match target.kind {
-        StorefrontKind::Bigcommerce => bigcommerce::refused_without_naming(request, response),
-        StorefrontKind::Vendure => vendure::refused_without_naming(request, response),
-        _ => false,
-    }
+    platform::of(target.kind).refused_without_naming(request, response)
 }
 
 /// The requests that push `pushes` to `target`, split to the platform's batch limit. Every
 /// push is in exactly one request; an empty slice makes no requests.
 pub fn build_requests(target: &Target, pushes: &[Push]) -> Vec<HttpRequest> {
-    match target.kind {
-        StorefrontKind::Shopify => shopify::build(target, pushes),
-        StorefrontKind::Woocommerce => woocommerce::build(target, pushes),
-        StorefrontKind::Ebay => ebay::build(target, pushes),
-        StorefrontKind::Amazon => amazon::build(target, pushes),
-        StorefrontKind::Bigcommerce => bigcommerce::build(target, pushes),
-        StorefrontKind::Vendure => vendure::build(target, pushes),
-    }
+    platform::of(target.kind).build(target, pushes)
 }
 
 /// What happened to each listing of `request`: exactly one result per `request.listing_ids`,
@@ -256,14 +239,7 @@ pub fn parse_response(
         );
         return answer::same_for_all(request, &Err(failure), &answer);
     }
-    match target.kind {
-        StorefrontKind::Shopify => shopify::parse(request, response),
-        StorefrontKind::Woocommerce => woocommerce::parse(request, response),
-        StorefrontKind::Ebay => ebay::parse(request, response),
-        StorefrontKind::Amazon => amazon::parse(request, response),
-        StorefrontKind::Bigcommerce => bigcommerce::parse(request, response),
-        StorefrontKind::Vendure => vendure::parse(request, response),
-    }
+    platform::of(target.kind).parse(request, response)
 }
 
 /// A redirect answer: Tally never follows one (the credential goes only to the address it was
@@ -308,23 +284,13 @@ pub fn unreachable(request: &HttpRequest, message: &str) -> Vec<ItemResult> {
 /// answer says the platform's allowance is spent (Shopify's cost bucket, BigCommerce's
 /// request quota). `None` means the next request may go at the usual pace.
 pub fn pause_after(target: &Target, response: &HttpResponse) -> Option<u64> {
-    match target.kind {
-        StorefrontKind::Shopify => shopify::pause_after(response),
-        StorefrontKind::Bigcommerce => bigcommerce::pause_after(response),
-        StorefrontKind::Woocommerce
-        | StorefrontKind::Ebay
-        | StorefrontKind::Amazon
-        | StorefrontKind::Vendure => None,
-    }
+    platform::of(target.kind).pause_after(response)
 }
 
 /// Requests that read what the storefront holds now for pushes whose compare-and-set missed.
 /// Only Shopify has compare-and-set, so other platforms need no re-read.
 pub fn build_reread(target: &Target, pushes: &[Push]) -> Vec<HttpRequest> {
-    match target.kind {
-        StorefrontKind::Shopify => shopify::build_reread(target, pushes),
-        _ => Vec::new(),
-    }
+    platform::of(target.kind).build_reread(target, pushes)
 }
 
 /// What a read before pushing found for one listing.
@@ -341,11 +307,7 @@ pub enum Preflight {
 /// a listing Amazon fulfils is not), and what the storefront holds for placed orders
 /// (Vendure). Empty for the others.
 pub fn build_preflight(target: &Target, pushes: &[Push]) -> Vec<HttpRequest> {
-    match target.kind {
-        StorefrontKind::Amazon => amazon::build_preflight(target, pushes),
-        StorefrontKind::Vendure => vendure::build_preflight(target, pushes),
-        _ => Vec::new(),
-    }
+    platform::of(target.kind).build_preflight(target, pushes)
 }
 
 /// What a preflight read found for each listing of `request`.
@@ -361,15 +323,7 @@ pub fn parse_preflight(
             .map(|&id| (id, Preflight::Skip(failure.clone())))
             .collect();
     }
-    match target.kind {
-        StorefrontKind::Amazon => amazon::parse_preflight(request, response),
-        StorefrontKind::Vendure => vendure::parse_preflight(request, response),
-        _ => request
-            .listing_ids
-            .iter()
-            .map(|&id| (id, Preflight::Push { held: 0 }))
-            .collect(),
-    }
+    platform::of(target.kind).parse_preflight(request, response)
 }
 
 /// What reading back an update accepted only for processing found.
@@ -386,25 +340,16 @@ pub enum Verified {
 /// How long after a successful push the storefront's own verdict is read back, for platforms
 /// that accept an update only for processing (Amazon); `None` for the rest.
 pub fn verify_after_ms(kind: StorefrontKind) -> Option<i64> {
-    match kind {
-        StorefrontKind::Amazon => Some(amazon::VERIFY_AFTER_MS),
-        _ => None,
-    }
+    platform::of(kind).verify_after_ms()
 }
 
 /// The read that tells whether a push the storefront accepted for processing landed.
 pub fn build_verify(target: &Target, push: &Push) -> Option<HttpRequest> {
-    match target.kind {
-        StorefrontKind::Amazon => Some(amazon::build_verify(target, push)),
-        _ => None,
-    }
+    platform::of(target.kind).build_verify(target, push)
 }
 
 pub fn parse_verify(target: &Target, response: &HttpResponse) -> Verified {
-    match target.kind {
-        StorefrontKind::Amazon => amazon::parse_verify(response),
-        _ => Verified::Accepted,
-    }
+    platform::of(target.kind).parse_verify(response)
 }
 
 /// `(listing_id, current quantity)` for each listing of a re-read the answer could tell;
@@ -414,10 +359,7 @@ pub fn parse_reread(
     request: &HttpRequest,
     response: &HttpResponse,
 ) -> Vec<(i64, i64)> {
-    match target.kind {
-        StorefrontKind::Shopify => shopify::parse_reread(request, response),
-        _ => Vec::new(),
-    }
+    platform::of(target.kind).parse_reread(request, response)
 }
 
 /// The connection's API address without trailing slashes, so paths join with one `/`.

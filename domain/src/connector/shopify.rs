@@ -425,6 +425,30 @@ fn available(node: &Value, expected_id: Option<&str>) -> Option<i64> {
         .as_i64()
 }
 
+/// Shopify as a [`Connector`](super::platform::Connector): the push path's entry points.
+pub struct Shopify;
+
+impl super::platform::Connector for Shopify {
+    fn limits(&self) -> Limits {
+        LIMITS
+    }
+    fn build(&self, target: &Target, pushes: &[Push]) -> Vec<HttpRequest> {
+        build(target, pushes)
+    }
+    fn parse(&self, request: &HttpRequest, response: &HttpResponse) -> Vec<ItemResult> {
+        parse(request, response)
+    }
+    fn pause_after(&self, response: &HttpResponse) -> Option<u64> {
+        pause_after(response)
+    }
+    fn build_reread(&self, target: &Target, pushes: &[Push]) -> Vec<HttpRequest> {
+        build_reread(target, pushes)
+    }
+    fn parse_reread(&self, request: &HttpRequest, response: &HttpResponse) -> Vec<(i64, i64)> {
+        parse_reread(request, response)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -661,6 +661,34 @@ pub(super) fn subscribe_answer(response: &HttpResponse) -> Result<String, String
     }
 }
 
+/// Vendure as a [`Connector`](super::platform::Connector): the push path's entry points.
+pub struct Vendure;
+
+impl super::platform::Connector for Vendure {
+    fn limits(&self) -> Limits {
+        LIMITS
+    }
+    fn build(&self, target: &Target, pushes: &[Push]) -> Vec<HttpRequest> {
+        build(target, pushes)
+    }
+    fn parse(&self, request: &HttpRequest, response: &HttpResponse) -> Vec<ItemResult> {
+        parse(request, response)
+    }
+    fn refused_without_naming(&self, request: &HttpRequest, response: &HttpResponse) -> bool {
+        refused_without_naming(request, response)
+    }
+    fn build_preflight(&self, target: &Target, pushes: &[Push]) -> Vec<HttpRequest> {
+        build_preflight(target, pushes)
+    }
+    fn parse_preflight(
+        &self,
+        request: &HttpRequest,
+        response: &HttpResponse,
+    ) -> Vec<(i64, Preflight)> {
+        parse_preflight(request, response)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

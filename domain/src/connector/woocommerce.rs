@@ -180,6 +180,21 @@ fn item_refusal(error: &Value, http_status: u16) -> Refusal {
     }
 }
 
+/// Woocommerce as a [`Connector`](super::platform::Connector): the push path's entry points.
+pub struct Woocommerce;
+
+impl super::platform::Connector for Woocommerce {
+    fn limits(&self) -> Limits {
+        LIMITS
+    }
+    fn build(&self, target: &Target, pushes: &[Push]) -> Vec<HttpRequest> {
+        build(target, pushes)
+    }
+    fn parse(&self, request: &HttpRequest, response: &HttpResponse) -> Vec<ItemResult> {
+        parse(request, response)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
