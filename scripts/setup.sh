@@ -72,16 +72,29 @@ if [[ ! -d vendure/node_modules/@vendure/core || vendure/package-lock.json -nt v
 fi
 
 if $with_browser; then
-  step "Chromium, chromedriver and sqlite3 (Debian packages; tests and bench)"
+  step "Chromium, chromedriver, sqlite3 and python3-venv (Debian packages; tests and bench)"
   missing=()
   command -v chromium >/dev/null || missing+=(chromium)
   command -v chromedriver >/dev/null || missing+=(chromium-driver)
   command -v sqlite3 >/dev/null || missing+=(sqlite3)
+  command -v python3 >/dev/null || missing+=(python3)
+  python3 -c 'import ensurepip' 2>/dev/null || missing+=(python3-venv)
   if ((${#missing[@]})); then
     sudo_if_needed=""
     [[ "$(id -u)" != 0 ]] && sudo_if_needed="sudo"
     $sudo_if_needed apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo_if_needed apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+fi
+if $with_browser; then
+  step "Schemathesis from PyPI, pinned in scripts/schemathesis-requirements.txt (the API fuzz test)"
+  venv=.tools/schemathesis
+  if [[ ! -x $venv/bin/st || scripts/schemathesis-requirements.txt -nt $venv/.installed ]]; then
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps \
+      -r scripts/schemathesis-requirements.txt
+    touch "$venv/.installed"
   fi
 fi
 step "Tools ready"
