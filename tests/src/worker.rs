@@ -19,9 +19,10 @@ pub struct TestWorker {
 /// Test data loaded after the demo seed, in this order, before the worker starts:
 /// the bulk account (5,000 products), then the copies of the demo account, made while the demo
 /// account is still exactly as seeded (see `crate::accounts`).
-const FIXTURES: [&str; 2] = [
+const FIXTURES: [&str; 3] = [
     "tests/fixtures/large-account.sql",
     "tests/fixtures/demo-copies.sql",
+    "tests/fixtures/retention.sql",
 ];
 
 /// The deep health check's secret in the tests.

@@ -31,6 +31,7 @@ fn main() {
         a_deployed_worker_sends_credentials_only_to_public_https_storefronts,
         health_reports_a_real_round_trip_through_d1_kv_and_the_queue,
         the_cron_trigger_runs_and_is_reported_by_health,
+        the_cron_drops_history_past_the_window_and_files_never_applied_after_a_day,
         products_are_listed_a_page_at_a_time_in_sku_order,
         only_the_offered_page_sizes_are_accepted,
         turning_auto_sync_on_persists_and_pushes_nothing,
@@ -747,6 +748,36 @@ async fn generated_requests_get_no_server_error_and_only_documented_statuses(api
         "schemathesis found failures:\n{report}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// `tests/fixtures/retention.sql`: an account of its own with history 100 days and a day old,
+/// and files previewed two days and an hour ago, none applied. Any cron run (this test's, or
+/// another's) prunes the old ones; the recent ones show the fixture was there.
+async fn the_cron_drops_history_past_the_window_and_files_never_applied_after_a_day(api: Api) {
+    let seller = api
+        .signed_in("retention@tally.example", DEMO_PASSWORD)
+        .await;
+    let product = seller.products(1, 25).await.items[0].clone();
+    assert_eq!(product.sku.to_string(), "KEEP-1");
+    seller.run_cron().await;
+    let history = eventually("history past the window to go", QUEUE_WAIT, || {
+        let seller = seller.clone();
+        async move {
+            let page = seller.history_of(product.id.0).await;
+            (page.total == 2).then_some(page)
+        }
+    })
+    .await;
+    let quantities: Vec<i64> = history.items.iter().map(|h| h.quantity).collect();
+    assert_eq!(quantities.len(), 2, "the day-old rows stay: {quantities:?}");
+    assert!(quantities.iter().all(|q| *q >= 4), "{quantities:?}");
+    assert_eq!(
+        seller.get("/api/v1/uploads/900001").await.status,
+        404,
+        "a file never applied is gone after a day"
+    );
+    let fresh = seller.get("/api/v1/uploads/900002").await;
+    assert_eq!(fresh.status, 200, "an hour-old file stays: {}", fresh.body);
 }
 
 async fn an_api_key_does_only_what_its_scope_allows(api: Api) {
