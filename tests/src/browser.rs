@@ -158,3 +158,52 @@ pub async fn sign_in(client: &Client, email: &str, password: &str) {
         .expect("submitting");
     by_testid(client, "account-name", wait).await;
 }
+
+/// The rule violations axe-core (pinned in `package-lock.json`) finds on the page as it is
+/// now, one line each: rule, impact, help, how many elements and the first few of them.
+pub async fn axe_violations(client: &Client) -> Vec<String> {
+    let axe = crate::repo_root().join("node_modules/axe-core/axe.min.js");
+    let source = std::fs::read_to_string(&axe)
+        .unwrap_or_else(|e| panic!("{}: {e} (scripts/setup.sh installs it)", axe.display()));
+    client
+        .execute(&source, vec![])
+        .await
+        .expect("axe-core loads into the page");
+    let found = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { resultTypes: ['violations'] })
+               .then(r => done(r.violations.map(v =>
+                 `${v.id} (${v.impact}): ${v.help}; ${v.nodes.length} element(s): ` +
+                 v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))))
+               .catch(e => done(['axe failed: ' + e]));",
+            vec![],
+        )
+        .await
+        .expect("axe-core runs");
+    serde_json::from_value(found).expect("a list of violations")
+}
+
+/// Every axe-core violation on the page, each prefixed with `screen` (a screenshot of the
+/// screen is kept in target/screenshots when there are any).
+pub async fn accessibility_report(client: &Client, screen: &str) -> Vec<String> {
+    let violations = axe_violations(client).await;
+    if !violations.is_empty() {
+        screenshot(client, &format!("axe-{screen}")).await;
+    }
+    violations
+        .into_iter()
+        .map(|v| format!("{screen}: {v}"))
+        .collect()
+}
+
+/// Fails with every axe-core violation on the page as it is now.
+pub async fn assert_accessible(client: &Client, screen: &str) {
+    let found = accessibility_report(client, screen).await;
+    assert!(
+        found.is_empty(),
+        "axe-core finds {} violation(s):\n{}",
+        found.len(),
+        found.join("\n")
+    );
+}

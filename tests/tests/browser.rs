@@ -8,7 +8,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 use tally_tests::accounts::{take_demo_copy, DemoCopy};
-use tally_tests::browser::{by_testid, click, screenshot, sign_in, text_of, Chromedriver, UI_WAIT};
+use tally_tests::browser::{
+    accessibility_report, assert_accessible, by_testid, click, screenshot, sign_in, text_of,
+    Chromedriver, UI_WAIT,
+};
 use tally_tests::client::{Api, DEMO_PASSWORD};
 use tally_tests::eventually;
 use tally_tests::sandbox::{Kind, Sandbox};
@@ -36,6 +39,7 @@ fn main() {
         sandbox: Arc::new(rt.block_on(Sandbox::start(&[(Kind::Woocommerce, WOO_KEYS)]))),
     };
     let tests = tally_tests::cases![&rt, &ctx;
+        every_screen_passes_axe_core_with_no_violations,
         a_seller_turns_on_auto_sync_for_a_row_and_it_survives_a_reload,
         a_seller_adjusts_a_quantity_and_sees_the_sync_history_entry,
         a_seller_pages_through_inventory_with_the_page_in_the_url,
@@ -125,6 +129,67 @@ async fn attr(client: &fantoccini::Client, testid: &str, name: &str) -> Option<S
         .attr(name)
         .await
         .expect("attribute read")
+}
+
+/// The accessibility gate: axe-core finds no violation on any screen, signed out (sign-in,
+/// sign-up) or in (inventory, the adjust dialog, a product's page, upload, orders, sync
+/// history, every settings tab), each waited for until its content is drawn.
+async fn every_screen_passes_axe_core_with_no_violations(ctx: Ctx) {
+    let seller = take_demo_copy(&ctx.api).await;
+    let client = ctx.driver.session().await;
+    let base = seller.api.base.clone();
+    let mut found: Vec<String> = Vec::new();
+    client.goto(&format!("{base}/signup")).await.unwrap();
+    by_testid(&client, "auth-form", UI_WAIT).await;
+    found.extend(accessibility_report(&client, "sign-up").await);
+    client.goto(&format!("{base}/login")).await.unwrap();
+    by_testid(&client, "auth-form", UI_WAIT).await;
+    found.extend(accessibility_report(&client, "sign-in").await);
+
+    let product = seller.api.products(1, 25).await.items[0].clone();
+    open_signed_in(&client, &seller, "/").await;
+    by_testid(&client, "inventory-table", UI_WAIT).await;
+    found.extend(accessibility_report(&client, "inventory").await);
+    click(&client, &format!("adjust-{}", product.sku)).await;
+    by_testid(&client, "adjust-amount", UI_WAIT).await;
+    found.extend(accessibility_report(&client, "the adjust dialog").await);
+
+    let screens = [
+        (
+            format!("/products/{}", product.id.0),
+            "details-auto-sync",
+            "a product's page",
+        ),
+        ("/uploads".to_owned(), "upload-file", "upload"),
+        ("/orders".to_owned(), "order-form", "orders"),
+        ("/history".to_owned(), "sync-health", "sync history"),
+        (
+            "/settings/inventory".to_owned(),
+            "rules-form",
+            "settings: inventory",
+        ),
+        (
+            "/settings/storefronts".to_owned(),
+            "storefronts-empty",
+            "settings: storefronts",
+        ),
+        (
+            "/settings/api-keys".to_owned(),
+            "api-key-create",
+            "settings: API keys",
+        ),
+    ];
+    for (path, drawn, screen) in screens {
+        client.goto(&format!("{base}{path}")).await.unwrap();
+        by_testid(&client, drawn, UI_WAIT).await;
+        found.extend(accessibility_report(&client, screen).await);
+    }
+    assert!(
+        found.is_empty(),
+        "axe-core finds {} violation(s):\n{}",
+        found.len(),
+        found.join("\n")
+    );
 }
 
 async fn a_seller_turns_on_auto_sync_for_a_row_and_it_survives_a_reload(ctx: Ctx) {
@@ -730,6 +795,7 @@ async fn a_seller_turns_on_auto_sync_on_the_details_tab_and_sees_the_quantity_hi
     assert_eq!(by, seller.email, "the ledger's By column");
     by_testid(&client, "quantity-chart", UI_WAIT).await;
     screenshot(&client, "product-details").await;
+    assert_accessible(&client, "a product's page with its ledger and chart").await;
 
     client.refresh().await.unwrap();
     let again = by_testid(&client, "details-auto-sync", UI_WAIT).await;
@@ -787,6 +853,7 @@ async fn a_seller_uploads_a_file_with_an_error_then_a_good_file_and_applies_it(c
         .await
         .unwrap();
     let preview = by_testid(&client, "upload-preview", UI_WAIT).await;
+    assert_accessible(&client, "an upload's preview").await;
     assert_eq!(text_of(&client, "to-update").await, "1");
     assert_eq!(text_of(&client, "to-create").await, "1");
     assert_eq!(
@@ -927,6 +994,7 @@ async fn a_seller_enters_an_order_by_hand_and_cancels_it(ctx: Ctx) {
         }
     })
     .await;
+    assert_accessible(&client, "orders with a cancelled order").await;
     assert_eq!(
         seller.api.product(product.id.0).await.quantity,
         product.quantity,
@@ -1042,6 +1110,7 @@ async fn a_seller_connects_a_storefront_links_a_listing_and_watches_the_push_suc
     );
     by_testid(client, "sync-health", UI_WAIT).await;
     screenshot(client, "sync-history-succeeded").await;
+    assert_accessible(client, "sync history with a push and the health panel").await;
     assert_eq!(
         ctx.sandbox.items(Kind::Woocommerce).await.get("7001"),
         Some(&14)
@@ -1074,6 +1143,7 @@ async fn a_seller_connects_a_storefront_links_a_listing_and_watches_the_push_suc
         .await
         .unwrap();
     let row = by_testid(client, "storefront-row", UI_WAIT).await;
+    assert_accessible(client, "settings: a connected storefront").await;
     row.find(fantoccini::Locator::Css("button:last-of-type"))
         .await
         .unwrap()
@@ -1514,6 +1584,7 @@ async fn a_seller_checks_for_drift_and_fixes_the_listing_that_differs(ctx: Ctx) 
         row.contains("DRB-1") && row.contains("shows fewer"),
         "{row}"
     );
+    assert_accessible(&client, "the drift panel with a listing that differs").await;
     assert_eq!(text_of(&client, "health-drift").await, "1");
     screenshot(&client, "drift-found").await;
     click(&client, "drift-fix").await;
