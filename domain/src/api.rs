@@ -127,6 +127,10 @@ pub struct AdjustmentResult {
     pub after: i64,
     /// True when Auto Sync queued a push for this change.
     pub sync_queued: bool,
+    /// Listings that push reaches (active, on an active connection): 0 means nothing was
+    /// pushed anywhere, and the seller is told to link a listing.
+    #[serde(default)]
+    pub listings: u64,
 }
 
 /// A line of the Inventory Sync History.
@@ -511,6 +515,14 @@ pub struct BulkResult {
     pub updated: u64,
     /// Pushes queued (Sync Now only).
     pub queued: u64,
+    /// Of the products, how many have no listing a push reaches (Sync Now only): for them
+    /// there was nothing to send.
+    #[serde(default)]
+    pub without_listings: u64,
+    /// What happened, in the seller's words (Sync Now: `selection::sync_now_summary`), so the
+    /// app shows the server's account of it.
+    #[serde(default)]
+    pub message: String,
 }
 
 /// A field and what is wrong with it.

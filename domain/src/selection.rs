@@ -59,8 +59,61 @@ impl<'de> Deserialize<'de> for Selection {
     }
 }
 
+/// What Sync Now did, in the seller's words: how many products are on their way to their
+/// listings, how many had none (so nothing was sent for them), and that Auto Sync is now on.
+pub fn sync_now_summary(r: &crate::api::BulkResult) -> String {
+    let n = r.updated;
+    let without = r.without_listings.min(n);
+    let pushing = n - without;
+    let sent = if pushing == 0 {
+        format!(
+            "none of these {} has a listing yet, so nothing was pushed (link listings on each \
+             product's page)",
+            products(n)
+        )
+    } else if without == 0 {
+        format!("pushing {} to their listings now", products(pushing))
+    } else {
+        format!(
+            "pushing {} to their listings now; {without} with no listing yet got nothing",
+            products(pushing)
+        )
+    };
+    format!("Sync Now: {sent}. Auto Sync is now on for all {n}; Sync history shows each push.")
+}
+
+fn products(n: u64) -> String {
+    if n == 1 {
+        "1 product".to_owned()
+    } else {
+        format!("{n} products")
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sync_now_says_how_many_were_pushed_and_how_many_had_no_listing() {
+        let result = |updated, without_listings| crate::api::BulkResult {
+            updated,
+            queued: updated,
+            without_listings,
+            message: String::new(),
+        };
+        assert_eq!(
+            sync_now_summary(&result(160, 148)),
+            "Sync Now: pushing 12 products to their listings now; 148 with no listing yet got \
+             nothing. Auto Sync is now on for all 160; Sync history shows each push."
+        );
+        let all = sync_now_summary(&result(1, 0));
+        assert!(all.starts_with("Sync Now: pushing 1 product to"), "{all}");
+        let none = sync_now_summary(&result(3, 3));
+        assert!(
+            none.contains("none of these 3 products has a listing yet"),
+            "{none}"
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -269,6 +269,10 @@ async fn an_adjustment_with_auto_sync_on_reaches_the_queue_consumer_once(api: Ap
     assert_eq!(result.before, product.quantity.get());
     assert_eq!(result.after, product.quantity.get() + 5);
     assert!(result.sync_queued);
+    assert_eq!(
+        result.listings, 0,
+        "the demo product has no listings to push to"
+    );
     assert_eq!(result.product.version, product.version + 1);
 
     let history = eventually("the consumer to record the change", QUEUE_WAIT, || {
@@ -1054,6 +1058,10 @@ async fn sync_now_pushes_the_selected_products_even_when_unchanged_and_turns_aut
         .await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(answer.body["queued"], 3);
+    assert_eq!(
+        answer.body["without_listings"], 3,
+        "the demo products have no listings: nothing reaches a storefront"
+    );
     for p in &chosen {
         let now = api.product(p.id.0).await;
         assert!(now.auto_sync, "Sync Now turns Auto Sync on");

@@ -210,7 +210,16 @@ async fn each_connector_delivers_a_change_in_its_platforms_request_shape(ctx: Ct
         let p = product(&seller, &format!("SHAPE-{i}"), 10).await;
         let storefront = connect(&seller, kind, &sb.base_url(kind), json!({})).await;
         link(&seller, &p, storefront, id, sub).await;
-        set_quantity(&seller, &p, 7).await;
+        let answer = seller.adjust(p.id.0, "set", 7).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        assert_eq!(
+            (
+                answer.body["sync_queued"].clone(),
+                answer.body["listings"].clone()
+            ),
+            (json!(true), json!(1)),
+            "{kind}: the adjustment says it is pushing to its one listing"
+        );
         storefront_shows(sb, kind, key, 7).await;
 
         let calls = sb.calls(kind).await;

@@ -69,10 +69,10 @@ pub fn AdjustDialog(
                 Ok(result) => {
                     quantity.set(result.after);
                     auto_sync.set(result.product.auto_sync);
-                    let push = if result.sync_queued {
-                        "push queued to its listings"
-                    } else {
-                        "Auto Sync is off, so storefronts were not updated"
+                    let push = match (result.sync_queued, result.listings) {
+                        (true, 0) => "no listing to push to yet: link one on the product's page",
+                        (true, _) => "pushing it to its listings now",
+                        (false, _) => "Auto Sync is off, so storefronts were not updated",
                     };
                     toaster.show(
                         Tone::Success,

@@ -25,10 +25,7 @@ impl Action {
                 "Auto Sync turned on for {n} products. Nothing is pushed until a quantity changes."
             ),
             Action::Off => format!("Auto Sync turned off for {n} products."),
-            Action::SyncNow => format!(
-                "Sync Now: {} pushes queued; Auto Sync is on for these {n} products.",
-                thousands(r.queued)
-            ),
+            Action::SyncNow => r.message.clone(),
         }
     }
 }
@@ -38,7 +35,10 @@ impl Action {
 pub fn BulkBar(selected: RwSignal<Vec<ProductId>>, products: Loaded<ProductPage>) -> impl IntoView {
     let toaster = use_toaster();
     let busy = RwSignal::new(false);
+    // Sync Now also turns Auto Sync on, so it asks first and says so.
+    let confirming = RwSignal::new(false);
     let run = move |action: Action| {
+        confirming.set(false);
         let ids = selected.get_untracked();
         busy.set(true);
         spawn_local(async move {
@@ -70,14 +70,15 @@ pub fn BulkBar(selected: RwSignal<Vec<ProductId>>, products: Loaded<ProductPage>
                 <button class="button" data-testid="bulk-off" disabled=move || busy.get() on:click=move |_| run(Action::Off)>
                     "Turn off Auto Sync"
                 </button>
+                // Two steps: the first press says what Sync Now does (it turns Auto Sync on
+                // too), the second does it.
                 <button
                     class="button button-primary"
                     data-testid="bulk-sync-now"
-                    title="Push the current quantity of each selected product to all its listings now, and turn Auto Sync on for them."
                     disabled=move || busy.get()
-                    on:click=move |_| run(Action::SyncNow)
+                    on:click=move |_| if confirming.get_untracked() { run(Action::SyncNow) } else { confirming.set(true) }
                 >
-                    "Sync Now"
+                    {move || if confirming.get() { "Yes: push them now and turn Auto Sync on" } else { "Sync Now…" }}
                 </button>
                 <button class="button button-plain" on:click=move |_| selected.set(Vec::new())>
                     "Clear selection"

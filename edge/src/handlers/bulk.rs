@@ -4,7 +4,7 @@ use crate::bindings::DB;
 use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::request::{json_body, ok, MAX_JSON_BODY};
-use crate::store::{outbox, selection};
+use crate::store::{listings, outbox, selection};
 use tally_domain::api::{BulkAutoSync, BulkResult, SyncNow};
 use tally_domain::selection::Selection;
 use tally_domain::AccountId;
@@ -38,7 +38,12 @@ pub async fn set_auto_sync(
     check_all_exist(&db, account, &body.ids).await?;
     let updated =
         selection::set_auto_sync(&db, account, &body.ids, body.auto_sync, now_ms()).await?;
-    ok(&BulkResult { updated, queued: 0 })
+    ok(&BulkResult {
+        updated,
+        queued: 0,
+        without_listings: 0,
+        message: String::new(),
+    })
 }
 
 /// `POST /api/v1/products/sync-now`: a forced push per product, and Auto Sync on for them.
@@ -52,8 +57,13 @@ pub async fn sync_now(
     check_all_exist(&db, account, &body.ids).await?;
     let queued = selection::sync_now(&db, account, &body.ids, now_ms()).await?;
     outbox::send_queued(env, account, &queued).await;
-    ok(&BulkResult {
-        updated: body.ids.ids().len() as u64,
+    let ids: Vec<i64> = body.ids.ids().iter().map(|p| p.0).collect();
+    let mut result = BulkResult {
+        updated: ids.len() as u64,
         queued: queued.len() as u64,
-    })
+        without_listings: listings::without_reachable_listing(&db, account, &ids).await?,
+        message: String::new(),
+    };
+    result.message = tally_domain::selection::sync_now_summary(&result);
+    ok(&result)
 }

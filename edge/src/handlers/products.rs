@@ -5,9 +5,9 @@ use crate::caller::{Caller, Via};
 use crate::clock::now_ms;
 use crate::error::ApiError;
 use crate::request::{json_body, json_response, ok, query_param, MAX_JSON_BODY};
-use crate::store::outbox;
 use crate::store::products::{self, QuantityWrite, Written};
 use crate::store::rules;
+use crate::store::{listings, outbox};
 use tally_domain::actor::Actor;
 use tally_domain::api::{
     AdjustMode, AdjustQuantity, AdjustmentResult, FieldError, NewProduct, ProductPage, SetAutoSync,
@@ -154,6 +154,7 @@ async fn replay(
         before: done.before,
         after: done.after,
         sync_queued: false,
+        listings: 0,
     })?;
     response.headers_mut().set("idempotency-replayed", "true")?;
     Ok(response)
@@ -343,11 +344,16 @@ pub async fn adjust(
         product.quantity = after;
         product.version += 1;
         product.updated_at = now;
+        let listings = match outbox_id {
+            Some(_) => listings::reachable_count(&db, account, id.0).await?,
+            None => 0,
+        };
         return ok(&AdjustmentResult {
             product,
             before,
             after: after.get(),
             sync_queued: outbox_id.is_some(),
+            listings,
         });
     }
     Err(ApiError::Busy(

@@ -401,6 +401,44 @@ pub async fn insert_all(
 /// `variations` (WooCommerce, where it is the variation's id), `external_sub_id` is one of
 /// `ids`: how a storefront's order line finds the product the seller linked. A variation's
 /// id wins over its parent's.
+/// How many of `products` have no listing a push would reach (an active listing on an active
+/// connection): Sync Now says so instead of counting them as pushed.
+pub async fn without_reachable_listing(
+    db: &D1Database,
+    account: AccountId,
+    products: &[i64],
+) -> Result<u64, ApiError> {
+    let ids = serde_json::to_string(products).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let row = db
+        .prepare(
+            "SELECT COUNT(*) AS n FROM products p \
+             WHERE p.account_id = ?1 AND p.id IN (SELECT value FROM json_each(?2)) \
+               AND NOT EXISTS (SELECT 1 FROM listings l JOIN storefronts s ON s.id = l.storefront_id \
+                 WHERE l.account_id = ?1 AND l.product_id = p.id AND l.active = 1 AND s.active = 1)",
+        )
+        .bind(&[int(account.0), text(&ids)])?
+        .first::<super::Count>(None)
+        .await?;
+    Ok(row.map_or(0, |r| r.n))
+}
+
+/// How many listings a push of `product` reaches (active, on an active connection).
+pub async fn reachable_count(
+    db: &D1Database,
+    account: AccountId,
+    product: i64,
+) -> Result<u64, ApiError> {
+    let row = db
+        .prepare(
+            "SELECT COUNT(*) AS n FROM listings l JOIN storefronts s ON s.id = l.storefront_id \
+             WHERE l.account_id = ?1 AND l.product_id = ?2 AND l.active = 1 AND s.active = 1",
+        )
+        .bind(&[int(account.0), int(product)])?
+        .first::<super::Count>(None)
+        .await?;
+    Ok(row.map_or(0, |r| r.n))
+}
+
 /// Whether connection `storefront_id` has any listing (paused ones included).
 pub async fn any_on(
     db: &D1Database,
