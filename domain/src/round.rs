@@ -288,6 +288,21 @@ pub fn failed(
     }
 }
 
+/// D1 statements one consumer invocation issues at most. Workers allow 1,000 D1 queries per
+/// invocation on the paid plan; the margin covers the odd read a push makes on its own (the
+/// orders poll before a Shopify retry, a token renewal).
+pub const STATEMENTS_PER_INVOCATION: usize = 800;
+
+/// A first guess at one product's statements in a round (its history rows, its listing's
+/// writes, its outbox close), before a round of the invocation has shown the real count.
+pub const STATEMENTS_PER_PRODUCT_GUESS: usize = 6;
+
+/// Whether a round expected to issue `expected` statements may start after `used`: the first
+/// round of an invocation always does (a round is the least work there is).
+pub fn room_for(used: usize, expected: usize) -> bool {
+    used == 0 || used + expected <= STATEMENTS_PER_INVOCATION
+}
+
 /// What a round does with one product's outbox entries once it knows what comes next.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settlement {
@@ -558,6 +573,14 @@ mod tests {
         assert_eq!(now.status, SyncStatus::Failed);
         assert!(now.action.is_some(), "a failure for good says what to do");
         assert_eq!(now.next, Next::Done);
+    }
+
+    #[test]
+    fn an_invocation_starts_rounds_only_while_its_statements_last() {
+        assert!(room_for(0, 5_000), "the first round always runs");
+        assert!(room_for(500, 300));
+        assert!(!room_for(500, 301));
+        assert!(!room_for(STATEMENTS_PER_INVOCATION, 1));
     }
 
     #[test]

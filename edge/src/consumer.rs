@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use tally_domain::connector::Failure;
 use tally_domain::retry;
-use tally_domain::round::{EntryStatus, Next};
+use tally_domain::round::{self, EntryStatus, Next};
 use tally_domain::storefront::StorefrontKind;
 use tally_domain::sync::{coalesce, messages_for, rounds, DirtyProduct, SyncMessage, SyncStatus};
 use tally_domain::{AccountId, ProductId};
@@ -85,8 +85,9 @@ fn settle(message: &Message<SyncMessage>, outcome: Result<(), ApiError>) {
 }
 
 /// Products one engine round takes on: a batch of packed messages (a big file) is pushed in
-/// rounds of this many, so no round's reads and writes grow without bound.
-const PRODUCTS_PER_ROUND: usize = 100;
+/// rounds of this many, so no round's reads and writes grow without bound (about 300 D1
+/// statements for products with one listing each; see `round::STATEMENTS_PER_INVOCATION`).
+const PRODUCTS_PER_ROUND: usize = 50;
 
 /// Wall time after which a consumer invocation stops starting engine rounds and hands the
 /// rest of its batch back to the queue: invocations stay short (`wrangler dev`'s queue stops
@@ -158,15 +159,18 @@ async fn push_changes(env: &Env, changes: &[&Message<SyncMessage>]) {
     let mut settled: HashMap<(AccountId, ProductId), Result<(), String>> = HashMap::new();
     let mut follow_ups = FollowUps::default();
     let started = now_ms();
+    // D1 statements this invocation has issued, and the most one round took.
+    let (mut statements, mut largest_round) = (0, 0);
     for round in rounds(&dirty, PRODUCTS_PER_ROUND) {
         let Some(account) = round.first().map(|d| d.account_id) else {
             continue;
         };
         let round = round.as_slice();
-        if now_ms() - started > INVOCATION_BUDGET_MS {
-            // Long enough for one invocation: the rest goes back on the queue as fresh
-            // messages (same entries and attempts), so nothing counts as a failure. Each
-            // product's message is acked only once they are sent.
+        let expected = largest_round.max(round.len() * round::STATEMENTS_PER_PRODUCT_GUESS);
+        if now_ms() - started > INVOCATION_BUDGET_MS || !round::room_for(statements, expected) {
+            // Long enough (or enough D1 statements) for one invocation: the rest goes back on
+            // the queue as fresh messages (same entries and attempts), so nothing counts as a
+            // failure. Each product's message is acked only once they are sent.
             let messages = handed_back(round);
             follow_ups
                 .later
@@ -177,7 +181,11 @@ async fn push_changes(env: &Env, changes: &[&Message<SyncMessage>]) {
             continue;
         }
         let next = match engine::run(env, account, round).await {
-            Ok(next) => next,
+            Ok(done) => {
+                statements += done.statements;
+                largest_round = largest_round.max(done.statements);
+                done.next
+            }
             Err(e) => {
                 for d in round {
                     settled.insert((account, d.product_id), Err(e.to_string()));

@@ -93,16 +93,32 @@ pub(crate) struct Planned<'a> {
     pub(crate) attempt: u32,
 }
 
+/// What a round decided, and what it cost.
+pub struct Round {
+    /// Per product id: what the consumer does with its messages.
+    pub next: BTreeMap<i64, Next>,
+    /// D1 statements the round issued (see `round::STATEMENTS_PER_INVOCATION`).
+    pub statements: usize,
+}
+
 /// Runs one round for `dirty` (all of one account) and says what to do next per product.
-pub async fn run(
+pub async fn run(env: &Env, account: AccountId, dirty: &[DirtyProduct]) -> Result<Round, ApiError> {
+    let mut statements = 0;
+    let next = run_counted(env, account, dirty, &mut statements).await?;
+    Ok(Round { next, statements })
+}
+
+async fn run_counted(
     env: &Env,
     account: AccountId,
     dirty: &[DirtyProduct],
+    statements: &mut usize,
 ) -> Result<BTreeMap<i64, Next>, ApiError> {
     let db = env.d1(DB)?;
     let tuning = Tuning::from_env(env);
     let now = now_ms();
     let rows = outbox::find_many(&db, account, &all_entry_ids(dirty)).await?;
+    *statements += 1;
     let entries: Vec<Entry> = rows.iter().map(OutboxRow::entry).collect();
     let mut next: BTreeMap<i64, Next> =
         dirty.iter().map(|d| (d.product_id.0, Next::Done)).collect();
@@ -124,8 +140,9 @@ pub async fn run(
         .collect();
     if leads.is_empty() {
         if !closed_before.is_empty() {
-            db.batch(history::settle_placeholders(&db, account, &closed_before)?)
-                .await?;
+            let writes = history::settle_placeholders(&db, account, &closed_before)?;
+            *statements += writes.len();
+            db.batch(writes).await?;
         }
         return Ok(next);
     }
@@ -133,6 +150,7 @@ pub async fn run(
     let token = hex(&crypto::random_bytes::<12>()?);
     let lease_until = now + LEASE_TIMEOUTS * tuning.fetch_timeout_ms as i64;
     let claim = listings::claim(&db, account, &product_ids, &token, now, lease_until).await?;
+    *statements += listings::CLAIM_STATEMENTS;
 
     let mut writes: Vec<D1PreparedStatement> = Vec::new();
     for &(pid, quantity) in &claim.busy {
@@ -266,6 +284,7 @@ pub async fn run(
         )?);
     }
     if !writes.is_empty() {
+        *statements += writes.len();
         db.batch(std::mem::take(&mut writes)).await?;
     }
 
@@ -353,6 +372,7 @@ pub async fn run(
         writes.extend(history::settle_placeholders(&db, account, &closed)?);
     }
     if !writes.is_empty() {
+        *statements += writes.len();
         db.batch(writes).await?;
     }
     Ok(next)

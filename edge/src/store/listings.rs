@@ -256,6 +256,9 @@ struct ProductListingCount {
     quantity: i64,
 }
 
+/// D1 statements one [`claim`] issues (one batch of three).
+pub const CLAIM_STATEMENTS: usize = 3;
+
 /// Takes the lease of every active listing of `products` that nobody else holds, until
 /// `lease_until`, and reads them back, in one transaction.
 pub async fn claim(
