@@ -794,15 +794,12 @@ async fn the_cron_drops_history_past_the_window_and_files_never_applied_after_a_
 
 async fn an_api_key_does_only_what_its_scope_allows(api: Api) {
     let seller = api.new_account("Scoped Keys").await;
-    let product = seller
-        .send_json(
-            "POST",
-            "/api/v1/products",
-            &json!({ "sku": "SCOPE-1", "name": "Scoped", "quantity": 5 }),
-        )
-        .await;
-    assert_eq!(product.status, 201, "{}", product.body);
-    let id = product.body["id"].as_i64().unwrap();
+    let product = create(
+        &seller,
+        json!({ "sku": "SCOPE-1", "name": "Scoped", "quantity": 5 }),
+    )
+    .await;
+    let id = product.id.0;
     let (_, read) = create_api_key(&seller, "Dashboard", "read").await;
     let (_, write) = create_api_key(&seller, "Order import", "write").await;
     let (_, admin) = create_api_key(&seller, "Setup script", "admin").await;

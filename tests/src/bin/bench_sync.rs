@@ -38,15 +38,7 @@ async fn run(worker: &TestWorker) {
         .signed_in(DEMO_EMAIL, DEMO_PASSWORD)
         .await;
     let seller = demo.new_account("Bench Sync").await;
-    let answer = seller
-        .send_json(
-            "POST",
-            "/api/v1/storefronts",
-            &json!({ "name": "Woo", "kind": "woocommerce", "credential": WOO,
-                     "base_url": sandbox.base_url(Kind::Woocommerce) }),
-        )
-        .await;
-    let woo = answer.body["id"].as_i64().expect("a storefront");
+    let woo = connect_woo(&seller, &sandbox).await;
 
     let floor = floor(&seller, &sandbox).await;
     println!(
@@ -69,15 +61,7 @@ async fn run(worker: &TestWorker) {
     );
 
     let quiet = demo.new_account("Bench Quiet").await;
-    let answer = quiet
-        .send_json(
-            "POST",
-            "/api/v1/storefronts",
-            &json!({ "name": "Woo", "kind": "woocommerce", "credential": WOO,
-                     "base_url": sandbox.base_url(Kind::Woocommerce) }),
-        )
-        .await;
-    let quiet_woo = answer.body["id"].as_i64().expect("a storefront");
+    let quiet_woo = connect_woo(&quiet, &sandbox).await;
     let lone = listed_products(&quiet, &sandbox, quiet_woo, "QUIET", 1, 1_000).await;
     let (alone_p50, alone_max) = quiet_changes(&quiet, &sandbox, &lone[0], 1_000).await;
     let flood = async {
@@ -103,6 +87,13 @@ async fn run(worker: &TestWorker) {
          {job_status}, 1,000 orders) p50 {busy_p50} ms, max {busy_max} ms"
     );
     settle(&seller).await;
+}
+
+/// Connects `seller` to the sandbox WooCommerce; the connection's id.
+async fn connect_woo(seller: &Api, sandbox: &Sandbox) -> i64 {
+    let body = json!({ "name": "Woo", "kind": "woocommerce", "credential": WOO,
+                       "base_url": sandbox.base_url(Kind::Woocommerce) });
+    seller.connect(&body).await.id
 }
 
 /// Uploads and starts applying a 100,000-row file of new products; the apply's HTTP status.
