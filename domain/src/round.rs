@@ -10,7 +10,7 @@ use crate::storefront::StorefrontKind;
 use crate::sync::{DirtyProduct, SyncStatus, SyncTrigger};
 use serde::Deserialize;
 
-const DAY_MS: i64 = 86_400_000;
+use crate::connector::DAY_MS;
 
 /// Where an outbox entry stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

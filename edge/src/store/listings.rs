@@ -51,7 +51,6 @@ impl ListingRow {
             .ok_or_else(|| ApiError::Internal(format!("listing {} has a bad kind", self.id)))
     }
 
-    /// The connection's rules with this listing's overrides.
     /// What the round's wait rules need of its recent pushes.
     pub fn push_clock(&self) -> tally_domain::round::PushClock {
         tally_domain::round::PushClock {
@@ -62,6 +61,7 @@ impl ListingRow {
         }
     }
 
+    /// The connection's rules with this listing's overrides.
     pub fn effective_rules(&self) -> ChannelRules {
         parse_rules(&self.storefront_rules).overridden_by(&parse_rules(&self.listing_rules))
     }
@@ -400,10 +400,6 @@ pub async fn insert_all(
     Ok(db.batch(vec![insert, guard, clear]).await.is_ok())
 }
 
-/// The SKUs of the connection's listings whose storefront id (`external_id`) or, with
-/// `variations` (WooCommerce, where it is the variation's id), `external_sub_id` is one of
-/// `ids`: how a storefront's order line finds the product the seller linked. A variation's
-/// id wins over its parent's.
 /// How many of `products` have no listing a push would reach (an active listing on an active
 /// connection): Sync Now says so instead of counting them as pushed.
 pub async fn without_reachable_listing(
@@ -463,6 +459,10 @@ pub async fn any_on(
     Ok(row.is_some_and(|r| r.any == 1))
 }
 
+/// The SKUs of the connection's listings whose storefront id (`external_id`) or, with
+/// `variations` (WooCommerce, where it is the variation's id), `external_sub_id` is one of
+/// `ids`: how a storefront's order line finds the product the seller linked. A variation's
+/// id wins over its parent's.
 pub async fn skus_by_external_id(
     db: &D1Database,
     account: AccountId,

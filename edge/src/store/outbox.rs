@@ -288,7 +288,8 @@ pub fn close(
 
 /// Keeps an entry pending but out of the cron's way until `until`, when its next delivery
 /// (at `attempt`) is due: a retry after a failure, or the same attempt after a wait. Should
-/// that message be lost, the cron re-sends the same attempt.
+/// that message be lost, the cron re-sends the same attempt. The count never goes down: a
+/// late repeat of an older attempt cannot hand a product more retries.
 pub fn postpone(
     db: &D1Database,
     account: AccountId,
@@ -298,7 +299,7 @@ pub fn postpone(
 ) -> Result<D1PreparedStatement, ApiError> {
     Ok(db
         .prepare(
-            "UPDATE sync_outbox SET updated_at = ?3, attempts = ?4 \
+            "UPDATE sync_outbox SET updated_at = ?3, attempts = MAX(attempts, ?4) \
              WHERE account_id = ?1 AND id = ?2 AND status = 'pending'",
         )
         .bind(&[
