@@ -169,25 +169,35 @@ fn TopBar(me: Me) -> impl IntoView {
         Plan::Subscriber => "Subscriber",
         Plan::Free => "Free plan",
     };
+    // On a phone the links, the account and Sign out fold behind a Menu button (the CSS shows
+    // the button only below 720 px); choosing anything in the menu folds it again.
+    let menu_open = RwSignal::new(false);
     view! {
-        <header class="topbar">
+        <header class="topbar" class:menu-open=move || menu_open.get()>
             <a class="brand" href="/">
                 <span class="brand-mark" aria-hidden="true">"T"</span>
                 "Tally"
             </a>
-            <nav class="nav" aria-label="Main">
-                <a href="/" aria-current=marked(Section::Inventory)>"Inventory"</a>
-                <a href="/orders" aria-current=marked(Section::Orders)>"Orders"</a>
-                <a href="/history" aria-current=marked(Section::History)>"Sync history"</a>
-                <a href="/settings/inventory" aria-current=marked(Section::Settings)>"Settings"</a>
-            </nav>
-            <span class="account" data-testid="account-name" title=me.email.unwrap_or_default()>
-                {me.account_name}
-                <span class="plan">{plan}</span>
-            </span>
-            <button class="button button-dark button-small" data-testid="sign-out" on:click=sign_out>
-                "Sign out"
+            <button class="button button-dark button-small menu-button" data-testid="menu-button"
+                aria-controls="topbar-menu" aria-expanded=move || menu_open.get().to_string()
+                on:click=move |_| menu_open.update(|open| *open = !*open)>
+                "Menu"
             </button>
+            <div class="topbar-menu" id="topbar-menu" on:click=move |_| menu_open.set(false)>
+                <nav class="nav" aria-label="Main">
+                    <a href="/" aria-current=marked(Section::Inventory)>"Inventory"</a>
+                    <a href="/orders" aria-current=marked(Section::Orders)>"Orders"</a>
+                    <a href="/history" aria-current=marked(Section::History)>"Sync history"</a>
+                    <a href="/settings/inventory" aria-current=marked(Section::Settings)>"Settings"</a>
+                </nav>
+                <span class="account" data-testid="account-name" title=me.email.unwrap_or_default()>
+                    {me.account_name}
+                    <span class="plan">{plan}</span>
+                </span>
+                <button class="button button-dark button-small" data-testid="sign-out" on:click=sign_out>
+                    "Sign out"
+                </button>
+            </div>
         </header>
     }
 }

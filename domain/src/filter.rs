@@ -23,9 +23,9 @@ pub struct ProductFilter {
     /// Quantity on hand at most this (`0` with no minimum: out of stock).
     pub max_quantity: Option<i64>,
     pub created_via: Option<CreatedVia>,
-    /// Exact brand (case-insensitive).
+    /// Brand containing this (case-insensitive).
     pub brand: Option<String>,
-    /// Exact supplier (case-insensitive).
+    /// Supplier containing this (case-insensitive).
     pub supplier: Option<String>,
     /// Has this tag (case-insensitive).
     pub tag: Option<String>,

@@ -48,6 +48,21 @@ impl Chromedriver {
 
     /// A new headless Chromium session at 1280×900 with its own empty profile.
     pub async fn session(&self) -> Client {
+        self.open(serde_json::json!({})).await
+    }
+
+    /// A new headless Chromium session as a small phone shows pages: a viewport 360 px wide
+    /// (Chromium's device emulation: a headless window cannot be narrower than 500 px).
+    pub async fn phone_session(&self) -> Client {
+        let phone = serde_json::json!({
+            "deviceMetrics": { "width": 360, "height": 780, "pixelRatio": 2.0, "touch": true }
+        });
+        self.open(serde_json::json!({ "mobileEmulation": phone }))
+            .await
+    }
+
+    /// Opens a session with its own empty profile and `options` added to Chromium's.
+    async fn open(&self, options: serde_json::Value) -> Client {
         // A counter, not a free port number: the OS hands a released port out again, and two
         // sessions sharing a profile share their cookies (one test then starts signed in as
         // another's seller).
@@ -70,10 +85,11 @@ impl Chromedriver {
             format!("--user-data-dir={}", profile.display()),
         ];
         let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            serde_json::json!({ "binary": "/usr/bin/chromium", "args": args }),
-        );
+        let mut chrome = serde_json::json!({ "binary": "/usr/bin/chromium", "args": args });
+        if let (Some(chrome), Some(extra)) = (chrome.as_object_mut(), options.as_object()) {
+            chrome.extend(extra.clone());
+        }
+        caps.insert("goog:chromeOptions".into(), chrome);
         ClientBuilder::new(HttpConnector::new())
             .capabilities(caps)
             .connect(&self.url)
@@ -206,4 +222,46 @@ pub async fn assert_accessible(client: &Client, screen: &str) {
         found.len(),
         found.join("\n")
     );
+}
+
+/// What a seller could not see or reach on this screen: elements that reach past the window's
+/// edges or out of a box that hides its overflow, unless a box that scrolls sideways holds them
+/// (a wide table scrolling inside its card is fine), and the page itself being wider than the
+/// window. Each line names the element (`data-testid`, else tag and class) and where it ends.
+pub async fn cut_off(client: &Client) -> Vec<String> {
+    const SCRIPT: &str = r#"
+        const width = document.documentElement.clientWidth;
+        const name = el => el.dataset.testid ? `[data-testid=${el.dataset.testid}]`
+            : el.tagName.toLowerCase() + (el.className && typeof el.className === 'string'
+                ? '.' + el.className.trim().split(/\s+/).join('.') : '');
+        const scrollsSideways = el => ['auto', 'scroll'].includes(getComputedStyle(el).overflowX);
+        const found = [];
+        if (document.documentElement.scrollWidth > width + 1) {
+            found.push(`the page is ${document.documentElement.scrollWidth} px wide in a ${width} px window`);
+        }
+        for (const el of document.body.querySelectorAll('*')) {
+            if (el.closest('.visually-hidden, .skip-link')) continue;
+            const box = el.getBoundingClientRect();
+            if (box.width === 0 || box.height === 0) continue;
+            let outside = box.left < -1 || box.right > width + 1;
+            for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
+                if (scrollsSideways(up)) { outside = false; break; }
+                if (['hidden', 'clip'].includes(getComputedStyle(up).overflowX)) {
+                    const frame = up.getBoundingClientRect();
+                    if (box.left < frame.left - 1 || box.right > frame.right + 1) {
+                        found.push(`${name(el)} is cut off by ${name(up)}`);
+                        outside = false;
+                        break;
+                    }
+                }
+            }
+            if (outside) found.push(`${name(el)} reaches ${Math.round(box.left)}..${Math.round(box.right)} px of a ${width} px window`);
+        }
+        return found.slice(0, 30);
+    "#;
+    let found = client
+        .execute(SCRIPT, vec![])
+        .await
+        .expect("the layout check runs");
+    serde_json::from_value(found).expect("a list of lines")
 }

@@ -1260,7 +1260,7 @@ async fn skus(api: &Api, query: &str) -> Vec<String> {
 
 async fn every_filter_and_sort_narrows_the_list_exactly(api: Api) {
     let seller = filter_fixture(&api).await;
-    let cases: [(&str, &[&str]); 11] = [
+    let cases: [(&str, &[&str]); 13] = [
         (
             "",
             &["CAP-1", "MUG-1", "MUG-2", "SOCK-1", "TEE-BLUE", "TEE-RED"],
@@ -1275,6 +1275,9 @@ async fn every_filter_and_sort_narrows_the_list_exactly(api: Api) {
             &["CAP-1", "TEE-BLUE", "TEE-RED"],
         ),
         ("supplier=South", &["MUG-2", "TEE-BLUE"]),
+        // Brand and supplier match any part, in any case, as a seller types.
+        ("brand=ACM", &["CAP-1", "TEE-BLUE", "TEE-RED"]),
+        ("supplier=ort", &["CAP-1", "MUG-1", "TEE-RED"]),
         ("tag=sale", &["MUG-2", "TEE-BLUE"]),
         ("tag=SUMMER&brand=Acme", &["TEE-BLUE", "TEE-RED"]),
         ("created_via=order_import", &[]),

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tally_tests::accounts::{take_demo_copy, DemoCopy};
 use tally_tests::browser::{
-    accessibility_report, assert_accessible, by_testid, click, screenshot, sign_in, text_of,
-    Chromedriver, UI_WAIT,
+    accessibility_report, assert_accessible, by_testid, click, cut_off, screenshot, sign_in,
+    text_of, Chromedriver, UI_WAIT,
 };
 use tally_tests::client::{Api, DEMO_PASSWORD};
 use tally_tests::eventually;
@@ -59,6 +59,7 @@ fn main() {
         a_woocommerce_item_left_unmanaged_is_asked_about_once_and_the_yes_lands_the_quantity,
         a_seller_imports_a_storefronts_listings_from_a_preview,
         a_seller_checks_for_drift_and_fixes_the_listing_that_differs,
+        on_a_phone_a_seller_adjusts_a_quantity_and_edits_a_storefront_through_the_menu,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     drop(ctx);
@@ -618,6 +619,37 @@ async fn a_seller_filters_the_inventory_and_the_filter_lives_in_the_url(ctx: Ctx
         }
     })
     .await;
+
+    // Typing is enough: no Enter, no leaving the field. Part of a brand, in any case, finds it.
+    by_testid(&client, "filter-brand", UI_WAIT)
+        .await
+        .send_keys("north")
+        .await
+        .unwrap();
+    let northwind = seller
+        .api
+        .get("/api/v1/products?brand=Northwind")
+        .await
+        .json::<tally_domain::api::ProductPage>()
+        .total;
+    assert!(northwind > 0 && northwind < 1200, "{northwind}");
+    eventually("the brand typed to filter the list", UI_WAIT, || {
+        let client = client.clone();
+        async move {
+            let text = by_testid(&client, "page-range", UI_WAIT)
+                .await
+                .text()
+                .await
+                .ok()?;
+            text.ends_with(&format!("of {northwind}")).then_some(())
+        }
+    })
+    .await;
+    let url = client.current_url().await.unwrap();
+    assert!(
+        url.as_str().contains("brand=north"),
+        "the URL follows: {url}"
+    );
     client.close().await.unwrap();
 }
 
@@ -1612,4 +1644,145 @@ async fn a_seller_checks_for_drift_and_fixes_the_listing_that_differs(ctx: Ctx) 
     })
     .await;
     by_testid(&client, "drift-none", UI_WAIT).await;
+}
+
+/// Asserts nothing on the screen is cut off or off the side of the window (see `cut_off`).
+async fn assert_fits(client: &fantoccini::Client, screen: &str) {
+    let found = cut_off(client).await;
+    if !found.is_empty() {
+        screenshot(client, &format!("cut-off-{}", screen.replace(' ', "-"))).await;
+    }
+    assert!(
+        found.is_empty(),
+        "{screen} does not fit a phone's width:\n{}",
+        found.join("\n")
+    );
+}
+
+/// At 360 px wide (a small phone): every screen on the way fits the window, the top bar's links
+/// are behind Menu, and a seller can still reach a row's Adjust (the table scrolls inside its
+/// card) and a storefront's Edit.
+async fn on_a_phone_a_seller_adjusts_a_quantity_and_edits_a_storefront_through_the_menu(ctx: Ctx) {
+    let seller = take_demo_copy(&ctx.api).await;
+    let storefront = seller
+        .api
+        .connect(&serde_json::json!({
+            "kind": "woocommerce", "name": "Pocket shop",
+            "base_url": ctx.sandbox.base_url(Kind::Woocommerce), "credential": WOO_KEYS,
+        }))
+        .await;
+    let product = seller.api.products(1, 25).await.items[0].clone();
+    let sku = product.sku.to_string();
+    let client = ctx.driver.phone_session().await;
+    client.goto(&format!("{}/", seller.api.base)).await.unwrap();
+    by_testid(&client, "auth-form", UI_WAIT).await;
+    let width: i64 = client
+        .execute("return document.documentElement.clientWidth", vec![])
+        .await
+        .unwrap()
+        .as_i64()
+        .unwrap();
+    assert!(
+        width <= 360,
+        "the page is laid out a phone's width: {width} px"
+    );
+    assert_fits(&client, "sign in").await;
+    sign_in(&client, &seller.email, DEMO_PASSWORD).await;
+    by_testid(&client, "inventory-table", UI_WAIT).await;
+    assert_fits(&client, "inventory").await;
+    assert!(
+        !by_testid(&client, "sign-out", UI_WAIT)
+            .await
+            .is_displayed()
+            .await
+            .unwrap(),
+        "the top bar's links wait behind Menu"
+    );
+    assert_accessible(&client, "inventory at phone width").await;
+
+    // Adjust is in the table's last column, reached by scrolling the table inside its card.
+    click(&client, &format!("adjust-{sku}")).await;
+    let amount = by_testid(&client, "adjust-amount", UI_WAIT).await;
+    assert_fits(&client, "the adjust dialog").await;
+    amount.send_keys("42").await.unwrap();
+    click(&client, "adjust-save").await;
+    let toast = text_of(&client, "toast").await;
+    assert!(
+        toast.contains(&format!("{sku}: {} → 42", product.quantity)),
+        "{toast}"
+    );
+    assert_eq!(seller.api.product(product.id.0).await.quantity.get(), 42);
+
+    // Settings through the menu, which folds again once a link is chosen.
+    click(&client, "menu-button").await;
+    assert_eq!(
+        attr(&client, "menu-button", "aria-expanded")
+            .await
+            .as_deref(),
+        Some("true")
+    );
+    assert_fits(&client, "the open menu").await;
+    client
+        .find(fantoccini::Locator::LinkText("Settings"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    by_testid(&client, "rules-form", UI_WAIT).await;
+    assert_eq!(
+        attr(&client, "menu-button", "aria-expanded")
+            .await
+            .as_deref(),
+        Some("false")
+    );
+    assert_fits(&client, "settings: inventory").await;
+
+    client
+        .goto(&format!("{}/settings/storefronts", seller.api.base))
+        .await
+        .unwrap();
+    by_testid(&client, "storefront-row", UI_WAIT).await;
+    assert_fits(&client, "settings: storefronts").await;
+    click(&client, "storefront-edit").await;
+    let name = by_testid(&client, "storefront-name", UI_WAIT).await;
+    assert_fits(&client, "the storefront form").await;
+    name.clear().await.unwrap();
+    name.send_keys("Pocket shop EU").await.unwrap();
+    click(&client, "storefront-save").await;
+    let toast = text_of(&client, "toast").await;
+    assert!(toast.contains("Pocket shop EU saved"), "{toast}");
+    let row = text_of(&client, "storefront-row").await;
+    assert!(row.contains("Pocket shop EU"), "{row}");
+    let stored: tally_domain::api::Storefront = seller
+        .api
+        .get(&format!("/api/v1/storefronts/{}", storefront.id))
+        .await
+        .json();
+    assert_eq!(stored.name, "Pocket shop EU");
+    screenshot(&client, "phone-storefronts").await;
+
+    for (path, drawn, screen) in [
+        (
+            format!("/products/{}", product.id.0),
+            "details-auto-sync",
+            "a product's page",
+        ),
+        ("/uploads".to_owned(), "upload-file", "upload"),
+        ("/orders".to_owned(), "order-form", "orders"),
+        ("/history".to_owned(), "history-table", "sync history"),
+        (
+            "/settings/api-keys".to_owned(),
+            "api-key-create",
+            "settings: API keys",
+        ),
+    ] {
+        client
+            .goto(&format!("{}{path}", seller.api.base))
+            .await
+            .unwrap();
+        by_testid(&client, drawn, UI_WAIT).await;
+        assert_fits(&client, screen).await;
+    }
+    client.close().await.unwrap();
 }

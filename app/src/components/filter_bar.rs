@@ -1,12 +1,17 @@
 //! The filters above the inventory table. Every change goes into the URL (so it survives a
-//! reload and can be shared), and each active filter shows as a removable chip.
+//! reload and can be shared), text filters as the seller types, and each active filter shows
+//! as a removable chip.
 
 use crate::list_query::ListQuery;
 use crate::reactive::show_when;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
+use std::time::Duration;
 use tally_domain::filter::ProductFilter;
 use tally_domain::CreatedVia;
+
+/// How long typing must pause before a text filter applies.
+const TYPING_PAUSE: Duration = Duration::from_millis(300);
 
 /// Sets one URL parameter of the filter (empty clears it), ignoring values the domain refuses.
 fn with_param(filter: &ProductFilter, key: &str, value: &str) -> ProductFilter {
@@ -36,8 +41,40 @@ pub fn FilterBar(list: Memo<ListQuery>) -> impl IntoView {
     let apply = move |key: &'static str, value: String| {
         let current = list.get_untracked();
         let filter = with_param(&current.filter, key, &value);
-        go.run(current.with_filter(filter).href());
+        let href = current.with_filter(filter).href();
+        if href != current.href() {
+            go.run(href);
+        }
     };
+    // Typing applies a text filter once the seller pauses, not on every key; Enter or leaving
+    // the field applies it at once. A value ending in a space waits: the seller is between
+    // words, and applying it would trim the space out from under the cursor.
+    let typed = StoredValue::new(0u64);
+    let type_into = move |key: &'static str, value: String| {
+        let this = typed.get_value() + 1;
+        typed.set_value(this);
+        if value.ends_with(' ') {
+            return;
+        }
+        set_timeout(
+            move || {
+                if typed.get_value() == this {
+                    apply(key, value);
+                }
+            },
+            TYPING_PAUSE,
+        );
+    };
+    // Enter or leaving the field: apply now, and drop a pause still pending, which would
+    // otherwise apply the same text again later, after the seller has moved on (say, to
+    // Clear all).
+    let apply_now = move |key: &'static str, value: String| {
+        typed.update_value(|n| *n += 1);
+        apply(key, value);
+    };
+    // On a phone the filters other than Search fold behind a Filters button (CSS shows it
+    // below 720 px); the chips still show what is applied.
+    let more = RwSignal::new(false);
     let value = move |key: &'static str| {
         move || {
             list.get()
@@ -58,15 +95,16 @@ pub fn FilterBar(list: Memo<ListQuery>) -> impl IntoView {
                     placeholder=placeholder
                     data-testid=format!("filter-{key}")
                     prop:value=value(key)
-                    on:change=move |ev| apply(key, event_target_value(&ev))
+                    on:input=move |ev| type_into(key, event_target_value(&ev))
+                    on:change=move |ev| apply_now(key, event_target_value(&ev))
                 />
             </label>
         }
     };
     let chips = move || list.get().filter.chips();
     view! {
-        <section class="filter-bar" aria-label="Filters">
-            <div class="filter-row">
+        <section class="filter-bar" aria-label="Filters" class:filters-open=move || more.get()>
+            <div class="filter-row" id="filter-fields">
                 <label class="filter filter-search">
                     <span>"Search"</span>
                     <input
@@ -74,9 +112,15 @@ pub fn FilterBar(list: Memo<ListQuery>) -> impl IntoView {
                         placeholder="SKU or product name"
                         data-testid="filter-q"
                         prop:value=value("q")
-                        on:change=move |ev| apply("q", event_target_value(&ev))
+                        on:input=move |ev| type_into("q", event_target_value(&ev))
+                        on:change=move |ev| apply_now("q", event_target_value(&ev))
                     />
                 </label>
+                <button type="button" class="button filters-toggle" data-testid="filters-toggle"
+                    aria-controls="filter-fields" aria-expanded=move || more.get().to_string()
+                    on:click=move |_| more.update(|open| *open = !*open)>
+                    "Filters"
+                </button>
                 <label class="filter">
                     <span>"Auto Sync"</span>
                     <select

@@ -130,7 +130,7 @@ fn StorefrontTable(
                                             on:click=move |_| importing.set(Some(imported.clone()))>"Import listings"</button>
                                         <button class="button button-small" data-testid="storefront-incoming"
                                             on:click=move |_| incoming.set(Some(shown.clone()))>"Incoming"</button>
-                                        <button class="button button-small" on:click=move |_| editing.set(Some(Some(edit.clone())))>"Edit"</button>
+                                        <button class="button button-small" data-testid="storefront-edit" on:click=move |_| editing.set(Some(Some(edit.clone())))>"Edit"</button>
                                         <button class="button button-small" on:click=move |_| set_active(id, !active)>
                                             {if active { "Deactivate" } else { "Activate" }}
                                         </button>

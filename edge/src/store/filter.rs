@@ -49,17 +49,15 @@ pub fn where_clause(account: AccountId, f: &ProductFilter) -> Where {
     if let Some(via) = f.created_via {
         parts.push(format!("created_via = {}", w.param(text(via.as_str()))));
     }
+    // Brand and supplier match as the seller types them: any part, any case ("north" finds
+    // "Northwind"). A tag is a whole word of the list.
     if let Some(b) = &f.brand {
-        parts.push(format!(
-            "lower(brand) = {}",
-            w.param(text(&b.to_lowercase()))
-        ));
+        let p = w.param(text(&b.to_lowercase()));
+        parts.push(format!("instr(lower(brand), {p}) > 0"));
     }
     if let Some(s) = &f.supplier {
-        parts.push(format!(
-            "lower(supplier) = {}",
-            w.param(text(&s.to_lowercase()))
-        ));
+        let p = w.param(text(&s.to_lowercase()));
+        parts.push(format!("instr(lower(supplier), {p}) > 0"));
     }
     if let Some(t) = &f.tag {
         let p = w.param(text(&format!(",{},", t.to_lowercase())));
