@@ -60,6 +60,7 @@ fn main() {
         a_seller_imports_a_storefronts_listings_from_a_preview,
         a_seller_checks_for_drift_and_fixes_the_listing_that_differs,
         on_a_phone_a_seller_adjusts_a_quantity_and_edits_a_storefront_through_the_menu,
+        the_adjust_dialog_takes_focus_keeps_tab_inside_and_gives_focus_back,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     drop(ctx);
@@ -1784,5 +1785,110 @@ async fn on_a_phone_a_seller_adjusts_a_quantity_and_edits_a_storefront_through_t
         by_testid(&client, drawn, UI_WAIT).await;
         assert_fits(&client, screen).await;
     }
+    client.close().await.unwrap();
+}
+
+/// Where keyboard focus is: the focused element's `data-testid` (else its tag), and whether it
+/// is inside the element with `data-testid=within`.
+async fn focus(client: &fantoccini::Client, within: &str) -> (String, bool) {
+    let found = client
+        .execute(
+            "const a = document.activeElement; \
+             return [a.dataset.testid || a.tagName.toLowerCase(), \
+                     a.closest(`[data-testid=${arguments[0]}]`) !== null];",
+            vec![serde_json::json!(within)],
+        )
+        .await
+        .expect("the focus check runs");
+    serde_json::from_value(found).expect("a name and a flag")
+}
+
+/// Presses `key` on whatever has focus.
+async fn press(client: &fantoccini::Client, key: fantoccini::key::Key) {
+    client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys(&char::from(key).to_string())
+        .await
+        .unwrap();
+}
+
+/// A keyboard user: the dialog takes focus (its amount field), Tab goes round inside it and
+/// never reaches the page behind, Esc closes it and focus is back on the row's Adjust; Enter
+/// there opens it again, and saving with Enter also gives focus back to Adjust.
+async fn the_adjust_dialog_takes_focus_keeps_tab_inside_and_gives_focus_back(ctx: Ctx) {
+    use fantoccini::key::Key;
+    let seller = take_demo_copy(&ctx.api).await;
+    let product = seller.api.products(1, 25).await.items[3].clone();
+    let sku = product.sku.to_string();
+    let adjust = format!("adjust-{sku}");
+    let client = ctx.driver.session().await;
+    open_signed_in(&client, &seller, "/").await;
+    click(&client, &adjust).await;
+    by_testid(&client, "adjust-amount", UI_WAIT).await;
+    assert_eq!(
+        focus(&client, "adjust-dialog").await,
+        ("adjust-amount".to_owned(), true),
+        "focus moves into the dialog, to the amount"
+    );
+    press(&client, Key::Tab).await;
+    // Round the dialog twice over: every stop is inside it (or, between rounds, the browser's
+    // own toolbar, which a headless window reports as the page's body).
+    let mut stops = Vec::new();
+    for _ in 0..16 {
+        press(&client, Key::Tab).await;
+        let (name, inside) = focus(&client, "adjust-dialog").await;
+        assert!(
+            inside || name == "body",
+            "Tab left the dialog for {name}; stops so far: {stops:?}"
+        );
+        stops.push(name);
+    }
+    assert!(
+        stops.iter().filter(|s| *s == "adjust-amount").count() >= 2,
+        "Tab comes round to the amount again: {stops:?}"
+    );
+
+    press(&client, Key::Escape).await;
+    eventually("the dialog to close on Esc", UI_WAIT, || {
+        let client = client.clone();
+        async move {
+            let gone = client
+                .find(fantoccini::Locator::Css("[data-testid=adjust-dialog]"))
+                .await
+                .is_err();
+            gone.then_some(())
+        }
+    })
+    .await;
+    assert_eq!(
+        focus(&client, "inventory-table").await,
+        (adjust.clone(), true),
+        "Esc gives focus back to the row's Adjust"
+    );
+
+    press(&client, Key::Enter).await;
+    by_testid(&client, "adjust-amount", UI_WAIT).await;
+    assert_eq!(focus(&client, "adjust-dialog").await.0, "adjust-amount");
+    press(&client, Key::Backspace).await;
+    client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys("7\n")
+        .await
+        .unwrap();
+    let toast = text_of(&client, "toast").await;
+    assert!(
+        toast.contains(&format!("{sku}: {} → 7", product.quantity)),
+        "{toast}"
+    );
+    assert_eq!(
+        focus(&client, "inventory-table").await,
+        (adjust, true),
+        "saving gives focus back to the row's Adjust"
+    );
+    assert_eq!(seller.api.product(product.id.0).await.quantity.get(), 7);
     client.close().await.unwrap();
 }

@@ -1,6 +1,7 @@
 //! Add a product by hand. It starts with Auto Sync as Settings > Inventory's rules say.
 
 use crate::api::{self, Loaded};
+use crate::components::modal::Modal;
 use crate::components::toast::{use_toaster, Tone};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -88,20 +89,7 @@ pub fn AddProductDialog(open: RwSignal<bool>, products: Loaded<ProductPage>) -> 
         }
     };
     view! {
-        <div class="overlay" on:click=move |_| open.set(false)>
-            <div
-                class="dialog"
-                role="dialog"
-                aria-modal="true"
-                aria-labelledby="add-product-title"
-                data-testid="add-product-dialog"
-                on:click=|ev| ev.stop_propagation()
-                on:keydown=move |ev| {
-                    if ev.key() == "Escape" {
-                        open.set(false);
-                    }
-                }
-            >
+        <Modal labelled_by="add-product-title".to_owned() testid="add-product-dialog" on_close=move || open.set(false)>
                 <form on:submit=save novalidate=true>
                     <h2 id="add-product-title">"Add product"</h2>
                     {field("sku", "SKU", sku)}
@@ -122,7 +110,6 @@ pub fn AddProductDialog(open: RwSignal<bool>, products: Loaded<ProductPage>) -> 
                         </button>
                     </div>
                 </form>
-            </div>
-        </div>
+        </Modal>
     }
 }

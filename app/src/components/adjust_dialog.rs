@@ -3,6 +3,7 @@
 //! quantity is previewed before saving.
 
 use crate::api;
+use crate::components::modal::Modal;
 use crate::components::toast::{use_toaster, Tone};
 use crate::reactive::show_when;
 use leptos::prelude::*;
@@ -88,20 +89,7 @@ pub fn AdjustDialog(
     let heading_id = format!("adjust-title-{id}");
     let labelled_by = heading_id.clone();
     view! {
-        <div class="overlay" on:click=move |_| close()>
-            <div
-                class="dialog"
-                role="dialog"
-                aria-modal="true"
-                aria-labelledby=labelled_by
-                data-testid="adjust-dialog"
-                on:click=|ev| ev.stop_propagation()
-                on:keydown=move |ev| {
-                    if ev.key() == "Escape" {
-                        close();
-                    }
-                }
-            >
+        <Modal labelled_by=labelled_by testid="adjust-dialog" on_close=close>
                 <form on:submit=save novalidate=true>
                     <h2 id=heading_id>"Adjust quantity"</h2>
                     <p class="muted">
@@ -195,7 +183,6 @@ pub fn AdjustDialog(
                         </button>
                     </div>
                 </form>
-            </div>
-        </div>
+        </Modal>
     }
 }

@@ -12,6 +12,7 @@ pub mod filter_bar;
 pub mod import_panel;
 pub mod listings_panel;
 pub mod loading;
+pub mod modal;
 pub mod pagination;
 pub mod progress;
 pub mod quantity_chart;

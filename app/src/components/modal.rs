@@ -1,0 +1,66 @@
+//! A modal dialog on the browser's own `<dialog>`, opened with `showModal()`: focus moves into
+//! it (to its `autofocus` field), the page behind it is inert so Tab stays inside, and Esc or a
+//! click on the dimmed page closes it. When it closes (Esc, Cancel or Save alike) focus goes
+//! back to what opened it, so a keyboard user carries on where they were.
+
+use leptos::html;
+use leptos::prelude::*;
+use send_wrapper::SendWrapper;
+use wasm_bindgen::JsCast;
+use web_sys::HtmlElement;
+
+/// The dialog; `on_close` is asked to close it (the caller owns whether it is open).
+#[component]
+pub fn Modal(
+    /// The id of the element that names the dialog (its heading).
+    labelled_by: String,
+    testid: &'static str,
+    on_close: impl Fn() + Copy + Send + Sync + 'static,
+    children: Children,
+) -> impl IntoView {
+    let dialog = NodeRef::<html::Dialog>::new();
+    // What had focus when the dialog opened: the button that opened it.
+    let opener = document()
+        .active_element()
+        .and_then(|e| e.dyn_into::<HtmlElement>().ok())
+        .map(SendWrapper::new);
+    // After the dialog has left the page: while it is still open, the page behind it is inert
+    // and cannot take focus.
+    on_cleanup(move || {
+        set_timeout(
+            move || {
+                if let Some(opener) = opener.filter(|o| o.is_connected()) {
+                    let _ = opener.focus();
+                }
+            },
+            std::time::Duration::ZERO,
+        );
+    });
+    dialog.on_load(|d| {
+        let _ = d.show_modal();
+    });
+    view! {
+        <dialog
+            class="dialog"
+            node_ref=dialog
+            aria-labelledby=labelled_by
+            data-testid=testid
+            // Esc: the caller closes it, so its state and the page agree.
+            on:cancel=move |ev: web_sys::Event| {
+                ev.prevent_default();
+                on_close();
+            }
+            // A click on the backdrop lands on the dialog element itself, never on its content.
+            on:click=move |ev| {
+                let on_backdrop = ev.target().zip(dialog.get_untracked()).is_some_and(
+                    |(target, d)| AsRef::<web_sys::EventTarget>::as_ref(&d) == &target,
+                );
+                if on_backdrop {
+                    on_close();
+                }
+            }
+        >
+            <div class="dialog-body">{children()}</div>
+        </dialog>
+    }
+}
