@@ -15,9 +15,9 @@ use tally_domain::api::{
     AdjustQuantity, AdjustmentResult, ApiKeySummary, AutoSyncRulesView, BulkAutoSync, BulkResult,
     CreatedApiKey, DeliveryList, DriftCheck, DriftFixed, DriftReport, ErrorBody, FixDrift,
     ImportItemPage, InventorySettings, LedgerEntry, Listing, ListingImport, ListingImportResult,
-    ListingList, ListingUpdate, Me, NewApiKey, NewListing, NewProduct, Product, ProductPage,
-    ResyncJob, SetAutoSync, SetAutoSyncRules, SignIn, SignUp, Storefront, StorefrontInput,
-    StorefrontList, SyncHealth, SyncHistoryPage, SyncNow,
+    ListingList, ListingUpdate, Me, NewApiKey, NewListing, NewProduct, Product, ProductChanges,
+    ProductPage, ResyncJob, SetAutoSync, SetAutoSyncRules, SignIn, SignUp, Storefront,
+    StorefrontInput, StorefrontList, SyncHealth, SyncHistoryPage, SyncNow,
 };
 use tally_domain::bulk_job::{BulkAction, BulkJob, StartBulkJob};
 use tally_domain::csv_import::{ApplyUpload, CellError, UploadPreview};
@@ -448,6 +448,12 @@ pub async fn create_product(body: &NewProduct) -> Result<Product, ApiError> {
     send_json(Request::post("/api/v1/products"), body).await
 }
 
+/// `PATCH /api/v1/products/{id}`: new details, or archive / unarchive.
+pub async fn edit_product(id: ProductId, body: &ProductChanges) -> Result<Product, ApiError> {
+    let url = format!("/api/v1/products/{id}");
+    send_json(Request::patch(&url), body).await
+}
+
 /// `POST /api/v1/products/auto-sync`: Auto Sync on or off for selected products.
 pub async fn bulk_auto_sync(ids: &[ProductId], on: bool) -> Result<BulkResult, ApiError> {
     let body = BulkAutoSync {
@@ -504,6 +510,8 @@ pub async fn adjust(id: ProductId, body: &AdjustQuantity) -> Result<AdjustmentRe
 /// What the sync history list is narrowed to (empty = everything).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HistoryFilter {
+    /// One product's pushes only (empty: every product's).
+    pub product_id: String,
     pub status: String,
     pub storefront_id: String,
     pub sku: String,
@@ -526,6 +534,7 @@ fn history_path(paging: PageRequest, filter: HistoryFilter) -> String {
         paging.per_page.rows()
     );
     for (name, value) in [
+        ("product_id", filter.product_id),
         ("status", filter.status),
         ("storefront_id", filter.storefront_id),
         ("sku", filter.sku),

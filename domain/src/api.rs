@@ -27,8 +27,33 @@ pub struct Product {
     pub tags: Vec<String>,
     /// Bumped by every change to the quantity; pushes are keyed by it.
     pub version: i64,
+    /// Hidden from the inventory, exports and "all in filter"; kept in history and orders.
+    #[serde(default)]
+    pub archived: bool,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// `PATCH /api/v1/products/{id}`: the details to change; what is left out stays as it is.
+/// The quantity is not among them: it changes through an adjustment, which the ledger records.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductChanges {
+    /// A new SKU; the product's listings, history and orders follow it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<Sku>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supplier: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+    /// `true` archives (and turns Auto Sync off, so nothing is pushed for a product no longer
+    /// sold); `false` brings it back, with Auto Sync still off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived: Option<bool>,
 }
 
 /// `POST /api/v1/products`: a new product. It is created `manual` from the app and `api` with
@@ -149,6 +174,10 @@ pub struct SyncHistoryEntry {
     /// The listing pushed to; `None` for an entry about the product as a whole.
     #[serde(default)]
     pub listing_id: Option<i64>,
+    /// That listing's item id on the storefront (what the seller sees there), while it is
+    /// linked.
+    #[serde(default)]
+    pub listing_item: Option<String>,
     #[serde(default)]
     pub storefront_id: Option<i64>,
     /// 1 for the first try of a push, more for its retries.

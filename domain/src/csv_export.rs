@@ -89,6 +89,7 @@ mod tests {
             supplier: supplier.into(),
             tags: tags.iter().map(|t| (*t).to_owned()).collect(),
             version: 1,
+            archived: false,
             created_at: 0,
             updated_at: 0,
         }

@@ -29,6 +29,11 @@ pub struct ProductFilter {
     pub supplier: Option<String>,
     /// Has this tag (case-insensitive).
     pub tag: Option<String>,
+    /// The archived products instead of the others (`archived=only`). Lists, exports and "all
+    /// in filter" leave archived products out unless asked for them. (A default: bulk jobs
+    /// stored before archiving existed read as not archived.)
+    #[serde(default)]
+    pub archived: bool,
 }
 
 /// Columns a list can be sorted by.
@@ -136,7 +141,7 @@ fn quantity_param(key: &str, raw: &str) -> Result<Option<i64>, FieldError> {
 
 impl ProductFilter {
     /// The URL parameter names, in the order they are written.
-    pub const PARAMS: [&'static str; 8] = [
+    pub const PARAMS: [&'static str; 9] = [
         "q",
         "auto_sync",
         "qty_min",
@@ -145,6 +150,7 @@ impl ProductFilter {
         "brand",
         "supplier",
         "tag",
+        "archived",
     ];
 
     /// Reads a filter from query parameters (unknown keys are ignored: paging and sort share
@@ -184,6 +190,20 @@ impl ProductFilter {
                 "brand" => f.brand = text_param(key, raw)?,
                 "supplier" => f.supplier = text_param(key, raw)?,
                 "tag" => f.tag = text_param(key, raw)?,
+                "archived" => {
+                    f.archived = match raw.trim() {
+                        "" | "no" => false,
+                        "only" => true,
+                        other => {
+                            return Err(FieldError::new(
+                                key,
+                                format!(
+                                "archived must be only (to list archived products), not `{other}`"
+                            ),
+                            ))
+                        }
+                    }
+                }
                 _ => {}
             }
         }
@@ -221,6 +241,7 @@ impl ProductFilter {
         push("brand", self.brand.clone());
         push("supplier", self.supplier.clone());
         push("tag", self.tag.clone());
+        push("archived", self.archived.then(|| "only".to_owned()));
         out
     }
 
@@ -262,6 +283,9 @@ impl ProductFilter {
         }
         if let Some(t) = &self.tag {
             chips.push(("tag", format!("Tag: {t}")));
+        }
+        if self.archived {
+            chips.push(("archived", "Archived".to_owned()));
         }
         chips
     }
@@ -318,15 +342,17 @@ mod tests {
             ("brand", "Acme"),
             ("supplier", "North"),
             ("tag", "summer"),
+            ("archived", "only"),
         ];
         let f = parse(&q).unwrap();
+        assert!(f.archived);
         assert_eq!(f.auto_sync, Some(false));
         assert_eq!(f.created_via, Some(CreatedVia::OrderImport));
         let params = f.to_params();
         let again =
             ProductFilter::from_params(params.iter().map(|(k, v)| (*k, v.as_str()))).unwrap();
         assert_eq!(again, f);
-        assert_eq!(f.chips().len(), 8);
+        assert_eq!(f.chips().len(), 9);
     }
 
     #[test]
@@ -342,6 +368,7 @@ mod tests {
             (("qty_min", "-1"), "qty_min"),
             (("qty_max", "1.5"), "qty_max"),
             (("created_via", "fax"), "created_via"),
+            (("archived", "yes"), "archived"),
         ];
         for ((k, v), field) in cases {
             assert_eq!(parse(&[(k, v)]).unwrap_err().field, field, "{k}={v}");

@@ -33,6 +33,11 @@ pub struct OrderIn {
     /// The storefront's order number.
     pub order_id: String,
     pub lines: Vec<OrderLineIn>,
+    /// What to do with a SKU that is not in the inventory. Left out or `true`: it is created at
+    /// quantity 0, as an order import does. `false` (the app, for an order entered by hand):
+    /// the order is refused with a 422 naming the line, so the seller is asked first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_missing: Option<bool>,
 }
 
 fn manual() -> String {

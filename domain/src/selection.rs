@@ -65,6 +65,16 @@ pub fn sync_now_summary(r: &crate::api::BulkResult) -> String {
     let n = r.updated;
     let without = r.without_listings.min(n);
     let pushing = n - without;
+    if n == 1 {
+        let sent = if pushing == 1 {
+            "pushing it to its listings now"
+        } else {
+            "it has no listing yet, so nothing was pushed (link one on its page)"
+        };
+        return format!(
+            "Sync Now: {sent}. Auto Sync is now on for it; Sync history shows each push."
+        );
+    }
     let sent = if pushing == 0 {
         format!(
             "none of these {} has a listing yet, so nothing was pushed (link listings on each \
@@ -105,8 +115,15 @@ mod tests {
             "Sync Now: pushing 12 products to their listings now; 148 with no listing yet got \
              nothing. Auto Sync is now on for all 160; Sync history shows each push."
         );
-        let all = sync_now_summary(&result(1, 0));
-        assert!(all.starts_with("Sync Now: pushing 1 product to"), "{all}");
+        let one = sync_now_summary(&result(1, 0));
+        assert!(
+            one.starts_with("Sync Now: pushing it to its listings now"),
+            "{one}"
+        );
+        let lone = sync_now_summary(&result(1, 1));
+        assert!(lone.contains("it has no listing yet"), "{lone}");
+        let all = sync_now_summary(&result(2, 0));
+        assert!(all.starts_with("Sync Now: pushing 2 products to"), "{all}");
         let none = sync_now_summary(&result(3, 3));
         assert!(
             none.contains("none of these 3 products has a listing yet"),

@@ -509,6 +509,7 @@ pub fn sale_to_order(
         storefront: storefront.to_owned(),
         order_id: order_id.to_owned(),
         lines: taken,
+        create_missing: None,
     }
     .check()?;
     Ok((Some(order), unmatched))

@@ -64,6 +64,9 @@ async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
         (Method::Get, ["api", "v1", "products", id]) => {
             products::get(env, account, product_id(id)?).await
         }
+        (Method::Patch, ["api", "v1", "products", id]) => {
+            products::edit(req, env, account, product_id(id)?).await
+        }
         (Method::Get, ["api", "v1", "products", id, "ledger"]) => {
             products::ledger(env, account, product_id(id)?).await
         }

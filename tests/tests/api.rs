@@ -60,6 +60,8 @@ fn main() {
         sync_now_pushes_the_selected_products_even_when_unchanged_and_turns_auto_sync_on,
         bulk_requests_over_250_or_with_foreign_ids_change_nothing,
         products_are_created_with_the_rules_auto_sync_and_a_unique_sku,
+        a_product_is_renamed_relabelled_archived_and_brought_back,
+        an_order_entered_by_hand_asks_before_creating_an_unknown_sku,
         every_filter_and_sort_narrows_the_list_exactly,
         csv_export_holds_exactly_the_filtered_products,
         csv_export_escapes_cells_a_spreadsheet_would_run_unless_kept_for_reupload,
@@ -3055,4 +3057,196 @@ fn send_chunked(port: u16, token: &str) -> String {
     let mut answer = Vec::new();
     let _ = stream.read_to_end(&mut answer);
     String::from_utf8_lossy(&answer).into_owned()
+}
+
+async fn skus_listed(seller: &Api, query: &str) -> Vec<String> {
+    let page: tally_domain::api::ProductPage = seller
+        .get(&format!("/api/v1/products?per_page=250{query}"))
+        .await
+        .json();
+    page.items.into_iter().map(|p| p.sku.to_string()).collect()
+}
+
+/// `PATCH /products/{id}`: new details are checked as on creation and written all or none;
+/// a new SKU carries the product's history along; archiving hides it from lists and exports
+/// and turns Auto Sync off; unarchiving brings it back with Auto Sync still off.
+async fn a_product_is_renamed_relabelled_archived_and_brought_back(api: Api) {
+    let seller = api.new_account("Edit Works").await;
+    let first = create(
+        &seller,
+        json!({ "sku": "EDIT-1", "name": "Typo'd mug", "quantity": 4 }),
+    )
+    .await;
+    create(
+        &seller,
+        json!({ "sku": "EDIT-2", "name": "Plate", "quantity": 1 }),
+    )
+    .await;
+    seller.set_auto_sync(first.id.0, true).await;
+    assert_eq!(seller.adjust(first.id.0, "set", 6).await.status, 200);
+    let path = format!("/api/v1/products/{}", first.id);
+
+    let edited = seller
+        .send_json(
+            "PATCH",
+            &path,
+            &json!({ "sku": "MUG-1", "name": "Enamel mug", "brand": "Fern", "tags": ["camp, sale"] }),
+        )
+        .await;
+    assert_eq!(edited.status, 200, "{}", edited.body);
+    let edited: Product = edited.json();
+    assert_eq!(edited.sku.to_string(), "MUG-1");
+    assert_eq!(
+        (edited.name.as_str(), edited.brand.as_str()),
+        ("Enamel mug", "Fern")
+    );
+    assert_eq!(edited.tags, ["camp", "sale"]);
+    assert_eq!(edited.quantity.get(), 6, "the quantity is not a detail");
+    assert!(edited.auto_sync && !edited.archived);
+    let history = eventually("the adjustment's history row", QUEUE_WAIT, || {
+        let seller = seller.clone();
+        async move {
+            let page = seller.history_of(first.id.0).await;
+            (page.total > 0).then_some(page)
+        }
+    })
+    .await;
+    assert!(
+        history.items.iter().all(|h| h.sku == "MUG-1"),
+        "history follows the new SKU"
+    );
+    assert_eq!(skus_listed(&seller, "&q=EDIT").await, ["EDIT-2"]);
+
+    // Refusals name the field and change nothing.
+    let taken = seller
+        .send_json("PATCH", &path, &json!({ "sku": "EDIT-2", "name": "Other" }))
+        .await;
+    assert_eq!(taken.status, 409, "{}", taken.body);
+    assert_eq!(taken.error_field(), Some("sku"));
+    for (body, field) in [
+        (json!({ "name": "  " }), "name"),
+        (json!({ "name": "Fine", "brand": "b".repeat(101) }), "brand"),
+        (json!({ "tags": ["x".repeat(41)] }), "tags"),
+    ] {
+        let refused = seller.send_json("PATCH", &path, &body).await;
+        assert_eq!(refused.status, 422, "{body}: {}", refused.body);
+        assert_eq!(refused.error_field(), Some(field), "{body}");
+    }
+    let unknown = seller
+        .send_json("PATCH", &path, &json!({ "quantity": 9 }))
+        .await;
+    assert_eq!(unknown.status, 400, "{}", unknown.body);
+    assert!(
+        unknown.error_message().contains("quantity"),
+        "{}",
+        unknown.body
+    );
+    let unchanged = seller.product(first.id.0).await;
+    assert_eq!(
+        (unchanged.name.as_str(), unchanged.quantity.get()),
+        ("Enamel mug", 6)
+    );
+    let stranger = api.new_account("Edit Stranger").await;
+    let foreign = stranger
+        .send_json("PATCH", &path, &json!({ "name": "Mine" }))
+        .await;
+    assert_eq!(foreign.status, 404, "{}", foreign.body);
+
+    // Archive: out of the list, the export and "all in filter"; Auto Sync off; still readable.
+    let archived: Product = seller
+        .send_json("PATCH", &path, &json!({ "archived": true }))
+        .await
+        .json();
+    assert!(archived.archived && !archived.auto_sync);
+    assert_eq!(skus_listed(&seller, "").await, ["EDIT-2"]);
+    assert_eq!(skus_listed(&seller, "&archived=only").await, ["MUG-1"]);
+    let Auth::Session(token) = &seller.auth else {
+        panic!("a session")
+    };
+    let export = reqwest::Client::new()
+        .get(format!("{}/api/v1/products/export.csv", seller.base))
+        .header(
+            "cookie",
+            format!("{}={token}", tally_tests::client::SESSION_COOKIE),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        export.contains("EDIT-2") && !export.contains("MUG-1"),
+        "{export}"
+    );
+    assert_eq!(seller.product(first.id.0).await.sku.to_string(), "MUG-1");
+    let again = seller
+        .send_json(
+            "POST",
+            "/api/v1/products",
+            &json!({ "sku": "MUG-1", "name": "New mug", "quantity": 1 }),
+        )
+        .await;
+    assert_eq!(again.status, 409, "{}", again.body);
+    assert!(
+        again.error_message().contains("archived product"),
+        "the seller is told where the SKU is: {}",
+        again.body
+    );
+
+    let back: Product = seller
+        .send_json("PATCH", &path, &json!({ "archived": false }))
+        .await
+        .json();
+    assert!(
+        !back.archived && !back.auto_sync,
+        "back, with Auto Sync still off"
+    );
+    assert_eq!(skus_listed(&seller, "").await, ["EDIT-2", "MUG-1"]);
+}
+
+/// The app sends `create_missing: false`: a SKU not in the inventory refuses the whole order
+/// with a 422 naming the line, and nothing is applied. Sent again with `true` (the seller said
+/// yes), the product is created at 0 and the order applies. Integrations that leave the field
+/// out keep the order-import behaviour.
+async fn an_order_entered_by_hand_asks_before_creating_an_unknown_sku(api: Api) {
+    let seller = api.new_account("Ask First").await;
+    let known = create(
+        &seller,
+        json!({ "sku": "ASK-1", "name": "Known", "quantity": 5 }),
+    )
+    .await;
+    let order = |create_missing: bool| {
+        json!({
+            "order_id": "A-100",
+            "lines": [{ "sku": "ASK-1", "quantity": 2 }, { "sku": "NOPE-999", "quantity": 1 }],
+            "create_missing": create_missing,
+        })
+    };
+    let refused = seller
+        .send_json("POST", "/api/v1/orders", &order(false))
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert_eq!(refused.error_field(), Some("lines[1].sku"));
+    assert!(
+        refused.error_message().contains("NOPE-999"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        seller.product(known.id.0).await.quantity.get(),
+        5,
+        "nothing applied"
+    );
+    assert!(
+        skus_listed(&seller, "&q=NOPE").await.is_empty(),
+        "no product made"
+    );
+
+    let placed = seller
+        .send_json("POST", "/api/v1/orders", &order(true))
+        .await;
+    assert_eq!(placed.status, 201, "{}", placed.body);
+    assert_eq!(seller.product(known.id.0).await.quantity.get(), 3);
+    assert_eq!(skus_listed(&seller, "&q=NOPE").await, ["NOPE-999"]);
 }

@@ -61,6 +61,7 @@ fn main() {
         a_seller_checks_for_drift_and_fixes_the_listing_that_differs,
         on_a_phone_a_seller_adjusts_a_quantity_and_edits_a_storefront_through_the_menu,
         the_adjust_dialog_takes_focus_keeps_tab_inside_and_gives_focus_back,
+        a_seller_renames_a_product_archives_it_finds_it_among_archived_and_brings_it_back,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     drop(ctx);
@@ -1020,15 +1021,16 @@ async fn a_seller_enters_an_order_by_hand_and_cancels_it(ctx: Ctx) {
         "{table}"
     );
     screenshot(&client, "orders").await;
-    client
-        .find(fantoccini::Locator::XPath(
-            "//button[normalize-space()='Cancel order']",
-        ))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    // The first press asks, saying what it will do; only the second cancels.
+    click(&client, "cancel-order").await;
+    let asked = text_of(&client, "cancel-order").await;
+    assert_eq!(asked, "Yes: cancel it and put 2 back in stock");
+    assert_eq!(
+        seller.api.product(product.id.0).await.quantity.get(),
+        product.quantity.get() - 2,
+        "nothing is cancelled on the first press"
+    );
+    click(&client, "cancel-order").await;
     eventually("the cancellation", UI_WAIT, || {
         let client = client.clone();
         async move {
@@ -1047,6 +1049,41 @@ async fn a_seller_enters_an_order_by_hand_and_cancels_it(ctx: Ctx) {
         product.quantity,
         "units back in stock"
     );
+
+    // A typo'd SKU is asked about before it becomes a product.
+    by_testid(&client, "order-id", UI_WAIT)
+        .await
+        .send_keys("PHONE-2")
+        .await
+        .unwrap();
+    by_testid(&client, "line-sku-0", UI_WAIT)
+        .await
+        .send_keys("NOPE-999\t")
+        .await
+        .unwrap();
+    click(&client, "order-save").await;
+    let asked = text_of(&client, "order-unknown-sku").await;
+    assert!(
+        asked.contains("NOPE-999 is not in your inventory"),
+        "{asked}"
+    );
+    let none = seller.api.get("/api/v1/products?q=NOPE-999").await;
+    assert_eq!(
+        none.body["total"], 0,
+        "not created before the seller says so"
+    );
+    assert_accessible(&client, "orders asking about an unknown SKU").await;
+    click(&client, "order-create-missing").await;
+    eventually("the order's toast", UI_WAIT, || {
+        let client = client.clone();
+        async move {
+            let toast = text_of(&client, "toast").await;
+            toast.contains("Order PHONE-2 entered").then_some(())
+        }
+    })
+    .await;
+    let made = seller.api.get("/api/v1/products?q=NOPE-999").await;
+    assert_eq!(made.body["total"], 1, "{}", made.body);
     client.close().await.unwrap();
 }
 
@@ -1182,21 +1219,27 @@ async fn a_seller_connects_a_storefront_links_a_listing_and_watches_the_push_suc
         .text()
         .await
         .unwrap();
-    assert!(row.contains("WOOL-1") && row.contains("Listing #"), "{row}");
+    assert!(
+        row.contains("WOOL-1") && row.contains("Item 7001"),
+        "the storefront's own item id: {row}"
+    );
 
-    // Deactivating the storefront from Settings shows it at once.
+    // Deactivating the storefront from Settings asks once (it stops every push), then shows
+    // it at once.
     client
         .goto(&format!("{}/settings/storefronts", ctx.api.base))
         .await
         .unwrap();
-    let row = by_testid(client, "storefront-row", UI_WAIT).await;
+    by_testid(client, "storefront-row", UI_WAIT).await;
     assert_accessible(client, "settings: a connected storefront").await;
-    row.find(fantoccini::Locator::Css("button:last-of-type"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(client, "storefront-active").await;
+    assert_eq!(
+        text_of(client, "storefront-active").await,
+        "Yes: stop every push to it"
+    );
+    let row = text_of(client, "storefront-row").await;
+    assert!(row.contains("Active"), "not yet: {row}");
+    click(client, "storefront-active").await;
     eventually(
         "the storefront to show as inactive",
         UI_WAIT,
@@ -1890,5 +1933,143 @@ async fn the_adjust_dialog_takes_focus_keeps_tab_inside_and_gives_focus_back(ctx
         "saving gives focus back to the row's Adjust"
     );
     assert_eq!(seller.api.product(product.id.0).await.quantity.get(), 7);
+    client.close().await.unwrap();
+}
+
+/// A product's page: Edit details renames it (SKU and name), Sync Now asks once and then says
+/// what it did, Sync history opens that product's pushes only; Archive asks once, hides it
+/// from the inventory (found again under Products: Archived) and Unarchive brings it back.
+async fn a_seller_renames_a_product_archives_it_finds_it_among_archived_and_brings_it_back(
+    ctx: Ctx,
+) {
+    let seller = take_demo_copy(&ctx.api).await;
+    let product = seller.api.products(1, 25).await.items[5].clone();
+    let client = ctx.driver.session().await;
+    let page = format!("/products/{}", product.id.0);
+    open_signed_in(&client, &seller, &page).await;
+    click(&client, "details-edit").await;
+    let sku = by_testid(&client, "edit-sku", UI_WAIT).await;
+    assert_eq!(
+        sku.prop("value").await.unwrap().as_deref(),
+        Some(product.sku.to_string().as_str()),
+        "the form starts from the product"
+    );
+    sku.clear().await.unwrap();
+    sku.send_keys("RENAMED-1").await.unwrap();
+    let name = by_testid(&client, "edit-name", UI_WAIT).await;
+    name.clear().await.unwrap();
+    name.send_keys("Renamed tote").await.unwrap();
+    assert_accessible(&client, "the edit dialog").await;
+    click(&client, "edit-save").await;
+    let toast = text_of(&client, "toast").await;
+    assert!(toast.contains("RENAMED-1 saved"), "{toast}");
+    eventually("the page to show the new name", UI_WAIT, || {
+        let client = client.clone();
+        async move {
+            let h1 = client.find(fantoccini::Locator::Css("h1")).await.ok()?;
+            (h1.text().await.ok()? == "Renamed tote").then_some(())
+        }
+    })
+    .await;
+    let stored = seller.api.product(product.id.0).await;
+    assert_eq!(
+        (stored.sku.to_string().as_str(), stored.name.as_str()),
+        ("RENAMED-1", "Renamed tote")
+    );
+
+    // Sync Now asks first (it turns Auto Sync on), then reports what really happened.
+    click(&client, "details-sync-now").await;
+    assert_eq!(
+        text_of(&client, "details-sync-now").await,
+        "Yes: push it now and turn Auto Sync on"
+    );
+    click(&client, "details-sync-now").await;
+    let toast = eventually("Sync Now's report", UI_WAIT, || {
+        let client = client.clone();
+        async move {
+            let text = client
+                .find(fantoccini::Locator::Css("[data-testid=toast]"))
+                .await
+                .ok()?
+                .text()
+                .await
+                .ok()?;
+            (!text.contains("saved")).then_some(text)
+        }
+    })
+    .await;
+    assert!(
+        toast.contains("no listing"),
+        "the demo product has none: {toast}"
+    );
+    assert!(seller.api.product(product.id.0).await.auto_sync);
+    click(&client, "details-history").await;
+    by_testid(&client, "history-one-product", UI_WAIT).await;
+    let rows = text_of(&client, "history-table").await;
+    assert!(rows.contains("RENAMED-1"), "{rows}");
+    for link in client
+        .find_all(fantoccini::Locator::Css("[data-testid=history-product]"))
+        .await
+        .unwrap()
+    {
+        assert_eq!(link.text().await.unwrap(), "RENAMED-1", "this product only");
+    }
+
+    // Archive asks once; then the product is out of the inventory until brought back.
+    client
+        .goto(&format!("{}{page}", seller.api.base))
+        .await
+        .unwrap();
+    click(&client, "details-archive").await;
+    assert_eq!(
+        text_of(&client, "details-archive").await,
+        "Yes: archive it and turn Auto Sync off"
+    );
+    click(&client, "details-archive").await;
+    by_testid(&client, "details-archived", UI_WAIT).await;
+    let archived = seller.api.product(product.id.0).await;
+    assert!(archived.archived && !archived.auto_sync);
+    client
+        .goto(&format!("{}/?q=RENAMED", seller.api.base))
+        .await
+        .unwrap();
+    by_testid(&client, "inventory-no-match", UI_WAIT).await;
+    by_testid(&client, "filter-archived", UI_WAIT)
+        .await
+        .select_by_value("only")
+        .await
+        .unwrap();
+    let link = format!("a[href='/products/{}']", product.id.0);
+    eventually(
+        "the archived product under Products: Archived",
+        UI_WAIT,
+        || {
+            let client = client.clone();
+            let link = link.clone();
+            async move { client.find(fantoccini::Locator::Css(&link)).await.ok() }
+        },
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    click(&client, "details-unarchive").await;
+    let toast = text_of(&client, "toast").await;
+    assert!(
+        toast.contains("RENAMED-1 is back in the inventory"),
+        "{toast}"
+    );
+    eventually("the archived banner to go", UI_WAIT, || {
+        let client = client.clone();
+        async move {
+            client
+                .find(fantoccini::Locator::Css("[data-testid=details-archived]"))
+                .await
+                .is_err()
+                .then_some(())
+        }
+    })
+    .await;
+    assert!(!seller.api.product(product.id.0).await.archived);
     client.close().await.unwrap();
 }

@@ -167,6 +167,17 @@ pub fn FilterBar(list: Memo<ListQuery>) -> impl IntoView {
                             .collect_view()}
                     </select>
                 </label>
+                <label class="filter">
+                    <span>"Products"</span>
+                    <select
+                        data-testid="filter-archived"
+                        prop:value=value("archived")
+                        on:change=move |ev| apply("archived", event_target_value(&ev))
+                    >
+                        <option value="">"Active"</option>
+                        <option value="only">"Archived"</option>
+                    </select>
+                </label>
                 {text_input("qty_min", "Quantity from", "0")}
                 {text_input("qty_max", "Quantity to", "Any")}
                 {text_input("brand", "Brand", "Any brand")}

@@ -1,6 +1,5 @@
 //! Reusable pieces: they take props and render.
 
-pub mod add_product_dialog;
 pub mod adjust_dialog;
 pub mod auto_sync_toggle;
 pub mod badge;
@@ -14,6 +13,7 @@ pub mod listings_panel;
 pub mod loading;
 pub mod modal;
 pub mod pagination;
+pub mod product_dialog;
 pub mod progress;
 pub mod quantity_chart;
 pub mod settings_nav;

@@ -1,7 +1,6 @@
 //! The inventory screen: every product with its quantity and Auto Sync switch, a page at a time.
 
 use crate::api;
-use crate::components::add_product_dialog::AddProductDialog;
 use crate::components::adjust_dialog::AdjustDialog;
 use crate::components::auto_sync_toggle::AutoSyncToggle;
 use crate::components::bulk_bar::BulkBar;
@@ -9,6 +8,7 @@ use crate::components::filter_actions::FilterActions;
 use crate::components::filter_bar::FilterBar;
 use crate::components::loading::loaded;
 use crate::components::pagination::Pagination;
+use crate::components::product_dialog::ProductDialog;
 use crate::format::thousands;
 use crate::list_query::ListQuery;
 use crate::reactive::show_when;
@@ -51,7 +51,7 @@ pub fn Inventory() -> impl IntoView {
             </div>
         </section>
         {show_when(move || adding.get(), move || view! {
-            <AddProductDialog open=adding products=products />
+            <ProductDialog open=adding editing=None on_saved=Callback::new(move |_| products.refetch()) />
         }.into_any())}
         <FilterBar list=list />
         <FilterActions list=list products=products />

@@ -26,10 +26,13 @@ fn check(order_id: &str, lines: &Draft) -> Result<OrderIn, String> {
             Ok(OrderLineIn { sku, quantity })
         })
         .collect::<Result<Vec<_>, String>>()?;
+    // A SKU not in the inventory is refused at first, so the seller is asked before a typo
+    // becomes a product (`missing` below).
     let order = OrderIn {
         storefront: "manual".into(),
         order_id: order_id.to_owned(),
         lines,
+        create_missing: Some(false),
     };
     order.validate().map_err(|e| e.message)?;
     Ok(order)
@@ -44,11 +47,14 @@ pub fn Orders() -> impl IntoView {
     let lines = RwSignal::new(vec![(String::new(), "1".to_owned())]);
     let saving = RwSignal::new(false);
     let checked = Memo::new(move |_| check(&order_id.get(), &lines.get()));
-    let save = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let Ok(order) = checked.get_untracked() else {
+    // The worker's word that a line's SKU is not in the inventory, while the seller decides.
+    let missing = RwSignal::new(None::<String>);
+    let place = move |create_missing: bool| {
+        let Ok(mut order) = checked.get_untracked() else {
             return;
         };
+        order.create_missing = Some(create_missing);
+        missing.set(None);
         saving.set(true);
         spawn_local(async move {
             match api::place_order(&order).await {
@@ -73,12 +79,27 @@ pub fn Orders() -> impl IntoView {
                     lines.set(vec![(String::new(), "1".to_owned())]);
                     orders.refetch();
                 }
+                Err(e) if e.field.as_deref().is_some_and(|f| f.ends_with("].sku")) => {
+                    missing.set(Some(e.message));
+                }
                 Err(e) => toaster.show(Tone::Critical, e.message),
             }
             saving.set(false);
         });
     };
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        place(false);
+    };
+    // Cancelling puts stock back and pushes it: the first press asks, the second cancels.
+    let armed = RwSignal::new(None::<(String, String)>);
     let cancel = move |order: OrderOut| {
+        let key = (order.storefront.clone(), order.order_id.clone());
+        if armed.get_untracked().as_ref() != Some(&key) {
+            armed.set(Some(key));
+            return;
+        }
+        armed.set(None);
         spawn_local(async move {
             match api::cancel_order(&order.storefront, &order.order_id).await {
                 Ok(_) => {
@@ -126,6 +147,15 @@ pub fn Orders() -> impl IntoView {
                     </div>
                 }).collect_view()
             }}
+            {move || missing.get().map(|message| view! {
+                <div class="banner banner-warning" role="alert" data-testid="order-unknown-sku">
+                    <span>{message}</span>
+                    <button type="button" class="button button-small" data-testid="order-create-missing"
+                        on:click=move |_| place(true)>"Add it and enter the order"</button>
+                    <button type="button" class="button button-small"
+                        on:click=move |_| missing.set(None)>"Fix the SKU"</button>
+                </div>
+            })}
             <div class="form-actions">
                 <span class="field-error" data-testid="order-error">
                     {move || checked.get().err().filter(|_| !order_id.get().is_empty())}
@@ -172,8 +202,16 @@ pub fn Orders() -> impl IntoView {
                                                 } else {
                                                     view! { <span class="badge badge-neutral">"Cancelled"</span> }.into_any()
                                                 }}</td>
-                                                <td class="actions-col">{placed.then(|| view! {
-                                                    <button class="button button-small" on:click=move |_| cancel(for_cancel.clone())>"Cancel order"</button>
+                                                <td class="actions-col">{placed.then(|| {
+                                                    let key = (o.storefront.clone(), o.order_id.clone());
+                                                    let units: i64 = o.lines.iter().map(|l| l.before - l.after).sum();
+                                                    let is_armed = move || armed.get().as_ref() == Some(&key);
+                                                    view! {
+                                                        <button class="button button-small" data-testid="cancel-order"
+                                                            on:click=move |_| cancel(for_cancel.clone())>
+                                                            {move || if is_armed() { format!("Yes: cancel it and put {units} back in stock") } else { "Cancel order…".to_owned() }}
+                                                        </button>
+                                                    }
                                                 })}</td>
                                             </tr>
                                         }

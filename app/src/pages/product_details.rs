@@ -5,13 +5,14 @@ use crate::api;
 use crate::components::adjust_dialog::AdjustDialog;
 use crate::components::listings_panel::ListingsPanel;
 use crate::components::loading::{failed, loaded, loading_line};
+use crate::components::product_dialog::ProductDialog;
 use crate::components::quantity_chart::QuantityChart;
 use crate::components::toast::{use_toaster, Tone};
 use crate::format::{exact, now_ms, relative, thousands};
 use crate::reactive::show_when;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use tally_domain::api::{LedgerEntry, Product};
+use tally_domain::api::{LedgerEntry, Product, ProductChanges};
 use tally_domain::ProductId;
 
 /// `/products/:id`.
@@ -20,8 +21,8 @@ pub fn ProductDetails(id: Option<ProductId>) -> impl IntoView {
     let product = api::product(id);
     view! {
         <p class="breadcrumb"><a href="/">"‹ Inventory"</a></p>
-        {loaded(product, || loading_line("Loading product…"), |result| match result {
-            Ok(p) => view! { <Details product=p /> }.into_any(),
+        {loaded(product, || loading_line("Loading product…"), move |result| match result {
+            Ok(p) => view! { <Details product=p on_changed=Callback::new(move |_| product.refetch()) /> }.into_any(),
             Err(e) => view! {
                 <div class="empty-state" data-testid="product-missing">
                     <h1>"Product not found"</h1>
@@ -32,10 +33,64 @@ pub fn ProductDetails(id: Option<ProductId>) -> impl IntoView {
     }
 }
 
+/// Which of the product page's one-press-then-confirm actions is waiting for its second press.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Confirming {
+    SyncNow,
+    Archive,
+}
+
 #[component]
-fn Details(product: Product) -> impl IntoView {
+fn Details(product: Product, on_changed: Callback<()>) -> impl IntoView {
     let toaster = use_toaster();
     let id = product.id;
+    let archived = product.archived;
+    let editing = RwSignal::new(false);
+    let confirming = RwSignal::new(None::<Confirming>);
+    let busy = RwSignal::new(false);
+    // Sync Now and Archive ask once ("Yes: …") before acting; Unarchive acts at once.
+    let press = move |what: Confirming| {
+        if confirming.get_untracked() != Some(what) {
+            confirming.set(Some(what));
+            return;
+        }
+        confirming.set(None);
+        busy.set(true);
+        spawn_local(async move {
+            let done = match what {
+                Confirming::SyncNow => api::sync_now(&[id]).await.map(|r| r.message),
+                Confirming::Archive => api::edit_product(id, &archive(true)).await.map(|p| {
+                    format!(
+                        "{} archived: hidden from the inventory, Auto Sync off",
+                        p.sku
+                    )
+                }),
+            };
+            match done {
+                Ok(message) => {
+                    toaster.show(Tone::Success, message);
+                    on_changed.run(());
+                }
+                Err(e) => toaster.show(Tone::Critical, e.message),
+            }
+            busy.set(false);
+        });
+    };
+    let unarchive = move |_| {
+        spawn_local(async move {
+            match api::edit_product(id, &archive(false)).await {
+                Ok(p) => {
+                    toaster.show(
+                        Tone::Success,
+                        format!("{} is back in the inventory (Auto Sync is off)", p.sku),
+                    );
+                    on_changed.run(());
+                }
+                Err(e) => toaster.show(Tone::Critical, e.message),
+            }
+        });
+    };
+    let edited = product.clone();
     let quantity = RwSignal::new(product.quantity.get());
     let saved_sync = RwSignal::new(product.auto_sync);
     let draft_sync = RwSignal::new(product.auto_sync);
@@ -80,8 +135,29 @@ fn Details(product: Product) -> impl IntoView {
                 <button class="button button-primary" data-testid="details-adjust" on:click=move |_| adjusting.set(true)>
                     "Adjust quantity"
                 </button>
+                <button class="button" data-testid="details-sync-now" disabled=move || busy.get() || archived
+                    on:click=move |_| press(Confirming::SyncNow)>
+                    {move || if confirming.get() == Some(Confirming::SyncNow) { "Yes: push it now and turn Auto Sync on" } else { "Sync Now…" }}
+                </button>
+                <button class="button" data-testid="details-edit" on:click=move |_| editing.set(true)>"Edit details"</button>
+                {(!archived).then(|| view! {
+                    <button class="button" data-testid="details-archive" disabled=move || busy.get()
+                        on:click=move |_| press(Confirming::Archive)>
+                        {move || if confirming.get() == Some(Confirming::Archive) { "Yes: archive it and turn Auto Sync off" } else { "Archive…" }}
+                    </button>
+                })}
+                <a class="button button-plain" data-testid="details-history" href=format!("/history?product_id={id}")>"Sync history"</a>
             </div>
         </section>
+        {archived.then(|| view! {
+            <div class="banner banner-warning" role="status" data-testid="details-archived">
+                <span>"Archived: hidden from the inventory, exports and bulk actions, and Auto Sync is off. Its history, orders and listings are kept."</span>
+                <button class="button button-small" data-testid="details-unarchive" on:click=unarchive>"Unarchive"</button>
+            </div>
+        })}
+        {show_when(move || editing.get(), move || view! {
+            <ProductDialog open=editing editing=Some(edited.clone()) on_saved=Callback::new(move |_| on_changed.run(())) />
+        }.into_any())}
         {show_when(move || adjusting.get(), move || view! {
             <AdjustDialog id=id sku=sku.clone() quantity=quantity auto_sync=live_sync open=adjusting />
         }.into_any())}
@@ -138,6 +214,14 @@ fn Details(product: Product) -> impl IntoView {
                 }.into_any(),
                 Err(e) => failed("The quantity history", e),
             })}
+    }
+}
+
+/// The changes that archive (`true`) or unarchive a product.
+fn archive(yes: bool) -> ProductChanges {
+    ProductChanges {
+        archived: Some(yes),
+        ..ProductChanges::default()
     }
 }
 

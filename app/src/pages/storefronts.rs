@@ -67,7 +67,15 @@ fn StorefrontTable(
     let toaster = use_toaster();
     // The connection whose Incoming log is open.
     let incoming = RwSignal::new(None::<Storefront>);
+    // Deactivating stops every push to the storefront: the first press asks, the second acts.
+    // Activating again acts at once.
+    let arming = RwSignal::new(None::<i64>);
     let set_active = move |id: i64, active: bool| {
+        if !active && arming.get_untracked() != Some(id) {
+            arming.set(Some(id));
+            return;
+        }
+        arming.set(None);
         spawn_local(async move {
             let body = StorefrontInput {
                 active: Some(active),
@@ -131,8 +139,12 @@ fn StorefrontTable(
                                         <button class="button button-small" data-testid="storefront-incoming"
                                             on:click=move |_| incoming.set(Some(shown.clone()))>"Incoming"</button>
                                         <button class="button button-small" data-testid="storefront-edit" on:click=move |_| editing.set(Some(Some(edit.clone())))>"Edit"</button>
-                                        <button class="button button-small" on:click=move |_| set_active(id, !active)>
-                                            {if active { "Deactivate" } else { "Activate" }}
+                                        <button class="button button-small" data-testid="storefront-active" on:click=move |_| set_active(id, !active)>
+                                            {move || match (active, arming.get() == Some(id)) {
+                                                (false, _) => "Activate",
+                                                (true, false) => "Deactivate…",
+                                                (true, true) => "Yes: stop every push to it",
+                                            }}
                                         </button>
                                     </div>
                                 </td>

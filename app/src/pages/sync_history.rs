@@ -7,6 +7,7 @@ use crate::components::drift_panel::DriftPanel;
 use crate::components::loading::{failed, loaded, loading_line};
 use crate::components::pagination::Pagination;
 use crate::format::{exact, now_ms, relative};
+use crate::reactive::show_when;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use std::time::Duration;
@@ -25,7 +26,13 @@ pub fn SyncHistory() -> impl IntoView {
             .with(|q| PageRequest::parse(q.get_str("page"), q.get_str("per_page")))
             .unwrap_or_default()
     });
-    let filter = RwSignal::new(api::HistoryFilter::default());
+    // `?product_id=` (from a product's page) shows that product's pushes only.
+    let filter = RwSignal::new(api::HistoryFilter {
+        product_id: query
+            .with_untracked(|q| q.get("product_id"))
+            .unwrap_or_default(),
+        ..api::HistoryFilter::default()
+    });
     let history = api::sync_history(paging, filter);
     let health = api::sync_health();
     let storefronts = api::storefronts();
@@ -66,6 +73,14 @@ pub fn SyncHistory() -> impl IntoView {
         })}
         <DriftPanel on_change=move || health.refetch() />
         <HistoryFilters filter=filter storefronts=storefronts />
+        {show_when(move || !filter.with(|f| f.product_id.is_empty()), move || view! {
+            <div class="chips" data-testid="history-one-product">
+                <span class="chip">"One product only"</span>
+                <a class="chip-clear" href="/history" on:click=move |_| filter.update(|f| f.product_id.clear())>
+                    "Show every product"
+                </a>
+            </div>
+        }.into_any())}
         {loaded(history, || loading_line("Loading history…"), move |result| match result {
             Ok(page) => view! { <HistoryTable page=page paging=paging.get() /> }.into_any(),
             Err(e) => failed("Sync history", e),
@@ -308,11 +323,11 @@ fn HistoryRow(entry: SyncHistoryEntry, now: i64) -> impl IntoView {
                 <time title=exact(entry.created_at)>{relative(entry.created_at, now)}</time>
             </td>
             <td>
-                <code class="sku">{entry.sku}</code>
+                <a class="sku" href=format!("/products/{}", entry.product_id) data-testid="history-product">{entry.sku}</a>
             </td>
             <td>
                 {entry.storefront.unwrap_or_else(|| "—".into())}
-                {entry.listing_id.map(|id| view! { <span class="muted small block">"Listing #" {id}</span> })}
+                {entry.listing_item.map(|item| view! { <span class="muted small block" data-testid="history-item">"Item " {item}</span> })}
             </td>
             <td>
                 {trigger_label(entry.trigger)}

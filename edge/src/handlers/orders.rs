@@ -6,7 +6,9 @@ use crate::error::ApiError;
 use crate::request::{json_body, json_response, ok, MAX_JSON_BODY};
 use crate::sales;
 use crate::store::orders::{self, Heard};
+use crate::store::products;
 use tally_domain::actor::Actor;
+use tally_domain::api::FieldError;
 use tally_domain::order::{CancelOrder, OrderIn, OrderOut, OrderSource};
 use tally_domain::AccountId;
 use worker::{Env, Request, Response};
@@ -20,6 +22,9 @@ pub async fn import(
 ) -> Result<Response, ApiError> {
     let body: OrderIn = json_body(req, MAX_JSON_BODY).await?;
     let order = body.check()?;
+    if body.create_missing == Some(false) {
+        refuse_unknown_skus(env, account, &body).await?;
+    }
     let units: Vec<(String, i64)> = order
         .lines
         .iter()
@@ -40,6 +45,28 @@ pub async fn import(
         &report,
         if outcome.already { 200 } else { 201 },
     ))
+}
+
+/// The 422 for the first line whose SKU is not in the inventory, naming the line, so the app
+/// can ask the seller before the order creates a product from a typo.
+async fn refuse_unknown_skus(
+    env: &Env,
+    account: AccountId,
+    body: &OrderIn,
+) -> Result<(), ApiError> {
+    let skus: Vec<&str> = body.lines.iter().map(|l| l.sku.as_str()).collect();
+    let known = products::ids_by_sku(&env.d1(DB)?, account, &skus).await?;
+    match skus.iter().position(|sku| !known.contains_key(*sku)) {
+        None => Ok(()),
+        Some(i) => Err(FieldError::new(
+            format!("lines[{i}].sku"),
+            format!(
+                "{} is not in your inventory: check the SKU, or add it as a new product at quantity 0",
+                skus[i]
+            ),
+        )
+        .into()),
+    }
 }
 
 /// `POST /api/v1/orders/cancel`: puts back what the order took (not its oversold units).

@@ -10,8 +10,8 @@ use crate::store::rules;
 use crate::store::{listings, outbox};
 use tally_domain::actor::Actor;
 use tally_domain::api::{
-    AdjustMode, AdjustQuantity, AdjustmentResult, FieldError, NewProduct, ProductPage, SetAutoSync,
-    MAX_REASON_LEN,
+    AdjustMode, AdjustQuantity, AdjustmentResult, FieldError, NewProduct, ProductChanges,
+    ProductPage, SetAutoSync, MAX_REASON_LEN,
 };
 use tally_domain::csv_export::Formulas;
 use tally_domain::filter::{clean_tags, ProductFilter, Sort};
@@ -202,10 +202,7 @@ pub async fn create(req: &mut Request, env: &Env, caller: &Caller) -> Result<Res
         now: now_ms(),
     };
     match products::create(&db, caller.account, &row).await? {
-        products::Created::SkuTaken => Err(ApiError::Conflict(FieldError::new(
-            "sku",
-            format!("SKU {} already exists in your inventory", body.sku),
-        ))),
+        products::Created::SkuTaken => Err(sku_taken(&db, caller.account, body.sku.as_str()).await),
         products::Created::Product { id, outbox_id } => {
             if let Some(outbox_id) = outbox_id {
                 outbox::send_or_leave_for_cron(env, caller.account, ProductId(id), outbox_id).await;
@@ -217,6 +214,72 @@ pub async fn create(req: &mut Request, env: &Env, caller: &Caller) -> Result<Res
             Ok(json_response(&product, 201))
         }
     }
+}
+
+/// `PATCH /api/v1/products/{id}`: renames, re-labels, archives or unarchives. Each value is
+/// checked as on creation; nothing is written unless all pass.
+pub async fn edit(
+    req: &mut Request,
+    env: &Env,
+    account: AccountId,
+    id: ProductId,
+) -> Result<Response, ApiError> {
+    let body: ProductChanges = json_body(req, MAX_JSON_BODY).await?;
+    let name = body
+        .name
+        .as_deref()
+        .map(clean_name)
+        .transpose()
+        .map_err(|e| FieldError::new("name", e.to_string()))?;
+    let brand = body
+        .brand
+        .as_deref()
+        .map(|b| short_text("brand", b))
+        .transpose()?;
+    let supplier = body
+        .supplier
+        .as_deref()
+        .map(|s| short_text("supplier", s))
+        .transpose()?;
+    let tags = body
+        .tags
+        .as_deref()
+        .map(clean_tags)
+        .transpose()?
+        .map(|t| t.join(","));
+    let changes = products::DetailChanges {
+        sku: body.sku.as_ref().map(|s| s.as_str()),
+        name: name.as_deref(),
+        brand: brand.as_deref(),
+        supplier: supplier.as_deref(),
+        tags: tags.as_deref(),
+        archived: body.archived,
+    };
+    let db = env.d1(DB)?;
+    match products::edit(&db, account, id, &changes, now_ms()).await? {
+        products::Edited::NotFound => return Err(ApiError::NotFound("product")),
+        products::Edited::SkuTaken => {
+            let sku = changes.sku.unwrap_or_default();
+            return Err(sku_taken(&db, account, sku).await);
+        }
+        products::Edited::Done => {}
+    }
+    get(env, account, id).await
+}
+
+/// The 409 for a SKU another product already has, saying when that product is archived (the
+/// seller cannot see it in the inventory, so would not know where to look).
+async fn sku_taken(db: &worker::D1Database, account: AccountId, sku: &str) -> ApiError {
+    let archived = matches!(
+        products::find_by_sku(db, account, sku).await,
+        Ok(Some(p)) if p.archived_at.is_some()
+    );
+    let message = if archived {
+        format!("SKU {sku} belongs to an archived product: unarchive it (Inventory › Archived) or choose another SKU")
+    } else {
+        format!("SKU {sku} already exists in your inventory")
+    };
+    ApiError::Conflict(FieldError::new("sku", message))
 }
 
 /// Brand and supplier: trimmed, at most 100 characters, no control characters.

@@ -63,6 +63,14 @@ pub fn where_clause(account: AccountId, f: &ProductFilter) -> Where {
         let p = w.param(text(&format!(",{},", t.to_lowercase())));
         parts.push(format!("instr(',' || lower(tags) || ',', {p}) > 0"));
     }
+    parts.push(
+        if f.archived {
+            "archived_at IS NOT NULL"
+        } else {
+            "archived_at IS NULL"
+        }
+        .to_owned(),
+    );
     w.sql = format!("WHERE {}", parts.join(" AND "));
     w
 }

@@ -21,6 +21,7 @@ struct HistoryRow {
     storefront: Option<String>,
     storefront_id: Option<i64>,
     listing_id: Option<i64>,
+    listing_item: Option<String>,
     trigger: String,
     quantity: i64,
     status: String,
@@ -49,6 +50,7 @@ impl HistoryRow {
             message: self.message,
             action: self.action,
             listing_id: self.listing_id,
+            listing_item: self.listing_item,
             storefront_id: self.storefront_id,
             attempt: u32::try_from(self.attempt).unwrap_or(1),
             breakdown: self.breakdown,
@@ -128,6 +130,8 @@ pub async fn page(
             "SELECT h.id, h.created_at, h.product_id, p.sku, h.storefront, h.storefront_id, \
                     h.listing_id, h.trigger, h.quantity, h.status, h.message, h.action, \
                     h.attempt, h.breakdown, h.answer, h.changed_at, \
+                    (SELECT l.external_id FROM listings l WHERE l.id = h.listing_id \
+                       AND l.account_id = h.account_id) AS listing_item, \
                     (SELECT q.reference FROM sync_outbox o JOIN quantity_changes q \
                        ON q.account_id = o.account_id AND q.product_id = o.product_id \
                       AND q.version = o.version WHERE o.id = h.outbox_id) AS reference \

@@ -2,7 +2,7 @@
 
 use super::filter::{order_by, where_clause};
 use super::{changes, inserted_id, Count};
-use crate::db::{flag, int, text};
+use crate::db::{flag, int, opt_int, opt_text, text};
 use crate::error::ApiError;
 use serde::Deserialize;
 use tally_domain::actor::Actor;
@@ -13,7 +13,7 @@ use tally_domain::{AccountId, PageRequest, ProductId, Quantity, Sku};
 use worker::D1Database;
 
 const COLUMNS: &str = "id, sku, name, quantity, auto_sync, created_via, brand, supplier, tags, \
-                       version, created_at, updated_at";
+                       version, archived_at, created_at, updated_at";
 
 /// A product row as D1 returns it (booleans are 0/1 integers).
 #[derive(Debug, Deserialize)]
@@ -28,6 +28,7 @@ pub struct ProductRow {
     pub supplier: String,
     pub tags: String,
     pub version: i64,
+    pub archived_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -58,6 +59,7 @@ impl ProductRow {
             brand: self.brand,
             supplier: self.supplier,
             version: self.version,
+            archived: self.archived_at.is_some(),
             created_at: self.created_at,
             updated_at: self.updated_at,
             name: self.name,
@@ -104,6 +106,63 @@ pub async fn find(
         .bind(&[int(id.0), int(account.0)])?
         .first::<ProductRow>(None)
         .await?)
+}
+
+/// A product's details after checking, to write over the stored ones (`None`: unchanged).
+pub struct DetailChanges<'a> {
+    pub sku: Option<&'a str>,
+    pub name: Option<&'a str>,
+    pub brand: Option<&'a str>,
+    pub supplier: Option<&'a str>,
+    pub tags: Option<&'a str>,
+    pub archived: Option<bool>,
+}
+
+/// What [`edit`] did.
+pub enum Edited {
+    Done,
+    SkuTaken,
+    NotFound,
+}
+
+/// Writes new details in one statement. Archiving turns Auto Sync off in the same write; a
+/// SKU another product of the account has is refused by the table's UNIQUE constraint, so
+/// two renames at once cannot both take it.
+pub async fn edit(
+    db: &D1Database,
+    account: AccountId,
+    id: ProductId,
+    c: &DetailChanges<'_>,
+    now: i64,
+) -> Result<Edited, ApiError> {
+    let archive = c.archived.map(i64::from);
+    let result = db
+        .prepare(
+            "UPDATE products SET sku = coalesce(?3, sku), name = coalesce(?4, name), \
+             brand = coalesce(?5, brand), supplier = coalesce(?6, supplier), tags = coalesce(?7, tags), \
+             archived_at = CASE ?8 WHEN 1 THEN coalesce(archived_at, ?9) WHEN 0 THEN NULL ELSE archived_at END, \
+             auto_sync = CASE ?8 WHEN 1 THEN 0 ELSE auto_sync END, updated_at = ?9 \
+             WHERE id = ?1 AND account_id = ?2",
+        )
+        .bind(&[
+            int(id.0),
+            int(account.0),
+            opt_text(c.sku),
+            opt_text(c.name),
+            opt_text(c.brand),
+            opt_text(c.supplier),
+            opt_text(c.tags),
+            opt_int(archive),
+            int(now),
+        ])?
+        .run()
+        .await;
+    match result {
+        Ok(r) if changes(&r)? == 0 => Ok(Edited::NotFound),
+        Ok(_) => Ok(Edited::Done),
+        Err(e) if crate::db::refused_by_constraint(&e) => Ok(Edited::SkuTaken),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Turns Auto Sync on or off. Writes nothing else: turning Auto Sync on pushes nothing.
