@@ -172,6 +172,21 @@ fn TopBar(me: Me) -> impl IntoView {
     // On a phone the links, the account and Sign out fold behind a Menu button (the CSS shows
     // the button only below 720 px); choosing anything in the menu folds it again.
     let menu_open = RwSignal::new(false);
+    // Active storefronts whose newest push failed, read again on every move between pages.
+    let storefronts = api::storefronts();
+    Effect::watch(
+        move || location.pathname.get(),
+        move |_, _, _| storefronts.refetch(),
+        false,
+    );
+    let failing = move || {
+        storefronts.get().and_then(Result::ok).map_or(0, |l| {
+            l.storefronts
+                .iter()
+                .filter(|s| s.active && s.failing.is_some())
+                .count()
+        })
+    };
     view! {
         <header class="topbar" class:menu-open=move || menu_open.get()>
             <a class="brand" href="/">
@@ -190,6 +205,14 @@ fn TopBar(me: Me) -> impl IntoView {
                     <a href="/history" aria-current=marked(Section::History)>"Sync history"</a>
                     <a href="/settings/inventory" aria-current=marked(Section::Settings)>"Settings"</a>
                 </nav>
+                {move || match failing() {
+                    0 => None,
+                    n => Some(view! {
+                        <a class="topbar-alert" href="/settings/storefronts" data-testid="failing-connections">
+                            {if n == 1 { "1 storefront failing".to_owned() } else { format!("{n} storefronts failing") }}
+                        </a>
+                    }),
+                }}
                 <span class="account" data-testid="account-name" title=me.email.unwrap_or_default()>
                     {me.account_name}
                     <span class="plan">{plan}</span>

@@ -293,6 +293,9 @@ pub struct Storefront {
     /// What that read found ("3 orders read, 1 new applied."), or what went wrong.
     #[serde(default)]
     pub poll_status: String,
+    /// When the newest push to this storefront failed: its message, with what to do.
+    #[serde(default)]
+    pub failing: Option<String>,
 }
 
 /// One webhook topic Tally subscribed to (or tried to) on a storefront.
@@ -352,6 +355,11 @@ pub struct StorefrontInput {
     /// the `Authorization` header.
     #[serde(default)]
     pub keys_in_query: Option<bool>,
+    /// `true`: read the storefront once with these settings before saving (on an edit, when
+    /// the address, credential or store changes), and refuse what it turns away. The app
+    /// always asks for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

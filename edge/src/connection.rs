@@ -11,6 +11,7 @@ use crate::store::listings::ListingRow;
 use crate::store::storefronts::StorefrontRow;
 use crate::storefront_http;
 use tally_domain::address;
+use tally_domain::connector::catalogue::{self, Page};
 use tally_domain::connector::oauth::{self, RefreshGrant};
 use tally_domain::connector::{Failure, Target};
 use tally_domain::storefront::StorefrontKind;
@@ -51,6 +52,72 @@ pub async fn storefront_target(
         keys_in_query: row.keys_in_query == 1,
     };
     open_target(env, &connection, timeout_ms).await
+}
+
+/// Why a connection was turned away by [`check`], by the field the seller should fix.
+pub enum Refused {
+    Credential(String),
+    Address(String),
+}
+
+/// How long the check may take: the seller is waiting on the save.
+const CHECK_TIMEOUT_MS: u64 = 8_000;
+
+/// Reads the first page of the storefront's products with a connection as it is about to be
+/// saved (`id` 0 before it has one): the read listing import and the drift check begin with,
+/// so a pass means Tally can reach the store and its credential may read products. A
+/// storefront that answers but is busy or failing (429, 5xx) passes: the connection is not
+/// at fault, and pushes retry.
+#[allow(clippy::too_many_arguments)]
+pub async fn check(
+    env: &Env,
+    id: i64,
+    kind: StorefrontKind,
+    base_url: &str,
+    credential_enc: &str,
+    store_ref: Option<&str>,
+    keys_in_query: bool,
+) -> Result<(), Refused> {
+    let connection = Connection {
+        id,
+        kind,
+        base_url,
+        credential_enc,
+        store_ref,
+        keys_in_query,
+    };
+    let platform = kind.label();
+    let target = open_target(env, &connection, CHECK_TIMEOUT_MS)
+        .await
+        .map_err(|failure| match failure {
+            Failure::Auth { message } => Refused::Credential(message),
+            other => Refused::Address(other.message().to_owned()),
+        })?;
+    let request = catalogue::catalogue_request(&target, &Page::First);
+    let response = storefront_http::send(&request, CHECK_TIMEOUT_MS)
+        .await
+        .map_err(|e| {
+            Refused::Address(format!(
+                "{platform} did not answer at this address ({e}): check the API address."
+            ))
+        })?;
+    match response.status {
+        401 | 403 => Err(Refused::Credential(format!(
+            "{platform} refused this credential (HTTP {}): check it, and that it may read              products and inventory.",
+            response.status
+        ))),
+        404 => Err(Refused::Address(format!(
+            "No {platform} API answered at this address (HTTP 404): check the API address."
+        ))),
+        429 | 500..=599 => Ok(()),
+        _ => catalogue::catalogue_answer(&target, &Page::First, &response)
+            .map(|_| ())
+            .map_err(|_| {
+                Refused::Address(format!(
+                    "Something answered at this address, but not as a {platform} store's API                      does: check the API address."
+                ))
+            }),
+    }
 }
 
 struct Connection<'a> {

@@ -62,6 +62,7 @@ fn main() {
         on_a_phone_a_seller_adjusts_a_quantity_and_edits_a_storefront_through_the_menu,
         the_adjust_dialog_takes_focus_keeps_tab_inside_and_gives_focus_back,
         a_seller_renames_a_product_archives_it_finds_it_among_archived_and_brings_it_back,
+        a_failing_connection_shows_in_the_top_bar_and_on_its_row_until_fixed,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     drop(ctx);
@@ -1118,11 +1119,31 @@ async fn a_seller_connects_a_storefront_links_a_listing_and_watches_the_push_suc
         .send_keys(&ctx.sandbox.base_url(Kind::Woocommerce))
         .await
         .unwrap();
-    by_testid(&client, "storefront-credential", UI_WAIT)
-        .await
-        .send_keys(WOO_KEYS)
-        .await
-        .unwrap();
+    // A made-up credential: the storefront is read before saving and refuses it.
+    let credential = by_testid(&client, "storefront-credential", UI_WAIT).await;
+    credential.send_keys("ck_made_up:cs_made_up").await.unwrap();
+    click(&client, "storefront-save").await;
+    let refused = eventually("the credential to be refused", UI_WAIT, || {
+        let client = client.clone();
+        async move {
+            let form = text_of(&client, "storefront-form").await;
+            form.contains("refused this credential").then_some(form)
+        }
+    })
+    .await;
+    assert!(
+        refused.contains("WooCommerce refused this credential (HTTP 401)"),
+        "{refused}"
+    );
+    assert_eq!(
+        seller.get("/api/v1/storefronts").await.body["storefronts"]
+            .as_array()
+            .map(Vec::len),
+        Some(0),
+        "nothing saved"
+    );
+    credential.clear().await.unwrap();
+    credential.send_keys(WOO_KEYS).await.unwrap();
     screenshot(&client, "storefront-form").await;
     click(&client, "storefront-save").await;
     let row = text_of(&client, "storefront-row").await;
@@ -2071,5 +2092,88 @@ async fn a_seller_renames_a_product_archives_it_finds_it_among_archived_and_brin
     })
     .await;
     assert!(!seller.api.product(product.id.0).await.archived);
+    client.close().await.unwrap();
+}
+
+/// A connection whose credential the storefront refuses (saved through the API without a
+/// check): its push fails, the top bar says so on every page and links to the storefronts,
+/// whose row shows Failing with what the push said. A right credential saved in the form
+/// pushes again, and the row is Active.
+async fn a_failing_connection_shows_in_the_top_bar_and_on_its_row_until_fixed(ctx: Ctx) {
+    let (seller, email, password) = own_seller(&ctx.api, "failing", "Fail & Fix").await;
+    let product = product_with_auto_sync(&seller, "FAIL-1", "Failing Mug", 6).await;
+    ctx.sandbox
+        .set_items(Kind::Woocommerce, [("7301", 0)])
+        .await;
+    let storefront = seller
+        .connect(&serde_json::json!({
+            "kind": "woocommerce", "name": "Broken keys",
+            "base_url": ctx.sandbox.base_url(Kind::Woocommerce),
+            "credential": "ck_revoked:cs_revoked",
+        }))
+        .await;
+    seller.link(&product, storefront.id, "7301", None).await;
+    eventually("the push to fail", Duration::from_secs(30), || {
+        let seller = seller.clone();
+        async move {
+            let page = seller.history_of(product.id.0).await;
+            page.items
+                .iter()
+                .any(|h| h.status == tally_domain::sync::SyncStatus::Failed)
+                .then_some(())
+        }
+    })
+    .await;
+
+    let client = ctx.driver.session().await;
+    client
+        .goto(&format!("{}/orders", ctx.api.base))
+        .await
+        .unwrap();
+    sign_in(&client, &email, password).await;
+    let alert = text_of(&client, "failing-connections").await;
+    assert_eq!(alert, "1 storefront failing");
+    click(&client, "failing-connections").await;
+    let status = text_of(&client, "storefront-status").await;
+    assert!(status.contains("Failing"), "{status}");
+    assert!(
+        status.to_lowercase().contains("credential"),
+        "what to do: {status}"
+    );
+    assert_accessible(&client, "settings: a failing storefront").await;
+
+    click(&client, "storefront-edit").await;
+    by_testid(&client, "storefront-credential", UI_WAIT)
+        .await
+        .send_keys(WOO_KEYS)
+        .await
+        .unwrap();
+    click(&client, "storefront-save").await;
+    eventually("the storefront at 6 again", Duration::from_secs(30), || {
+        let sandbox = ctx.sandbox.clone();
+        async move {
+            let items = sandbox.items(Kind::Woocommerce).await;
+            (items.get("7301").copied() == Some(6)).then_some(())
+        }
+    })
+    .await;
+    eventually("the row to be Active again", UI_WAIT, || {
+        let client = client.clone();
+        async move {
+            client.refresh().await.ok()?;
+            let status = text_of(&client, "storefront-status").await;
+            (status.contains("Active")).then_some(())
+        }
+    })
+    .await;
+    assert!(
+        client
+            .find(fantoccini::Locator::Css(
+                "[data-testid=failing-connections]"
+            ))
+            .await
+            .is_err(),
+        "the top bar has nothing to say"
+    );
     client.close().await.unwrap();
 }

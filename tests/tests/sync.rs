@@ -75,6 +75,7 @@ fn main() {
         an_amazon_update_refused_after_processing_turns_its_success_into_a_failure,
         woocommerce_keys_go_in_the_query_string_for_hosts_that_drop_authorization,
         a_credential_goes_only_to_the_address_it_was_given_for,
+        a_connection_saved_with_a_check_is_read_first_and_refused_when_it_cannot_be,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     if conclusion.has_failed() {
@@ -1664,4 +1665,103 @@ async fn a_credential_goes_only_to_the_address_it_was_given_for(ctx: Ctx) {
         .await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(answer.body["base_url"], other.as_str());
+}
+
+/// `check: true` (what the app sends): the storefront is read once before saving. Every
+/// platform refuses a made-up credential, which is then not saved (422 at `credential`); an
+/// address nothing answers at is refused at `base_url`; the right credential saves. On an
+/// edit the read happens only when the way the store is reached changes.
+async fn a_connection_saved_with_a_check_is_read_first_and_refused_when_it_cannot_be(ctx: Ctx) {
+    let seller = ctx.api.new_account("Checked Connections").await;
+    let sb = &ctx.sandbox;
+    for kind in Kind::ALL {
+        let wrong = json!({ "check": true, "credential": "made-up-credential:made-up" });
+        let mut body = json!({
+            "name": format!("Checked {kind}"), "kind": kind.as_str(),
+            "base_url": sb.base_url(kind), "credential": "made-up-credential:made-up",
+            "check": true,
+        });
+        if kind == Kind::Amazon {
+            body["store_ref"] = json!("A1SELLER");
+        }
+        let refused = seller.send_json("POST", "/api/v1/storefronts", &body).await;
+        assert_eq!(refused.status, 422, "{kind} {wrong}: {}", refused.body);
+        assert_eq!(
+            refused.error_field(),
+            Some("credential"),
+            "{kind}: {}",
+            refused.body
+        );
+        assert!(
+            refused.error_message().contains("refused this credential"),
+            "{kind}: {}",
+            refused.body
+        );
+        body["credential"] = json!(credential(kind));
+        let saved = seller.send_json("POST", "/api/v1/storefronts", &body).await;
+        assert_eq!(saved.status, 201, "{kind}: {}", saved.body);
+    }
+    let listed = seller.get("/api/v1/storefronts").await.body["storefronts"]
+        .as_array()
+        .map(Vec::len);
+    assert_eq!(
+        listed,
+        Some(Kind::ALL.len()),
+        "only the right credentials were saved"
+    );
+
+    let nowhere = seller
+        .send_json(
+            "POST",
+            "/api/v1/storefronts",
+            &json!({ "name": "Nowhere", "kind": "woocommerce", "base_url": "http://127.0.0.1:9",
+                     "credential": WOO_KEYS, "check": true }),
+        )
+        .await;
+    assert_eq!(nowhere.status, 422, "{}", nowhere.body);
+    assert_eq!(nowhere.error_field(), Some("base_url"), "{}", nowhere.body);
+
+    // An edit reads the store again only when it is reached differently. (Another account:
+    // this one holds the free plan's five connections.)
+    let seller = ctx.api.new_account("Checked Edits").await;
+    let own = Sandbox::start(&[(Kind::Woocommerce, WOO_KEYS)]).await;
+    let id = connect(
+        &seller,
+        Kind::Woocommerce,
+        &own.base_url(Kind::Woocommerce),
+        json!({}),
+    )
+    .await;
+    own.clear_calls(Kind::Woocommerce).await;
+    let path = format!("/api/v1/storefronts/{id}");
+    let renamed = seller
+        .send_json("PATCH", &path, &json!({ "name": "Renamed", "check": true }))
+        .await;
+    assert_eq!(renamed.status, 200, "{}", renamed.body);
+    assert!(
+        own.calls(Kind::Woocommerce).await.is_empty(),
+        "a new name reads nothing"
+    );
+    let rekeyed = seller
+        .send_json(
+            "PATCH",
+            &path,
+            &json!({ "credential": "ck_other:cs_other", "check": true }),
+        )
+        .await;
+    assert_eq!(rekeyed.status, 422, "{}", rekeyed.body);
+    assert_eq!(rekeyed.error_field(), Some("credential"));
+    assert_eq!(
+        own.calls(Kind::Woocommerce).await.len(),
+        1,
+        "one read, refused"
+    );
+    let kept = seller
+        .send_json(
+            "PATCH",
+            &path,
+            &json!({ "credential": WOO_KEYS, "check": true }),
+        )
+        .await;
+    assert_eq!(kept.status, 200, "{}", kept.body);
 }

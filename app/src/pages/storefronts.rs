@@ -124,11 +124,15 @@ fn StorefrontTable(
                                 <td><code class="small">{s.base_url.clone()}</code></td>
                                 <td class="num" data-testid="storefront-listings">{s.listings}</td>
                                 <td class="muted">{rules_summary(&s.rules)}</td>
-                                <td>
-                                    {if active {
-                                        view! { <span class="badge badge-success">"Active"</span> }.into_any()
-                                    } else {
-                                        view! { <span class="badge badge-neutral">"Inactive"</span> }.into_any()
+                                <td data-testid="storefront-status">
+                                    {match (active, s.failing.clone()) {
+                                        (false, _) => view! { <span class="badge badge-neutral">"Inactive"</span> }.into_any(),
+                                        (true, None) => view! { <span class="badge badge-success">"Active"</span> }.into_any(),
+                                        (true, Some(why)) => view! {
+                                            <span class="badge badge-critical">"Failing"</span>
+                                            <span class="small block">{why}</span>
+                                            <a class="small" href="/history">"Sync history"</a>
+                                        }.into_any(),
                                     }}
                                 </td>
                                 <td class="num" data-testid="orders-heard">{s.orders_heard_24h}</td>
@@ -452,6 +456,9 @@ fn StorefrontForm(
             webhook_secret: Some(webhook_secret.get_untracked()).filter(|c| !c.trim().is_empty()),
             keys_in_query: (kind.get_untracked() == StorefrontKind::Woocommerce)
                 .then(|| keys_in_query.get_untracked()),
+            // Tally reads the storefront once before saving, so a wrong credential or
+            // address is said here rather than by every push after.
+            check: Some(true),
         };
         saving.set(true);
         spawn_local(async move {
@@ -559,7 +566,7 @@ fn StorefrontForm(
             {move || error.get().filter(|e| e.field.is_none()).map(|e| view! { <div class="banner banner-critical" role="alert">{e.message}</div> })}
             <div class="form-actions">
                 <button type="submit" class="button button-primary" data-testid="storefront-save" disabled=move || saving.get()>
-                    {move || if saving.get() { "Saving…" } else { "Save storefront" }}
+                    {move || if saving.get() { "Checking the storefront…" } else { "Save storefront" }}
                 </button>
                 <button type="button" class="button" on:click=move |_| on_done(false)>"Cancel"</button>
             </div>

@@ -4,6 +4,7 @@
 use crate::bindings::{CREDENTIALS_KEY, DB};
 use crate::caller::Caller;
 use crate::clock::now_ms;
+use crate::connection;
 use crate::crypto;
 use crate::error::ApiError;
 use crate::polling;
@@ -127,6 +128,18 @@ pub async fn create(req: &mut Request, env: &Env, caller: &Caller) -> Result<Res
         Some(secret) => crypto::seal(&key, secret).await?,
         None => String::new(),
     };
+    if input.check == Some(true) {
+        checked(
+            env,
+            0,
+            kind,
+            &base_url,
+            &sealed,
+            store_ref.as_deref(),
+            keys_in_query,
+        )
+        .await?;
+    }
     let fields = Fields {
         name: &name,
         kind,
@@ -215,6 +228,22 @@ pub async fn update(
         Some(secret) => crypto::seal(&credentials_key(env)?, &secret).await?,
         None => row.hook_secret_enc.clone(),
     };
+    let reached_differently = base_url != row.base_url
+        || sealed != row.credential_enc
+        || keys_in_query != (row.keys_in_query == 1)
+        || store_ref != row.store_ref;
+    if input.check == Some(true) && reached_differently {
+        checked(
+            env,
+            id,
+            kind,
+            &base_url,
+            &sealed,
+            store_ref.as_deref(),
+            keys_in_query,
+        )
+        .await?;
+    }
     let fields = Fields {
         hook_secret_enc: &hook_secret_enc,
         name: &name,
@@ -254,6 +283,35 @@ pub async fn update(
         outbox::resync(env, &db, account, Resync::Storefront(id), now_ms()).await?;
     }
     get(req, env, account, id).await
+}
+
+/// [`connection::check`] as the field error the form shows: nothing is saved.
+async fn checked(
+    env: &Env,
+    id: i64,
+    kind: StorefrontKind,
+    base_url: &str,
+    credential_enc: &str,
+    store_ref: Option<&str>,
+    keys_in_query: bool,
+) -> Result<(), ApiError> {
+    connection::check(
+        env,
+        id,
+        kind,
+        base_url,
+        credential_enc,
+        store_ref,
+        keys_in_query,
+    )
+    .await
+    .map_err(|refused| {
+        match refused {
+            connection::Refused::Credential(m) => FieldError::new("credential", m),
+            connection::Refused::Address(m) => FieldError::new("base_url", m),
+        }
+        .into()
+    })
 }
 
 /// The query-string keys switch, which only WooCommerce has.

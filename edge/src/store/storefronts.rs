@@ -39,6 +39,9 @@ pub struct StorefrontRow {
     /// What the last poll found, for the storefront's page.
     pub poll_status: String,
     pub account_id: i64,
+    /// The newest push's message when that push failed (`None` in lean reads).
+    #[serde(default)]
+    pub failing: Option<String>,
 }
 
 impl StorefrontRow {
@@ -82,6 +85,7 @@ impl StorefrontRow {
             base_url: self.base_url,
             store_ref: self.store_ref,
             poll_status: self.poll_status,
+            failing: self.failing,
             listings: self.listings,
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -104,7 +108,9 @@ const SELECT: &str = "SELECT s.id, s.account_id, s.name, s.kind, s.base_url, s.c
      (SELECT COUNT(*) FROM listings l WHERE l.storefront_id = s.id) AS listings, \
      (SELECT COUNT(*) FROM orders o WHERE o.account_id = s.account_id \
         AND o.storefront_id = s.id AND o.created_at > (unixepoch() - 86400) * 1000) \
-        AS orders_heard_24h \
+        AS orders_heard_24h, \
+     (SELECT CASE WHEN h.status = 'failed' THEN h.message END FROM sync_history h \
+        WHERE h.storefront_id = s.id ORDER BY h.id DESC LIMIT 1) AS failing \
      FROM storefronts s";
 
 /// The same columns without the two counts, for the paths that never show them (a webhook
@@ -112,7 +118,8 @@ const SELECT: &str = "SELECT s.id, s.account_id, s.name, s.kind, s.base_url, s.c
 const SELECT_LEAN: &str = "SELECT s.id, s.account_id, s.name, s.kind, s.base_url, \
      s.credential_enc, s.store_ref, s.keys_in_query, s.rules, s.active, s.created_at, \
      s.updated_at, s.hook_token, s.hook_secret_enc, s.hook_status, s.poll_cursor_ms, \
-     s.polled_at, s.poll_status, 0 AS listings, 0 AS orders_heard_24h FROM storefronts s";
+     s.polled_at, s.poll_status, 0 AS listings, 0 AS orders_heard_24h, NULL AS failing \
+     FROM storefronts s";
 
 /// The account's connection `id`, or 404 "storefront" (a path naming another account's
 /// connection finds nothing, as if it did not exist).
