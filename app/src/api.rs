@@ -16,7 +16,7 @@ use tally_domain::api::{
     CreatedApiKey, DeliveryList, DriftCheck, DriftFixed, DriftReport, ErrorBody, FixDrift,
     ImportItemPage, InventorySettings, LedgerEntry, Listing, ListingImport, ListingImportResult,
     ListingList, ListingUpdate, Me, NewApiKey, NewListing, NewProduct, Product, ProductChanges,
-    ProductPage, ResyncJob, SetAutoSync, SetAutoSyncRules, SignIn, SignUp, Storefront,
+    ProductPage, ResyncJob, SetAutoSync, SetAutoSyncRules, SetupSteps, SignIn, SignUp, Storefront,
     StorefrontInput, StorefrontList, SyncHealth, SyncHistoryPage, SyncNow,
 };
 use tally_domain::bulk_job::{BulkAction, BulkJob, StartBulkJob};
@@ -571,6 +571,11 @@ pub fn sync_health() -> Loaded<SyncHealth> {
 /// `GET /api/v1/storefronts`.
 pub fn storefronts() -> Loaded<StorefrontList> {
     Loaded::new(fixed("/api/v1/storefronts"))
+}
+
+/// `GET /api/v1/setup`: the first-run checklist's steps.
+pub fn setup() -> Loaded<SetupSteps> {
+    Loaded::new(fixed("/api/v1/setup"))
 }
 
 /// `GET /api/v1/storefronts/{id}/deliveries`: the connection's Incoming log.

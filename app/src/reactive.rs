@@ -38,3 +38,20 @@ fn erased_shown(
         }
     }))
 }
+
+/// How long a two-press button waits for its second press.
+const ARMED_FOR: std::time::Duration = std::time::Duration::from_secs(6);
+
+/// A two-press button's first press ("Deactivate…" → "Yes: …"): arms `signal` with `value`,
+/// and disarms it again after a few seconds, so a press much later asks again.
+pub fn arm<T: Clone + PartialEq + Send + Sync + 'static>(signal: RwSignal<Option<T>>, value: T) {
+    signal.set(Some(value.clone()));
+    set_timeout(
+        move || {
+            if signal.try_get_untracked().flatten().as_ref() == Some(&value) {
+                signal.set(None);
+            }
+        },
+        ARMED_FOR,
+    );
+}

@@ -30,8 +30,21 @@ pub struct Product {
     /// Hidden from the inventory, exports and "all in filter"; kept in history and orders.
     #[serde(default)]
     pub archived: bool,
+    /// Listings a push reaches (active, on an active connection).
+    #[serde(default)]
+    pub listings: u64,
+    /// The newest push of this product, if there was one: how it went and when.
+    #[serde(default)]
+    pub last_push: Option<LastPush>,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// How a product's newest push went, and when (ms).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastPush {
+    pub status: SyncStatus,
+    pub at: i64,
 }
 
 /// `PATCH /api/v1/products/{id}`: the details to change; what is left out stays as it is.
@@ -811,4 +824,27 @@ pub struct ResyncJob {
     /// `running` while queuing, `finished` once every product was queued, `cancelled`.
     pub status: crate::bulk_job::JobStatus,
     pub created_at: i64,
+}
+
+/// `GET /api/v1/setup`: which first steps the account has taken, for the first-run checklist.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetupSteps {
+    /// A storefront is connected.
+    pub storefront: bool,
+    /// A product exists (added, uploaded, or from an order or an import).
+    pub products: bool,
+    /// A product is linked to a storefront listing.
+    pub listing: bool,
+    /// A product has Auto Sync on.
+    pub auto_sync: bool,
+}
+
+impl SetupSteps {
+    /// How many of the four steps are done.
+    pub fn done(self) -> usize {
+        [self.storefront, self.products, self.listing, self.auto_sync]
+            .into_iter()
+            .filter(|d| *d)
+            .count()
+    }
 }

@@ -90,6 +90,8 @@ mod tests {
             tags: tags.iter().map(|t| (*t).to_owned()).collect(),
             version: 1,
             archived: false,
+            listings: 0,
+            last_push: None,
             created_at: 0,
             updated_at: 0,
         }

@@ -34,6 +34,11 @@ pub struct ProductFilter {
     /// stored before archiving existed read as not archived.)
     #[serde(default)]
     pub archived: bool,
+    /// Products whose storefronts may not hold Tally's quantity (`synced=no`): they have a
+    /// listing a push reaches, and Auto Sync is off, or nothing was pushed yet, or the newest
+    /// push failed or is being retried.
+    #[serde(default)]
+    pub not_synced: bool,
 }
 
 /// Columns a list can be sorted by.
@@ -141,7 +146,7 @@ fn quantity_param(key: &str, raw: &str) -> Result<Option<i64>, FieldError> {
 
 impl ProductFilter {
     /// The URL parameter names, in the order they are written.
-    pub const PARAMS: [&'static str; 9] = [
+    pub const PARAMS: [&'static str; 10] = [
         "q",
         "auto_sync",
         "qty_min",
@@ -151,6 +156,7 @@ impl ProductFilter {
         "supplier",
         "tag",
         "archived",
+        "synced",
     ];
 
     /// Reads a filter from query parameters (unknown keys are ignored: paging and sort share
@@ -190,6 +196,18 @@ impl ProductFilter {
                 "brand" => f.brand = text_param(key, raw)?,
                 "supplier" => f.supplier = text_param(key, raw)?,
                 "tag" => f.tag = text_param(key, raw)?,
+                "synced" => {
+                    f.not_synced = match raw.trim() {
+                        "" => false,
+                        "no" => true,
+                        other => {
+                            return Err(FieldError::new(
+                                key,
+                                format!("synced must be no (products whose storefronts may be behind), not `{other}`"),
+                            ))
+                        }
+                    }
+                }
                 "archived" => {
                     f.archived = match raw.trim() {
                         "" | "no" => false,
@@ -242,6 +260,7 @@ impl ProductFilter {
         push("supplier", self.supplier.clone());
         push("tag", self.tag.clone());
         push("archived", self.archived.then(|| "only".to_owned()));
+        push("synced", self.not_synced.then(|| "no".to_owned()));
         out
     }
 
@@ -286,6 +305,9 @@ impl ProductFilter {
         }
         if self.archived {
             chips.push(("archived", "Archived".to_owned()));
+        }
+        if self.not_synced {
+            chips.push(("synced", "Not synced".to_owned()));
         }
         chips
     }
@@ -343,16 +365,17 @@ mod tests {
             ("supplier", "North"),
             ("tag", "summer"),
             ("archived", "only"),
+            ("synced", "no"),
         ];
         let f = parse(&q).unwrap();
-        assert!(f.archived);
+        assert!(f.archived && f.not_synced);
         assert_eq!(f.auto_sync, Some(false));
         assert_eq!(f.created_via, Some(CreatedVia::OrderImport));
         let params = f.to_params();
         let again =
             ProductFilter::from_params(params.iter().map(|(k, v)| (*k, v.as_str()))).unwrap();
         assert_eq!(again, f);
-        assert_eq!(f.chips().len(), 9);
+        assert_eq!(f.chips().len(), 10);
     }
 
     #[test]
@@ -369,6 +392,7 @@ mod tests {
             (("qty_max", "1.5"), "qty_max"),
             (("created_via", "fax"), "created_via"),
             (("archived", "yes"), "archived"),
+            (("synced", "maybe"), "synced"),
         ];
         for ((k, v), field) in cases {
             assert_eq!(parse(&[(k, v)]).unwrap_err().field, field, "{k}={v}");

@@ -103,7 +103,7 @@ pub async fn check(
         })?;
     match response.status {
         401 | 403 => Err(Refused::Credential(format!(
-            "{platform} refused this credential (HTTP {}): check it, and that it may read              products and inventory.",
+            "{platform} refused this credential (HTTP {}): check it, and that it may read products and inventory.",
             response.status
         ))),
         404 => Err(Refused::Address(format!(
@@ -114,7 +114,7 @@ pub async fn check(
             .map(|_| ())
             .map_err(|_| {
                 Refused::Address(format!(
-                    "Something answered at this address, but not as a {platform} store's API                      does: check the API address."
+                    "Something answered at this address, but not as a {platform} store's API does: check the API address."
                 ))
             }),
     }

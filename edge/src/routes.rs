@@ -4,7 +4,7 @@ use crate::caller;
 use crate::error::ApiError;
 use crate::handlers::{
     api_keys, auth, bulk, bulk_jobs, drift, health, history, imports, inventory_settings, listings,
-    orders, products, rules, storefronts, uploads, webhooks,
+    orders, products, rules, setup, storefronts, uploads, webhooks,
 };
 use tally_domain::scope;
 use tally_domain::ProductId;
@@ -78,6 +78,7 @@ async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
         }
         (Method::Get, ["api", "v1", "sync-history"]) => history::list(req, env, account).await,
         (Method::Get, ["api", "v1", "sync-health"]) => history::health(env, account).await,
+        (Method::Get, ["api", "v1", "setup"]) => setup::get(env, account).await,
         (Method::Get, ["api", "v1", "storefronts"]) => storefronts::list(req, env, account).await,
         (Method::Post, ["api", "v1", "storefronts"]) => {
             storefronts::create(req, env, &caller).await

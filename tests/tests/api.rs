@@ -3158,6 +3158,32 @@ async fn a_product_is_renamed_relabelled_archived_and_brought_back(api: Api) {
         .await
         .json();
     assert!(archived.archived && !archived.auto_sync);
+    let resync = seller
+        .send_json(
+            "PATCH",
+            &format!("{path}/auto-sync"),
+            &json!({ "auto_sync": true }),
+        )
+        .await;
+    assert_eq!(
+        resync.status, 409,
+        "an archived product stays off: {}",
+        resync.body
+    );
+    assert!(
+        resync.error_message().contains("archived"),
+        "{}",
+        resync.body
+    );
+    let bulk = seller
+        .send_json(
+            "POST",
+            "/api/v1/products/sync-now",
+            &json!({ "ids": [first.id.0] }),
+        )
+        .await;
+    assert_eq!(bulk.status, 404, "{}", bulk.body);
+    assert!(!seller.product(first.id.0).await.auto_sync);
     assert_eq!(skus_listed(&seller, "").await, ["EDIT-2"]);
     assert_eq!(skus_listed(&seller, "&archived=only").await, ["MUG-1"]);
     let Auth::Session(token) = &seller.auth else {

@@ -63,6 +63,7 @@ fn main() {
         the_adjust_dialog_takes_focus_keeps_tab_inside_and_gives_focus_back,
         a_seller_renames_a_product_archives_it_finds_it_among_archived_and_brings_it_back,
         a_failing_connection_shows_in_the_top_bar_and_on_its_row_until_fixed,
+        a_new_seller_follows_the_first_run_checklist_to_the_end,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     drop(ctx);
@@ -2142,6 +2143,22 @@ async fn a_failing_connection_shows_in_the_top_bar_and_on_its_row_until_fixed(ct
     );
     assert_accessible(&client, "settings: a failing storefront").await;
 
+    // The inventory says it too, and "Not synced" finds the product.
+    client
+        .goto(&format!("{}/?synced=no", ctx.api.base))
+        .await
+        .unwrap();
+    let cell = text_of(&client, "sync-FAIL-1").await;
+    assert!(
+        cell.contains("1 listing") && cell.contains("Failing"),
+        "{cell}"
+    );
+    let chips = text_of(&client, "filter-chips").await;
+    assert!(chips.contains("Not synced"), "{chips}");
+    client
+        .goto(&format!("{}/settings/storefronts", ctx.api.base))
+        .await
+        .unwrap();
     click(&client, "storefront-edit").await;
     by_testid(&client, "storefront-credential", UI_WAIT)
         .await
@@ -2174,6 +2191,72 @@ async fn a_failing_connection_shows_in_the_top_bar_and_on_its_row_until_fixed(ct
             .await
             .is_err(),
         "the top bar has nothing to say"
+    );
+    client.close().await.unwrap();
+}
+
+/// The setup checklist's "n of 4 done", read after a reload.
+async fn setup_progress(client: &fantoccini::Client) -> String {
+    client.refresh().await.unwrap();
+    by_testid(client, "inventory-table", UI_WAIT).await;
+    text_of(client, "setup-progress").await
+}
+
+/// A new account's inventory shows the four first steps, each with the link that does it,
+/// and ticks them off as they are done; the last one (Auto Sync on, from the list) ends it.
+async fn a_new_seller_follows_the_first_run_checklist_to_the_end(ctx: Ctx) {
+    let (seller, email, password) = own_seller(&ctx.api, "first-run", "First Run Goods").await;
+    let client = ctx.driver.session().await;
+    client.goto(&format!("{}/", ctx.api.base)).await.unwrap();
+    sign_in(&client, &email, password).await;
+    let empty = text_of(&client, "inventory-empty").await;
+    assert!(
+        empty.contains("Upload an inventory file") && empty.contains("connect a storefront"),
+        "{empty}"
+    );
+    assert_eq!(text_of(&client, "setup-progress").await, "0 of 4 done");
+    let first = by_testid(&client, "setup-step", UI_WAIT).await;
+    let link = first
+        .find(fantoccini::Locator::Css("a"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap();
+    assert_eq!(link.as_deref(), Some("/settings/storefronts"));
+    assert_accessible(&client, "the first-run checklist").await;
+
+    let product = seller
+        .send_json(
+            "POST",
+            "/api/v1/products",
+            &serde_json::json!({ "sku": "FIRST-1", "name": "First thing", "quantity": 3 }),
+        )
+        .await
+        .json::<tally_domain::api::Product>();
+    let storefront = seller
+        .connect(&serde_json::json!({
+            "kind": "woocommerce", "name": "First shop",
+            "base_url": ctx.sandbox.base_url(Kind::Woocommerce), "credential": WOO_KEYS,
+        }))
+        .await;
+    assert_eq!(setup_progress(&client).await, "2 of 4 done");
+    ctx.sandbox
+        .set_items(Kind::Woocommerce, [("7401", 0)])
+        .await;
+    seller.link(&product, storefront.id, "7401", None).await;
+    assert_eq!(setup_progress(&client).await, "3 of 4 done");
+
+    click(&client, "auto-sync-FIRST-1").await;
+    by_testid(&client, "toast", UI_WAIT).await;
+    client.refresh().await.unwrap();
+    by_testid(&client, "inventory-table", UI_WAIT).await;
+    assert!(
+        client
+            .find(fantoccini::Locator::Css("[data-testid=setup-checklist]"))
+            .await
+            .is_err(),
+        "all four done: the checklist is gone"
     );
     client.close().await.unwrap();
 }

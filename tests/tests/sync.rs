@@ -76,6 +76,7 @@ fn main() {
         woocommerce_keys_go_in_the_query_string_for_hosts_that_drop_authorization,
         a_credential_goes_only_to_the_address_it_was_given_for,
         a_connection_saved_with_a_check_is_read_first_and_refused_when_it_cannot_be,
+        the_inventory_shows_each_products_listings_and_newest_push_and_finds_the_not_synced,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     if conclusion.has_failed() {
@@ -1733,15 +1734,20 @@ async fn a_connection_saved_with_a_check_is_read_first_and_refused_when_it_canno
     )
     .await;
     own.clear_calls(Kind::Woocommerce).await;
+    // Product reads only: the cron's order polls reach the same sandbox at any moment.
+    let reads = || async {
+        own.calls(Kind::Woocommerce)
+            .await
+            .iter()
+            .filter(|c| c.path.starts_with("/wp-json/wc/v3/products"))
+            .count()
+    };
     let path = format!("/api/v1/storefronts/{id}");
     let renamed = seller
         .send_json("PATCH", &path, &json!({ "name": "Renamed", "check": true }))
         .await;
     assert_eq!(renamed.status, 200, "{}", renamed.body);
-    assert!(
-        own.calls(Kind::Woocommerce).await.is_empty(),
-        "a new name reads nothing"
-    );
+    assert_eq!(reads().await, 0, "a new name reads nothing");
     let rekeyed = seller
         .send_json(
             "PATCH",
@@ -1751,11 +1757,7 @@ async fn a_connection_saved_with_a_check_is_read_first_and_refused_when_it_canno
         .await;
     assert_eq!(rekeyed.status, 422, "{}", rekeyed.body);
     assert_eq!(rekeyed.error_field(), Some("credential"));
-    assert_eq!(
-        own.calls(Kind::Woocommerce).await.len(),
-        1,
-        "one read, refused"
-    );
+    assert_eq!(reads().await, 1, "one read, refused");
     let kept = seller
         .send_json(
             "PATCH",
@@ -1764,4 +1766,81 @@ async fn a_connection_saved_with_a_check_is_read_first_and_refused_when_it_canno
         )
         .await;
     assert_eq!(kept.status, 200, "{}", kept.body);
+}
+
+/// Each product says how many listings a push reaches and how its newest push went; the
+/// `synced=no` filter finds exactly those whose storefronts may be behind: Auto Sync off, or a
+/// failing push. A product in sync, or with no listing at all, is not among them.
+async fn the_inventory_shows_each_products_listings_and_newest_push_and_finds_the_not_synced(
+    ctx: Ctx,
+) {
+    let seller = ctx.api.new_account("Freshness").await;
+    let sb = &ctx.sandbox;
+    sb.set_items(Kind::Woocommerce, [("8801", 0), ("8802", 0)])
+        .await;
+    let woo = connect(
+        &seller,
+        Kind::Woocommerce,
+        &sb.base_url(Kind::Woocommerce),
+        json!({}),
+    )
+    .await;
+    let broken = connect(
+        &seller,
+        Kind::Woocommerce,
+        &sb.base_url(Kind::Woocommerce),
+        json!({ "name": "Revoked keys", "credential": "ck_revoked:cs_revoked" }),
+    )
+    .await;
+    let fresh = product(&seller, "FRESH-1", 5).await;
+    let paused = product(&seller, "FRESH-2", 5).await;
+    let failing = product(&seller, "FRESH-3", 5).await;
+    product(&seller, "FRESH-4", 5).await;
+    link(&seller, &fresh, woo, "8801", None).await;
+    link(&seller, &paused, woo, "8802", None).await;
+    link(&seller, &failing, broken, "8803", None).await;
+    storefront_shows(sb, Kind::Woocommerce, "8801", 5).await;
+    seller.set_auto_sync(paused.id.0, false).await;
+    let shown = eventually("the newest pushes", SYNC_WAIT, || {
+        let seller = seller.clone();
+        async move {
+            let page: tally_domain::api::ProductPage =
+                seller.get("/api/v1/products?q=FRESH").await.json();
+            let failed = page
+                .items
+                .iter()
+                .any(|p| p.last_push.is_some_and(|l| l.status == SyncStatus::Failed));
+            failed.then_some(page)
+        }
+    })
+    .await;
+    let by_sku = |sku: &str| {
+        shown
+            .items
+            .iter()
+            .find(|p| p.sku.to_string() == sku)
+            .cloned()
+            .expect("listed")
+    };
+    let fresh = by_sku("FRESH-1");
+    assert_eq!(fresh.listings, 1);
+    assert_eq!(
+        fresh.last_push.map(|l| l.status),
+        Some(SyncStatus::Succeeded),
+        "{fresh:?}"
+    );
+    assert_eq!(by_sku("FRESH-4").listings, 0);
+    assert_eq!(by_sku("FRESH-4").last_push, None);
+    assert_eq!(by_sku("FRESH-3").listings, 1);
+
+    let behind: tally_domain::api::ProductPage = seller
+        .get("/api/v1/products?q=FRESH&synced=no")
+        .await
+        .json();
+    let skus: Vec<String> = behind.items.iter().map(|p| p.sku.to_string()).collect();
+    assert_eq!(
+        skus,
+        ["FRESH-2", "FRESH-3"],
+        "Auto Sync off, and the failing push"
+    );
 }

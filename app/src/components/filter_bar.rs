@@ -56,9 +56,11 @@ pub fn FilterBar(list: Memo<ListQuery>) -> impl IntoView {
         if value.ends_with(' ') {
             return;
         }
+        // `try_`: the seller may have left the page before the pause ends (its values are
+        // gone then, and so is anything to filter).
         set_timeout(
             move || {
-                if typed.get_value() == this {
+                if typed.try_get_value() == Some(this) {
                     apply(key, value);
                 }
             },
@@ -165,6 +167,17 @@ pub fn FilterBar(list: Memo<ListQuery>) -> impl IntoView {
                             .into_iter()
                             .map(|via| view! { <option value=via.as_str()>{via.label()}</option> })
                             .collect_view()}
+                    </select>
+                </label>
+                <label class="filter">
+                    <span>"Sync"</span>
+                    <select
+                        data-testid="filter-synced"
+                        prop:value=value("synced")
+                        on:change=move |ev| apply("synced", event_target_value(&ev))
+                    >
+                        <option value="">"Any"</option>
+                        <option value="no">"Not synced"</option>
                     </select>
                 </label>
                 <label class="filter">

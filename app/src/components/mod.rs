@@ -17,4 +17,5 @@ pub mod product_dialog;
 pub mod progress;
 pub mod quantity_chart;
 pub mod settings_nav;
+pub mod setup_checklist;
 pub mod toast;

@@ -36,6 +36,19 @@ pub fn Modal(
             std::time::Duration::ZERO,
         );
     });
+    // Whether a mouse event is on the dimmed page around the dialog.
+    let outside = move |ev: &web_sys::MouseEvent| {
+        let Some(d) = dialog.get_untracked() else {
+            return false;
+        };
+        let on_dialog = ev
+            .target()
+            .is_some_and(|t| AsRef::<web_sys::EventTarget>::as_ref(&d) == &t);
+        let r = d.get_bounding_client_rect();
+        let (x, y) = (f64::from(ev.client_x()), f64::from(ev.client_y()));
+        on_dialog && (x < r.left() || x > r.right() || y < r.top() || y > r.bottom())
+    };
+    let pressed_outside = StoredValue::new(false);
     dialog.on_load(|d| {
         let _ = d.show_modal();
     });
@@ -50,12 +63,12 @@ pub fn Modal(
                 ev.prevent_default();
                 on_close();
             }
-            // A click on the backdrop lands on the dialog element itself, never on its content.
-            on:click=move |ev| {
-                let on_backdrop = ev.target().zip(dialog.get_untracked()).is_some_and(
-                    |(target, d)| AsRef::<web_sys::EventTarget>::as_ref(&d) == &target,
-                );
-                if on_backdrop {
+            // Only a press and release both outside the dialog's box close it: the dialog
+            // element is also what a click on its own scrollbar, or a text selection dragged
+            // out of a field, lands on.
+            on:mousedown=move |ev: web_sys::MouseEvent| pressed_outside.set_value(outside(&ev))
+            on:click=move |ev: web_sys::MouseEvent| {
+                if pressed_outside.get_value() && outside(&ev) {
                     on_close();
                 }
             }

@@ -9,13 +9,15 @@ use crate::components::filter_bar::FilterBar;
 use crate::components::loading::loaded;
 use crate::components::pagination::Pagination;
 use crate::components::product_dialog::ProductDialog;
-use crate::format::thousands;
+use crate::components::setup_checklist::SetupChecklist;
+use crate::format::{now_ms, relative, thousands};
 use crate::list_query::ListQuery;
 use crate::reactive::show_when;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use tally_domain::api::{Product, ProductPage};
 use tally_domain::filter::SortField;
+use tally_domain::sync::SyncStatus;
 use tally_domain::ProductId;
 
 /// `/`: the inventory table.
@@ -53,6 +55,7 @@ pub fn Inventory() -> impl IntoView {
         {show_when(move || adding.get(), move || view! {
             <ProductDialog open=adding editing=None on_saved=Callback::new(move |_| products.refetch()) />
         }.into_any())}
+        <SetupChecklist />
         <FilterBar list=list />
         <FilterActions list=list products=products />
         <BulkBar selected=selected products=products />
@@ -80,7 +83,12 @@ fn ProductTable(
         return view! {
             <div class="empty-state" data-testid="inventory-empty">
                 <h2>"No products yet"</h2>
-                <p>"Add a product, or import orders through the API: products appear here."</p>
+                <p>
+                    <a href="/uploads">"Upload an inventory file"</a>
+                    " (SKU and quantity) or add products one by one; or "
+                    <a href="/settings/storefronts">"connect a storefront"</a>
+                    " and import its listings."
+                </p>
             </div>
         }
         .into_any();
@@ -152,6 +160,7 @@ fn ProductTable(
                         {sort_header("SKU", SortField::Sku, "")}
                         {sort_header("Product", SortField::Name, "")}
                         {sort_header("On hand", SortField::Quantity, "num")}
+                        <th scope="col">"Storefronts"</th>
                         <th scope="col">"Created via"</th>
                         <th scope="col" class="actions-col">
                             <span class="visually-hidden">"Actions"</span>
@@ -222,6 +231,7 @@ fn ProductRow(product: Product, selected: RwSignal<Vec<ProductId>>) -> impl Into
             >
                 {move || thousands(quantity.get() as u64)}
             </td>
+            <td data-testid=format!("sync-{sku}")>{storefronts_cell(&product, auto_sync)}</td>
             <td class="muted">{product.created_via.label()}</td>
             <td class="actions-col">
                 <button
@@ -246,6 +256,41 @@ fn ProductRow(product: Product, selected: RwSignal<Vec<ProductId>>) -> impl Into
     }
 }
 
+/// How many listings a push reaches, and whether the storefronts hold Tally's quantity: the
+/// newest push's outcome, or why there is none.
+fn storefronts_cell(product: &Product, auto_sync: RwSignal<bool>) -> impl IntoView {
+    let listings = product.listings;
+    if listings == 0 {
+        return view! { <span class="muted">"No listings"</span> }.into_any();
+    }
+    let count = if listings == 1 {
+        "1 listing".to_owned()
+    } else {
+        format!("{listings} listings")
+    };
+    let last = product.last_push;
+    let state = move || match (auto_sync.get(), last) {
+        (false, _) => view! { <span class="product-meta">"Auto Sync off"</span> }.into_any(),
+        (true, None) => view! { <span class="product-meta">"Not pushed yet"</span> }.into_any(),
+        (true, Some(push)) => match push.status {
+            SyncStatus::Succeeded | SyncStatus::Skipped => view! {
+                <span class="product-meta">"In sync · " {relative(push.at, now_ms())}</span>
+            }
+            .into_any(),
+            SyncStatus::Failed => {
+                view! { <span class="badge badge-critical">"Failing"</span> }.into_any()
+            }
+            SyncStatus::Retrying => {
+                view! { <span class="badge badge-warning">"Retrying"</span> }.into_any()
+            }
+            SyncStatus::Queued | SyncStatus::Sent => {
+                view! { <span class="product-meta">"Pushing…"</span> }.into_any()
+            }
+        },
+    };
+    view! { {count} {state} }.into_any()
+}
+
 /// Grey rows of the table's size, so the layout does not jump while loading.
 #[component]
 fn TableSkeleton() -> impl IntoView {
@@ -257,7 +302,7 @@ fn TableSkeleton() -> impl IntoView {
                         .map(|_| {
                             view! {
                                 <tr class="skeleton-row">
-                                    <td colspan="6">
+                                    <td colspan="7">
                                         <span class="skeleton"></span>
                                     </td>
                                 </tr>

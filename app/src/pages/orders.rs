@@ -5,6 +5,7 @@ use crate::api;
 use crate::components::loading::{failed, loaded, loading_line};
 use crate::components::toast::{use_toaster, Tone};
 use crate::format::{exact, now_ms, relative};
+use crate::reactive::arm;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use tally_domain::order::{OrderIn, OrderLineIn, OrderOut};
@@ -96,7 +97,7 @@ pub fn Orders() -> impl IntoView {
     let cancel = move |order: OrderOut| {
         let key = (order.storefront.clone(), order.order_id.clone());
         if armed.get_untracked().as_ref() != Some(&key) {
-            armed.set(Some(key));
+            arm(armed, key);
             return;
         }
         armed.set(None);
@@ -137,7 +138,7 @@ pub fn Orders() -> impl IntoView {
                         <label class="field">
                             <span>"SKU"</span>
                             <input type="text" data-testid=format!("line-sku-{i}") prop:value=sku
-                                on:change=move |ev| lines.update(|l| l[i].0 = event_target_value(&ev)) />
+                                on:change=move |ev| { missing.set(None); lines.update(|l| l[i].0 = event_target_value(&ev)) } />
                         </label>
                         <label class="field">
                             <span>"Quantity"</span>
@@ -151,7 +152,7 @@ pub fn Orders() -> impl IntoView {
                 <div class="banner banner-warning" role="alert" data-testid="order-unknown-sku">
                     <span>{message}</span>
                     <button type="button" class="button button-small" data-testid="order-create-missing"
-                        on:click=move |_| place(true)>"Add it and enter the order"</button>
+                        on:click=move |_| place(true)>"Add and enter the order"</button>
                     <button type="button" class="button button-small"
                         on:click=move |_| missing.set(None)>"Fix the SKU"</button>
                 </div>

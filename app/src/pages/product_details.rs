@@ -9,7 +9,7 @@ use crate::components::product_dialog::ProductDialog;
 use crate::components::quantity_chart::QuantityChart;
 use crate::components::toast::{use_toaster, Tone};
 use crate::format::{exact, now_ms, relative, thousands};
-use crate::reactive::show_when;
+use crate::reactive::{arm, show_when};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use tally_domain::api::{LedgerEntry, Product, ProductChanges};
@@ -51,7 +51,7 @@ fn Details(product: Product, on_changed: Callback<()>) -> impl IntoView {
     // Sync Now and Archive ask once ("Yes: …") before acting; Unarchive acts at once.
     let press = move |what: Confirming| {
         if confirming.get_untracked() != Some(what) {
-            confirming.set(Some(what));
+            arm(confirming, what);
             return;
         }
         confirming.set(None);

@@ -8,7 +8,7 @@ use crate::components::loading::{failed, loaded, loading_line};
 use crate::components::toast::{use_toaster, Tone};
 use crate::format::{exact, now_ms, relative};
 use crate::pages::upload::read_file;
-use crate::reactive::show_when;
+use crate::reactive::{arm, show_when};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use tally_domain::api::{Storefront, StorefrontInput};
@@ -72,7 +72,7 @@ fn StorefrontTable(
     let arming = RwSignal::new(None::<i64>);
     let set_active = move |id: i64, active: bool| {
         if !active && arming.get_untracked() != Some(id) {
-            arming.set(Some(id));
+            arm(arming, id);
             return;
         }
         arming.set(None);

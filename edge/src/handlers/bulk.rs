@@ -22,7 +22,7 @@ async fn check_all_exist(
     }
     let list: Vec<String> = missing.iter().map(|id| id.0.to_string()).collect();
     Err(ApiError::NotFoundIds(format!(
-        "no product with id {} in your account; nothing was changed",
+        "no product with id {} in your account (or it is archived); nothing was changed",
         list.join(", ")
     )))
 }

@@ -13,6 +13,7 @@ pub mod listings;
 pub mod orders;
 pub mod products;
 pub mod rules;
+pub mod setup;
 pub mod storefronts;
 pub mod uploads;
 pub mod webhooks;

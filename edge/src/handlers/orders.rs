@@ -47,8 +47,8 @@ pub async fn import(
     ))
 }
 
-/// The 422 for the first line whose SKU is not in the inventory, naming the line, so the app
-/// can ask the seller before the order creates a product from a typo.
+/// The 422 naming every SKU not in the inventory (the field is the first such line), so the
+/// app can ask the seller before the order creates products from typos.
 async fn refuse_unknown_skus(
     env: &Env,
     account: AccountId,
@@ -56,17 +56,26 @@ async fn refuse_unknown_skus(
 ) -> Result<(), ApiError> {
     let skus: Vec<&str> = body.lines.iter().map(|l| l.sku.as_str()).collect();
     let known = products::ids_by_sku(&env.d1(DB)?, account, &skus).await?;
-    match skus.iter().position(|sku| !known.contains_key(*sku)) {
-        None => Ok(()),
-        Some(i) => Err(FieldError::new(
-            format!("lines[{i}].sku"),
-            format!(
-                "{} is not in your inventory: check the SKU, or add it as a new product at quantity 0",
-                skus[i]
-            ),
-        )
-        .into()),
-    }
+    let unknown: Vec<(usize, &str)> = skus
+        .iter()
+        .enumerate()
+        .filter(|(_, sku)| !known.contains_key(**sku))
+        .map(|(i, sku)| (i, *sku))
+        .collect();
+    let Some((first, _)) = unknown.first() else {
+        return Ok(());
+    };
+    let named: Vec<&str> = unknown.iter().map(|(_, sku)| *sku).collect();
+    let message = match named.as_slice() {
+        [one] => format!(
+            "{one} is not in your inventory: check the SKU, or add it as a new product at quantity 0"
+        ),
+        many => format!(
+            "{} are not in your inventory: check the SKUs, or add them as new products at quantity 0",
+            many.join(", ")
+        ),
+    };
+    Err(FieldError::new(format!("lines[{first}].sku"), message).into())
 }
 
 /// `POST /api/v1/orders/cancel`: puts back what the order took (not its oversold units).

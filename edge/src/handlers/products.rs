@@ -322,7 +322,15 @@ pub async fn set_auto_sync(
     let body: SetAutoSync = json_body(req, MAX_JSON_BODY).await?;
     let db = env.d1(DB)?;
     if !products::set_auto_sync(&db, account, id, body.auto_sync, now_ms()).await? {
-        return Err(ApiError::NotFound("product"));
+        // Missing, or archived: an archived product pushes nothing until it is unarchived.
+        let found = products::find(&db, account, id).await?;
+        return Err(match found {
+            Some(p) => ApiError::Conflict(FieldError::new(
+                "auto_sync",
+                format!("{} is archived: unarchive it on its page first", p.sku),
+            )),
+            None => ApiError::NotFound("product"),
+        });
     }
     get(env, account, id).await
 }

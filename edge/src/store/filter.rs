@@ -63,6 +63,9 @@ pub fn where_clause(account: AccountId, f: &ProductFilter) -> Where {
         let p = w.param(text(&format!(",{},", t.to_lowercase())));
         parts.push(format!("instr(',' || lower(tags) || ',', {p}) > 0"));
     }
+    if f.not_synced {
+        parts.push(super::freshness::not_synced());
+    }
     parts.push(
         if f.archived {
             "archived_at IS NOT NULL"

@@ -400,6 +400,11 @@ pub async fn insert_all(
     Ok(db.batch(vec![insert, guard, clear]).await.is_ok())
 }
 
+/// The listings a push reaches: active, on an active connection. The caller adds
+/// `AND l.account_id = … AND l.product_id = …`.
+pub const REACHABLE: &str = "FROM listings l JOIN storefronts s ON s.id = l.storefront_id \
+     WHERE l.active = 1 AND s.active = 1";
+
 /// How many of `products` have no listing a push would reach (an active listing on an active
 /// connection): Sync Now says so instead of counting them as pushed.
 pub async fn without_reachable_listing(
@@ -409,12 +414,11 @@ pub async fn without_reachable_listing(
 ) -> Result<u64, ApiError> {
     let ids = serde_json::to_string(products).map_err(|e| ApiError::Internal(e.to_string()))?;
     let row = db
-        .prepare(
+        .prepare(format!(
             "SELECT COUNT(*) AS n FROM products p \
              WHERE p.account_id = ?1 AND p.id IN (SELECT value FROM json_each(?2)) \
-               AND NOT EXISTS (SELECT 1 FROM listings l JOIN storefronts s ON s.id = l.storefront_id \
-                 WHERE l.account_id = ?1 AND l.product_id = p.id AND l.active = 1 AND s.active = 1)",
-        )
+               AND NOT EXISTS (SELECT 1 {REACHABLE} AND l.account_id = ?1 AND l.product_id = p.id)"
+        ))
         .bind(&[int(account.0), text(&ids)])?
         .first::<super::Count>(None)
         .await?;
@@ -428,10 +432,9 @@ pub async fn reachable_count(
     product: i64,
 ) -> Result<u64, ApiError> {
     let row = db
-        .prepare(
-            "SELECT COUNT(*) AS n FROM listings l JOIN storefronts s ON s.id = l.storefront_id \
-             WHERE l.account_id = ?1 AND l.product_id = ?2 AND l.active = 1 AND s.active = 1",
-        )
+        .prepare(format!(
+            "SELECT COUNT(*) AS n {REACHABLE} AND l.account_id = ?1 AND l.product_id = ?2"
+        ))
         .bind(&[int(account.0), int(product)])?
         .first::<super::Count>(None)
         .await?;

@@ -4,6 +4,7 @@ pub mod bulk_jobs;
 pub mod catalogue_reads;
 pub mod drift;
 pub mod filter;
+pub mod freshness;
 pub mod history;
 pub mod inbox;
 pub mod ledger;

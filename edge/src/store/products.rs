@@ -1,7 +1,7 @@
 //! The `products` table and the atomic write of a quantity change (product + ledger + outbox).
 
 use super::filter::{order_by, where_clause};
-use super::{changes, inserted_id, Count};
+use super::{changes, freshness, inserted_id, Count};
 use crate::db::{flag, int, opt_int, opt_text, text};
 use crate::error::ApiError;
 use serde::Deserialize;
@@ -12,8 +12,19 @@ use tally_domain::sync::SyncTrigger;
 use tally_domain::{AccountId, PageRequest, ProductId, Quantity, Sku};
 use worker::D1Database;
 
-const COLUMNS: &str = "id, sku, name, quantity, auto_sync, created_via, brand, supplier, tags, \
-                       version, archived_at, created_at, updated_at";
+/// A product's own columns. [`columns`] adds what it shows about its listings and pushes.
+const OWN_COLUMNS: &str = "id, sku, name, quantity, auto_sync, created_via, brand, supplier, \
+                           tags, version, archived_at, created_at, updated_at";
+
+/// Every column a [`ProductRow`] reads, for `FROM products` (not aliased): its own, and how
+/// its listings stand ([`freshness`]).
+fn columns() -> String {
+    format!(
+        "{OWN_COLUMNS}, {} AS listings, {} AS last_push",
+        freshness::listings(),
+        freshness::last_push()
+    )
+}
 
 /// A product row as D1 returns it (booleans are 0/1 integers).
 #[derive(Debug, Deserialize)]
@@ -31,6 +42,9 @@ pub struct ProductRow {
     pub archived_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    pub listings: u64,
+    /// `{"status": …, "at": …}` of the newest push, if any.
+    pub last_push: Option<String>,
 }
 
 impl ProductRow {
@@ -60,6 +74,11 @@ impl ProductRow {
             supplier: self.supplier,
             version: self.version,
             archived: self.archived_at.is_some(),
+            listings: self.listings,
+            last_push: self
+                .last_push
+                .as_deref()
+                .and_then(|json| serde_json::from_str(json).ok()),
             created_at: self.created_at,
             updated_at: self.updated_at,
             name: self.name,
@@ -81,11 +100,15 @@ pub async fn page(
         .bind(&w.params)?;
     let limit = w.next(int(i64::from(paging.limit())));
     let offset = w.next(int(paging.offset() as i64));
+    // The page's ids first, then their columns: the listing and push subqueries run for the
+    // page's rows only, never for every row a sort passes over.
+    let order = order_by(sort);
     let rows = db
         .prepare(format!(
-            "SELECT {COLUMNS} FROM products {} {} LIMIT {limit} OFFSET {offset}",
+            "SELECT {} FROM products WHERE id IN \
+               (SELECT id FROM products {} {order} LIMIT {limit} OFFSET {offset}) {order}",
+            columns(),
             w.sql,
-            order_by(sort)
         ))
         .bind(&w.params)?;
     let results = db.batch(vec![rows, count]).await?;
@@ -101,7 +124,8 @@ pub async fn find(
 ) -> Result<Option<ProductRow>, ApiError> {
     Ok(db
         .prepare(format!(
-            "SELECT {COLUMNS} FROM products WHERE id = ?1 AND account_id = ?2"
+            "SELECT {} FROM products WHERE id = ?1 AND account_id = ?2",
+            columns()
         ))
         .bind(&[int(id.0), int(account.0)])?
         .first::<ProductRow>(None)
@@ -176,7 +200,8 @@ pub async fn set_auto_sync(
 ) -> Result<bool, ApiError> {
     let result = db
         .prepare(
-            "UPDATE products SET auto_sync = ?1, updated_at = ?2 WHERE id = ?3 AND account_id = ?4",
+            "UPDATE products SET auto_sync = ?1, updated_at = ?2 \
+             WHERE id = ?3 AND account_id = ?4 AND (?1 = 0 OR archived_at IS NULL)",
         )
         .bind(&[flag(on), int(now), int(id.0), int(account.0)])?
         .run()
@@ -413,7 +438,8 @@ pub async fn find_by_sku(
 ) -> Result<Option<ProductRow>, ApiError> {
     Ok(db
         .prepare(format!(
-            "SELECT {COLUMNS} FROM products WHERE account_id = ?1 AND sku = ?2"
+            "SELECT {} FROM products WHERE account_id = ?1 AND sku = ?2",
+            columns()
         ))
         .bind(&[int(account.0), text(sku)])?
         .first::<ProductRow>(None)

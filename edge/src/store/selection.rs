@@ -42,7 +42,7 @@ pub async fn missing(
         .chunks(IDS_PER_STATEMENT)
         .map(|ids| {
             db.prepare(format!(
-                "SELECT id FROM products WHERE account_id = ?1 AND id IN ({})",
+                "SELECT id FROM products WHERE account_id = ?1 AND archived_at IS NULL AND id IN ({})",
                 placeholders(2, ids.len())
             ))
             .bind(&with_ids(vec![int(account.0)], ids))

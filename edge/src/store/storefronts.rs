@@ -110,7 +110,8 @@ const SELECT: &str = "SELECT s.id, s.account_id, s.name, s.kind, s.base_url, s.c
         AND o.storefront_id = s.id AND o.created_at > (unixepoch() - 86400) * 1000) \
         AS orders_heard_24h, \
      (SELECT CASE WHEN h.status = 'failed' THEN h.message END FROM sync_history h \
-        WHERE h.storefront_id = s.id ORDER BY h.id DESC LIMIT 1) AS failing \
+        WHERE h.storefront_id = s.id AND h.account_id = s.account_id \
+        ORDER BY h.id DESC LIMIT 1) AS failing \
      FROM storefronts s";
 
 /// The same columns without the two counts, for the paths that never show them (a webhook
