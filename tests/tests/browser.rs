@@ -517,6 +517,14 @@ async fn a_seller_selects_three_rows_and_presses_sync_now(ctx: Ctx) {
 
 async fn a_seller_selects_a_whole_page_and_turns_auto_sync_on(ctx: Ctx) {
     let seller = take_demo_copy(&ctx.api).await;
+    let before = seller.api.products(3, 250).await;
+    let were_off: Vec<i64> = before
+        .items
+        .iter()
+        .filter(|p| !p.auto_sync)
+        .map(|p| p.id.0)
+        .collect();
+    assert!(!were_off.is_empty() && were_off.len() < 250);
     let client = ctx.driver.session().await;
     open_signed_in(&client, &seller, "/?page=3&per_page=250").await;
     click(&client, "select-page").await;
@@ -540,6 +548,31 @@ async fn a_seller_selects_a_whole_page_and_turns_auto_sync_on(ctx: Ctx) {
     assert_eq!(
         attr(&client, &last, "aria-checked").await.as_deref(),
         Some("true")
+    );
+
+    // Turning them off again offers Undo, which puts back exactly the rows it changed.
+    click(&client, "select-page").await;
+    click(&client, "bulk-off").await;
+    click(&client, "toast-undo").await;
+    eventually("the undo's toast", UI_WAIT, || {
+        let client = client.clone();
+        async move {
+            let toast = text_of(&client, "toast").await;
+            toast
+                .contains("Undone: Auto Sync is on again for 250 products")
+                .then_some(())
+        }
+    })
+    .await;
+    assert!(
+        seller
+            .api
+            .products(3, 250)
+            .await
+            .items
+            .iter()
+            .all(|p| p.auto_sync),
+        "all 250 back on"
     );
     client.close().await.unwrap();
 }
@@ -2142,6 +2175,34 @@ async fn a_failing_connection_shows_in_the_top_bar_and_on_its_row_until_fixed(ct
         "what to do: {status}"
     );
     assert_accessible(&client, "settings: a failing storefront").await;
+
+    // The history row's fix is two links away from done.
+    client
+        .goto(&format!("{}/history", ctx.api.base))
+        .await
+        .unwrap();
+    let fixes: Vec<(String, Option<String>)> = {
+        by_testid(&client, "history-fix", UI_WAIT).await;
+        let mut found = Vec::new();
+        for link in client
+            .find_all(fantoccini::Locator::Css("[data-testid=history-fix]"))
+            .await
+            .unwrap()
+        {
+            found.push((link.text().await.unwrap(), link.attr("href").await.unwrap()));
+        }
+        found
+    };
+    assert!(
+        fixes.contains(&(
+            "Open Settings › Storefronts".to_owned(),
+            Some("/settings/storefronts".to_owned())
+        )) && fixes.contains(&(
+            "Open the product".to_owned(),
+            Some(format!("/products/{}", product.id.0))
+        )),
+        "{fixes:?}"
+    );
 
     // The inventory says it too, and "Not synced" finds the product.
     client

@@ -1,7 +1,7 @@
 //! The bulk-actions bar: appears when rows are selected and says exactly what "all" means.
 
 use crate::api::{self, Loaded};
-use crate::components::toast::{use_toaster, Tone};
+use crate::components::toast::{use_toaster, Toaster, Tone};
 use crate::format::thousands;
 use crate::reactive::show_when;
 use leptos::prelude::*;
@@ -30,6 +30,34 @@ impl Action {
     }
 }
 
+/// Undo for a bulk Auto Sync change: sets `ids` back to `on`, then reloads `products`.
+fn undo(
+    ids: Vec<ProductId>,
+    on: bool,
+    products: Loaded<ProductPage>,
+    toaster: Toaster,
+) -> Callback<()> {
+    Callback::new(move |_| {
+        let ids = ids.clone();
+        spawn_local(async move {
+            match api::bulk_auto_sync(&ids, on).await {
+                Ok(r) => {
+                    let word = if on { "on" } else { "off" };
+                    toaster.show(
+                        Tone::Success,
+                        format!(
+                            "Undone: Auto Sync is {word} again for {} products.",
+                            thousands(r.updated)
+                        ),
+                    );
+                    products.refetch();
+                }
+                Err(e) => toaster.show(Tone::Critical, e.message),
+            }
+        });
+    })
+}
+
 /// Actions for the selected rows of the current page.
 #[component]
 pub fn BulkBar(selected: RwSignal<Vec<ProductId>>, products: Loaded<ProductPage>) -> impl IntoView {
@@ -40,6 +68,20 @@ pub fn BulkBar(selected: RwSignal<Vec<ProductId>>, products: Loaded<ProductPage>
     let run = move |action: Action| {
         confirming.set(false);
         let ids = selected.get_untracked();
+        // The rows this action really changes, from the page as shown: Undo puts back
+        // exactly those, leaving the rows that were already as asked.
+        let target = action == Action::On;
+        let changing: Vec<ProductId> = products
+            .get_untracked()
+            .and_then(Result::ok)
+            .map(|page| {
+                page.items
+                    .iter()
+                    .filter(|p| ids.contains(&p.id) && p.auto_sync != target)
+                    .map(|p| p.id)
+                    .collect()
+            })
+            .unwrap_or_default();
         busy.set(true);
         spawn_local(async move {
             let result = match action {
@@ -50,7 +92,13 @@ pub fn BulkBar(selected: RwSignal<Vec<ProductId>>, products: Loaded<ProductPage>
             busy.set(false);
             match result {
                 Ok(r) => {
-                    toaster.show(Tone::Success, action.done(&r));
+                    match action {
+                        Action::On | Action::Off if !changing.is_empty() => toaster.show_with_undo(
+                            action.done(&r),
+                            undo(changing, !target, products, toaster),
+                        ),
+                        _ => toaster.show(Tone::Success, action.done(&r)),
+                    }
                     selected.set(Vec::new());
                     products.refetch();
                 }

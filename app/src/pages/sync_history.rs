@@ -13,7 +13,7 @@ use leptos_router::hooks::use_query_map;
 use std::time::Duration;
 use tally_domain::api::{StorefrontList, SyncHealth, SyncHistoryEntry, SyncHistoryPage};
 use tally_domain::sync::SyncTrigger;
-use tally_domain::PageRequest;
+use tally_domain::{PageRequest, ProductId};
 
 const REFRESH: Duration = Duration::from_secs(3);
 
@@ -342,8 +342,38 @@ fn HistoryRow(entry: SyncHistoryEntry, now: i64) -> impl IntoView {
                 <span data-testid="history-message">{entry.message}</span>
                 {entry.breakdown.map(|b| view! { <span class="muted small">{b}</span> })}
                 {entry.answer.map(|a| view! { <span class="muted small">"Storefront said: " {a}</span> })}
-                {entry.action.map(|a| view! { <span class="action-hint">{a}</span> })}
+                {entry.action.map(|a| {
+                    let links = fix_links(&a, entry.product_id);
+                    view! {
+                        <span class="action-hint">{a}</span>
+                        {links.into_iter().map(|(href, label)| view! {
+                            <a class="small fix-link" href=href data-testid="history-fix">{label}</a>
+                        }).collect_view()}
+                    }
+                })}
             </td>
         </tr>
     }
+}
+
+/// The places a "what to do" sends the seller, as links: the words name them (Settings ›
+/// Storefronts, Sync Now on the product, …), and each becomes one click away.
+fn fix_links(action: &str, product: ProductId) -> Vec<(String, &'static str)> {
+    let mut links = Vec::new();
+    if action.contains("Settings › Storefronts") {
+        links.push((
+            "/settings/storefronts".to_owned(),
+            "Open Settings › Storefronts",
+        ));
+    }
+    if action.contains("Settings › Inventory") {
+        links.push((
+            "/settings/inventory".to_owned(),
+            "Open Settings › Inventory",
+        ));
+    }
+    if action.contains("Sync Now") || action.contains("product's page") {
+        links.push((format!("/products/{product}"), "Open the product"));
+    }
+    links
 }
