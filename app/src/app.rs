@@ -193,6 +193,14 @@ fn TopBar(me: Me) -> impl IntoView {
                 <span class="brand-mark" aria-hidden="true">"T"</span>
                 "Tally"
             </a>
+            {move || match failing() {
+                0 => None,
+                n => Some(view! {
+                    <a class="topbar-alert" href="/settings/storefronts" data-testid="failing-connections">
+                        {if n == 1 { "1 storefront failing".to_owned() } else { format!("{n} storefronts failing") }}
+                    </a>
+                }),
+            }}
             <button class="button button-dark button-small menu-button" data-testid="menu-button"
                 aria-controls="topbar-menu" aria-expanded=move || menu_open.get().to_string()
                 on:click=move |_| menu_open.update(|open| *open = !*open)>
@@ -205,14 +213,6 @@ fn TopBar(me: Me) -> impl IntoView {
                     <a href="/history" aria-current=marked(Section::History)>"Sync history"</a>
                     <a href="/settings/inventory" aria-current=marked(Section::Settings)>"Settings"</a>
                 </nav>
-                {move || match failing() {
-                    0 => None,
-                    n => Some(view! {
-                        <a class="topbar-alert" href="/settings/storefronts" data-testid="failing-connections">
-                            {if n == 1 { "1 storefront failing".to_owned() } else { format!("{n} storefronts failing") }}
-                        </a>
-                    }),
-                }}
                 <span class="account" data-testid="account-name" title=me.email.unwrap_or_default()>
                     {me.account_name}
                     <span class="plan">{plan}</span>

@@ -64,30 +64,14 @@ pub enum Refused {
 const CHECK_TIMEOUT_MS: u64 = 8_000;
 
 /// Reads the first page of the storefront's products with a connection as it is about to be
-/// saved (`id` 0 before it has one): the read listing import and the drift check begin with,
+/// saved: the read listing import and the drift check begin with,
 /// so a pass means Tally can reach the store and its credential may read products. A
 /// storefront that answers but is busy or failing (429, 5xx) passes: the connection is not
 /// at fault, and pushes retry.
-#[allow(clippy::too_many_arguments)]
-pub async fn check(
-    env: &Env,
-    id: i64,
-    kind: StorefrontKind,
-    base_url: &str,
-    credential_enc: &str,
-    store_ref: Option<&str>,
-    keys_in_query: bool,
-) -> Result<(), Refused> {
-    let connection = Connection {
-        id,
-        kind,
-        base_url,
-        credential_enc,
-        store_ref,
-        keys_in_query,
-    };
+pub async fn check(env: &Env, connection: &Connection<'_>) -> Result<(), Refused> {
+    let kind = connection.kind;
     let platform = kind.label();
-    let target = open_target(env, &connection, CHECK_TIMEOUT_MS)
+    let target = open_target(env, connection, CHECK_TIMEOUT_MS)
         .await
         .map_err(|failure| match failure {
             Failure::Auth { message } => Refused::Credential(message),
@@ -120,13 +104,15 @@ pub async fn check(
     }
 }
 
-struct Connection<'a> {
-    id: i64,
-    kind: StorefrontKind,
-    base_url: &'a str,
-    credential_enc: &'a str,
-    store_ref: Option<&'a str>,
-    keys_in_query: bool,
+/// How a storefront is reached: what a target is opened from (`id` 0 for a connection not
+/// saved yet).
+pub struct Connection<'a> {
+    pub id: i64,
+    pub kind: StorefrontKind,
+    pub base_url: &'a str,
+    pub credential_enc: &'a str,
+    pub store_ref: Option<&'a str>,
+    pub keys_in_query: bool,
 }
 
 /// An address the rules forbid: the seller edits the connection (retrying will not help).

@@ -103,6 +103,25 @@ pub fn FilterBar(list: Memo<ListQuery>) -> impl IntoView {
             </label>
         }
     };
+    let select_input = move |key: &'static str,
+                             label: &'static str,
+                             options: Vec<(&'static str, &'static str)>| {
+        view! {
+            <label class="filter">
+                <span>{label}</span>
+                <select
+                    data-testid=format!("filter-{key}")
+                    prop:value=value(key)
+                    on:change=move |ev| apply(key, event_target_value(&ev))
+                >
+                    {options
+                        .into_iter()
+                        .map(|(v, l)| view! { <option value=v>{l}</option> })
+                        .collect_view()}
+                </select>
+            </label>
+        }
+    };
     let chips = move || list.get().filter.chips();
     view! {
         <section class="filter-bar" aria-label="Filters" class:filters-open=move || more.get()>
@@ -123,18 +142,7 @@ pub fn FilterBar(list: Memo<ListQuery>) -> impl IntoView {
                     on:click=move |_| more.update(|open| *open = !*open)>
                     "Filters"
                 </button>
-                <label class="filter">
-                    <span>"Auto Sync"</span>
-                    <select
-                        data-testid="filter-auto_sync"
-                        prop:value=value("auto_sync")
-                        on:change=move |ev| apply("auto_sync", event_target_value(&ev))
-                    >
-                        <option value="">"Any"</option>
-                        <option value="on">"On"</option>
-                        <option value="off">"Off"</option>
-                    </select>
-                </label>
+                {select_input("auto_sync", "Auto Sync", [("", "Any"), ("on", "On"), ("off", "Off")].to_vec())}
                 <label class="filter">
                     <span>"Stock"</span>
                     <select
@@ -155,42 +163,9 @@ pub fn FilterBar(list: Memo<ListQuery>) -> impl IntoView {
                         <option value="out">"Out of stock"</option>
                     </select>
                 </label>
-                <label class="filter">
-                    <span>"Created via"</span>
-                    <select
-                        data-testid="filter-created_via"
-                        prop:value=value("created_via")
-                        on:change=move |ev| apply("created_via", event_target_value(&ev))
-                    >
-                        <option value="">"Any"</option>
-                        {CreatedVia::ALL
-                            .into_iter()
-                            .map(|via| view! { <option value=via.as_str()>{via.label()}</option> })
-                            .collect_view()}
-                    </select>
-                </label>
-                <label class="filter">
-                    <span>"Sync"</span>
-                    <select
-                        data-testid="filter-synced"
-                        prop:value=value("synced")
-                        on:change=move |ev| apply("synced", event_target_value(&ev))
-                    >
-                        <option value="">"Any"</option>
-                        <option value="no">"Not synced"</option>
-                    </select>
-                </label>
-                <label class="filter">
-                    <span>"Products"</span>
-                    <select
-                        data-testid="filter-archived"
-                        prop:value=value("archived")
-                        on:change=move |ev| apply("archived", event_target_value(&ev))
-                    >
-                        <option value="">"Active"</option>
-                        <option value="only">"Archived"</option>
-                    </select>
-                </label>
+                {select_input("created_via", "Created via", std::iter::once(("", "Any")).chain(CreatedVia::ALL.into_iter().map(|via| (via.as_str(), via.label()))).collect())}
+                {select_input("synced", "Sync", [("", "Any"), ("no", "Not synced")].to_vec())}
+                {select_input("archived", "Products", [("", "Active"), ("only", "Archived")].to_vec())}
                 {text_input("qty_min", "Quantity from", "0")}
                 {text_input("qty_max", "Quantity to", "Any")}
                 {text_input("brand", "Brand", "Any brand")}

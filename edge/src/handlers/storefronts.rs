@@ -129,16 +129,15 @@ pub async fn create(req: &mut Request, env: &Env, caller: &Caller) -> Result<Res
         None => String::new(),
     };
     if input.check == Some(true) {
-        checked(
-            env,
-            0,
+        let reach = connection::Connection {
+            id: 0,
             kind,
-            &base_url,
-            &sealed,
-            store_ref.as_deref(),
+            base_url: &base_url,
+            credential_enc: &sealed,
+            store_ref: store_ref.as_deref(),
             keys_in_query,
-        )
-        .await?;
+        };
+        checked(env, &reach).await?;
     }
     let fields = Fields {
         name: &name,
@@ -233,16 +232,15 @@ pub async fn update(
         || keys_in_query != (row.keys_in_query == 1)
         || store_ref != row.store_ref;
     if input.check == Some(true) && reached_differently {
-        checked(
-            env,
+        let reach = connection::Connection {
             id,
             kind,
-            &base_url,
-            &sealed,
-            store_ref.as_deref(),
+            base_url: &base_url,
+            credential_enc: &sealed,
+            store_ref: store_ref.as_deref(),
             keys_in_query,
-        )
-        .await?;
+        };
+        checked(env, &reach).await?;
     }
     let fields = Fields {
         hook_secret_enc: &hook_secret_enc,
@@ -286,26 +284,8 @@ pub async fn update(
 }
 
 /// [`connection::check`] as the field error the form shows: nothing is saved.
-async fn checked(
-    env: &Env,
-    id: i64,
-    kind: StorefrontKind,
-    base_url: &str,
-    credential_enc: &str,
-    store_ref: Option<&str>,
-    keys_in_query: bool,
-) -> Result<(), ApiError> {
-    connection::check(
-        env,
-        id,
-        kind,
-        base_url,
-        credential_enc,
-        store_ref,
-        keys_in_query,
-    )
-    .await
-    .map_err(|refused| {
+async fn checked(env: &Env, reach: &connection::Connection<'_>) -> Result<(), ApiError> {
+    connection::check(env, reach).await.map_err(|refused| {
         match refused {
             connection::Refused::Credential(m) => FieldError::new("credential", m),
             connection::Refused::Address(m) => FieldError::new("base_url", m),
