@@ -16,8 +16,8 @@ use tally_domain::api::{
     CreatedApiKey, DeliveryList, DriftCheck, DriftFixed, DriftReport, ErrorBody, FixDrift,
     ImportItemPage, InventorySettings, LedgerEntry, Listing, ListingImport, ListingImportResult,
     ListingList, ListingUpdate, Me, NewApiKey, NewListing, NewProduct, Product, ProductChanges,
-    ProductPage, ResyncJob, SetAutoSync, SetAutoSyncRules, SetupSteps, SignIn, SignUp, Storefront,
-    StorefrontInput, StorefrontList, SyncHealth, SyncHistoryPage, SyncNow,
+    ProductPage, ProductValues, ResyncJob, SetAutoSync, SetAutoSyncRules, SetupSteps, SignIn,
+    SignUp, Storefront, StorefrontInput, StorefrontList, SyncHealth, SyncHistoryPage, SyncNow,
 };
 use tally_domain::bulk_job::{BulkAction, BulkJob, StartBulkJob};
 use tally_domain::csv_import::{ApplyUpload, CellError, UploadPreview};
@@ -571,6 +571,11 @@ pub fn sync_health() -> Loaded<SyncHealth> {
 /// `GET /api/v1/storefronts`.
 pub fn storefronts() -> Loaded<StorefrontList> {
     Loaded::new(fixed("/api/v1/storefronts"))
+}
+
+/// `GET /api/v1/products/values`: the brands, suppliers and tags to offer in the filters.
+pub fn product_values() -> Loaded<ProductValues> {
+    Loaded::new(fixed("/api/v1/products/values"))
 }
 
 /// `GET /api/v1/setup`: the first-run checklist's steps.

@@ -848,3 +848,12 @@ impl SetupSteps {
             .count()
     }
 }
+
+/// `GET /api/v1/products/values`: the brands, suppliers and tags the account's products have
+/// (not archived ones), for the filter bar to offer as the seller types.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductValues {
+    pub brands: Vec<String>,
+    pub suppliers: Vec<String>,
+    pub tags: Vec<String>,
+}

@@ -339,12 +339,36 @@ pub fn clean_tags(raw: &[String]) -> Result<Vec<String>, FieldError> {
     Ok(tags)
 }
 
+/// How many existing values the filter bar offers per field.
+pub const MAX_OFFERED_VALUES: usize = 200;
+
+/// The account's tags, one each, from the stored comma-joined lists: the same tag in another
+/// case is one tag (the filter ignores case), sorted as a seller reads them, at most
+/// [`MAX_OFFERED_VALUES`].
+pub fn distinct_tags<'a>(lists: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut seen = std::collections::BTreeMap::new();
+    for tag in lists.into_iter().flat_map(|l| l.split(',')) {
+        let tag = tag.trim();
+        if !tag.is_empty() {
+            seen.entry(tag.to_lowercase())
+                .or_insert_with(|| tag.to_owned());
+        }
+    }
+    seen.into_values().take(MAX_OFFERED_VALUES).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn parse(q: &[(&str, &str)]) -> Result<ProductFilter, FieldError> {
         ProductFilter::from_params(q.iter().copied())
+    }
+
+    #[test]
+    fn tags_are_offered_once_each_in_any_case_and_sorted() {
+        let tags = distinct_tags(["summer,Sale", "sale,winter", "", "Summer"]);
+        assert_eq!(tags, ["Sale", "summer", "winter"]);
     }
 
     #[test]

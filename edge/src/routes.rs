@@ -52,6 +52,7 @@ async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
         }
         (Method::Get, ["api", "v1", "products"]) => products::list(req, env, account).await,
         (Method::Post, ["api", "v1", "products"]) => products::create(req, env, &caller).await,
+        (Method::Get, ["api", "v1", "products", "values"]) => products::values(env, account).await,
         (Method::Get, ["api", "v1", "products", "export.csv"]) => {
             products::export(req, env, account).await
         }

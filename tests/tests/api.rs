@@ -1287,6 +1287,12 @@ async fn every_filter_and_sort_narrows_the_list_exactly(api: Api) {
     for (query, expected) in cases {
         assert_eq!(skus(&seller, query).await, expected, "{query}");
     }
+    // The values the filter bar offers: this account's, each once, sorted.
+    let offered: tally_domain::api::ProductValues =
+        seller.get("/api/v1/products/values").await.json();
+    assert_eq!(offered.brands, ["Acme", "Brewco"]);
+    assert_eq!(offered.suppliers, ["North", "South"]);
+    assert_eq!(offered.tags, ["sale", "summer", "winter"]);
     // Ties (two at 0) keep a stable order: by id, in the sort's direction.
     let by_quantity = skus(&seller, "sort=-quantity").await;
     assert_eq!(

@@ -155,6 +155,20 @@ async fn every_screen_passes_axe_core_with_no_violations(ctx: Ctx) {
     open_signed_in(&client, &seller, "/").await;
     by_testid(&client, "inventory-table", UI_WAIT).await;
     found.extend(accessibility_report(&client, "inventory").await);
+    // A wide window shows the links themselves: the phone's Menu button is not there.
+    assert!(
+        !by_testid(&client, "menu-button", UI_WAIT)
+            .await
+            .is_displayed()
+            .await
+            .unwrap(),
+        "no Menu button at 1280 px"
+    );
+    assert!(by_testid(&client, "sign-out", UI_WAIT)
+        .await
+        .is_displayed()
+        .await
+        .unwrap());
     click(&client, &format!("adjust-{}", product.sku)).await;
     by_testid(&client, "adjust-amount", UI_WAIT).await;
     found.extend(accessibility_report(&client, "the adjust dialog").await);
@@ -656,6 +670,19 @@ async fn a_seller_filters_the_inventory_and_the_filter_lives_in_the_url(ctx: Ctx
         }
     })
     .await;
+
+    // The brand field offers the account's brands.
+    let offered = client
+        .find_all(fantoccini::Locator::Css(
+            "[data-testid=values-brand] option",
+        ))
+        .await
+        .unwrap();
+    let mut brands = Vec::new();
+    for option in offered {
+        brands.push(option.attr("value").await.unwrap().unwrap_or_default());
+    }
+    assert_eq!(brands, ["Fern & Field", "Harbor Goods", "Northwind"]);
 
     // Typing is enough: no Enter, no leaving the field. Part of a brand, in any case, finds it.
     by_testid(&client, "filter-brand", UI_WAIT)

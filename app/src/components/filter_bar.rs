@@ -2,6 +2,7 @@
 //! reload and can be shared), text filters as the seller types, and each active filter shows
 //! as a removable chip.
 
+use crate::api;
 use crate::list_query::ListQuery;
 use crate::reactive::show_when;
 use leptos::prelude::*;
@@ -88,7 +89,19 @@ pub fn FilterBar(list: Memo<ListQuery>) -> impl IntoView {
                 .unwrap_or_default()
         }
     };
+    // The brands, suppliers and tags the account uses, offered as the seller types.
+    let values = api::product_values();
+    let offered = move |key: &'static str| {
+        let list = values.get().and_then(Result::ok).unwrap_or_default();
+        match key {
+            "brand" => list.brands,
+            "supplier" => list.suppliers,
+            "tag" => list.tags,
+            _ => Vec::new(),
+        }
+    };
     let text_input = move |key: &'static str, label: &'static str, placeholder: &'static str| {
+        let list_id = format!("values-{key}");
         view! {
             <label class="filter">
                 <span>{label}</span>
@@ -96,10 +109,14 @@ pub fn FilterBar(list: Memo<ListQuery>) -> impl IntoView {
                     type="search"
                     placeholder=placeholder
                     data-testid=format!("filter-{key}")
+                    list=list_id.clone()
                     prop:value=value(key)
                     on:input=move |ev| type_into(key, event_target_value(&ev))
                     on:change=move |ev| apply_now(key, event_target_value(&ev))
                 />
+                <datalist id=list_id data-testid=format!("values-{key}")>
+                    {move || offered(key).into_iter().map(|v| view! { <option value=v></option> }).collect_view()}
+                </datalist>
             </label>
         }
     };

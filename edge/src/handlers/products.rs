@@ -295,6 +295,11 @@ fn short_text(field: &str, raw: &str) -> Result<String, ApiError> {
     Ok(t.to_owned())
 }
 
+/// `GET /api/v1/products/values`: what the filter bar offers for brand, supplier and tag.
+pub async fn values(env: &Env, account: AccountId) -> Result<Response, ApiError> {
+    ok(&products::values(&env.d1(DB)?, account).await?)
+}
+
 /// `GET /api/v1/products/{id}`.
 pub async fn get(env: &Env, account: AccountId, id: ProductId) -> Result<Response, ApiError> {
     let row = products::find(&env.d1(DB)?, account, id)

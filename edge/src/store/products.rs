@@ -6,8 +6,8 @@ use crate::db::{flag, int, opt_int, opt_text, text};
 use crate::error::ApiError;
 use serde::Deserialize;
 use tally_domain::actor::Actor;
-use tally_domain::api::Product;
-use tally_domain::filter::{ProductFilter, Sort};
+use tally_domain::api::{Product, ProductValues};
+use tally_domain::filter::{distinct_tags, ProductFilter, Sort, MAX_OFFERED_VALUES};
 use tally_domain::sync::SyncTrigger;
 use tally_domain::{AccountId, PageRequest, ProductId, Quantity, Sku};
 use worker::D1Database;
@@ -469,4 +469,45 @@ pub async fn ids_by_sku(
         .await?
         .results::<SkuId>()?;
     Ok(rows.into_iter().map(|r| (r.sku, r.id)).collect())
+}
+
+#[derive(Deserialize)]
+struct Value {
+    v: String,
+}
+
+/// The account's brands, suppliers (each sorted, at most [`MAX_OFFERED_VALUES`]) and tags, of
+/// products not archived, in one batch.
+pub async fn values(db: &D1Database, account: AccountId) -> Result<ProductValues, ApiError> {
+    let distinct = |column: &str| {
+        db.prepare(format!(
+            "SELECT DISTINCT {column} AS v FROM products \
+             WHERE account_id = ?1 AND archived_at IS NULL AND {column} <> '' \
+             ORDER BY {column} COLLATE NOCASE LIMIT {MAX_OFFERED_VALUES}"
+        ))
+        .bind(&[int(account.0)])
+    };
+    // Tag lists, not tags: enough different lists to find the offered number of tags.
+    let tag_lists = db
+        .prepare(
+            "SELECT DISTINCT tags AS v FROM products \
+             WHERE account_id = ?1 AND archived_at IS NULL AND tags <> '' LIMIT 2000",
+        )
+        .bind(&[int(account.0)])?;
+    let results = db
+        .batch(vec![distinct("brand")?, distinct("supplier")?, tag_lists])
+        .await?;
+    let read = |i: usize| -> Result<Vec<String>, ApiError> {
+        Ok(results[i]
+            .results::<Value>()?
+            .into_iter()
+            .map(|r| r.v)
+            .collect())
+    };
+    let lists = read(2)?;
+    Ok(ProductValues {
+        brands: read(0)?,
+        suppliers: read(1)?,
+        tags: distinct_tags(lists.iter().map(String::as_str)),
+    })
 }
