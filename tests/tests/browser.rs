@@ -2058,6 +2058,11 @@ async fn a_seller_renames_a_product_archives_it_finds_it_among_archived_and_brin
         (stored.sku.to_string().as_str(), stored.name.as_str()),
         ("RENAMED-1", "Renamed tote")
     );
+    assert_eq!(
+        focus(&client, "details-edit").await,
+        ("details-edit".to_owned(), true),
+        "saving gives focus back to Edit details"
+    );
 
     // Sync Now asks first (it turns Auto Sync on), then reports what really happened.
     click(&client, "details-sync-now").await;

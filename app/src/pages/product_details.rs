@@ -90,7 +90,9 @@ fn Details(product: Product, on_changed: Callback<()>) -> impl IntoView {
             }
         });
     };
-    let edited = product.clone();
+    // The details as last saved: Edit details updates them in place, so the page is not
+    // drawn again and focus can go back to the button that opened the dialog.
+    let current = RwSignal::new(product.clone());
     let quantity = RwSignal::new(product.quantity.get());
     let saved_sync = RwSignal::new(product.auto_sync);
     let draft_sync = RwSignal::new(product.auto_sync);
@@ -118,18 +120,11 @@ fn Details(product: Product, on_changed: Callback<()>) -> impl IntoView {
             saving.set(false);
         });
     };
-    let sku = product.sku.to_string();
-    let meta = [
-        ("Brand", product.brand.clone()),
-        ("Supplier", product.supplier.clone()),
-        ("Tags", product.tags.join(", ")),
-        ("Created via", product.created_via.label().to_owned()),
-    ];
     view! {
         <section class="page-header">
             <div>
-                <h1>{product.name}</h1>
-                <p class="muted"><code class="sku">{sku.clone()}</code></p>
+                <h1>{move || current.with(|p| p.name.clone())}</h1>
+                <p class="muted"><code class="sku">{move || current.with(|p| p.sku.to_string())}</code></p>
             </div>
             <div class="header-actions">
                 <button class="button button-primary" data-testid="details-adjust" on:click=move |_| adjusting.set(true)>
@@ -156,10 +151,10 @@ fn Details(product: Product, on_changed: Callback<()>) -> impl IntoView {
             </div>
         })}
         {show_when(move || editing.get(), move || view! {
-            <ProductDialog open=editing editing=Some(edited.clone()) on_saved=Callback::new(move |_| on_changed.run(())) />
+            <ProductDialog open=editing editing=Some(current.get_untracked()) on_saved=Callback::new(move |p| current.set(p)) />
         }.into_any())}
         {show_when(move || adjusting.get(), move || view! {
-            <AdjustDialog id=id sku=sku.clone() quantity=quantity auto_sync=live_sync open=adjusting />
+            <AdjustDialog id=id sku=current.with_untracked(|p| p.sku.to_string()) quantity=quantity auto_sync=live_sync open=adjusting />
         }.into_any())}
         <nav class="tabs" aria-label="Product"><a aria-current="page" href="#">"Details"</a></nav>
         <div class="details-grid">
@@ -196,7 +191,7 @@ fn Details(product: Product, on_changed: Callback<()>) -> impl IntoView {
                 </div>
             </form>
             <dl class="card card-padded facts">
-                {meta.into_iter().map(|(k, v)| view! {
+                {move || current.with(facts).into_iter().map(|(k, v)| view! {
                     <dt>{k}</dt>
                     <dd>{if v.is_empty() { "—".to_owned() } else { v }}</dd>
                 }).collect_view()}
@@ -215,6 +210,16 @@ fn Details(product: Product, on_changed: Callback<()>) -> impl IntoView {
                 Err(e) => failed("The quantity history", e),
             })}
     }
+}
+
+/// The details the page lists beside the quantity.
+fn facts(p: &Product) -> [(&'static str, String); 4] {
+    [
+        ("Brand", p.brand.clone()),
+        ("Supplier", p.supplier.clone()),
+        ("Tags", p.tags.join(", ")),
+        ("Created via", p.created_via.label().to_owned()),
+    ]
 }
 
 /// The changes that archive (`true`) or unarchive a product.
