@@ -143,16 +143,13 @@ async fn unknown_skus<'a>(
     account: AccountId,
     order: &'a Order,
 ) -> Result<Vec<&'a str>, ApiError> {
-    let mut new_skus = Vec::new();
-    for (sku, _) in &order.lines {
-        if products::find_by_sku(db, account, sku.as_str())
-            .await?
-            .is_none()
-        {
-            new_skus.push(sku.as_str());
-        }
-    }
-    Ok(new_skus)
+    // One query for every line, not one per line.
+    let skus: Vec<&str> = order.lines.iter().map(|(sku, _)| sku.as_str()).collect();
+    let known = products::ids_by_sku(db, account, &skus).await?;
+    Ok(skus
+        .into_iter()
+        .filter(|s| !known.contains_key(*s))
+        .collect())
 }
 
 async fn found(

@@ -363,7 +363,7 @@ pub async fn create(
     account: AccountId,
     p: &NewProductRow<'_>,
 ) -> Result<Created, ApiError> {
-    if find_by_sku(db, account, p.sku).await?.is_some() {
+    if id_by_sku(db, account, p.sku).await?.is_some() {
         return Ok(Created::SkuTaken);
     }
     let product_id = "(SELECT id FROM products WHERE account_id = ?1 AND sku = ?2)";
@@ -413,21 +413,30 @@ pub async fn create(
         Ok(r) => r,
         Err(e)
             if crate::db::refused_by_constraint(&e)
-                && find_by_sku(db, account, p.sku).await?.is_some() =>
+                && id_by_sku(db, account, p.sku).await?.is_some() =>
         {
             return Ok(Created::SkuTaken)
         }
         Err(e) => return Err(e.into()),
     };
-    let id = find_by_sku(db, account, p.sku)
+    let id = id_by_sku(db, account, p.sku)
         .await?
-        .map(|r| r.id)
         .ok_or_else(|| ApiError::Internal("the new product is missing".into()))?;
     let outbox_id = match results.get(2) {
         Some(r) => inserted_id(r)?,
         None => None,
     };
     Ok(Created::Product { id, outbox_id })
+}
+
+/// The id of the account's product with `sku`, if there is one: for the write paths, which
+/// need no more (a whole row adds the listing and push subqueries of [`columns`]).
+pub async fn id_by_sku(
+    db: &D1Database,
+    account: AccountId,
+    sku: &str,
+) -> Result<Option<i64>, ApiError> {
+    Ok(ids_by_sku(db, account, &[sku]).await?.remove(sku))
 }
 
 /// One product of the account by SKU.
