@@ -117,6 +117,10 @@ pub struct Faults {
     /// Every API call is answered `307 Temporary Redirect` to this address, as a moved store
     /// (or a host that wants the credential sent elsewhere) would answer.
     pub redirect_to: Option<String>,
+    /// When not empty, only calls whose path or body contains one of these can fail (for
+    /// example `TallyOrders`, Shopify's order query, so a test can keep polls from finding a
+    /// sale while its webhook still brings it).
+    pub matching: Vec<String>,
 }
 
 impl Default for Faults {
@@ -129,6 +133,7 @@ impl Default for Faults {
             timeout_s: 15,
             drops_authorization: false,
             redirect_to: None,
+            matching: Vec::new(),
         }
     }
 }
@@ -146,6 +151,24 @@ impl Faults {
             kinds: kinds.to_vec(),
             ..Self::default()
         }
+    }
+
+    /// The same faults, drawn only for calls whose path or body contains one of `texts`.
+    pub fn only_matching(self, texts: &[&str]) -> Self {
+        Self {
+            matching: texts.iter().map(|t| (*t).to_owned()).collect(),
+            ..self
+        }
+    }
+
+    /// Whether a call to `path` with `body` can be failed.
+    pub fn apply_to(&self, path: &str, body: &[u8]) -> bool {
+        let body = String::from_utf8_lossy(body);
+        self.matching.is_empty()
+            || self
+                .matching
+                .iter()
+                .any(|t| path.contains(t.as_str()) || body.contains(t.as_str()))
     }
 
     /// Why these faults cannot be used, if they cannot.
@@ -337,4 +360,23 @@ pub struct Subscription {
     /// BigCommerce: the custom headers sent with every delivery.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faults_matching_texts_reach_only_the_calls_that_contain_them() {
+        let orders_only =
+            Faults::failing(1.0, &[FaultKind::ServerError]).only_matching(&["TallyOrders"]);
+        let graphql = "/admin/api/2026-04/graphql.json";
+        assert!(orders_only.apply_to(graphql, b"{\"query\":\"query TallyOrders($first: Int!)\"}"));
+        assert!(!orders_only.apply_to(
+            graphql,
+            b"{\"query\":\"query TallyVariants($ids: [ID!]!)\"}"
+        ));
+        assert!(orders_only.apply_to("/x/TallyOrders", b""));
+        assert!(Faults::failing(1.0, &[FaultKind::ServerError]).apply_to(graphql, b""));
+    }
 }

@@ -187,7 +187,7 @@ impl Store {
             inner.record(request, &reply, None);
             return (reply, None);
         }
-        let injected = inner.draw_fault();
+        let injected = inner.draw_fault(request);
         let mut reply = match injected {
             Some(FaultKind::ServerError) => {
                 platform.failed(request, &mut inner.state);
@@ -339,10 +339,14 @@ fn subscribed(state: &State, topics: &[&str]) -> Vec<Subscription> {
 }
 
 impl Inner {
-    /// Fails with probability `failure_rate`, choosing uniformly among the configured kinds.
-    fn draw_fault(&mut self) -> Option<FaultKind> {
+    /// Fails `request` with probability `failure_rate`, choosing uniformly among the
+    /// configured kinds.
+    fn draw_fault(&mut self, request: &ApiRequest) -> Option<FaultKind> {
         let faults = &self.faults;
-        if faults.kinds.is_empty() || self.state.rng.unit() >= faults.failure_rate {
+        if faults.kinds.is_empty()
+            || !faults.apply_to(&request.path, &request.body)
+            || self.state.rng.unit() >= faults.failure_rate
+        {
             return None;
         }
         let index = self.state.rng.below(faults.kinds.len());
