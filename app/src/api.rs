@@ -16,8 +16,9 @@ use tally_domain::api::{
     CreatedApiKey, DeliveryList, DriftCheck, DriftFixed, DriftReport, ErrorBody, FixDrift,
     ImportItemPage, InventorySettings, LedgerEntry, Listing, ListingImport, ListingImportResult,
     ListingList, ListingUpdate, Me, NewApiKey, NewListing, NewProduct, Product, ProductChanges,
-    ProductPage, ProductValues, ResyncJob, SetAutoSync, SetAutoSyncRules, SetupSteps, SignIn,
-    SignUp, Storefront, StorefrontInput, StorefrontList, SyncHealth, SyncHistoryPage, SyncNow,
+    ProductPage, ProductValues, PushProgress, ResyncJob, SetAutoSync, SetAutoSyncRules, SetupSteps,
+    SignIn, SignUp, Storefront, StorefrontInput, StorefrontList, SyncHealth, SyncHistoryPage,
+    SyncNow,
 };
 use tally_domain::bulk_job::{BulkAction, BulkJob, StartBulkJob};
 use tally_domain::csv_import::{ApplyUpload, CellError, UploadPreview};
@@ -469,6 +470,12 @@ pub async fn sync_now(ids: &[ProductId]) -> Result<BulkResult, ApiError> {
         ids: selection(ids)?,
     };
     send_json(Request::post("/api/v1/products/sync-now"), &body).await
+}
+
+/// `GET /api/v1/pushes/progress`: how far Sync Now's `pushes` have got.
+pub async fn push_progress(pushes: &[i64]) -> Result<PushProgress, ApiError> {
+    let ids: Vec<String> = pushes.iter().map(i64::to_string).collect();
+    get(&format!("/api/v1/pushes/progress?ids={}", ids.join(","))).await
 }
 
 /// Selected products, checked as the worker checks them (1 to 250).

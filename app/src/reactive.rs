@@ -55,3 +55,16 @@ pub fn arm<T: Clone + PartialEq + Send + Sync + 'static>(signal: RwSignal<Option
         ARMED_FOR,
     );
 }
+
+/// Waits `delay` without blocking the page (for loops that poll the worker).
+pub async fn pause(delay: std::time::Duration) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        set_timeout(
+            move || {
+                let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
+            },
+            delay,
+        );
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}

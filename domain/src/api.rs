@@ -573,6 +573,96 @@ pub struct BulkResult {
     /// app shows the server's account of it.
     #[serde(default)]
     pub message: String,
+    /// Sync Now: one push per product, to follow with `GET /api/v1/pushes/progress?ids=` until
+    /// each has landed or failed.
+    #[serde(default)]
+    pub pushes: Vec<i64>,
+}
+
+/// How many pushes can be asked about at once: Sync Now's largest selection.
+pub const MAX_PUSHES_ASKED: usize = crate::selection::MAX_SELECTED;
+
+/// The `ids` of `GET /api/v1/pushes/progress`: push ids from Sync Now's answer, separated by
+/// commas, 1 to 250 of them.
+pub fn push_ids(text: &str) -> Result<Vec<i64>, String> {
+    let ids: Vec<i64> = text
+        .split(',')
+        .map(|part| match part.trim().parse::<i64>() {
+            Ok(id) if id > 0 => Ok(id),
+            _ => Err(format!(
+                "{:?} is not a push id: send the ids of Sync Now's `pushes`, separated by commas",
+                part.trim()
+            )),
+        })
+        .collect::<Result<_, _>>()?;
+    if ids.len() > MAX_PUSHES_ASKED {
+        return Err(format!(
+            "{} push ids were sent; ask about at most {MAX_PUSHES_ASKED} at a time",
+            ids.len()
+        ));
+    }
+    Ok(ids)
+}
+
+/// Where one push (one product's current quantity to each of its listings) stands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushOutcome {
+    /// Every listing has its answer (or was given up on): nothing more will happen.
+    pub settled: bool,
+    /// Listings that took the quantity (or already had it).
+    pub listings_pushed: u64,
+    /// Listings whose push failed for good.
+    pub listings_failed: u64,
+}
+
+/// How far a set of pushes has got, product by product.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushProgress {
+    /// The pushes asked about that are the caller's.
+    pub products: u64,
+    /// Settled with every listing pushed.
+    pub products_pushed: u64,
+    /// Settled with at least one listing failed.
+    pub products_failed: u64,
+    /// Settled with no listing to push to.
+    pub products_without_listings: u64,
+    pub listings_pushed: u64,
+    pub listings_failed: u64,
+}
+
+impl PushProgress {
+    /// Adds up each push's outcome.
+    pub fn of(outcomes: &[PushOutcome]) -> Self {
+        let mut progress = Self {
+            products: outcomes.len() as u64,
+            ..Self::default()
+        };
+        for o in outcomes {
+            progress.listings_pushed += o.listings_pushed;
+            progress.listings_failed += o.listings_failed;
+            if !o.settled {
+                continue;
+            }
+            if o.listings_failed > 0 {
+                progress.products_failed += 1;
+            } else if o.listings_pushed > 0 {
+                progress.products_pushed += 1;
+            } else {
+                progress.products_without_listings += 1;
+            }
+        }
+        progress
+    }
+
+    /// Products whose pushes have all had their answer.
+    pub fn settled(&self) -> u64 {
+        self.products_pushed + self.products_failed + self.products_without_listings
+    }
+
+    /// Nothing more will happen.
+    pub fn finished(&self) -> bool {
+        self.settled() == self.products
+    }
 }
 
 /// A field and what is wrong with it.
@@ -619,6 +709,45 @@ mod tests {
 
     fn parse(json: &str) -> Result<AdjustQuantity, String> {
         serde_json::from_str(json).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn push_ids_are_positive_comma_separated_and_at_most_250() {
+        assert_eq!(push_ids("4, 9,12"), Ok(vec![4, 9, 12]));
+        for bad in ["", "4,,5", "0", "-3", "1.5", "x"] {
+            assert!(push_ids(bad).is_err(), "{bad:?}");
+        }
+        let many: Vec<String> = (1..=251).map(|i| i.to_string()).collect();
+        assert!(push_ids(&many.join(","))
+            .unwrap_err()
+            .contains("251 push ids"));
+    }
+
+    #[test]
+    fn progress_counts_a_product_once_its_pushes_have_all_settled() {
+        let outcome = |settled, listings_pushed, listings_failed| PushOutcome {
+            settled,
+            listings_pushed,
+            listings_failed,
+        };
+        let p = PushProgress::of(&[
+            outcome(true, 3, 0),
+            outcome(true, 1, 1),
+            outcome(true, 0, 0),
+            outcome(false, 2, 0),
+        ]);
+        assert_eq!((p.products, p.settled()), (4, 3));
+        assert_eq!(
+            (
+                p.products_pushed,
+                p.products_failed,
+                p.products_without_listings
+            ),
+            (1, 1, 1)
+        );
+        assert_eq!((p.listings_pushed, p.listings_failed), (6, 1));
+        assert!(!p.finished());
+        assert!(PushProgress::of(&[]).finished());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! A seller's selection of products for a bulk action: at most one page of 250.
 
+use crate::api::{BulkResult, PushProgress};
 use crate::product::ProductId;
 use serde::{Deserialize, Serialize};
 
@@ -61,7 +62,7 @@ impl<'de> Deserialize<'de> for Selection {
 
 /// What Sync Now did, in the seller's words: how many products are on their way to their
 /// listings, how many had none (so nothing was sent for them), and that Auto Sync is now on.
-pub fn sync_now_summary(r: &crate::api::BulkResult) -> String {
+pub fn sync_now_summary(r: &BulkResult) -> String {
     let n = r.updated;
     let without = r.without_listings.min(n);
     let pushing = n - without;
@@ -92,6 +93,85 @@ pub fn sync_now_summary(r: &crate::api::BulkResult) -> String {
     format!("Sync Now: {sent}. Auto Sync is now on for all {n}; Sync history shows each push.")
 }
 
+/// Sync Now's account as its pushes land (`progress`, from `POST /api/v1/pushes/progress`):
+/// how many are pushed so far; once all have settled, how many were pushed, failed or had no
+/// listing; and, when the app stops following (`gave_up`) before then, how many still wait.
+pub fn sync_now_report(r: &BulkResult, p: &PushProgress, gave_up: bool) -> String {
+    let n = r.updated;
+    if !p.finished() {
+        let with = n - r.without_listings.min(n);
+        let pushed = p.products_pushed;
+        let failed = match p.products_failed {
+            0 => String::new(),
+            f => format!(" ({f} failed)"),
+        };
+        if gave_up {
+            let waiting = p.products - p.settled();
+            return format!(
+                "Sync Now: {pushed} of {} pushed so far{failed}; {waiting} still waiting on \
+                 their storefronts (Sync history follows them). Auto Sync is now on for all {n}.",
+                products(with)
+            );
+        }
+        if n == 1 {
+            return "Sync Now: pushing it to its listings…".to_owned();
+        }
+        return format!(
+            "Sync Now: {pushed} of {} pushed so far{failed}…",
+            products(with)
+        );
+    }
+    if n == 1 {
+        let sent = match (p.listings_pushed, p.listings_failed) {
+            (0, 0) => {
+                return sync_now_summary(&BulkResult {
+                    without_listings: 1,
+                    ..r.clone()
+                })
+            }
+            (pushed, 0) => format!("pushed to its {}", listings(pushed)),
+            (pushed, failed) => format!(
+                "the push to {failed} of its {} failed (Sync history says why)",
+                listings(pushed + failed)
+            ),
+        };
+        return format!("Sync Now: {sent}. Auto Sync is now on for it.");
+    }
+    let mut parts = Vec::new();
+    if p.products_pushed > 0 {
+        parts.push(format!(
+            "{} pushed to {}",
+            products(p.products_pushed),
+            listings(p.listings_pushed)
+        ));
+    }
+    if p.products_failed > 0 {
+        parts.push(format!(
+            "{} failed on {} (Sync history says why)",
+            p.products_failed,
+            listings(p.listings_failed)
+        ));
+    }
+    if p.products_without_listings > 0 {
+        parts.push(format!(
+            "{} with no listing yet got nothing",
+            p.products_without_listings
+        ));
+    }
+    format!(
+        "Sync Now: {}. Auto Sync is now on for all {n}.",
+        parts.join("; ")
+    )
+}
+
+fn listings(n: u64) -> String {
+    if n == 1 {
+        "1 listing".to_owned()
+    } else {
+        format!("{n} listings")
+    }
+}
+
 fn products(n: u64) -> String {
     if n == 1 {
         "1 product".to_owned()
@@ -109,6 +189,7 @@ mod tests {
             queued: updated,
             without_listings,
             message: String::new(),
+            pushes: Vec::new(),
         };
         assert_eq!(
             sync_now_summary(&result(160, 148)),
@@ -132,6 +213,84 @@ mod tests {
     }
 
     use super::*;
+    use crate::api::PushOutcome;
+
+    fn bulk(updated: u64, without_listings: u64) -> BulkResult {
+        BulkResult {
+            updated,
+            queued: updated,
+            without_listings,
+            message: String::new(),
+            pushes: Vec::new(),
+        }
+    }
+
+    fn outcome(settled: bool, pushed: u64, failed: u64) -> PushOutcome {
+        PushOutcome {
+            settled,
+            listings_pushed: pushed,
+            listings_failed: failed,
+        }
+    }
+
+    #[test]
+    fn sync_now_reports_pushes_as_they_land_and_what_happened_once_all_have() {
+        let r = bulk(4, 1);
+        let landing = PushProgress::of(&[
+            outcome(true, 2, 0),
+            outcome(false, 1, 0),
+            outcome(false, 0, 0),
+            outcome(true, 0, 0),
+        ]);
+        assert_eq!(
+            sync_now_report(&r, &landing, false),
+            "Sync Now: 1 of 3 products pushed so far…"
+        );
+        assert_eq!(
+            sync_now_report(&r, &landing, true),
+            "Sync Now: 1 of 3 products pushed so far; 2 still waiting on their storefronts \
+             (Sync history follows them). Auto Sync is now on for all 4."
+        );
+        let done = PushProgress::of(&[
+            outcome(true, 2, 0),
+            outcome(true, 1, 0),
+            outcome(true, 1, 2),
+            outcome(true, 0, 0),
+        ]);
+        assert!(done.finished());
+        assert_eq!(
+            sync_now_report(&r, &done, false),
+            "Sync Now: 2 products pushed to 4 listings; 1 failed on 2 listings (Sync history \
+             says why); 1 with no listing yet got nothing. Auto Sync is now on for all 4."
+        );
+    }
+
+    #[test]
+    fn sync_now_of_one_product_speaks_of_its_listings() {
+        let one = bulk(1, 0);
+        let report = |pushed, failed| {
+            sync_now_report(
+                &one,
+                &PushProgress::of(&[outcome(true, pushed, failed)]),
+                false,
+            )
+        };
+        assert_eq!(
+            report(1, 0),
+            "Sync Now: pushed to its 1 listing. Auto Sync is now on for it."
+        );
+        assert_eq!(
+            report(1, 1),
+            "Sync Now: the push to 1 of its 2 listings failed (Sync history says why). Auto \
+             Sync is now on for it."
+        );
+        assert!(report(0, 0).contains("it has no listing yet"));
+        let waiting = PushProgress::of(&[outcome(false, 0, 0)]);
+        assert_eq!(
+            sync_now_report(&one, &waiting, false),
+            "Sync Now: pushing it to its listings…"
+        );
+    }
 
     #[test]
     fn a_page_of_250_is_accepted_and_repeats_count_once() {

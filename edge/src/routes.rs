@@ -62,6 +62,9 @@ async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
         (Method::Post, ["api", "v1", "products", "sync-now"]) => {
             bulk::sync_now(req, env, account).await
         }
+        (Method::Get, ["api", "v1", "pushes", "progress"]) => {
+            bulk::progress(req, env, account).await
+        }
         (Method::Get, ["api", "v1", "products", id]) => {
             products::get(env, account, product_id(id)?).await
         }

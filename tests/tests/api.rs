@@ -1091,6 +1091,44 @@ async fn sync_now_pushes_the_selected_products_even_when_unchanged_and_turns_aut
         );
         assert_eq!(history.items[0].quantity, p.quantity.get());
     }
+
+    // One push per product, followed to the end: none had a listing to push to.
+    let pushes: Vec<String> = answer.body["pushes"]
+        .as_array()
+        .expect("Sync Now names its pushes")
+        .iter()
+        .map(|id| id.to_string())
+        .collect();
+    assert_eq!(pushes.len(), 3, "{}", answer.body);
+    let path = format!("/api/v1/pushes/progress?ids={}", pushes.join(","));
+    let progress = eventually("the pushes to settle", QUEUE_WAIT, || {
+        let (api, path) = (api.clone(), path.clone());
+        async move {
+            let answer = api.get(&path).await;
+            assert_eq!(answer.status, 200, "{}", answer.body);
+            (answer.body["products_without_listings"] == 3).then_some(answer.body)
+        }
+    })
+    .await;
+    assert_eq!(progress["products"], 3, "{progress}");
+    assert_eq!(
+        (
+            progress["products_pushed"].as_u64(),
+            progress["products_failed"].as_u64()
+        ),
+        (Some(0), Some(0)),
+        "{progress}"
+    );
+    // Another account asking after them learns nothing; odd ids are refused by name.
+    let stranger = api.new_account("Progress Stranger").await;
+    let theirs = stranger.get(&path).await;
+    assert_eq!(theirs.status, 200, "{}", theirs.body);
+    assert_eq!(theirs.body["products"], 0, "{}", theirs.body);
+    for bad in ["", "?ids=", "?ids=1,x", "?ids=-4"] {
+        let answer = api.get(&format!("/api/v1/pushes/progress{bad}")).await;
+        assert_eq!(answer.status, 422, "{bad}: {}", answer.body);
+        assert_eq!(answer.error_field(), Some("ids"), "{bad}");
+    }
 }
 
 async fn bulk_requests_over_250_or_with_foreign_ids_change_nothing(api: Api) {

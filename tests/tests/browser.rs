@@ -63,6 +63,7 @@ fn main() {
         the_adjust_dialog_takes_focus_keeps_tab_inside_and_gives_focus_back,
         a_seller_renames_a_product_archives_it_finds_it_among_archived_and_brings_it_back,
         a_failing_connection_shows_in_the_top_bar_and_on_its_row_until_fixed,
+        sync_now_says_what_was_pushed_once_the_pushes_land_and_links_to_what_failed,
         a_new_seller_follows_the_first_run_checklist_to_the_end,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
@@ -2090,6 +2091,11 @@ async fn a_seller_renames_a_product_archives_it_finds_it_among_archived_and_brin
         "the demo product has none: {toast}"
     );
     assert!(seller.api.product(product.id.0).await.auto_sync);
+    assert_eq!(
+        focus(&client, "details-sync-now").await,
+        ("details-sync-now".to_owned(), true),
+        "the page is updated in place, so focus stays on Sync Now"
+    );
     click(&client, "details-history").await;
     by_testid(&client, "history-one-product", UI_WAIT).await;
     let rows = text_of(&client, "history-table").await;
@@ -2113,7 +2119,13 @@ async fn a_seller_renames_a_product_archives_it_finds_it_among_archived_and_brin
         "Yes: archive it and turn Auto Sync off"
     );
     click(&client, "details-archive").await;
-    by_testid(&client, "details-archived", UI_WAIT).await;
+    shown(&client, "details-archived", true).await;
+    focused(
+        &client,
+        "details-unarchive",
+        "focus moves to Unarchive, which takes it back",
+    )
+    .await;
     let archived = seller.api.product(product.id.0).await;
     assert!(archived.archived && !archived.auto_sync);
     client
@@ -2146,18 +2158,122 @@ async fn a_seller_renames_a_product_archives_it_finds_it_among_archived_and_brin
         toast.contains("RENAMED-1 is back in the inventory"),
         "{toast}"
     );
-    eventually("the archived banner to go", UI_WAIT, || {
+    shown(&client, "details-archived", false).await;
+    focused(&client, "details-archive", "focus moves back to Archive").await;
+    assert!(!seller.api.product(product.id.0).await.archived);
+    client.close().await.unwrap();
+}
+
+/// Waits until the element `testid` is shown (`true`) or hidden.
+async fn shown(client: &fantoccini::Client, testid: &str, wanted: bool) {
+    let what = format!("{testid} to be {}", if wanted { "shown" } else { "hidden" });
+    eventually(&what, UI_WAIT, || {
         let client = client.clone();
         async move {
-            client
-                .find(fantoccini::Locator::Css("[data-testid=details-archived]"))
-                .await
-                .is_err()
-                .then_some(())
+            let element = by_testid(&client, testid, UI_WAIT).await;
+            (element.is_displayed().await.ok()? == wanted).then_some(())
         }
     })
     .await;
-    assert!(!seller.api.product(product.id.0).await.archived);
+}
+
+/// Waits until focus is on `testid` (`why` says why it should be).
+async fn focused(client: &fantoccini::Client, testid: &str, why: &str) {
+    eventually(&format!("focus on {testid} ({why})"), UI_WAIT, || {
+        let client = client.clone();
+        async move { (focus(&client, testid).await.0 == testid).then_some(()) }
+    })
+    .await;
+}
+
+/// Sync Now on three products: one listed on an item the store has, one on an item it no
+/// longer has, one not listed. The toast follows the pushes and ends with what happened, not
+/// what was asked; its link opens the failed pushes.
+async fn sync_now_says_what_was_pushed_once_the_pushes_land_and_links_to_what_failed(ctx: Ctx) {
+    let (seller, email, password) = own_seller(&ctx.api, "syncnow", "Sync Now Shop").await;
+    let listed = product_with_auto_sync(&seller, "SN-LISTED", "Listed jug", 4).await;
+    let gone = product_with_auto_sync(&seller, "SN-GONE", "Gone jug", 5).await;
+    product_with_auto_sync(&seller, "SN-LONE", "Lone jug", 6).await;
+    ctx.sandbox
+        .set_items(Kind::Woocommerce, [("7401", 0)])
+        .await;
+    let storefront = seller
+        .connect(&serde_json::json!({
+            "kind": "woocommerce", "name": "Jug shop",
+            "base_url": ctx.sandbox.base_url(Kind::Woocommerce),
+            "credential": WOO_KEYS,
+        }))
+        .await;
+    seller.link(&listed, storefront.id, "7401", None).await;
+    seller.link(&gone, storefront.id, "7499", None).await;
+    // The pushes linking made land first, so Sync Now's are the only ones in flight.
+    eventually(
+        "the linking pushes to land",
+        Duration::from_secs(30),
+        || {
+            let (seller, sandbox) = (seller.clone(), ctx.sandbox.clone());
+            async move {
+                let failed = seller
+                    .history_of(gone.id.0)
+                    .await
+                    .items
+                    .iter()
+                    .any(|h| h.status == tally_domain::sync::SyncStatus::Failed);
+                let shown = sandbox.items(Kind::Woocommerce).await.get("7401") == Some(&4);
+                (failed && shown).then_some(())
+            }
+        },
+    )
+    .await;
+
+    let client = ctx.driver.session().await;
+    client
+        .goto(&format!("{}/?q=SN-", ctx.api.base))
+        .await
+        .unwrap();
+    sign_in(&client, &email, password).await;
+    for sku in ["SN-LISTED", "SN-GONE", "SN-LONE"] {
+        click(&client, &format!("select-{sku}")).await;
+    }
+    click(&client, "bulk-sync-now").await;
+    click(&client, "bulk-sync-now").await;
+    let toast = eventually("Sync Now's outcome", Duration::from_secs(30), || {
+        let client = client.clone();
+        async move {
+            let toast = client
+                .find(fantoccini::Locator::Css("[data-testid=toast]"))
+                .await
+                .ok()?;
+            let text = toast.text().await.ok()?;
+            // The first words are what was asked ("pushing 2 products"); the last, what happened.
+            (text.contains("Auto Sync is now on for all 3") && !text.contains("pushing"))
+                .then_some(text)
+        }
+    })
+    .await;
+    assert!(
+        toast.contains("1 product pushed to 1 listing; 1 failed on 1 listing (Sync history says why); 1 with no listing yet got nothing"),
+        "{toast}"
+    );
+    assert_accessible(&client, "Sync Now's outcome").await;
+    let link = by_testid(&client, "toast-link", UI_WAIT).await;
+    assert_eq!(link.text().await.unwrap(), "See what failed");
+    link.click().await.unwrap();
+    address_ends_with(&client, "/history?status=failed").await;
+    let status = by_testid(&client, "history-status", UI_WAIT).await;
+    assert_eq!(
+        status.prop("value").await.unwrap().as_deref(),
+        Some("failed")
+    );
+    let rows = eventually("the failed push in the history", UI_WAIT, || {
+        let client = client.clone();
+        async move {
+            let rows = text_of(&client, "history-table").await;
+            rows.contains("SN-GONE").then_some(rows)
+        }
+    })
+    .await;
+    assert!(!rows.contains("SN-LISTED"), "failed pushes only: {rows}");
     client.close().await.unwrap();
 }
 

@@ -1,6 +1,7 @@
 //! The bulk-actions bar: appears when rows are selected and says exactly what "all" means.
 
 use crate::api::{self, Loaded};
+use crate::components::sync_now_follow::follow;
 use crate::components::toast::{use_toaster, Toaster, Tone};
 use crate::format::thousands;
 use crate::reactive::show_when;
@@ -97,6 +98,11 @@ pub fn BulkBar(selected: RwSignal<Vec<ProductId>>, products: Loaded<ProductPage>
                             action.done(&r),
                             undo(changing, !target, products, toaster),
                         ),
+                        // The toast follows the pushes until each has landed or failed; the
+                        // page is drawn again then, with each product's freshness.
+                        Action::SyncNow => {
+                            follow(r, ids, toaster, Callback::new(move |_| products.refetch()))
+                        }
                         _ => toaster.show(Tone::Success, action.done(&r)),
                     }
                     selected.set(Vec::new());

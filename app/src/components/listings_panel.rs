@@ -11,10 +11,11 @@ use tally_domain::channel::ChannelRules;
 use tally_domain::storefront::StorefrontKind;
 use tally_domain::ProductId;
 
-/// The listings section. `quantity` is read so the section refreshes after an adjustment.
+/// The listings section. `reload` is read so the section refreshes when it changes (after an
+/// adjustment, or once Sync Now's pushes have landed).
 #[component]
-pub fn ListingsPanel(product: ProductId, quantity: RwSignal<i64>) -> impl IntoView {
-    let listings = api::listings(product, quantity);
+pub fn ListingsPanel(product: ProductId, reload: Signal<(i64, u32)>) -> impl IntoView {
+    let listings = api::listings(product, reload);
     let storefronts = api::storefronts();
     view! {
         <h2>"Listings"</h2>

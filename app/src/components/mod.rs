@@ -18,4 +18,5 @@ pub mod progress;
 pub mod quantity_chart;
 pub mod settings_nav;
 pub mod setup_checklist;
+pub mod sync_now_follow;
 pub mod toast;

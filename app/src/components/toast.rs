@@ -1,5 +1,6 @@
 //! Toasts: a short confirmation (or failure) after an action, dismissed after a few seconds.
-//! A toast for a change that can be taken back offers Undo while it shows.
+//! A toast for a change that can be taken back offers Undo while it shows; one that follows
+//! work to its end (Sync Now's pushes) shows a bar and stays until the work is done.
 
 use leptos::prelude::*;
 use std::time::Duration;
@@ -11,13 +12,54 @@ pub enum Tone {
     Critical,
 }
 
-/// One toast: its tone, words, an id (so a timer only hides its own toast) and what Undo does.
+/// One toast: its tone, words, an id (so a timer only hides its own toast), what Undo does,
+/// how far the work it follows has got (done, of) and where to look next (label, address).
 #[derive(Debug, Clone)]
 struct Toast {
     tone: Tone,
     message: String,
     id: u64,
     undo: Option<Callback<()>>,
+    progress: Option<(u64, u64)>,
+    link: Option<(&'static str, String)>,
+}
+
+/// A toast that follows work: updated in place while it shows (see [`Toaster::follow`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Following {
+    toaster: Toaster,
+    id: u64,
+}
+
+impl Following {
+    /// Shows how far the work has got; false once the seller dismissed the toast or another
+    /// took its place, so the follower can stop.
+    pub fn update(self, message: impl Into<String>, done: u64, of: u64) -> bool {
+        let message = message.into();
+        let mut shown = false;
+        self.toaster.0.update(|t| {
+            if let Some(t) = t.as_mut().filter(|t| t.id == self.id) {
+                t.message = message;
+                t.progress = Some((done, of));
+                shown = true;
+            }
+        });
+        shown
+    }
+
+    /// Ends with the outcome (and a link, such as to the history when something failed), shown
+    /// for ten seconds, unless the toast is gone already.
+    pub fn finish(
+        self,
+        tone: Tone,
+        message: impl Into<String>,
+        link: Option<(&'static str, String)>,
+    ) {
+        if self.toaster.0.with_untracked(|t| t.as_ref().map(|t| t.id)) == Some(self.id) {
+            self.toaster
+                .put(tone, message.into(), None, link, Duration::from_secs(10));
+        }
+    }
 }
 
 /// The toast being shown, shared through context.
@@ -27,7 +69,20 @@ pub struct Toaster(RwSignal<Option<Toast>>);
 impl Toaster {
     /// Shows `message`; it hides itself after five seconds unless replaced.
     pub fn show(self, tone: Tone, message: impl Into<String>) {
-        self.put(tone, message.into(), None, Duration::from_secs(5));
+        self.put(tone, message.into(), None, None, Duration::from_secs(5));
+    }
+
+    /// Shows `message` with an empty bar until [`Following::finish`]: for work that lands
+    /// after the request that started it answered.
+    pub fn follow(self, message: impl Into<String>, of: u64) -> Following {
+        // Work under way is not a failure: it shows as a success would until it ends.
+        let id = self.put(Tone::Success, message.into(), None, None, Duration::ZERO);
+        self.0.update(|t| {
+            if let Some(t) = t.as_mut() {
+                t.progress = Some((0, of));
+            }
+        });
+        Following { toaster: self, id }
     }
 
     /// Shows `message` with an Undo button running `undo`, for ten seconds.
@@ -36,18 +91,35 @@ impl Toaster {
             Tone::Success,
             message.into(),
             Some(undo),
+            None,
             Duration::from_secs(10),
         );
     }
 
-    fn put(self, tone: Tone, message: String, undo: Option<Callback<()>>, shown_for: Duration) {
-        let id = js_sys::Date::now() as u64;
+    /// Shows a toast; it hides itself after `shown_for` unless replaced (never, for zero).
+    fn put(
+        self,
+        tone: Tone,
+        message: String,
+        undo: Option<Callback<()>>,
+        link: Option<(&'static str, String)>,
+        shown_for: Duration,
+    ) -> u64 {
+        // Ids only need to differ from the toast before: a follow finished within the same
+        // millisecond it started must still count as a new toast.
+        let before = self.0.with_untracked(|t| t.as_ref().map_or(0, |t| t.id));
+        let id = (js_sys::Date::now() as u64).max(before + 1);
         self.0.set(Some(Toast {
             tone,
             message,
             id,
             undo,
+            progress: None,
+            link,
         }));
+        if shown_for.is_zero() {
+            return id;
+        }
         let signal = self.0;
         set_timeout(
             move || {
@@ -57,6 +129,7 @@ impl Toaster {
             },
             shown_for,
         );
+        id
     }
 }
 
@@ -84,7 +157,22 @@ pub fn ToastArea() -> impl IntoView {
                     };
                     view! {
                         <div class=class data-testid="toast">
-                            <span>{toast.message}</span>
+                            <div class="toast-body">
+                                <span>{toast.message}</span>
+                                {toast.progress.map(|(done, of)| {
+                                    let percent = (done * 100).checked_div(of).unwrap_or(100).min(100);
+                                    view! {
+                                        <div class="progress toast-progress" role="progressbar"
+                                            aria-label="Pushes landed" aria-valuemin="0"
+                                            aria-valuemax="100" aria-valuenow=percent.to_string()>
+                                            <div class="progress-fill" style=format!("width: {percent}%")></div>
+                                        </div>
+                                    }
+                                })}
+                            </div>
+                            {toast.link.map(|(label, href)| view! {
+                                <a class="toast-link" data-testid="toast-link" href=href>{label}</a>
+                            })}
                             {toast.undo.map(|undo| view! {
                                 <button class="toast-undo" data-testid="toast-undo" on:click=move |_| {
                                     toaster.0.set(None);

@@ -7,6 +7,7 @@ use crate::components::listings_panel::ListingsPanel;
 use crate::components::loading::{failed, loaded, loading_line};
 use crate::components::product_dialog::ProductDialog;
 use crate::components::quantity_chart::QuantityChart;
+use crate::components::sync_now_follow::follow;
 use crate::components::toast::{use_toaster, Tone};
 use crate::format::{exact, now_ms, relative, thousands};
 use crate::reactive::{arm, show_when};
@@ -22,7 +23,7 @@ pub fn ProductDetails(id: Option<ProductId>) -> impl IntoView {
     view! {
         <p class="breadcrumb"><a href="/">"‹ Inventory"</a></p>
         {loaded(product, || loading_line("Loading product…"), move |result| match result {
-            Ok(p) => view! { <Details product=p on_changed=Callback::new(move |_| product.refetch()) /> }.into_any(),
+            Ok(p) => view! { <Details product=p /> }.into_any(),
             Err(e) => view! {
                 <div class="empty-state" data-testid="product-missing">
                     <h1>"Product not found"</h1>
@@ -41,15 +42,50 @@ enum Confirming {
 }
 
 #[component]
-fn Details(product: Product, on_changed: Callback<()>) -> impl IntoView {
+fn Details(product: Product) -> impl IntoView {
     let toaster = use_toaster();
     let id = product.id;
-    let archived = product.archived;
     let editing = RwSignal::new(false);
     let confirming = RwSignal::new(None::<Confirming>);
     let busy = RwSignal::new(false);
+    // The details as last saved. Every action here updates them in place rather than loading
+    // the page again, so nothing is drawn anew and focus stays where the seller is.
+    let current = RwSignal::new(product.clone());
+    let archived = RwSignal::new(product.archived);
+    let quantity = RwSignal::new(product.quantity.get());
+    let saved_sync = RwSignal::new(product.auto_sync);
+    let draft_sync = RwSignal::new(product.auto_sync);
+    let live_sync = RwSignal::new(product.auto_sync);
+    // Counts Sync Nows whose pushes have landed, so the listings show what they sent.
+    let landed = RwSignal::new(0u32);
+    let auto_sync_is = move |on: bool| {
+        saved_sync.set(on);
+        draft_sync.set(on);
+        live_sync.set(on);
+    };
+    // Archiving swaps Archive for the banner's Unarchive and back: focus follows to the
+    // button that takes the change back.
+    let archive_button = NodeRef::<leptos::html::Button>::new();
+    let unarchive_button = NodeRef::<leptos::html::Button>::new();
+    let set_archived = move |yes: bool| {
+        archived.set(yes);
+        auto_sync_is(false);
+        let target = if yes {
+            unarchive_button
+        } else {
+            archive_button
+        };
+        request_animation_frame(move || {
+            if let Some(button) = target.get_untracked() {
+                let _ = button.focus();
+            }
+        });
+    };
     // Sync Now and Archive ask once ("Yes: …") before acting; Unarchive acts at once.
     let press = move |what: Confirming| {
+        if busy.get_untracked() {
+            return;
+        }
         if confirming.get_untracked() != Some(what) {
             arm(confirming, what);
             return;
@@ -57,21 +93,28 @@ fn Details(product: Product, on_changed: Callback<()>) -> impl IntoView {
         confirming.set(None);
         busy.set(true);
         spawn_local(async move {
-            let done = match what {
-                Confirming::SyncNow => api::sync_now(&[id]).await.map(|r| r.message),
-                Confirming::Archive => api::edit_product(id, &archive(true)).await.map(|p| {
-                    format!(
-                        "{} archived: hidden from the inventory, Auto Sync off",
-                        p.sku
-                    )
-                }),
-            };
-            match done {
-                Ok(message) => {
-                    toaster.show(Tone::Success, message);
-                    on_changed.run(());
-                }
-                Err(e) => toaster.show(Tone::Critical, e.message),
+            match what {
+                Confirming::SyncNow => match api::sync_now(&[id]).await {
+                    Ok(result) => {
+                        auto_sync_is(true);
+                        let after = Callback::new(move |_| landed.update(|n| *n += 1));
+                        follow(result, vec![id], toaster, after);
+                    }
+                    Err(e) => toaster.show(Tone::Critical, e.message),
+                },
+                Confirming::Archive => match api::edit_product(id, &archive(true)).await {
+                    Ok(p) => {
+                        toaster.show(
+                            Tone::Success,
+                            format!(
+                                "{} archived: hidden from the inventory, Auto Sync off",
+                                p.sku
+                            ),
+                        );
+                        set_archived(true);
+                    }
+                    Err(e) => toaster.show(Tone::Critical, e.message),
+                },
             }
             busy.set(false);
         });
@@ -84,19 +127,12 @@ fn Details(product: Product, on_changed: Callback<()>) -> impl IntoView {
                         Tone::Success,
                         format!("{} is back in the inventory (Auto Sync is off)", p.sku),
                     );
-                    on_changed.run(());
+                    set_archived(false);
                 }
                 Err(e) => toaster.show(Tone::Critical, e.message),
             }
         });
     };
-    // The details as last saved: Edit details updates them in place, so the page is not
-    // drawn again and focus can go back to the button that opened the dialog.
-    let current = RwSignal::new(product.clone());
-    let quantity = RwSignal::new(product.quantity.get());
-    let saved_sync = RwSignal::new(product.auto_sync);
-    let draft_sync = RwSignal::new(product.auto_sync);
-    let live_sync = RwSignal::new(product.auto_sync);
     let saving = RwSignal::new(false);
     let adjusting = RwSignal::new(false);
     let ledger = api::ledger(id, quantity);
@@ -130,26 +166,25 @@ fn Details(product: Product, on_changed: Callback<()>) -> impl IntoView {
                 <button class="button button-primary" data-testid="details-adjust" on:click=move |_| adjusting.set(true)>
                     "Adjust quantity"
                 </button>
-                <button class="button" data-testid="details-sync-now" disabled=move || busy.get() || archived
+                // Busy is said, not `disabled`: a disabled button drops focus to the page.
+                <button class="button" data-testid="details-sync-now" disabled=move || archived.get()
+                    aria-disabled=move || busy.get().to_string()
                     on:click=move |_| press(Confirming::SyncNow)>
                     {move || if confirming.get() == Some(Confirming::SyncNow) { "Yes: push it now and turn Auto Sync on" } else { "Sync Now…" }}
                 </button>
                 <button class="button" data-testid="details-edit" on:click=move |_| editing.set(true)>"Edit details"</button>
-                {(!archived).then(|| view! {
-                    <button class="button" data-testid="details-archive" disabled=move || busy.get()
-                        on:click=move |_| press(Confirming::Archive)>
-                        {move || if confirming.get() == Some(Confirming::Archive) { "Yes: archive it and turn Auto Sync off" } else { "Archive…" }}
-                    </button>
-                })}
+                <button class="button" data-testid="details-archive" node_ref=archive_button
+                    aria-disabled=move || busy.get().to_string() hidden=move || archived.get()
+                    on:click=move |_| press(Confirming::Archive)>
+                    {move || if confirming.get() == Some(Confirming::Archive) { "Yes: archive it and turn Auto Sync off" } else { "Archive…" }}
+                </button>
                 <a class="button button-plain" data-testid="details-history" href=format!("/history?product_id={id}")>"Sync history"</a>
             </div>
         </section>
-        {archived.then(|| view! {
-            <div class="banner banner-warning" role="status" data-testid="details-archived">
-                <span>"Archived: hidden from the inventory, exports and bulk actions, and Auto Sync is off. Its history, orders and listings are kept."</span>
-                <button class="button button-small" data-testid="details-unarchive" on:click=unarchive>"Unarchive"</button>
-            </div>
-        })}
+        <div class="banner banner-warning" role="status" data-testid="details-archived" hidden=move || !archived.get()>
+            <span>"Archived: hidden from the inventory, exports and bulk actions, and Auto Sync is off. Its history, orders and listings are kept."</span>
+            <button class="button button-small" data-testid="details-unarchive" node_ref=unarchive_button on:click=unarchive>"Unarchive"</button>
+        </div>
         {show_when(move || editing.get(), move || view! {
             <ProductDialog open=editing editing=Some(current.get_untracked()) on_saved=Callback::new(move |p| current.set(p)) />
         }.into_any())}
@@ -197,7 +232,7 @@ fn Details(product: Product, on_changed: Callback<()>) -> impl IntoView {
                 }).collect_view()}
             </dl>
         </div>
-        <ListingsPanel product=id quantity=quantity />
+        <ListingsPanel product=id reload=Signal::derive(move || (quantity.get(), landed.get())) />
         <h2>"Quantity history"</h2>
         {loaded(ledger, || loading_line("Loading history…"), |result| match result {
                 Ok(entries) if entries.is_empty() => view! {

@@ -26,10 +26,14 @@ pub fn SyncHistory() -> impl IntoView {
             .with(|q| PageRequest::parse(q.get_str("page"), q.get_str("per_page")))
             .unwrap_or_default()
     });
-    // `?product_id=` (from a product's page) shows that product's pushes only.
+    // `?product_id=` (from a product's page) shows that product's pushes only; `?status=`
+    // (from Sync Now's "See what failed") one status.
     let filter = RwSignal::new(api::HistoryFilter {
         product_id: query
             .with_untracked(|q| q.get("product_id"))
+            .unwrap_or_default(),
+        status: query
+            .with_untracked(|q| q.get("status"))
             .unwrap_or_default(),
         ..api::HistoryFilter::default()
     });
@@ -109,7 +113,10 @@ fn HistoryFilters(
                     data-testid="history-status"
                     on:change=move |ev| filter.update(|f| f.status = event_target_value(&ev))
                 >
-                    {statuses.map(|(v, l)| view! { <option value=v>{l}</option> }).collect_view()}
+                    {statuses.map(|(v, l)| {
+                        let chosen = filter.with_untracked(|f| f.status == v);
+                        view! { <option value=v selected=chosen>{l}</option> }
+                    }).collect_view()}
                 </select>
             </label>
             <label class="filter">

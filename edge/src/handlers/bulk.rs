@@ -1,11 +1,12 @@
-//! Bulk actions on selected products (at most one page of 250): Auto Sync on/off, Sync Now.
+//! Bulk actions on selected products (at most one page of 250): Auto Sync on/off, Sync Now,
+//! and how far Sync Now's pushes have got.
 
 use crate::bindings::DB;
 use crate::clock::now_ms;
 use crate::error::ApiError;
-use crate::request::{json_body, ok, MAX_JSON_BODY};
+use crate::request::{json_body, ok, query_param, MAX_JSON_BODY};
 use crate::store::{listings, outbox, selection};
-use tally_domain::api::{BulkAutoSync, BulkResult, SyncNow};
+use tally_domain::api::{push_ids, BulkAutoSync, BulkResult, FieldError, PushProgress, SyncNow};
 use tally_domain::selection::Selection;
 use tally_domain::AccountId;
 use worker::{D1Database, Env, Request, Response};
@@ -43,6 +44,7 @@ pub async fn set_auto_sync(
         queued: 0,
         without_listings: 0,
         message: String::new(),
+        pushes: Vec::new(),
     })
 }
 
@@ -63,7 +65,17 @@ pub async fn sync_now(
         queued: queued.len() as u64,
         without_listings: listings::without_reachable_listing(&db, account, &ids).await?,
         message: String::new(),
+        pushes: queued.iter().map(|q| q.id).collect(),
     };
     result.message = tally_domain::selection::sync_now_summary(&result);
     ok(&result)
+}
+
+/// `GET /api/v1/pushes/progress?ids=`: how many of these pushes (Sync Now's `pushes`) have
+/// landed, failed or found no listing, so the app can say "12 pushed" once they have.
+pub async fn progress(req: &Request, env: &Env, account: AccountId) -> Result<Response, ApiError> {
+    let ids = query_param(req, "ids")?.unwrap_or_default();
+    let ids = push_ids(&ids).map_err(|m| FieldError::new("ids", m))?;
+    let outcomes = outbox::progress(&env.d1(DB)?, account, &ids).await?;
+    ok(&PushProgress::of(&outcomes))
 }

@@ -5,6 +5,7 @@ use crate::bindings::{JOBS_QUEUE, SYNC_DLQ, SYNC_QUEUE};
 use crate::db::{int, text};
 use crate::error::ApiError;
 use serde::Deserialize;
+use tally_domain::api::PushOutcome;
 use tally_domain::round::{Entry, EntryStatus};
 use tally_domain::sync::{messages_for, SyncMessage, SyncTrigger};
 use tally_domain::{AccountId, ProductId};
@@ -266,6 +267,50 @@ pub async fn find_many(
         .all()
         .await?
         .results::<OutboxRow>()?)
+}
+
+/// Where each of the account's entries among `ids` stands: settled or not, and each listing's
+/// newest outcome in the history (pushed, already there, or accepted for processing count as
+/// pushed). Ids of other accounts are left out.
+pub async fn progress(
+    db: &D1Database,
+    account: AccountId,
+    ids: &[i64],
+) -> Result<Vec<PushOutcome>, ApiError> {
+    #[derive(Deserialize)]
+    struct Row {
+        status: EntryStatus,
+        pushed: i64,
+        failed: i64,
+    }
+    let ids = serde_json::to_string(ids).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let rows = db
+        .prepare(
+            "WITH asked AS (SELECT id, status FROM sync_outbox \
+               WHERE account_id = ?1 AND id IN (SELECT value FROM json_each(?2))), \
+             newest AS (SELECT h.outbox_id, h.status, ROW_NUMBER() OVER \
+               (PARTITION BY h.outbox_id, h.listing_id ORDER BY h.attempt DESC, h.id DESC) AS rank \
+               FROM sync_history h WHERE h.account_id = ?1 AND h.listing_id IS NOT NULL \
+                 AND h.outbox_id IN (SELECT id FROM asked)) \
+             SELECT a.status, \
+               (SELECT COUNT(*) FROM newest n WHERE n.outbox_id = a.id AND n.rank = 1 \
+                  AND n.status IN ('succeeded', 'skipped', 'sent')) AS pushed, \
+               (SELECT COUNT(*) FROM newest n WHERE n.outbox_id = a.id AND n.rank = 1 \
+                  AND n.status = 'failed') AS failed \
+             FROM asked a",
+        )
+        .bind(&[int(account.0), text(&ids)])?
+        .all()
+        .await?
+        .results::<Row>()?;
+    Ok(rows
+        .into_iter()
+        .map(|r| PushOutcome {
+            settled: r.status != EntryStatus::Pending,
+            listings_pushed: r.pushed.max(0) as u64,
+            listings_failed: r.failed.max(0) as u64,
+        })
+        .collect())
 }
 
 /// Closes pending entries with `status` (done or failed).
