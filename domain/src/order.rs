@@ -74,6 +74,26 @@ pub struct Order {
     pub lines: Vec<(Sku, i64)>,
 }
 
+impl Order {
+    /// What the order asks, kept with an `Idempotency-Key` so a repeat under that key can be
+    /// told from another order sent under it: the same order in other words (lines in another
+    /// order, a SKU split over two lines) reads the same.
+    pub fn request_text(&self) -> String {
+        let mut lines: Vec<String> = self
+            .lines
+            .iter()
+            .map(|(sku, units)| format!("{sku} × {units}"))
+            .collect();
+        lines.sort();
+        format!(
+            "order {} from {}: {}",
+            self.order_id,
+            self.storefront,
+            lines.join(", ")
+        )
+    }
+}
+
 fn reference_part(field: &str, raw: &str) -> Result<String, FieldError> {
     let t = raw.trim();
     if t.is_empty() {
@@ -294,6 +314,26 @@ pub fn to_restore(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_same_order_in_other_words_reads_the_same_and_another_does_not() {
+        let order = |json: &str| {
+            serde_json::from_str::<OrderIn>(json)
+                .unwrap()
+                .check()
+                .unwrap()
+        };
+        let first = order(
+            r#"{"order_id": "77", "lines": [{"sku": "A", "quantity": 2}, {"sku": "B", "quantity": 1}]}"#,
+        );
+        let same = order(
+            r#"{"order_id": "77", "lines": [{"sku": "B", "quantity": 1}, {"sku": "A", "quantity": 1}, {"sku": "A", "quantity": 1}]}"#,
+        );
+        let other = order(r#"{"order_id": "77", "lines": [{"sku": "A", "quantity": 3}]}"#);
+        assert_eq!(first.request_text(), same.request_text());
+        assert_eq!(first.request_text(), "order 77 from manual: A × 2, B × 1");
+        assert_ne!(first.request_text(), other.request_text());
+    }
 
     #[test]
     fn a_cancellation_names_the_order_as_orders_store_it() {

@@ -146,3 +146,14 @@ pub async fn raw_body(req: &mut Request, limit: usize) -> Result<Vec<u8>, ApiErr
 /// a little too much gets its 413 rather than a reset connection; beyond it the rest is left
 /// unread.
 const DRAIN_BYTES: usize = 1024 * 1024;
+
+/// The `Idempotency-Key` header as a reference (`idempotency:<key>`), when one was sent: the
+/// ledger's for adjustments, the order keys' for orders.
+pub fn idempotency_key(req: &Request) -> Result<Option<String>, ApiError> {
+    let Some(key) = req.headers().get("idempotency-key")? else {
+        return Ok(None);
+    };
+    tally_domain::quantity::idempotency_reference(key.trim())
+        .map(Some)
+        .map_err(|m| tally_domain::api::FieldError::new("Idempotency-Key", m).into())
+}

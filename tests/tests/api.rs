@@ -39,6 +39,7 @@ fn main() {
         an_adjustment_with_auto_sync_off_queues_nothing,
         fifty_concurrent_adjustments_on_one_sku_all_count,
         an_adjustment_repeated_with_its_idempotency_key_applies_once,
+        an_order_under_an_idempotency_key_applies_once_and_another_under_it_is_refused,
         history_finds_skus_by_prefix_literally_and_takes_any_length,
         bad_adjustments_get_a_4xx_naming_the_field_and_change_nothing,
         a_chunked_body_over_the_limit_is_refused_as_it_is_read,
@@ -2835,24 +2836,95 @@ async fn passwords_are_stored_with_the_pepper_and_old_hashes_upgrade_on_sign_in(
 
 /// Posts an adjustment to `product` with `key` as its Idempotency-Key.
 async fn adjust_once(seller: &Api, product: i64, key: &str, amount: i64) -> reqwest::Response {
+    let body = json!({ "mode": "add", "amount": amount, "reason": "restock" });
+    let path = format!("/api/v1/products/{product}/adjustments");
+    post_with_key(seller, &path, key, &body).await
+}
+
+/// Posts `body` to `path` with `key` as its Idempotency-Key.
+async fn post_with_key(seller: &Api, path: &str, key: &str, body: &Value) -> reqwest::Response {
     let Auth::Session(token) = &seller.auth else {
         panic!("a session")
     };
     reqwest::Client::new()
-        .post(format!(
-            "{}/api/v1/products/{product}/adjustments",
-            seller.base
-        ))
+        .post(format!("{}{path}", seller.base))
         .header(
             "cookie",
             format!("{}={token}", tally_tests::client::SESSION_COOKIE),
         )
         .header("x-tally-csrf", "1")
         .header("idempotency-key", key)
-        .json(&json!({ "mode": "add", "amount": amount, "reason": "restock" }))
+        .json(body)
         .send()
         .await
         .expect("the worker answers")
+}
+
+/// An order sent again under its Idempotency-Key applies once and says it is a repeat;
+/// another order under the same key is refused and applies nothing; a refused order leaves its
+/// key free for the corrected one.
+async fn an_order_under_an_idempotency_key_applies_once_and_another_under_it_is_refused(api: Api) {
+    let seller = api.new_account("Keyed Orders").await;
+    let answer = seller
+        .send_json(
+            "POST",
+            "/api/v1/products",
+            &json!({ "sku": "KEY-MUG", "name": "Keyed mug", "quantity": 10 }),
+        )
+        .await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    let mug = answer.body["id"].as_i64().expect("an id");
+    let order = |id: &str, units: i64| json!({ "order_id": id, "lines": [{ "sku": "KEY-MUG", "quantity": units }] });
+
+    let first = post_with_key(&seller, "/api/v1/orders", "order-5001", &order("5001", 2)).await;
+    assert_eq!(first.status().as_u16(), 201);
+    assert!(first.headers().get("idempotency-replayed").is_none());
+    // The same order in other words (the line split in two) is the same request.
+    let split = json!({ "order_id": "5001", "lines": [
+        { "sku": "KEY-MUG", "quantity": 1 }, { "sku": "KEY-MUG", "quantity": 1 }] });
+    let again = post_with_key(&seller, "/api/v1/orders", "order-5001", &split).await;
+    assert_eq!(again.status().as_u16(), 200);
+    assert_eq!(again.headers()["idempotency-replayed"], "true");
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["already_applied"], true, "{again}");
+    assert_eq!(seller.product(mug).await.quantity.get(), 8);
+
+    let other = post_with_key(&seller, "/api/v1/orders", "order-5001", &order("5002", 3)).await;
+    assert_eq!(other.status().as_u16(), 409);
+    let body: Value = other.json().await.unwrap();
+    assert_eq!(body["error"]["field"], "Idempotency-Key", "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("order 5001 from manual: KEY-MUG × 2")),
+        "the message names the order the key was used for: {body}"
+    );
+    assert_eq!(
+        seller.product(mug).await.quantity.get(),
+        8,
+        "nothing applied"
+    );
+    let listed = seller.get("/api/v1/orders").await;
+    assert_eq!(
+        listed.body.as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        listed.body
+    );
+
+    // A refused order does not use its key up.
+    let typo = json!({ "order_id": "5003", "create_missing": false,
+        "lines": [{ "sku": "KEY-MUGG", "quantity": 1 }] });
+    let refused = post_with_key(&seller, "/api/v1/orders", "order-5003", &typo).await;
+    assert_eq!(refused.status().as_u16(), 422);
+    let fixed = post_with_key(&seller, "/api/v1/orders", "order-5003", &order("5003", 1)).await;
+    assert_eq!(fixed.status().as_u16(), 201);
+    assert_eq!(seller.product(mug).await.quantity.get(), 7);
+    let bad = post_with_key(&seller, "/api/v1/orders", "two words", &order("5004", 1)).await;
+    assert_eq!(bad.status().as_u16(), 422);
+    let body: Value = bad.json().await.unwrap();
+    assert_eq!(body["error"]["field"], "Idempotency-Key");
+    assert_eq!(seller.product(mug).await.quantity.get(), 7);
 }
 
 async fn an_adjustment_repeated_with_its_idempotency_key_applies_once(api: Api) {

@@ -2,8 +2,9 @@
 //! order path ([`crate::sales`]) that storefront webhooks and polling take too.
 
 use crate::bindings::DB;
+use crate::clock::now_ms;
 use crate::error::ApiError;
-use crate::request::{json_body, json_response, ok, MAX_JSON_BODY};
+use crate::request::{idempotency_key, json_body, json_response, ok, MAX_JSON_BODY};
 use crate::sales;
 use crate::store::orders::{self, Heard};
 use crate::store::products;
@@ -13,17 +14,35 @@ use tally_domain::order::{CancelOrder, OrderIn, OrderOut, OrderSource};
 use tally_domain::AccountId;
 use worker::{Env, Request, Response};
 
-/// `POST /api/v1/orders`: 201 when applied now, 200 with `already_applied` for a repeat.
+/// `POST /api/v1/orders`: 201 when applied now, 200 with `already_applied` for a repeat. With
+/// an `Idempotency-Key`, a repeat under the key is also marked `Idempotency-Replayed: true`,
+/// and another order under it is a 409 that changes nothing.
 pub async fn import(
     req: &mut Request,
     env: &Env,
     account: AccountId,
     actor: &Actor,
 ) -> Result<Response, ApiError> {
+    let idempotency = idempotency_key(req)?;
     let body: OrderIn = json_body(req, MAX_JSON_BODY).await?;
     let order = body.check()?;
     if body.create_missing == Some(false) {
         refuse_unknown_skus(env, account, &body).await?;
+    }
+    // The key is claimed once the order is known to be acceptable, so a refused order leaves
+    // it free for the corrected one.
+    if let Some(key) = &idempotency {
+        let asked = order.request_text();
+        let first = orders::claim_key(&env.d1(DB)?, account, key, &asked, now_ms()).await?;
+        if first != asked {
+            return Err(ApiError::Conflict(FieldError::new(
+                "Idempotency-Key",
+                format!(
+                    "this Idempotency-Key was already used for another order ({first}): send a \
+                     new key for a new order; nothing was applied"
+                ),
+            )));
+        }
     }
     let units: Vec<(String, i64)> = order
         .lines
@@ -41,10 +60,11 @@ pub async fn import(
     let db = env.d1(DB)?;
     let report: OrderOut =
         orders::report(&db, account, &outcome.order, &units, outcome.already).await?;
-    Ok(json_response(
-        &report,
-        if outcome.already { 200 } else { 201 },
-    ))
+    let mut response = json_response(&report, if outcome.already { 200 } else { 201 });
+    if idempotency.is_some() && outcome.already {
+        response.headers_mut().set("idempotency-replayed", "true")?;
+    }
+    Ok(response)
 }
 
 /// The 422 naming every SKU not in the inventory (the field is the first such line), so the

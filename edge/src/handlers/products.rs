@@ -4,7 +4,7 @@ use crate::bindings::DB;
 use crate::caller::{Caller, Via};
 use crate::clock::now_ms;
 use crate::error::ApiError;
-use crate::request::{json_body, json_response, ok, query_param, MAX_JSON_BODY};
+use crate::request::{idempotency_key, json_body, json_response, ok, query_param, MAX_JSON_BODY};
 use crate::store::products::{self, QuantityWrite, Written};
 use crate::store::rules;
 use crate::store::{listings, outbox};
@@ -108,16 +108,6 @@ pub async fn export(req: &Request, env: &Env, account: AccountId) -> Result<Resp
     Ok(worker::ResponseBuilder::new()
         .with_headers(headers)
         .fixed(csv.into_bytes()))
-}
-
-/// The `Idempotency-Key` header as a ledger reference, when one was sent.
-fn idempotency_key(req: &Request) -> Result<Option<String>, ApiError> {
-    let Some(key) = req.headers().get("idempotency-key")? else {
-        return Ok(None);
-    };
-    tally_domain::quantity::idempotency_reference(key.trim())
-        .map(Some)
-        .map_err(|m| FieldError::new("Idempotency-Key", m).into())
 }
 
 /// The answer to a request whose Idempotency-Key already applied: what it did then, and the

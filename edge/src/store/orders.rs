@@ -63,6 +63,43 @@ pub async fn find(
 }
 
 /// The account's newest orders.
+/// Claims `key` for `request` (an order's `request_text`) unless it is taken, and answers what
+/// the key stands for now: `request` when it was free or taken by the same order before,
+/// another order's words when another order took it. One batch, so two requests racing for a
+/// key both read the winner's.
+pub async fn claim_key(
+    db: &D1Database,
+    account: AccountId,
+    key: &str,
+    request: &str,
+    now: i64,
+) -> Result<String, ApiError> {
+    #[derive(Deserialize)]
+    struct Taken {
+        request: String,
+    }
+    let results = db
+        .batch(vec![
+            db.prepare(
+                "INSERT INTO order_idempotency_keys (account_id, key, request, created_at) \
+                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT (account_id, key) DO NOTHING",
+            )
+            .bind(&[int(account.0), text(key), text(request), int(now)])?,
+            db.prepare(
+                "SELECT request FROM order_idempotency_keys WHERE account_id = ?1 AND key = ?2",
+            )
+            .bind(&[int(account.0), text(key)])?,
+        ])
+        .await?;
+    let taken = results
+        .get(1)
+        .map(|r| r.results::<Taken>())
+        .transpose()?
+        .and_then(|rows| rows.into_iter().next())
+        .ok_or_else(|| ApiError::Internal("the idempotency key was not read back".into()))?;
+    Ok(taken.request)
+}
+
 pub async fn recent(db: &D1Database, account: AccountId) -> Result<Vec<OrderRow>, ApiError> {
     Ok(db
         .prepare(format!(
