@@ -858,6 +858,14 @@ async fn an_api_key_does_only_what_its_scope_allows(api: Api) {
             json!({ "kind": "shopify", "name": "Mine", "credential": "shpat_x" }),
         ),
         ("PUT", "/api/v1/settings/inventory", json!({})),
+        // Changing a connection or its webhooks is the account's too; the scope is checked
+        // before the storefront is looked up, so any id is refused alike.
+        (
+            "PATCH",
+            "/api/v1/storefronts/1",
+            json!({ "name": "Renamed", "base_url": "https://elsewhere.example" }),
+        ),
+        ("POST", "/api/v1/storefronts/1/subscribe", json!({})),
     ] {
         let answer = if method == "GET" {
             writer.get(path).await
