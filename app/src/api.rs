@@ -17,8 +17,8 @@ use tally_domain::api::{
     ImportItemPage, InventorySettings, LedgerEntry, Listing, ListingImport, ListingImportResult,
     ListingList, ListingUpdate, Me, NewApiKey, NewListing, NewProduct, Product, ProductChanges,
     ProductPage, ProductValues, PushProgress, ResyncJob, SetAutoSync, SetAutoSyncRules, SetupSteps,
-    SignIn, SignUp, Storefront, StorefrontInput, StorefrontList, SyncHealth, SyncHistoryPage,
-    SyncNow,
+    SignIn, SignUp, Storefront, StorefrontInput, StorefrontItems, StorefrontList, SyncHealth,
+    SyncHistoryPage, SyncNow,
 };
 use tally_domain::bulk_job::{BulkAction, BulkJob, StartBulkJob};
 use tally_domain::csv_import::{ApplyUpload, CellError, UploadPreview};
@@ -631,6 +631,12 @@ pub fn listings(product: ProductId, reload: impl Track + 'static) -> Loaded<List
         reload.track();
         Ok(format!("/api/v1/products/{product}/listings"))
     })
+}
+
+/// `GET /api/v1/storefronts/{id}/items?q=`: the storefront's items matching `q`.
+pub async fn search_items(storefront: i64, q: &str) -> Result<StorefrontItems, ApiError> {
+    let q = js_sys::encode_uri_component(q);
+    get(&format!("/api/v1/storefronts/{storefront}/items?q={q}")).await
 }
 
 /// `POST /api/v1/products/{id}/listings`.

@@ -415,6 +415,43 @@ pub struct NewListing {
     pub external_sub_id: Option<String>,
     #[serde(default)]
     pub rules: ChannelRules,
+    /// Ask the storefront first whether it has the item (the app always does): one it does
+    /// not have is a 422 at `external_id`, and nothing is linked. A storefront that cannot be
+    /// asked now (down, refusing the credential) does not stop the link: its first push says.
+    #[serde(default)]
+    pub check: bool,
+}
+
+/// `GET /api/v1/storefronts/{id}/items?q=`: the storefront's items whose SKU or title holds
+/// the words, to link one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StorefrontItems {
+    /// False where the platform has no search (eBay): type the SKU instead.
+    pub searchable: bool,
+    /// At most `connector::lookup::SEARCH_LIMIT`.
+    pub items: Vec<crate::connector::catalogue::CatalogueItem>,
+    /// Why the storefront could not be searched now, in words a seller can act on.
+    #[serde(default)]
+    pub problem: Option<String>,
+}
+
+/// The longest search `GET /storefronts/{id}/items` takes.
+pub const MAX_ITEM_SEARCH: usize = 100;
+
+/// The `q` of an item search: 1 to 100 characters once trimmed.
+pub fn item_search(q: &str) -> Result<&str, FieldError> {
+    let q = q.trim();
+    match q.chars().count() {
+        0 => Err(FieldError::new(
+            "q",
+            "type part of a SKU or title to search for",
+        )),
+        n if n > MAX_ITEM_SEARCH => Err(FieldError::new(
+            "q",
+            format!("a search is at most {MAX_ITEM_SEARCH} characters, not {n}"),
+        )),
+        _ => Ok(q),
+    }
 }
 
 /// `PATCH /api/v1/listings/{id}`: pause or resume, or change the overrides.

@@ -11,7 +11,8 @@ use crate::store::listings::ListingRow;
 use crate::store::storefronts::StorefrontRow;
 use crate::storefront_http;
 use tally_domain::address;
-use tally_domain::connector::catalogue::{self, Page};
+use tally_domain::connector::catalogue::{self, CatalogueItem, Page};
+use tally_domain::connector::lookup::{lookup_answer, lookup_request, Lookup};
 use tally_domain::connector::oauth::{self, RefreshGrant};
 use tally_domain::connector::{Failure, Target};
 use tally_domain::storefront::StorefrontKind;
@@ -102,6 +103,27 @@ pub async fn check(env: &Env, connection: &Connection<'_>) -> Result<(), Refused
                 ))
             }),
     }
+}
+
+/// Asks the storefront `row` for `lookup` (an item by its ids, or a search): the items found,
+/// or, as `Err`, why it could not be asked now (down, refusing the credential, unreadable),
+/// in words a seller can act on. `Ok(None)`: the platform has no search.
+pub async fn lookup(
+    env: &Env,
+    row: &StorefrontRow,
+    lookup: &Lookup<'_>,
+) -> Result<Option<Vec<CatalogueItem>>, String> {
+    let target = storefront_target(env, row, CHECK_TIMEOUT_MS)
+        .await
+        .map_err(|f| f.message().to_owned())?;
+    let Some(request) = lookup_request(&target, lookup) else {
+        return Ok(None);
+    };
+    let platform = row.kind().map_err(|e| e.to_string())?.label();
+    let response = storefront_http::send(&request, CHECK_TIMEOUT_MS)
+        .await
+        .map_err(|e| format!("{platform} did not answer ({e}); try again in a minute."))?;
+    lookup_answer(&target, lookup, &response).map(Some)
 }
 
 /// How a storefront is reached: what a target is opened from (`id` 0 for a connection not

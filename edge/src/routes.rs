@@ -90,6 +90,9 @@ async fn route(req: &mut Request, env: &Env) -> Result<Response, ApiError> {
         (Method::Get, ["api", "v1", "storefronts", id]) => {
             storefronts::get(req, env, account, parse_id(id, "storefront")?).await
         }
+        (Method::Get, ["api", "v1", "storefronts", id, "items"]) => {
+            listings::search(req, env, account, parse_id(id, "storefront")?).await
+        }
         (Method::Get, ["api", "v1", "storefronts", id, "deliveries"]) => {
             storefronts::deliveries(env, account, parse_id(id, "storefront")?).await
         }

@@ -116,7 +116,7 @@ impl ApiRequest {
 }
 
 /// Percent-decodes a query component (`+` is a space there).
-fn decode(component: &str) -> String {
+pub fn decode(component: &str) -> String {
     let spaced = component.replace('+', " ");
     percent_encoding::percent_decode_str(&spaced)
         .decode_utf8_lossy()

@@ -1157,6 +1157,12 @@ async fn a_seller_connects_a_storefront_links_a_listing_and_watches_the_push_suc
     ctx.sandbox
         .set_items(Kind::Woocommerce, [("7001", 0)])
         .await;
+    ctx.sandbox
+        .set_traits(
+            Kind::Woocommerce,
+            serde_json::json!({ "7001": { "sku": "WS-WOOL-1", "title": "Wool scarf, grey" } }),
+        )
+        .await;
 
     let client = ctx.driver.session().await;
     client
@@ -1224,11 +1230,43 @@ async fn a_seller_connects_a_storefront_links_a_listing_and_watches_the_push_suc
         .await
         .unwrap();
     by_testid(&client, "listings-empty", UI_WAIT).await;
-    by_testid(&client, "listing-external-id", UI_WAIT)
+    // An id the store does not have is refused at the field, before anything is linked.
+    let external_id = by_testid(&client, "listing-external-id", UI_WAIT).await;
+    external_id.send_keys("7009").await.unwrap();
+    click(&client, "listing-link").await;
+    let refused = eventually("the wrong id to be refused", UI_WAIT, || {
+        let client = client.clone();
+        async move {
+            let form = text_of(&client, "listing-form").await;
+            form.contains("has no").then_some(form)
+        }
+    })
+    .await;
+    assert!(
+        refused.contains("Wool shop has no Product ID 7009"),
+        "{refused}"
+    );
+    external_id.clear().await.unwrap();
+    // The search finds the item by part of its title; Use fills the id and moves on to Link.
+    by_testid(&client, "item-search-words", UI_WAIT)
         .await
-        .send_keys("7001")
+        .send_keys("scarf")
         .await
         .unwrap();
+    click(&client, "item-search-go").await;
+    let results = text_of(&client, "item-search-table").await;
+    assert!(
+        results.contains("WS-WOOL-1") && results.contains("Wool scarf, grey"),
+        "{results}"
+    );
+    assert_accessible(&client, "the link form's search results").await;
+    screenshot(&client, "link-search").await;
+    click(&client, "item-search-use").await;
+    assert_eq!(
+        external_id.prop("value").await.unwrap().as_deref(),
+        Some("7001")
+    );
+    assert_eq!(focus(&client, "listing-link").await.0, "listing-link");
     click(&client, "listing-link").await;
     let listing = text_of(&client, "listing-row").await;
     assert!(

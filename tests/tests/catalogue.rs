@@ -52,6 +52,7 @@ fn main() {
         a_full_resync_pushes_every_listing_with_progress_and_can_be_cancelled,
         drift_fixes_refuse_what_is_not_theirs_to_fix,
         ebay_s_cap_refusal_is_a_wait_for_every_variation_of_the_listing,
+        linking_asks_the_storefront_first_and_its_items_can_be_searched,
     ];
     let conclusion = libtest_mimic::run(&args, tests);
     if conclusion.has_failed() {
@@ -862,4 +863,148 @@ async fn ebay_s_cap_refusal_is_a_wait_for_every_variation_of_the_listing(ctx: Ct
         (0, 0),
         "eBay took nothing over the cap"
     );
+}
+
+/// Links with `check: true` (as the app sends them) on every platform: an item the storefront
+/// has links, one it does not have is refused by name and links nothing; and the link form's
+/// search finds items by part of their SKU (Amazon: the whole SKU; eBay cannot search).
+async fn linking_asks_the_storefront_first_and_its_items_can_be_searched(ctx: Ctx) {
+    let seller = ctx.api.new_account("Checked Links").await;
+    let stores: Vec<(Kind, &str)> = Kind::ALL.iter().map(|k| (*k, credential(*k))).collect();
+    let sandbox = Sandbox::start(&stores).await;
+    let s = |k: &str, sku: &str, q: i64| (k.to_owned(), sku.to_owned(), q);
+    // (platform, its items, a search and the ids it finds, ids it has, ids it has not)
+    type Case<'a> = (
+        Kind,
+        Vec<Item>,
+        (&'a str, Vec<Ids<'a>>),
+        Ids<'a>,
+        Vec<Ids<'a>>,
+    );
+    let cases: Vec<Case> = vec![
+        (
+            Kind::Shopify,
+            vec![s("11@5", "SH-A", 3), s("12@5", "SH-B", 1)],
+            ("sh-a", vec![("11", Some("5"))]),
+            ("12", Some("5")),
+            vec![("11", Some("6")), ("99", Some("5"))],
+        ),
+        (
+            Kind::Woocommerce,
+            vec![s("21", "WO-A", 4), s("30/31", "WO-B", 2)],
+            ("wo-a", vec![("21", None)]),
+            ("30", Some("31")),
+            vec![("30", None), ("22", None), ("30", Some("39"))],
+        ),
+        (
+            Kind::Ebay,
+            vec![s("EB-A", "", 5)],
+            ("EB", Vec::new()),
+            ("EB-A", None),
+            vec![("EB-Z", None)],
+        ),
+        (
+            Kind::Amazon,
+            vec![s("A1SELLER/AM-A", "", 6), s("A1SELLER/AM-B", "", 1)],
+            ("AM-A", vec![("AM-A", None)]),
+            ("AM-B", None),
+            vec![("AM-Z", None)],
+        ),
+        (
+            Kind::Bigcommerce,
+            vec![s("product:41@1", "BC-A", 8), s("42@1", "BC-V", 2)],
+            ("bc-", vec![("product:41", Some("1")), ("42", Some("1"))]),
+            ("42", Some("1")),
+            vec![("43", Some("1")), ("product:44", Some("1"))],
+        ),
+    ];
+    for (n, (kind, catalogue, (words, expected), has, has_not)) in cases.into_iter().enumerate() {
+        stock(&sandbox, kind, &catalogue).await;
+        let store = connect(&seller, &sandbox, kind).await;
+
+        let found = seller
+            .get(&format!("/api/v1/storefronts/{}/items?q={words}", store.id))
+            .await;
+        assert_eq!(found.status, 200, "{kind}: {}", found.body);
+        assert_eq!(
+            found.body["searchable"],
+            kind != Kind::Ebay,
+            "{kind}: {}",
+            found.body
+        );
+        let ids: Vec<(String, Option<String>)> = found.body["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| {
+                let sub = i["external_sub_id"].as_str().map(str::to_owned);
+                (
+                    i["external_id"].as_str().unwrap_or_default().to_owned(),
+                    sub,
+                )
+            })
+            .collect();
+        let expected: Vec<(String, Option<String>)> = expected
+            .iter()
+            .map(|(id, sub)| ((*id).to_owned(), sub.map(str::to_owned)))
+            .collect();
+        assert_eq!(ids, expected, "{kind}: {}", found.body);
+
+        let link = |ids: Ids, product: i64| {
+            let seller = seller.clone();
+            let body = json!({ "storefront_id": store.id, "external_id": ids.0,
+                "external_sub_id": ids.1, "check": true });
+            async move {
+                seller
+                    .send_json(
+                        "POST",
+                        &format!("/api/v1/products/{product}/listings"),
+                        &body,
+                    )
+                    .await
+            }
+        };
+        for (m, missing) in has_not.into_iter().enumerate() {
+            let p = product(&seller, &format!("NOPE-{n}-{m}"), 1).await;
+            let refused = link(missing, p.id.0).await;
+            assert_eq!(refused.status, 422, "{kind} {missing:?}: {}", refused.body);
+            assert_eq!(refused.error_field(), Some("external_id"), "{kind}");
+            assert!(
+                refused
+                    .error_message()
+                    .contains(&format!("My {kind} has no")),
+                "{kind}: {}",
+                refused.body
+            );
+            let listings = seller
+                .get(&format!("/api/v1/products/{}/listings", p.id.0))
+                .await;
+            assert_eq!(
+                listings.body["listings"],
+                json!([]),
+                "{kind}: nothing linked"
+            );
+        }
+        let p = product(&seller, &format!("YES-{n}"), 1).await;
+        let linked = link(has, p.id.0).await;
+        assert_eq!(linked.status, 201, "{kind} {has:?}: {}", linked.body);
+    }
+
+    // Bad searches are refused by name; another account's storefront is not there.
+    let stranger = ctx.api.new_account("Checked Links Stranger").await;
+    let store = seller.get("/api/v1/storefronts").await.body["storefronts"][0]["id"]
+        .as_i64()
+        .expect("a storefront");
+    let too_long = "x".repeat(101);
+    for q in ["", "%20%20", too_long.as_str()] {
+        let answer = seller
+            .get(&format!("/api/v1/storefronts/{store}/items?q={q}"))
+            .await;
+        assert_eq!(answer.status, 422, "{q:?}: {}", answer.body);
+        assert_eq!(answer.error_field(), Some("q"));
+    }
+    let theirs = stranger
+        .get(&format!("/api/v1/storefronts/{store}/items?q=SH"))
+        .await;
+    assert_eq!(theirs.status, 404, "{}", theirs.body);
 }

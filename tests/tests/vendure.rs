@@ -182,8 +182,38 @@ async fn tally_sets_vendures_stock_and_a_vendure_order_reaches_every_storefront(
         Some(store.webhook_url.as_str())
     );
 
+    // The link form's search finds the variant by part of its SKU, and a link the app would
+    // send (checked with Vendure first) to a variant Vendure does not have is refused.
+    let found = seller
+        .get(&format!("/api/v1/storefronts/{}/items?q=ven-m", store.id))
+        .await;
+    assert_eq!(found.status, 200, "{}", found.body);
+    assert_eq!(
+        found.body["items"][0]["external_id"],
+        variant.as_str(),
+        "{}",
+        found.body
+    );
+    assert_eq!(found.body["items"][0]["sku"], "VEN-MUG", "{}", found.body);
+    let missing = seller
+        .send_json(
+            "POST",
+            &format!("/api/v1/products/{}/listings", mug.id.0),
+            &json!({ "storefront_id": store.id, "external_id": "987654", "check": true }),
+        )
+        .await;
+    assert_eq!(missing.status, 422, "{}", missing.body);
+    assert_eq!(missing.error_field(), Some("external_id"));
+
     // Linking pushes Tally's 12; Vendure's Admin API reads it back.
-    seller.link(&mug, store.id, &variant, None).await;
+    let checked = seller
+        .send_json(
+            "POST",
+            &format!("/api/v1/products/{}/listings", mug.id.0),
+            &json!({ "storefront_id": store.id, "external_id": variant, "check": true }),
+        )
+        .await;
+    assert_eq!(checked.status, 201, "{}", checked.body);
     let fresh = Stock {
         on_hand: 12,
         allocated: 0,

@@ -1,12 +1,13 @@
 //! A product's listings on its Details page: where it is sold, what each storefront is sent and
-//! why, a form to link another storefront item, and pause/resume.
+//! why, a form to link another storefront item (checked with the storefront, which can also
+//! be searched by SKU or title), and pause/resume.
 
 use crate::api;
 use crate::components::loading::{failed, loaded, loading_line};
 use crate::components::toast::{use_toaster, Tone};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use tally_domain::api::{Listing, ListingUpdate, NewListing, Storefront};
+use tally_domain::api::{Listing, ListingUpdate, NewListing, Storefront, StorefrontItems};
 use tally_domain::channel::ChannelRules;
 use tally_domain::storefront::StorefrontKind;
 use tally_domain::ProductId;
@@ -163,6 +164,24 @@ fn LinkForm(
             .map(|(_, k)| *k)
     };
     let kind_for_sub = kind.clone();
+    let names: Vec<(i64, String)> = storefronts.iter().map(|s| (s.id, s.name.clone())).collect();
+    let store_name = Signal::derive(move || {
+        names
+            .iter()
+            .find(|(id, _)| *id == chosen.get())
+            .map(|(_, n)| n.clone())
+            .unwrap_or_default()
+    });
+    let link_button = NodeRef::<leptos::html::Button>::new();
+    // "Use" on a search result fills the ids and hands focus to Link listing.
+    let pick = Callback::new(move |(id, sub): (String, Option<String>)| {
+        external_id.set(id);
+        sub_id.set(sub.unwrap_or_default());
+        error.set(None);
+        if let Some(button) = link_button.get_untracked() {
+            let _ = button.focus();
+        }
+    });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let body = NewListing {
@@ -170,6 +189,8 @@ fn LinkForm(
             external_id: external_id.get_untracked(),
             external_sub_id: Some(sub_id.get_untracked()).filter(|s| !s.trim().is_empty()),
             rules: ChannelRules::default(),
+            // The storefront is asked whether it has the item before anything is linked.
+            check: true,
         };
         spawn_local(async move {
             match api::create_listing(product, &body).await {
@@ -214,9 +235,113 @@ fn LinkForm(
                     {error_for("external_sub_id")}
                 </label>
             })}
-            <button type="submit" class="button button-primary" data-testid="listing-link"
+            <button type="submit" class="button button-primary" data-testid="listing-link" node_ref=link_button
                 disabled=move || external_id.get().trim().is_empty()>"Link listing"</button>
             {move || error.get().filter(|e| e.field.as_deref().is_none_or(|f| f != "external_id" && f != "external_sub_id")).map(|e| view! { <div class="banner banner-critical" role="alert">{e.message}</div> })}
         </form>
+        <ItemSearch storefront=chosen.into() store_name=store_name on_pick=pick />
+    }
+}
+
+/// Searches the chosen storefront by SKU or title, so a seller picks an item rather than
+/// copying its ids; `on_pick` gets the item's ids.
+#[component]
+fn ItemSearch(
+    storefront: Signal<i64>,
+    store_name: Signal<String>,
+    on_pick: Callback<(String, Option<String>)>,
+) -> impl IntoView {
+    let words = RwSignal::new(String::new());
+    let searching = RwSignal::new(false);
+    let found = RwSignal::new(None::<Result<StorefrontItems, api::ApiError>>);
+    // A new storefront's items are another list.
+    Effect::new(move |_| {
+        storefront.track();
+        found.set(None);
+    });
+    let search = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (id, q) = (storefront.get_untracked(), words.get_untracked());
+        searching.set(true);
+        spawn_local(async move {
+            found.set(Some(api::search_items(id, &q).await));
+            searching.set(false);
+        });
+    };
+    view! {
+        <form class="card card-padded inline-form item-search" role="search" data-testid="item-search" on:submit=search>
+            <label class="field">
+                <span>{move || format!("Find it on {}", store_name.get())}</span>
+                <input type="search" data-testid="item-search-words" placeholder="SKU or title"
+                    prop:value=move || words.get() on:input=move |ev| words.set(event_target_value(&ev)) />
+            </label>
+            <button type="submit" class="button" data-testid="item-search-go"
+                disabled=move || words.get().trim().is_empty() || searching.get()>
+                {move || if searching.get() { "Searching…" } else { "Search" }}
+            </button>
+        </form>
+        <div aria-live="polite" data-testid="item-search-results">
+            {move || found.get().map(|answer| match answer {
+                Err(e) => view! { <div class="banner banner-critical" role="alert">{e.message}</div> }.into_any(),
+                Ok(a) if !a.searchable => view! {
+                    <p class="muted">{format!("{} cannot be searched from Tally: type the item's ID above.", store_name.get_untracked())}</p>
+                }.into_any(),
+                Ok(StorefrontItems { problem: Some(problem), .. }) => view! {
+                    <div class="banner banner-warning" role="status">{problem}</div>
+                }.into_any(),
+                Ok(a) if a.items.is_empty() => view! {
+                    <p class="muted" data-testid="item-search-none">"Nothing there has that in its SKU or title."</p>
+                }.into_any(),
+                Ok(a) => view! { <FoundItems items=a.items on_pick=on_pick /> }.into_any(),
+            })}
+        </div>
+    }
+}
+
+/// The items a search found, each with Use (or why Tally must leave it alone).
+#[component]
+fn FoundItems(
+    items: Vec<tally_domain::connector::catalogue::CatalogueItem>,
+    on_pick: Callback<(String, Option<String>)>,
+) -> impl IntoView {
+    view! {
+        <div class="card">
+            <table class="table" data-testid="item-search-table">
+                <thead>
+                    <tr>
+                        <th scope="col">"SKU"</th>
+                        <th scope="col">"Title"</th>
+                        <th scope="col">"ID"</th>
+                        <th scope="col" class="num">"On the storefront"</th>
+                        <th scope="col"><span class="visually-hidden">"Action"</span></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {items.into_iter().map(|item| {
+                        let ids = match &item.external_sub_id {
+                            Some(sub) => format!("{} · {sub}", item.external_id),
+                            None => item.external_id.clone(),
+                        };
+                        let pick = (item.external_id.clone(), item.external_sub_id.clone());
+                        let label = format!("Use {}", if item.sku.is_empty() { &item.title } else { &item.sku });
+                        view! {
+                            <tr>
+                                <td><code class="sku">{if item.sku.is_empty() { "—".to_owned() } else { item.sku.clone() }}</code></td>
+                                <td>{item.title.clone()}</td>
+                                <td>{ids}</td>
+                                <td class="num">{item.quantity.map_or_else(|| "—".to_owned(), |q| q.to_string())}</td>
+                                <td>{match item.not_settable {
+                                    Some(why) => view! { <span class="muted small">{why}</span> }.into_any(),
+                                    None => view! {
+                                        <button type="button" class="button button-small" data-testid="item-search-use"
+                                            aria-label=label on:click=move |_| on_pick.run(pick.clone())>"Use"</button>
+                                    }.into_any(),
+                                }}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
     }
 }

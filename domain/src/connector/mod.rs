@@ -16,6 +16,7 @@ pub mod catalogue;
 mod ebay;
 #[cfg(test)]
 mod fixtures;
+pub mod lookup;
 pub mod oauth;
 pub mod orders;
 pub mod platform;

@@ -442,6 +442,14 @@ fn class_of(code: &str) -> Class {
 
 const CATALOGUE: &str = "query TallyCatalogue($take: Int!, $skip: Int!) { globalSettings { trackInventory outOfStockThreshold } productVariants(options: {take: $take, skip: $skip, sort: {id: ASC}}) { totalItems items { id sku name stockOnHand stockAllocated trackInventory stockLevels { stockLocationId } } } }";
 
+const FIND: &str = "query TallyFind($take: Int!, $filter: ProductVariantFilterParameter!) { globalSettings { trackInventory outOfStockThreshold } productVariants(options: {take: $take, filter: $filter, filterOperator: OR, sort: {id: ASC}}) { totalItems items { id sku name stockOnHand stockAllocated trackInventory stockLevels { stockLocationId } } } }";
+
+/// Variants matching `filter` (a `ProductVariantFilterParameter`, its fields OR-ed), in the
+/// catalogue's answer shape, so [`catalogue_page`] reads it.
+pub(super) fn find_request(target: &Target, filter: Value, take: u64) -> HttpRequest {
+    graphql(target, FIND, json!({ "take": take, "filter": filter }))
+}
+
 /// Where a catalogue page starts: the number of variants before it.
 fn catalogue_offset(page: &CataloguePageCursor) -> u64 {
     match page {

@@ -3,14 +3,20 @@
 
 use crate::bindings::DB;
 use crate::clock::now_ms;
+use crate::connection;
 use crate::error::ApiError;
-use crate::request::{csv_body, json_body, json_response, ok, MAX_JSON_BODY};
+use crate::request::{csv_body, json_body, json_response, ok, query_param, MAX_JSON_BODY};
 use crate::store::listings::{self, ListingChange, ListingRow};
 use crate::store::outbox::{self, Resync};
+use crate::store::storefronts::StorefrontRow;
 use crate::store::{products, storefronts};
-use tally_domain::api::{FieldError, ListingImportResult, ListingList, ListingUpdate, NewListing};
+use tally_domain::api::{
+    item_search, FieldError, ListingImportResult, ListingList, ListingUpdate, NewListing,
+    StorefrontItems,
+};
+use tally_domain::connector::lookup::Lookup;
 use tally_domain::listing_csv::{self, ListingLink};
-use tally_domain::storefront::ListingRef;
+use tally_domain::storefront::{ListingRef, StorefrontKind};
 use tally_domain::{AccountId, ProductId};
 use worker::{D1Database, Env, Request, Response};
 
@@ -57,6 +63,9 @@ pub async fn create(
         .rules
         .validate()
         .map_err(|e| FieldError::new(format!("rules.{}", e.field), e.message))?;
+    if input.check {
+        check_item(env, &storefront, &ids).await?;
+    }
     let id = listings::insert(
         &db,
         account,
@@ -82,6 +91,78 @@ pub async fn create(
         .await?
         .ok_or(ApiError::NotFound("listing"))?;
     Ok(ok(&row.into_listing()?)?.with_status(201))
+}
+
+/// Refuses a link to an item the storefront says it does not have. A storefront that cannot
+/// be asked now does not hold the seller up: the first push will say what is wrong.
+async fn check_item(
+    env: &Env,
+    storefront: &StorefrontRow,
+    ids: &ListingRef,
+) -> Result<(), ApiError> {
+    let found = connection::lookup(env, storefront, &Lookup::Item(ids)).await;
+    if !matches!(found, Ok(Some(ref items)) if items.is_empty()) {
+        return Ok(());
+    }
+    let kind = storefront.kind()?;
+    let named = match (&ids.external_sub_id, kind.external_sub_id_label()) {
+        (Some(sub), Some((label, _))) => format!(
+            "{} {} ({} {sub})",
+            kind.external_id_label(),
+            ids.external_id,
+            label.to_lowercase()
+        ),
+        _ => format!("{} {}", kind.external_id_label(), ids.external_id),
+    };
+    let hint = match kind {
+        StorefrontKind::Woocommerce if ids.external_sub_id.is_none() => {
+            " A variable product's variations each have their own ID: give the variation's."
+        }
+        StorefrontKind::Shopify => " The item must be stocked at that location.",
+        _ => "",
+    };
+    Err(FieldError::new(
+        "external_id",
+        format!(
+            "{} has no {named}: check it, or search {} by SKU or title.{hint}",
+            storefront.name, storefront.name
+        ),
+    )
+    .into())
+}
+
+/// `GET /api/v1/storefronts/{id}/items?q=`: the storefront's items whose SKU or title holds
+/// the words, read from the storefront now.
+pub async fn search(
+    req: &Request,
+    env: &Env,
+    account: AccountId,
+    storefront_id: i64,
+) -> Result<Response, ApiError> {
+    let q = query_param(req, "q")?.unwrap_or_default();
+    let words = item_search(&q)?;
+    let db = env.d1(DB)?;
+    let storefront = storefronts::find(&db, account, storefront_id)
+        .await?
+        .ok_or(ApiError::NotFound("storefront"))?;
+    let answer = match connection::lookup(env, &storefront, &Lookup::Search(words)).await {
+        Ok(Some(items)) => StorefrontItems {
+            searchable: true,
+            items,
+            problem: None,
+        },
+        Ok(None) => StorefrontItems {
+            searchable: false,
+            items: Vec::new(),
+            problem: None,
+        },
+        Err(problem) => StorefrontItems {
+            searchable: true,
+            items: Vec::new(),
+            problem: Some(problem),
+        },
+    };
+    ok(&answer)
 }
 
 /// `PATCH /api/v1/listings/{id}`: pause, resume, or change the overrides.
