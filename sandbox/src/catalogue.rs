@@ -214,7 +214,10 @@ fn woo_products(request: &ApiRequest, state: &State) -> Reply {
 /// One product or variation by id, or WooCommerce's 404.
 fn woo_one(all: Vec<Value>, id: &str) -> Reply {
     let id = id.parse::<u64>().ok();
-    match all.into_iter().find(|p| id.is_some() && p["id"].as_u64() == id) {
+    match all
+        .into_iter()
+        .find(|p| id.is_some() && p["id"].as_u64() == id)
+    {
         Some(found) => Reply::json(200, found),
         None => Reply::json(
             404,

@@ -1345,6 +1345,23 @@ async fn a_seller_connects_a_storefront_links_a_listing_and_watches_the_push_suc
         "the storefront's own item id: {row}"
     );
 
+    // A full re-sync pushes every listing of the storefront: it asks once, then runs.
+    click(client, "drift-resync").await;
+    assert_eq!(
+        text_of(client, "drift-resync").await,
+        "Yes: push every Auto Sync listing again"
+    );
+    assert!(
+        client
+            .find(fantoccini::Locator::Css("[data-testid=resync-progress]"))
+            .await
+            .is_err(),
+        "nothing started on the first press"
+    );
+    click(client, "drift-resync").await;
+    let progress = text_of(client, "resync-progress").await;
+    assert!(progress.contains("pushed"), "{progress}");
+
     // Deactivating the storefront from Settings asks once (it stops every push), then shows
     // it at once.
     client

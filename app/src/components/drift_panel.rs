@@ -6,7 +6,7 @@
 use crate::api;
 use crate::components::toast::{use_toaster, Tone};
 use crate::format::{exact, now_ms, relative, thousands};
-use crate::reactive::dynamic;
+use crate::reactive::{arm, dynamic};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::collections::BTreeSet;
@@ -30,12 +30,22 @@ fn moving(report: &DriftReport) -> bool {
             .any(|j| j.status == JobStatus::Running || j.pushed + j.failed < j.queued)
 }
 
+/// A connection-wide push that asks once before it goes ("Yes: …"): both send Tally's counts
+/// over whatever the storefront shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StoreWide {
+    FixAll,
+    Resync,
+}
+
 #[component]
 pub fn DriftPanel(on_change: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let toaster = use_toaster();
     let report = api::drift();
     let storefronts = api::storefronts();
     let selected = RwSignal::new(BTreeSet::<i64>::new());
+    // Kept here, not in the table, which is drawn again at every refresh.
+    let armed = RwSignal::new(None::<(i64, StoreWide)>);
     let busy = RwSignal::new(false);
     // The table of differences is drawn again only when they change, not at every refresh
     // (a checkbox keeps its focus while a re-sync's numbers move).
@@ -106,7 +116,7 @@ pub fn DriftPanel(on_change: impl Fn() + Copy + Send + Sync + 'static) -> impl I
                 Some(Err(e)) => view! { <div class="banner banner-critical" role="alert">{e.message}</div> }.into_any(),
                 Some(Ok(r)) => {
                     let list = storefronts.get().and_then(Result::ok).map(|l| l.storefronts).unwrap_or_default();
-                    view! { <Connections report=r storefronts=list check=check resync=resync cancel=cancel fix=fix busy=busy /> }.into_any()
+                    view! { <Connections report=r storefronts=list check=check resync=resync cancel=cancel fix=fix busy=busy armed=armed /> }.into_any()
                 }
             })}
             {dynamic(move || match items.get() {
@@ -127,7 +137,25 @@ fn Connections(
     cancel: impl Fn(i64) + Copy + Send + Sync + 'static,
     fix: impl Fn(FixDrift) + Copy + Send + Sync + 'static,
     busy: RwSignal<bool>,
+    armed: RwSignal<Option<(i64, StoreWide)>>,
 ) -> impl IntoView {
+    // The first press arms the button ("Yes: …"), the second acts.
+    let press = move |id: i64, what: StoreWide| {
+        if armed.get_untracked() != Some((id, what)) {
+            arm(armed, (id, what));
+            return;
+        }
+        armed.set(None);
+        match what {
+            StoreWide::FixAll => fix(FixDrift {
+                storefront_id: Some(id),
+                all: true,
+                ..FixDrift::default()
+            }),
+            StoreWide::Resync => resync(id),
+        }
+    };
+    let is_armed = move |id: i64, what: StoreWide| armed.get() == Some((id, what));
     if storefronts.is_empty() {
         return view! {
             <p class="muted" data-testid="drift-no-storefronts">"Connect a storefront (Settings › Storefronts) and Tally starts checking it."</p>
@@ -165,11 +193,21 @@ fn Connections(
                                             on:click=move |_| check(id)>{if reading { "Checking…" } else { "Check now" }}</button>
                                         <button class="button button-small" data-testid="drift-fix-all"
                                             disabled=move || open == 0 || busy.get()
-                                            on:click=move |_| fix(FixDrift { storefront_id: Some(id), all: true, ..FixDrift::default() })>
-                                            {format!("Fix all ({open})")}
+                                            on:click=move |_| press(id, StoreWide::FixAll)>
+                                            {move || if is_armed(id, StoreWide::FixAll) {
+                                                format!("Yes: send Tally's count to {open}")
+                                            } else {
+                                                format!("Fix all ({open})…")
+                                            }}
                                         </button>
                                         <button class="button button-small" data-testid="drift-resync" disabled=job_running
-                                            on:click=move |_| resync(id)>"Full re-sync"</button>
+                                            on:click=move |_| press(id, StoreWide::Resync)>
+                                            {move || if is_armed(id, StoreWide::Resync) {
+                                                "Yes: push every Auto Sync listing again"
+                                            } else {
+                                                "Full re-sync…"
+                                            }}
+                                        </button>
                                     </div>
                                 </td>
                             </tr>
