@@ -76,21 +76,44 @@ pub struct Order {
 
 impl Order {
     /// What the order asks, kept with an `Idempotency-Key` so a repeat under that key can be
-    /// told from another order sent under it: the same order in other words (lines in another
+    /// told from another order sent under it: JSON, so no SKU or order id can make two orders
+    /// read alike, with the lines sorted, so the same order in other words (lines in another
     /// order, a SKU split over two lines) reads the same.
     pub fn request_text(&self) -> String {
-        let mut lines: Vec<String> = self
+        let mut lines: Vec<(String, i64)> = self
             .lines
             .iter()
-            .map(|(sku, units)| format!("{sku} × {units}"))
+            .map(|(sku, units)| (sku.to_string(), *units))
             .collect();
         lines.sort();
-        format!(
-            "order {} from {}: {}",
-            self.order_id,
-            self.storefront,
-            lines.join(", ")
-        )
+        serde_json::json!({ "storefront": self.storefront, "order_id": self.order_id, "lines": lines })
+            .to_string()
+    }
+}
+
+/// A stored [`Order::request_text`] in words, for a message: "order 77 from manual: A × 2".
+pub fn describe_request(stored: &str) -> String {
+    #[derive(Deserialize)]
+    struct Stored {
+        storefront: String,
+        order_id: String,
+        lines: Vec<(String, i64)>,
+    }
+    match serde_json::from_str::<Stored>(stored) {
+        Ok(s) => {
+            let lines: Vec<String> = s
+                .lines
+                .iter()
+                .map(|(sku, units)| format!("{sku} × {units}"))
+                .collect();
+            format!(
+                "order {} from {}: {}",
+                s.order_id,
+                s.storefront,
+                lines.join(", ")
+            )
+        }
+        Err(_) => stored.to_owned(),
     }
 }
 
@@ -331,8 +354,19 @@ mod tests {
         );
         let other = order(r#"{"order_id": "77", "lines": [{"sku": "A", "quantity": 3}]}"#);
         assert_eq!(first.request_text(), same.request_text());
-        assert_eq!(first.request_text(), "order 77 from manual: A × 2, B × 1");
+        assert_eq!(
+            describe_request(&first.request_text()),
+            "order 77 from manual: A × 2, B × 1"
+        );
         assert_ne!(first.request_text(), other.request_text());
+        // Text that would read alike joined in words does not collide.
+        let tricky = order(
+            r#"{"storefront": "a from b", "order_id": "1", "lines": [{"sku": "A", "quantity": 1}]}"#,
+        );
+        let plain = order(
+            r#"{"storefront": "b", "order_id": "1 from a", "lines": [{"sku": "A", "quantity": 1}]}"#,
+        );
+        assert_ne!(tricky.request_text(), plain.request_text());
     }
 
     #[test]

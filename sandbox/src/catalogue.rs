@@ -161,7 +161,8 @@ fn shopify_items(state: &State) -> BTreeMap<u64, Vec<(u64, String)>> {
     items
 }
 
-/// `inventoryItem(id:)`: the item with its variant and levels, or `null` when there is none.
+/// `inventoryItem(id:)`: the item with its variant and its `inventoryLevel(locationId:)` (null
+/// where it is not stocked), or `null` when there is no such item.
 fn shopify_item(variables: &Value, state: &State) -> Reply {
     let id = variables["id"]
         .as_str()
@@ -174,18 +175,21 @@ fn shopify_item(variables: &Value, state: &State) -> Reply {
         Some((id, levels)) => {
             let key = &levels[0].1;
             let sku = sku_of(state, key);
-            let nodes: Vec<Value> = levels
+            let asked = variables["location"]
+                .as_str()
+                .and_then(|gid| gid.strip_prefix("gid://shopify/Location/"))
+                .and_then(|n| n.parse::<u64>().ok());
+            let level = levels
                 .iter()
-                .take(5)
-                .map(|(location, key)| {
+                .find(|(location, _)| Some(*location) == asked)
+                .map_or(Value::Null, |(location, key)| {
                     json!({"location": {"legacyResourceId": location.to_string()},
                            "quantities": [{"name": "available", "quantity": state.items[key]}]})
-                })
-                .collect();
+                });
             json!({"legacyResourceId": id.to_string(), "tracked": true,
                    "variant": {"sku": if sku.is_empty() { Value::Null } else { json!(sku) },
                                "displayName": title_of(state, key, format!("Variant {id}"))},
-                   "inventoryLevels": {"nodes": nodes}})
+                   "inventoryLevel": level})
         }
     };
     Reply::json(200, json!({"data": {"inventoryItem": item}}))
@@ -194,17 +198,12 @@ fn shopify_item(variables: &Value, state: &State) -> Reply {
 // ---- WooCommerce --------------------------------------------------------------------------
 
 /// Simple products are keyed `<product>`; a variable product is the parent of `<parent>/<v>`.
-/// `search` keeps the products whose name or SKU holds the words.
+/// `search` keeps the products whose name holds the words: WordPress's search reads titles
+/// and text, not SKUs.
 fn woo_products(request: &ApiRequest, state: &State) -> Reply {
     let mut all = woo_all(state);
     if let Some(words) = request.query_param("search") {
-        all.retain(|p| {
-            found_by(
-                &words,
-                p["sku"].as_str().unwrap_or(""),
-                p["name"].as_str().unwrap_or(""),
-            )
-        });
+        all.retain(|p| found_by(&words, "", p["name"].as_str().unwrap_or("")));
     }
     let per_page = number(request, "per_page", 10).clamp(1, 100);
     let page = number(request, "page", 1).max(1);
@@ -283,10 +282,12 @@ fn woo_variation_list(parent: &str, state: &State) -> Vec<Value> {
         .filter_map(|(key, quantity)| {
             let id: u64 = key.strip_prefix(&prefix)?.parse().ok()?;
             let option = title_of(state, key, format!("Option {id}"));
-            Some(json!({"id": id, "sku": sku_of(state, key),
+            Some(
+                json!({"id": id, "parent_id": parent.parse::<u64>().ok(), "sku": sku_of(state, key),
                         "manage_stock": !state.traits.get(key).is_some_and(|t| t.unmanaged),
                         "stock_quantity": quantity,
-                        "attributes": [{"id": 0, "name": "Option", "option": option}]}))
+                        "attributes": [{"id": 0, "name": "Option", "option": option}]}),
+            )
         })
         .collect()
 }

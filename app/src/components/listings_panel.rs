@@ -254,19 +254,38 @@ fn ItemSearch(
     let words = RwSignal::new(String::new());
     let searching = RwSignal::new(false);
     let found = RwSignal::new(None::<Result<StorefrontItems, api::ApiError>>);
-    // A new storefront's items are another list.
+    // Each search (and each change of storefront) gets a number; only the latest one's answer
+    // is shown, so a slow answer never puts another storefront's ids under "Use".
+    let latest = StoredValue::new(0u64);
     Effect::new(move |_| {
         storefront.track();
+        latest.update_value(|n| *n += 1);
         found.set(None);
+        searching.set(false);
     });
     let search = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (id, q) = (storefront.get_untracked(), words.get_untracked());
+        latest.update_value(|n| *n += 1);
+        let asked = latest.get_value();
         searching.set(true);
         spawn_local(async move {
-            found.set(Some(api::search_items(id, &q).await));
-            searching.set(false);
+            let answer = api::search_items(id, &q).await;
+            if latest.try_get_value() == Some(asked) {
+                found.set(Some(answer));
+                searching.set(false);
+            }
         });
+    };
+    // What the polite region announces: a short line, not the table.
+    let status = move || match found.get() {
+        _ if searching.get() => "Searching…".to_owned(),
+        Some(Ok(a)) if a.searchable && a.problem.is_none() => match a.items.len() {
+            0 => "Nothing there has that in its SKU or title.".to_owned(),
+            1 => "1 item found.".to_owned(),
+            n => format!("{n} items found."),
+        },
+        _ => String::new(),
     };
     view! {
         <form class="card card-padded inline-form item-search" role="search" data-testid="item-search" on:submit=search>
@@ -280,21 +299,18 @@ fn ItemSearch(
                 {move || if searching.get() { "Searching…" } else { "Search" }}
             </button>
         </form>
-        <div aria-live="polite" data-testid="item-search-results">
-            {move || found.get().map(|answer| match answer {
-                Err(e) => view! { <div class="banner banner-critical" role="alert">{e.message}</div> }.into_any(),
-                Ok(a) if !a.searchable => view! {
-                    <p class="muted">{format!("{} cannot be searched from Tally: type the item's ID above.", store_name.get_untracked())}</p>
-                }.into_any(),
-                Ok(StorefrontItems { problem: Some(problem), .. }) => view! {
-                    <div class="banner banner-warning" role="status">{problem}</div>
-                }.into_any(),
-                Ok(a) if a.items.is_empty() => view! {
-                    <p class="muted" data-testid="item-search-none">"Nothing there has that in its SKU or title."</p>
-                }.into_any(),
-                Ok(a) => view! { <FoundItems items=a.items on_pick=on_pick /> }.into_any(),
-            })}
-        </div>
+        <p class="muted small" aria-live="polite" data-testid="item-search-status">{status}</p>
+        {move || found.get().map(|answer| match answer {
+            Err(e) => view! { <div class="banner banner-critical" role="alert">{e.message}</div> }.into_any(),
+            Ok(a) if !a.searchable => view! {
+                <div class="banner banner-warning" role="alert">{format!("{} cannot be searched from Tally: type the item's ID above.", store_name.get_untracked())}</div>
+            }.into_any(),
+            Ok(StorefrontItems { problem: Some(problem), .. }) => view! {
+                <div class="banner banner-warning" role="alert">{problem}</div>
+            }.into_any(),
+            Ok(a) if a.items.is_empty() => ().into_any(),
+            Ok(a) => view! { <FoundItems items=a.items on_pick=on_pick /> }.into_any(),
+        })}
     }
 }
 
@@ -323,7 +339,8 @@ fn FoundItems(
                             None => item.external_id.clone(),
                         };
                         let pick = (item.external_id.clone(), item.external_sub_id.clone());
-                        let label = format!("Use {}", if item.sku.is_empty() { &item.title } else { &item.sku });
+                        // Named by its ids too: one SKU at two locations is two items.
+                        let label = format!("Use {} ({ids})", if item.sku.is_empty() { &item.title } else { &item.sku });
                         view! {
                             <tr>
                                 <td><code class="sku">{if item.sku.is_empty() { "—".to_owned() } else { item.sku.clone() }}</code></td>

@@ -23,8 +23,9 @@ pub enum Lookup<'a> {
     Search(&'a str),
 }
 
-/// Shopify: one inventory item with its variant and its stock at up to 5 locations.
-const SHOPIFY_ITEM: &str = "query TallyItem($id: ID!) { inventoryItem(id: $id) { legacyResourceId tracked variant { sku displayName } inventoryLevels(first: 5) { nodes { location { legacyResourceId } quantities(names: [\"available\"]) { name quantity } } } } }";
+/// Shopify: one inventory item with its variant and its stock at the listing's location (null
+/// when it is not stocked there), however many locations stock it.
+const SHOPIFY_ITEM: &str = "query TallyItem($id: ID!, $location: ID!) { inventoryItem(id: $id) { legacyResourceId tracked variant { sku displayName } inventoryLevel(locationId: $location) { location { legacyResourceId } quantities(names: [\"available\"]) { name quantity } } } }";
 
 /// Shopify: variants matching a search, as the catalogue reads them.
 const SHOPIFY_SEARCH: &str = "query TallySearch($first: Int!, $query: String!) { productVariants(first: $first, query: $query) { nodes { sku displayName inventoryItem { legacyResourceId tracked inventoryLevels(first: 5) { nodes { location { legacyResourceId } quantities(names: [\"available\"]) { name quantity } } } } } pageInfo { hasNextPage endCursor } } }";
@@ -41,7 +42,9 @@ pub fn lookup_request(target: &Target, lookup: &Lookup) -> Option<HttpRequest> {
             );
             let body = match lookup {
                 Lookup::Item(item) => json!({ "query": SHOPIFY_ITEM, "variables": {
-                    "id": format!("gid://shopify/InventoryItem/{}", item.external_id) } }),
+                    "id": format!("gid://shopify/InventoryItem/{}", item.external_id),
+                    "location": format!("gid://shopify/Location/{}",
+                        item.external_sub_id.as_deref().unwrap_or_default()) } }),
                 Lookup::Search(words) => json!({ "query": SHOPIFY_SEARCH, "variables": {
                     "first": SEARCH_LIMIT, "query": words } }),
             };
@@ -130,7 +133,7 @@ pub fn lookup_answer(
     lookup: &Lookup,
     response: &HttpResponse,
 ) -> Result<Vec<CatalogueItem>, String> {
-    if response.status == 404 && matches!(lookup, Lookup::Item(_)) {
+    if matches!(lookup, Lookup::Item(_)) && says_not_found(target.kind, response) {
         return Ok(Vec::new());
     }
     let (page, body) = match lookup {
@@ -148,8 +151,37 @@ pub fn lookup_answer(
             .into_iter()
             .filter(|i| is(item, target.kind, i))
             .collect(),
-        Lookup::Search(words) => items.into_iter().filter(|i| matches(words, i)).collect(),
+        Lookup::Search(words) => items
+            .into_iter()
+            .filter(|i| matches(words, i))
+            .take(SEARCH_LIMIT as usize)
+            .collect(),
     })
+}
+
+/// Whether a 404 is the platform saying it has no such item, rather than no API at this
+/// address (WordPress without its REST API, a wrong base path): only the former is an answer.
+fn says_not_found(kind: StorefrontKind, response: &HttpResponse) -> bool {
+    if response.status != 404 {
+        return false;
+    }
+    let body: Value = serde_json::from_str(&response.body).unwrap_or(Value::Null);
+    let errors = || body["errors"].as_array().into_iter().flatten();
+    match kind {
+        // `woocommerce_rest_product_invalid_id`, `…_product_variation_invalid_id`, …
+        StorefrontKind::Woocommerce => body["code"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("woocommerce_rest_") && c.contains("invalid")),
+        // 25702 (no such SKU) and 25710 (no such resource).
+        StorefrontKind::Ebay => {
+            errors().any(|e| matches!(e["errorId"].as_i64(), Some(25702 | 25710)))
+        }
+        StorefrontKind::Amazon => {
+            errors().any(|e| matches!(e["code"].as_str(), Some("NOT_FOUND" | "NotFound")))
+        }
+        // Their item reads are lists or GraphQL: a 404 means the address is wrong.
+        StorefrontKind::Shopify | StorefrontKind::Bigcommerce | StorefrontKind::Vendure => false,
+    }
 }
 
 /// Whether `found` is the item `item` names. Shopify's location and WooCommerce's variation
@@ -178,23 +210,38 @@ fn as_catalogue(
     let one: Value = serde_json::from_str(body).map_err(read)?;
     let (page, wrapped) = match kind {
         StorefrontKind::Shopify => {
-            let nodes = match one.pointer("/data/inventoryItem") {
-                Some(found) if !found.is_null() => vec![json!({
-                    "sku": found["variant"]["sku"],
-                    "displayName": found["variant"]["displayName"],
-                    "inventoryItem": found,
-                })],
-                _ => Vec::new(),
-            };
-            let mut page = json!({ "data": { "productVariants": {
-                "nodes": nodes, "pageInfo": { "hasNextPage": false, "endCursor": null } } } });
-            if let Some(errors) = one.get("errors") {
-                page["errors"] = errors.clone();
-                if one.pointer("/data/inventoryItem").is_none() {
-                    page["data"] = Value::Null;
-                }
+            let found = one.pointer("/data/inventoryItem").filter(|i| !i.is_null());
+            // An item hidden by an error (a token without `read_products`, ACCESS_DENIED) was
+            // not answered for: Shopify could not be asked; it did not say "no such item".
+            if let (None, Some(errors)) = (found, one.get("errors")) {
+                return Err(format!("Shopify refused to read the item: {errors}"));
             }
+            let nodes = match found {
+                Some(item) => {
+                    // Its level at the listing's location, as the catalogue's list of levels.
+                    let level = item.get("inventoryLevel").filter(|l| !l.is_null());
+                    let mut inventory = item.clone();
+                    inventory["inventoryLevels"] =
+                        json!({ "nodes": level.into_iter().collect::<Vec<_>>() });
+                    vec![json!({
+                        "sku": item["variant"]["sku"],
+                        "displayName": item["variant"]["displayName"],
+                        "inventoryItem": inventory,
+                    })]
+                }
+                None => Vec::new(),
+            };
+            let page = json!({ "data": { "productVariants": {
+                "nodes": nodes, "pageInfo": { "hasNextPage": false, "endCursor": null } } } });
             (Page::First, page)
+        }
+        // A variation read under another product than its own is not the listing's item.
+        StorefrontKind::Woocommerce
+            if one["parent_id"]
+                .as_u64()
+                .is_some_and(|parent| parent.to_string() != item.external_id) =>
+        {
+            (Page::First, json!([]))
         }
         StorefrontKind::Woocommerce => match &item.external_sub_id {
             Some(_) => (
@@ -255,22 +302,30 @@ mod tests {
             body(&request)["variables"]["id"],
             "gid://shopify/InventoryItem/808"
         );
+        assert_eq!(
+            body(&request)["variables"]["location"],
+            "gid://shopify/Location/9"
+        );
         let answer = r#"{"data":{"inventoryItem":{"legacyResourceId":"808","tracked":true,
             "variant":{"sku":"MUG-1","displayName":"Mug - Blue"},
-            "inventoryLevels":{"nodes":[{"location":{"legacyResourceId":"9"},
-            "quantities":[{"name":"available","quantity":4}]}]}}}}"#;
+            "inventoryLevel":{"location":{"legacyResourceId":"9"},
+            "quantities":[{"name":"available","quantity":4}]}}}}"#;
         let found = lookup_answer(&t, &Lookup::Item(&at_9), &response(200, answer)).unwrap();
         assert_eq!(found.len(), 1);
         assert_eq!(
             (found[0].sku.as_str(), found[0].quantity),
             ("MUG-1", Some(4))
         );
-        let at_3 = item("808", Some("3"));
+        let not_stocked = r#"{"data":{"inventoryItem":{"legacyResourceId":"808","tracked":true,
+            "variant":{"sku":"MUG-1","displayName":"Mug - Blue"},"inventoryLevel":null}}}"#;
         assert!(
-            lookup_answer(&t, &Lookup::Item(&at_3), &response(200, answer))
+            lookup_answer(&t, &Lookup::Item(&at_9), &response(200, not_stocked))
                 .unwrap()
                 .is_empty()
         );
+        // An error that hides the item is not "no such item".
+        let denied = r#"{"data":{"inventoryItem":null},"errors":[{"message":"Access denied","extensions":{"code":"ACCESS_DENIED"}}]}"#;
+        assert!(lookup_answer(&t, &Lookup::Item(&at_9), &response(200, denied)).is_err());
         let gone = r#"{"data":{"inventoryItem":null}}"#;
         assert!(
             lookup_answer(&t, &Lookup::Item(&at_9), &response(200, gone))
@@ -307,6 +362,16 @@ mod tests {
             lookup_answer(&t, &Lookup::Item(&simple), &response(404, missing))
                 .unwrap()
                 .is_empty()
+        );
+        // WordPress without its REST API answers 404 too: that is no answer about the item.
+        let no_api = r#"{"code":"rest_no_route","message":"No route was found."}"#;
+        assert!(lookup_answer(&t, &Lookup::Item(&simple), &response(404, no_api)).is_err());
+        let elsewhere = r#"{"id":40,"parent_id":13,"sku":"X","stock_quantity":1}"#;
+        assert!(
+            lookup_answer(&t, &Lookup::Item(&variation), &response(200, elsewhere))
+                .unwrap()
+                .is_empty(),
+            "variation 40 belongs to product 13, not 12"
         );
         // A variable product is not a listing by itself: it is not found without a variation.
         let variable = r#"{"id":12,"name":"Mug","type":"variable"}"#;

@@ -10,7 +10,7 @@ use crate::store::orders::{self, Heard};
 use crate::store::products;
 use tally_domain::actor::Actor;
 use tally_domain::api::FieldError;
-use tally_domain::order::{CancelOrder, OrderIn, OrderOut, OrderSource};
+use tally_domain::order::{describe_request, CancelOrder, OrderIn, OrderOut, OrderSource};
 use tally_domain::AccountId;
 use worker::{Env, Request, Response};
 
@@ -38,8 +38,9 @@ pub async fn import(
             return Err(ApiError::Conflict(FieldError::new(
                 "Idempotency-Key",
                 format!(
-                    "this Idempotency-Key was already used for another order ({first}): send a \
-                     new key for a new order; nothing was applied"
+                    "this Idempotency-Key was already used for another order ({}): send a new \
+                     key for a new order; nothing was applied",
+                    describe_request(&first)
                 ),
             )));
         }

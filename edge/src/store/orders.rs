@@ -62,7 +62,6 @@ pub async fn find(
         .await?)
 }
 
-/// The account's newest orders.
 /// Claims `key` for `request` (an order's `request_text`) unless it is taken, and answers what
 /// the key stands for now: `request` when it was free or taken by the same order before,
 /// another order's words when another order took it. One batch, so two requests racing for a
@@ -100,6 +99,7 @@ pub async fn claim_key(
     Ok(taken.request)
 }
 
+/// The account's newest orders.
 pub async fn recent(db: &D1Database, account: AccountId) -> Result<Vec<OrderRow>, ApiError> {
     Ok(db
         .prepare(format!(
