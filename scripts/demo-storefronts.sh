@@ -20,8 +20,27 @@ call() { # call <method> <path> [json]: prints the body, fails on a non-2xx answ
     -H 'Content-Type: application/json' ${3:+--data "$3"} "$url/api/v1$2"
 }
 
+# The sandboxes start empty each run: their Shopify and WooCommerce items get the SKU and name
+# of the demo product listed on them, so the link form's search finds them by either.
+label_items() {
+  local shop="" woo="" product sku name
+  for id in $(seq 1 12); do
+    product="$(call GET "/products/$id")" || continue
+    [[ $product =~ \"sku\":\"([^\"]*)\" ]] || continue
+    sku="${BASH_REMATCH[1]}"
+    [[ $product =~ \"name\":\"([^\"]*)\" ]] && name="${BASH_REMATCH[1]}" || name="$sku"
+    shop+="${shop:+,}\"$((5000 + id))@1\":{\"sku\":\"$sku\",\"title\":\"$name\"}"
+    woo+="${woo:+,}\"$((6000 + id))\":{\"sku\":\"$sku\",\"title\":\"$name\"}"
+  done
+  curl -sS --fail-with-body -X PUT -H 'Content-Type: application/json' --data "{$shop}" \
+    "http://127.0.0.1:$port/_sandbox/traits" >/dev/null &&
+    curl -sS --fail-with-body -X PUT -H 'Content-Type: application/json' --data "{$woo}" \
+      "http://127.0.0.1:$((port + 1))/_sandbox/traits" >/dev/null
+}
+
 existing="$(call GET /storefronts)"
 if [[ $existing != '{"storefronts":[]}' ]]; then
+  label_items || echo "Note: the sandbox items could not be given their SKUs (search finds them by id only)." >&2
   # The sandboxes start empty each run: Sync Now puts the listed products' quantities back,
   # and each connection subscribes its webhook address again (the sandbox forgot it).
   call POST /products/sync-now '{"ids":[1,2,3,4,5,6,7,8,9,10,11,12]}' >/dev/null
@@ -48,6 +67,7 @@ for id in $(seq 1 12); do
   call POST "/products/$id/listings" "{\"storefront_id\":$ebay,\"external_id\":\"DEMO-$id\"}" >/dev/null
   ids+=("$id")
 done
+label_items || echo "Note: the sandbox items could not be given their SKUs (search finds them by id only)." >&2
 # Sync Now turns Auto Sync on for them and pushes their quantities: the history fills at once.
 call POST /products/sync-now "{\"ids\":[$(IFS=,; echo "${ids[*]}")]}" >/dev/null
 echo "Connected 3 sandbox storefronts (Shopify and WooCommerce send their orders to Tally; eBay's are polled); products 1–12 are listed on all three."
