@@ -646,6 +646,9 @@ pub fn push_ids(text: &str) -> Result<Vec<i64>, String> {
 pub struct PushOutcome {
     /// Every listing has its answer (or was given up on): nothing more will happen.
     pub settled: bool,
+    /// The push was given up on as a whole (its retries were used up), whatever its rows say.
+    #[serde(default)]
+    pub gave_up: bool,
     /// Listings that took the quantity (or already had it).
     pub listings_pushed: u64,
     /// Listings whose push failed for good.
@@ -661,9 +664,12 @@ pub struct PushProgress {
     pub products_pushed: u64,
     /// Settled with at least one listing failed.
     pub products_failed: u64,
-    /// Settled with no listing to push to.
+    /// Settled with no listing pushed to: it has none a push reaches, or a newer change to
+    /// the product took the push over (Sync Now's answer tells the two apart).
     pub products_without_listings: u64,
+    /// The listings of the products in `products_pushed`.
     pub listings_pushed: u64,
+    /// The listings whose push failed, of the products in `products_failed`.
     pub listings_failed: u64,
 }
 
@@ -674,16 +680,13 @@ impl PushProgress {
             products: outcomes.len() as u64,
             ..Self::default()
         };
-        for o in outcomes {
-            progress.listings_pushed += o.listings_pushed;
-            progress.listings_failed += o.listings_failed;
-            if !o.settled {
-                continue;
-            }
-            if o.listings_failed > 0 {
+        for o in outcomes.iter().filter(|o| o.settled) {
+            if o.listings_failed > 0 || o.gave_up {
                 progress.products_failed += 1;
+                progress.listings_failed += o.listings_failed;
             } else if o.listings_pushed > 0 {
                 progress.products_pushed += 1;
+                progress.listings_pushed += o.listings_pushed;
             } else {
                 progress.products_without_listings += 1;
             }
@@ -696,9 +699,9 @@ impl PushProgress {
         self.products_pushed + self.products_failed + self.products_without_listings
     }
 
-    /// Nothing more will happen.
+    /// Nothing more will happen. (Not for an answer that names no push: that is no answer.)
     pub fn finished(&self) -> bool {
-        self.settled() == self.products
+        self.products > 0 && self.settled() == self.products
     }
 }
 
@@ -764,6 +767,7 @@ mod tests {
     fn progress_counts_a_product_once_its_pushes_have_all_settled() {
         let outcome = |settled, listings_pushed, listings_failed| PushOutcome {
             settled,
+            gave_up: false,
             listings_pushed,
             listings_failed,
         };
@@ -772,19 +776,31 @@ mod tests {
             outcome(true, 1, 1),
             outcome(true, 0, 0),
             outcome(false, 2, 0),
+            PushOutcome {
+                gave_up: true,
+                ..outcome(true, 0, 0)
+            },
         ]);
-        assert_eq!((p.products, p.settled()), (4, 3));
+        assert_eq!((p.products, p.settled()), (5, 4));
         assert_eq!(
             (
                 p.products_pushed,
                 p.products_failed,
                 p.products_without_listings
             ),
-            (1, 1, 1)
+            (1, 2, 1),
+            "a push given up on failed, whatever its rows say"
         );
-        assert_eq!((p.listings_pushed, p.listings_failed), (6, 1));
+        assert_eq!(
+            (p.listings_pushed, p.listings_failed),
+            (3, 1),
+            "the pushed product's 3 listings; the failed product's failed one"
+        );
         assert!(!p.finished());
-        assert!(PushProgress::of(&[]).finished());
+        assert!(
+            !PushProgress::of(&[]).finished(),
+            "no push named is no answer"
+        );
     }
 
     #[test]

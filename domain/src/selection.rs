@@ -93,47 +93,66 @@ pub fn sync_now_summary(r: &BulkResult) -> String {
     format!("Sync Now: {sent}. Auto Sync is now on for all {n}; Sync history shows each push.")
 }
 
-/// Sync Now's account as its pushes land (`progress`, from `POST /api/v1/pushes/progress`):
+/// Sync Now's account as its pushes land (`progress`, from `GET /api/v1/pushes/progress`):
 /// how many are pushed so far; once all have settled, how many were pushed, failed or had no
 /// listing; and, when the app stops following (`gave_up`) before then, how many still wait.
-pub fn sync_now_report(r: &BulkResult, p: &PushProgress, gave_up: bool) -> String {
-    let n = r.updated;
-    if !p.finished() {
-        let with = n - r.without_listings.min(n);
-        let pushed = p.products_pushed;
-        let failed = match p.products_failed {
-            0 => String::new(),
-            f => format!(" ({f} failed)"),
-        };
-        if gave_up {
-            let waiting = p.products - p.settled();
-            return format!(
-                "Sync Now: {pushed} of {} pushed so far{failed}; {waiting} still waiting on \
-                 their storefronts (Sync history follows them). Auto Sync is now on for all {n}.",
-                products(with)
-            );
-        }
-        if n == 1 {
-            return "Sync Now: pushing it to its listings…".to_owned();
-        }
-        return format!(
-            "Sync Now: {pushed} of {} pushed so far{failed}…",
-            products(with)
-        );
+/// `None`: no answer came at all (offline, signed out), so only what was asked can be said.
+pub fn sync_now_report(r: &BulkResult, p: Option<&PushProgress>, gave_up: bool) -> String {
+    match p {
+        Some(p) if p.finished() => finished_report(r, p),
+        Some(p) if gave_up => waiting_report(r, p),
+        Some(p) => landing_report(r, p),
+        None if gave_up => format!(
+            "{} Tally could not follow the pushes from this page; Sync history has each one.",
+            sync_now_summary(r)
+        ),
+        None => sync_now_summary(r),
     }
-    if n == 1 {
-        let sent = match (p.listings_pushed, p.listings_failed) {
-            (0, 0) => {
-                return sync_now_summary(&BulkResult {
-                    without_listings: 1,
-                    ..r.clone()
-                })
-            }
-            (pushed, 0) => format!("pushed to its {}", listings(pushed)),
-            (pushed, failed) => format!(
-                "the push to {failed} of its {} failed (Sync history says why)",
-                listings(pushed + failed)
-            ),
+}
+
+/// While pushes land: "Sync Now: 5 of 12 products pushed so far (1 failed)…".
+fn landing_report(r: &BulkResult, p: &PushProgress) -> String {
+    if r.updated == 1 {
+        return "Sync Now: pushing it to its listings…".to_owned();
+    }
+    format!(
+        "Sync Now: {} of {} pushed so far{}…",
+        p.products_pushed,
+        products(with_listings(r)),
+        failed_so_far(p)
+    )
+}
+
+/// When the app stops following before every push has settled (a storefront retrying).
+fn waiting_report(r: &BulkResult, p: &PushProgress) -> String {
+    let waiting = p.products - p.settled();
+    if r.updated == 1 {
+        return "Sync Now: its push is still waiting on a storefront (Sync history follows it). \
+                Auto Sync is now on for it."
+            .to_owned();
+    }
+    format!(
+        "Sync Now: {} of {} pushed so far{}; {waiting} still waiting on their storefronts (Sync \
+         history follows them). Auto Sync is now on for all {}.",
+        p.products_pushed,
+        products(with_listings(r)),
+        failed_so_far(p),
+        r.updated
+    )
+}
+
+/// Once every push has settled: what happened to each product.
+fn finished_report(r: &BulkResult, p: &PushProgress) -> String {
+    // A product Sync Now saw with a listing whose push has no rows of its own was taken over
+    // by a newer change to it, which pushed the newer quantity.
+    let without = p.products_without_listings.min(r.without_listings);
+    let taken_over = p.products_without_listings - without;
+    if r.updated == 1 {
+        let sent = match (p.products_pushed, p.products_failed, taken_over) {
+            (1, _, _) => format!("pushed to its {}", listings(p.listings_pushed)),
+            (_, 1, _) => "its push failed (Sync history says why)".to_owned(),
+            (_, _, 1) => "a newer change to it pushed its quantity".to_owned(),
+            _ => return sync_now_summary(r),
         };
         return format!("Sync Now: {sent}. Auto Sync is now on for it.");
     }
@@ -145,23 +164,39 @@ pub fn sync_now_report(r: &BulkResult, p: &PushProgress, gave_up: bool) -> Strin
             listings(p.listings_pushed)
         ));
     }
+    if taken_over > 0 {
+        parts.push(format!("{taken_over} pushed with a newer change"));
+    }
     if p.products_failed > 0 {
+        let on = match p.listings_failed {
+            0 => String::new(),
+            n => format!(" on {}", listings(n)),
+        };
         parts.push(format!(
-            "{} failed on {} (Sync history says why)",
-            p.products_failed,
-            listings(p.listings_failed)
+            "{} failed{on} (Sync history says why)",
+            p.products_failed
         ));
     }
-    if p.products_without_listings > 0 {
-        parts.push(format!(
-            "{} with no listing yet got nothing",
-            p.products_without_listings
-        ));
+    if without > 0 {
+        parts.push(format!("{without} with no listing yet got nothing"));
     }
     format!(
-        "Sync Now: {}. Auto Sync is now on for all {n}.",
-        parts.join("; ")
+        "Sync Now: {}. Auto Sync is now on for all {}.",
+        parts.join("; "),
+        r.updated
     )
+}
+
+/// The products Sync Now found with a listing a push reaches.
+fn with_listings(r: &BulkResult) -> u64 {
+    r.updated - r.without_listings.min(r.updated)
+}
+
+fn failed_so_far(p: &PushProgress) -> String {
+    match p.products_failed {
+        0 => String::new(),
+        f => format!(" ({f} failed)"),
+    }
 }
 
 fn listings(n: u64) -> String {
@@ -228,6 +263,7 @@ mod tests {
     fn outcome(settled: bool, pushed: u64, failed: u64) -> PushOutcome {
         PushOutcome {
             settled,
+            gave_up: false,
             listings_pushed: pushed,
             listings_failed: failed,
         }
@@ -243,11 +279,11 @@ mod tests {
             outcome(true, 0, 0),
         ]);
         assert_eq!(
-            sync_now_report(&r, &landing, false),
+            sync_now_report(&r, Some(&landing), false),
             "Sync Now: 1 of 3 products pushed so far…"
         );
         assert_eq!(
-            sync_now_report(&r, &landing, true),
+            sync_now_report(&r, Some(&landing), true),
             "Sync Now: 1 of 3 products pushed so far; 2 still waiting on their storefronts \
              (Sync history follows them). Auto Sync is now on for all 4."
         );
@@ -259,36 +295,65 @@ mod tests {
         ]);
         assert!(done.finished());
         assert_eq!(
-            sync_now_report(&r, &done, false),
-            "Sync Now: 2 products pushed to 4 listings; 1 failed on 2 listings (Sync history \
+            sync_now_report(&r, Some(&done), false),
+            "Sync Now: 2 products pushed to 3 listings; 1 failed on 2 listings (Sync history \
              says why); 1 with no listing yet got nothing. Auto Sync is now on for all 4."
         );
     }
 
     #[test]
+    fn a_push_taken_over_by_a_newer_change_or_given_up_on_is_said_so() {
+        // Sync Now saw all three with a listing: the one with no rows was taken over.
+        let r = bulk(3, 0);
+        let given_up = PushOutcome {
+            gave_up: true,
+            ..outcome(true, 0, 0)
+        };
+        let done = PushProgress::of(&[outcome(true, 1, 0), outcome(true, 0, 0), given_up]);
+        assert_eq!(
+            sync_now_report(&r, Some(&done), false),
+            "Sync Now: 1 product pushed to 1 listing; 1 pushed with a newer change; 1 failed \
+             (Sync history says why). Auto Sync is now on for all 3."
+        );
+    }
+
+    #[test]
+    fn without_any_answer_only_what_was_asked_is_said() {
+        let r = BulkResult {
+            message: String::new(),
+            ..bulk(3, 0)
+        };
+        let never = sync_now_report(&r, None, true);
+        assert!(never.starts_with("Sync Now: pushing 3 products"), "{never}");
+        assert!(never.contains("could not follow the pushes"), "{never}");
+        let nothing = PushProgress::of(&[]);
+        assert!(!nothing.finished());
+        assert!(sync_now_report(&r, Some(&nothing), false).contains("pushed so far"));
+    }
+
+    #[test]
     fn sync_now_of_one_product_speaks_of_its_listings() {
         let one = bulk(1, 0);
-        let report = |pushed, failed| {
-            sync_now_report(
-                &one,
-                &PushProgress::of(&[outcome(true, pushed, failed)]),
-                false,
-            )
-        };
+        let report = |o: PushOutcome| sync_now_report(&one, Some(&PushProgress::of(&[o])), false);
         assert_eq!(
-            report(1, 0),
+            report(outcome(true, 1, 0)),
             "Sync Now: pushed to its 1 listing. Auto Sync is now on for it."
         );
         assert_eq!(
-            report(1, 1),
-            "Sync Now: the push to 1 of its 2 listings failed (Sync history says why). Auto \
-             Sync is now on for it."
+            report(outcome(true, 1, 1)),
+            "Sync Now: its push failed (Sync history says why). Auto Sync is now on for it."
         );
-        assert!(report(0, 0).contains("it has no listing yet"));
+        assert!(report(outcome(true, 0, 0)).contains("a newer change to it pushed"));
+        let lone = bulk(1, 1);
+        let nothing = PushProgress::of(&[outcome(true, 0, 0)]);
+        assert!(sync_now_report(&lone, Some(&nothing), false).contains("it has no listing yet"));
         let waiting = PushProgress::of(&[outcome(false, 0, 0)]);
         assert_eq!(
-            sync_now_report(&one, &waiting, false),
+            sync_now_report(&one, Some(&waiting), false),
             "Sync Now: pushing it to its listings…"
+        );
+        assert!(
+            sync_now_report(&one, Some(&waiting), true).contains("still waiting on a storefront")
         );
     }
 

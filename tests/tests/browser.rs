@@ -2251,7 +2251,7 @@ async fn sync_now_says_what_was_pushed_once_the_pushes_land_and_links_to_what_fa
     let gone = product_with_auto_sync(&seller, "SN-GONE", "Gone jug", 5).await;
     product_with_auto_sync(&seller, "SN-LONE", "Lone jug", 6).await;
     ctx.sandbox
-        .set_items(Kind::Woocommerce, [("7401", 0)])
+        .set_items(Kind::Woocommerce, [("7601", 0)])
         .await;
     let storefront = seller
         .connect(&serde_json::json!({
@@ -2260,8 +2260,8 @@ async fn sync_now_says_what_was_pushed_once_the_pushes_land_and_links_to_what_fa
             "credential": WOO_KEYS,
         }))
         .await;
-    seller.link(&listed, storefront.id, "7401", None).await;
-    seller.link(&gone, storefront.id, "7499", None).await;
+    seller.link(&listed, storefront.id, "7601", None).await;
+    seller.link(&gone, storefront.id, "7699", None).await;
     // The pushes linking made land first, so Sync Now's are the only ones in flight.
     eventually(
         "the linking pushes to land",
@@ -2275,7 +2275,7 @@ async fn sync_now_says_what_was_pushed_once_the_pushes_land_and_links_to_what_fa
                     .items
                     .iter()
                     .any(|h| h.status == tally_domain::sync::SyncStatus::Failed);
-                let shown = sandbox.items(Kind::Woocommerce).await.get("7401") == Some(&4);
+                let shown = sandbox.items(Kind::Woocommerce).await.get("7601") == Some(&4);
                 (failed && shown).then_some(())
             }
         },

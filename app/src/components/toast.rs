@@ -47,8 +47,9 @@ impl Following {
         shown
     }
 
-    /// Ends with the outcome (and a link, such as to the history when something failed), shown
-    /// for ten seconds, unless the toast is gone already.
+    /// Ends with the outcome (and a link, such as to the history when something failed),
+    /// unless the toast is gone already: shown for ten seconds, or until dismissed when
+    /// something failed, so the way to the fix cannot slip away.
     pub fn finish(
         self,
         tone: Tone,
@@ -56,8 +57,12 @@ impl Following {
         link: Option<(&'static str, String)>,
     ) {
         if self.toaster.0.with_untracked(|t| t.as_ref().map(|t| t.id)) == Some(self.id) {
+            let shown_for = match tone {
+                Tone::Critical => Duration::ZERO,
+                Tone::Success => Duration::from_secs(10),
+            };
             self.toaster
-                .put(tone, message.into(), None, link, Duration::from_secs(10));
+                .put(tone, message.into(), None, link, shown_for);
         }
     }
 }
@@ -147,47 +152,58 @@ pub fn use_toaster() -> Toaster {
 #[component]
 pub fn ToastArea() -> impl IntoView {
     let toaster = use_toaster();
+    // The toast is drawn again only when another takes its place: a followed toast's words
+    // and bar change in place, so focus on its buttons survives and it is announced once
+    // more only at its end (while it follows work, the region is busy).
+    let shown = Memo::new(move |_| toaster.0.with(|t| t.as_ref().map(|t| t.id)));
+    let busy = move || {
+        toaster
+            .0
+            .with(|t| t.as_ref().is_some_and(|t| t.progress.is_some()))
+    };
     view! {
-        <div class="toast-area" role="status" aria-live="polite">
+        <div class="toast-area" role="status" aria-live="polite" aria-busy=move || busy().to_string()>
             {move || {
-                toaster.0.get().map(|toast| {
-                    let class = match toast.tone {
-                        Tone::Success => "toast toast-success",
-                        Tone::Critical => "toast toast-critical",
-                    };
-                    view! {
-                        <div class=class data-testid="toast">
-                            <div class="toast-body">
-                                <span>{toast.message}</span>
-                                {toast.progress.map(|(done, of)| {
-                                    let percent = (done * 100).checked_div(of).unwrap_or(100).min(100);
-                                    view! {
-                                        <div class="progress toast-progress" role="progressbar"
-                                            aria-label="Pushes landed" aria-valuemin="0"
-                                            aria-valuemax="100" aria-valuenow=percent.to_string()>
-                                            <div class="progress-fill" style=format!("width: {percent}%")></div>
-                                        </div>
-                                    }
-                                })}
-                            </div>
-                            {toast.link.map(|(label, href)| view! {
-                                <a class="toast-link" data-testid="toast-link" href=href>{label}</a>
+                shown.get()?;
+                let toast = toaster.0.get_untracked()?;
+                let class = match toast.tone {
+                    Tone::Success => "toast toast-success",
+                    Tone::Critical => "toast toast-critical",
+                };
+                let message = move || toaster.0.with(|t| t.as_ref().map(|t| t.message.clone()));
+                let progress = move || toaster.0.with(|t| t.as_ref().and_then(|t| t.progress));
+                Some(view! {
+                    <div class=class data-testid="toast">
+                        <div class="toast-body">
+                            <span>{message}</span>
+                            {move || progress().map(|(done, of)| {
+                                let percent = (done * 100).checked_div(of).unwrap_or(100).min(100);
+                                view! {
+                                    <div class="progress toast-progress" role="progressbar"
+                                        aria-label="Pushes landed" aria-valuemin="0"
+                                        aria-valuemax="100" aria-valuenow=percent.to_string()>
+                                        <div class="progress-fill" style=format!("width: {percent}%")></div>
+                                    </div>
+                                }
                             })}
-                            {toast.undo.map(|undo| view! {
-                                <button class="toast-undo" data-testid="toast-undo" on:click=move |_| {
-                                    toaster.0.set(None);
-                                    undo.run(());
-                                }>"Undo"</button>
-                            })}
-                            <button
-                                class="toast-close"
-                                aria-label="Dismiss"
-                                on:click=move |_| toaster.0.set(None)
-                            >
-                                "×"
-                            </button>
                         </div>
-                    }
+                        {toast.link.map(|(label, href)| view! {
+                            <a class="toast-link" data-testid="toast-link" href=href>{label}</a>
+                        })}
+                        {toast.undo.map(|undo| view! {
+                            <button class="toast-undo" data-testid="toast-undo" on:click=move |_| {
+                                toaster.0.set(None);
+                                undo.run(());
+                            }>"Undo"</button>
+                        })}
+                        <button
+                            class="toast-close"
+                            aria-label="Dismiss"
+                            on:click=move |_| toaster.0.set(None)
+                        >
+                            "×"
+                        </button>
+                    </div>
                 })
             }}
         </div>

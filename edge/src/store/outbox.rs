@@ -269,9 +269,11 @@ pub async fn find_many(
         .results::<OutboxRow>()?)
 }
 
-/// Where each of the account's entries among `ids` stands: settled or not, and each listing's
-/// newest outcome in the history (pushed, already there, or accepted for processing count as
-/// pushed). Ids of other accounts are left out.
+/// Where each of the account's entries among `ids` stands: settled or not (or given up on),
+/// and each listing's newest outcome in the history. Pushed, already there (`skipped`), and a
+/// `sent` row left on a settled entry (its answer was lost to a restart and a later attempt
+/// pushed the current quantity, as the row says) count as pushed. Ids of other accounts are
+/// left out.
 pub async fn progress(
     db: &D1Database,
     account: AccountId,
@@ -307,6 +309,7 @@ pub async fn progress(
         .into_iter()
         .map(|r| PushOutcome {
             settled: r.status != EntryStatus::Pending,
+            gave_up: r.status == EntryStatus::Failed,
             listings_pushed: r.pushed.max(0) as u64,
             listings_failed: r.failed.max(0) as u64,
         })
