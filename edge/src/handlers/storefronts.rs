@@ -128,17 +128,6 @@ pub async fn create(req: &mut Request, env: &Env, caller: &Caller) -> Result<Res
         Some(secret) => crypto::seal(&key, secret).await?,
         None => String::new(),
     };
-    if input.check == Some(true) {
-        let reach = connection::Connection {
-            id: 0,
-            kind,
-            base_url: &base_url,
-            credential_enc: &sealed,
-            store_ref: store_ref.as_deref(),
-            keys_in_query,
-        };
-        checked(env, &reach).await?;
-    }
     let fields = Fields {
         name: &name,
         kind,
@@ -150,6 +139,9 @@ pub async fn create(req: &mut Request, env: &Env, caller: &Caller) -> Result<Res
         active: input.active.unwrap_or(true),
         hook_secret_enc: &sealed_hook_secret,
     };
+    if input.check == Some(true) {
+        checked(env, &reach(0, &fields)).await?;
+    }
     let db = env.d1(DB)?;
     let token = hex::encode(crypto::random_bytes::<24>()?);
     let limit = Quota::Storefronts.limit(caller.plan);
@@ -231,17 +223,6 @@ pub async fn update(
         || sealed != row.credential_enc
         || keys_in_query != (row.keys_in_query == 1)
         || store_ref != row.store_ref;
-    if input.check == Some(true) && reached_differently {
-        let reach = connection::Connection {
-            id,
-            kind,
-            base_url: &base_url,
-            credential_enc: &sealed,
-            store_ref: store_ref.as_deref(),
-            keys_in_query,
-        };
-        checked(env, &reach).await?;
-    }
     let fields = Fields {
         hook_secret_enc: &hook_secret_enc,
         name: &name,
@@ -253,6 +234,9 @@ pub async fn update(
         rules: &rules,
         active: input.active.unwrap_or(row.active == 1),
     };
+    if input.check == Some(true) && reached_differently {
+        checked(env, &reach(id, &fields)).await?;
+    }
     let limit = Quota::Storefronts.limit(caller.plan);
     if !storefronts::update(&db, account, id, &fields, now_ms(), limit).await? {
         return Err(ApiError::OverLimit(OverLimit {
@@ -281,6 +265,18 @@ pub async fn update(
         outbox::resync(env, &db, account, Resync::Storefront(id), now_ms()).await?;
     }
     get(req, env, account, id).await
+}
+
+/// How connection `id` (0: not saved yet) would be reached with `fields`.
+fn reach<'a>(id: i64, fields: &Fields<'a>) -> connection::Connection<'a> {
+    connection::Connection {
+        id,
+        kind: fields.kind,
+        base_url: fields.base_url,
+        credential_enc: fields.credential_enc,
+        store_ref: fields.store_ref,
+        keys_in_query: fields.keys_in_query,
+    }
 }
 
 /// [`connection::check`] as the field error the form shows: nothing is saved.
