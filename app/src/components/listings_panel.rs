@@ -155,23 +155,15 @@ fn LinkForm(
     let external_id = RwSignal::new(String::new());
     let sub_id = RwSignal::new(String::new());
     let error = RwSignal::new(None::<api::ApiError>);
-    let kinds: Vec<(i64, tally_domain::storefront::StorefrontKind)> =
-        storefronts.iter().map(|s| (s.id, s.kind)).collect();
-    let kind = move || {
-        kinds
-            .iter()
-            .find(|(id, _)| *id == chosen.get())
-            .map(|(_, k)| *k)
-    };
-    let kind_for_sub = kind.clone();
-    let names: Vec<(i64, String)> = storefronts.iter().map(|s| (s.id, s.name.clone())).collect();
-    let store_name = Signal::derive(move || {
-        names
-            .iter()
-            .find(|(id, _)| *id == chosen.get())
-            .map(|(_, n)| n.clone())
-            .unwrap_or_default()
+    // The chosen storefront's kind (for the id labels) and name (for the search).
+    let list = storefronts.clone();
+    let picked = Memo::new(move |_| {
+        list.iter()
+            .find(|s| s.id == chosen.get())
+            .map(|s| (s.kind, s.name.clone()))
     });
+    let kind = move || picked.get().map(|(kind, _)| kind);
+    let store_name = Signal::derive(move || picked.get().map(|(_, name)| name).unwrap_or_default());
     let link_button = NodeRef::<leptos::html::Button>::new();
     // "Use" on a search result fills the ids and hands focus to Link listing.
     let pick = Callback::new(move |(id, sub): (String, Option<String>)| {
@@ -227,7 +219,7 @@ fn LinkForm(
                     on:input=move |ev| external_id.set(event_target_value(&ev)) />
                 {error_for("external_id")}
             </label>
-            {move || kind_for_sub().and_then(|k| k.external_sub_id_label()).map(|(label, required)| view! {
+            {move || kind().and_then(|k| k.external_sub_id_label()).map(|(label, required)| view! {
                 <label class="field">
                     <span>{label} {(!required).then_some(" (optional)")}</span>
                     <input type="text" data-testid="listing-sub-id" prop:value=move || sub_id.get()
