@@ -1,5 +1,6 @@
 //! What Tally keeps, and for how long: sync history for a window (`HISTORY_KEEP_DAYS`, 90 by
-//! default) and inventory files that were previewed but never applied for a day. Run by the
+//! default), the health panel's per-minute rollups for a day (it shows an hour), and inventory
+//! files that were previewed but never applied for a day. Run by the
 //! cron, a bounded batch at a time, so one run never holds D1 for long.
 
 use crate::db::int;
@@ -28,7 +29,11 @@ fn history_keep_days(env: &Env) -> i64 {
         .unwrap_or(90)
 }
 
-/// Deletes history older than the window and staged files older than a day.
+/// How long the per-minute push rollups are kept: the health panel reads the last hour. At
+/// most one row per storefront and minute, so a day's is small and one run deletes a minute's.
+const ROLLUP_KEEP_MS: i64 = DAY_MS;
+
+/// Deletes history older than the window, rollups and staged files older than a day.
 pub async fn prune(env: &Env, db: &D1Database, now: i64) -> Result<(), ApiError> {
     let history_before = now - history_keep_days(env) * DAY_MS;
     let staged_before = now - UNAPPLIED_UPLOAD_MS;
@@ -41,6 +46,8 @@ pub async fn prune(env: &Env, db: &D1Database, now: i64) -> Result<(), ApiError>
              WHERE created_at < ?1 AND status NOT IN ('queued', 'sent') ORDER BY id LIMIT ?2)",
         )
         .bind(&[int(history_before), int(HISTORY_BATCH)])?,
+        db.prepare("DELETE FROM push_minutes WHERE minute < ?1")
+            .bind(&[int(now - ROLLUP_KEEP_MS)])?,
         db.prepare(format!(
             "DELETE FROM upload_rows WHERE rowid IN (SELECT rowid FROM upload_rows \
              WHERE upload_id IN ({stale_uploads}) LIMIT ?2)"

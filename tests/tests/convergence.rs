@@ -302,8 +302,61 @@ async fn converges() {
             "no push gave up: {history:?}"
         );
     }
+    health_adds_up(&worker, &seller, &storefronts).await;
     drop(sandbox);
     drop(worker);
+}
+
+/// The health panel's rollups (kept by triggers on the history) count exactly what the
+/// history rows say, after retries, placeholders replaced by outcomes and a restart.
+async fn health_adds_up(worker: &TestWorker, seller: &Api, storefronts: &[(Kind, i64)]) {
+    let health: SyncHealth = seller.get("/api/v1/sync-health").await.json();
+    let ids: Vec<String> = storefronts.iter().map(|(_, id)| id.to_string()).collect();
+    let rows = worker.query(&format!(
+        "SELECT storefront_id, count(*) AS pushes, sum(status IN ('failed', 'retrying')) AS failures, \
+                sum(status = 'succeeded' AND changed_at IS NOT NULL) AS timed \
+         FROM sync_history WHERE storefront_id IN ({}) AND created_at >= {} \
+           AND status IN ('sent', 'succeeded', 'retrying', 'failed') GROUP BY storefront_id",
+        ids.join(", "),
+        health.since
+    ));
+    assert_eq!(
+        rows.len(),
+        storefronts.len(),
+        "every storefront was pushed to: {rows:?}"
+    );
+    let mut failures = 0;
+    for row in &rows {
+        let id = row["storefront_id"].as_i64().unwrap_or_default();
+        let panel = health
+            .storefronts
+            .iter()
+            .find(|s| s.storefront_id == id)
+            .unwrap_or_else(|| panic!("storefront {id} in the health panel: {health:?}"));
+        assert_eq!(
+            panel.pushes,
+            row["pushes"].as_u64().unwrap_or_default(),
+            "{row}: {panel:?}"
+        );
+        assert_eq!(
+            panel.failures,
+            row["failures"].as_u64().unwrap_or_default(),
+            "{row}: {panel:?}"
+        );
+        assert_eq!(
+            panel.p50_ms.is_some(),
+            row["timed"].as_u64() > Some(0),
+            "{row}: {panel:?}"
+        );
+        failures += panel.failures;
+    }
+    assert!(
+        failures > 0,
+        "the injected faults show in the panel: {health:?}"
+    );
+    let per_minute: u64 = health.minutes.iter().map(|m| m.pushes).sum();
+    let per_storefront: u64 = health.storefronts.iter().map(|s| s.pushes).sum();
+    assert_eq!(per_minute, per_storefront);
 }
 
 /// Changes `range` of a deterministic mix: sets, additions and subtractions across products.

@@ -13,6 +13,7 @@ use leptos_router::hooks::use_query_map;
 use std::time::Duration;
 use tally_domain::api::{StorefrontList, SyncHealth, SyncHistoryEntry, SyncHistoryPage};
 use tally_domain::sync::SyncTrigger;
+use tally_domain::sync_health::latency_label;
 use tally_domain::{PageRequest, ProductId};
 
 const REFRESH: Duration = Duration::from_secs(3);
@@ -203,15 +204,7 @@ fn HealthPanel(health: SyncHealth) -> impl IntoView {
         .max()
         .unwrap_or(1)
         .max(1);
-    let ms = |v: Option<i64>| {
-        v.map_or_else(
-            || "—".to_owned(),
-            |v| {
-                let tenths = (v.max(0) + 50) / 100;
-                format!("{}.{} s", tenths / 10, tenths % 10)
-            },
-        )
-    };
+    let ms = |v: Option<i64>| v.map_or_else(|| "—".to_owned(), latency_label);
     let drift_class = if health.drift > 0 {
         "text-critical"
     } else {
@@ -267,7 +260,7 @@ fn HealthPanel(health: SyncHealth) -> impl IntoView {
                         }).collect_view()}
                     </tbody>
                 </table>
-                <p class="legend muted">"Change to storefront, last hour: the dark bar is the median (p50), the light one the slowest 1% (p99), on one scale."</p>
+                <p class="legend muted">"Change to storefront, last hour: the dark bar is the median (p50), the light one the slowest 1% (p99), on one scale. Each figure is an upper limit: half the pushes took at most the p50."</p>
             })}
         </section>
     }

@@ -7,7 +7,7 @@ use crate::error::ApiError;
 use serde::Deserialize;
 use tally_domain::api::SyncHistoryEntry;
 use tally_domain::sync::{SyncStatus, SyncTrigger};
-use tally_domain::sync_health::PushRecord;
+use tally_domain::sync_health::MinuteRollup;
 use tally_domain::{AccountId, PageRequest, ProductId};
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement};
@@ -150,25 +150,42 @@ pub async fn page(
 }
 
 #[derive(Deserialize)]
-struct PushRow {
-    created_at: i64,
-    status: String,
+struct MinuteRow {
+    minute: i64,
     storefront_id: i64,
-    storefront: Option<String>,
-    changed_at: Option<i64>,
+    storefront: String,
+    pushes: i64,
+    failures: i64,
+    latencies: String,
 }
 
-/// The account's push attempts since `since`, for the health panel.
+impl MinuteRow {
+    fn into_rollup(self) -> Result<MinuteRollup, ApiError> {
+        let latencies = serde_json::from_str(&self.latencies).map_err(|e| {
+            ApiError::Internal(format!("push_minutes latencies `{}`: {e}", self.latencies))
+        })?;
+        Ok(MinuteRollup {
+            minute: self.minute,
+            storefront_id: self.storefront_id,
+            storefront: self.storefront,
+            pushes: u64::try_from(self.pushes).unwrap_or(0),
+            failures: u64::try_from(self.failures).unwrap_or(0),
+            latencies,
+        })
+    }
+}
+
+/// The account's pushes per storefront and minute since `since` (the rollups migration 0033's
+/// triggers keep), and how many changes are still in flight, for the health panel.
 pub async fn pushes_since(
     db: &D1Database,
     account: AccountId,
     since: i64,
-) -> Result<(Vec<PushRecord>, u64), ApiError> {
+) -> Result<(Vec<MinuteRollup>, u64), ApiError> {
     let rows = db
         .prepare(
-            "SELECT created_at, status, storefront_id, storefront, changed_at FROM sync_history \
-             WHERE account_id = ?1 AND created_at >= ?2 AND storefront_id IS NOT NULL \
-             ORDER BY id LIMIT 100000",
+            "SELECT minute, storefront_id, storefront, pushes, failures, latencies \
+             FROM push_minutes WHERE account_id = ?1 AND minute >= ?2 AND pushes > 0",
         )
         .bind(&[int(account.0), int(since)])?;
     let pending = db
@@ -178,21 +195,12 @@ pub async fn pushes_since(
         .bind(&[int(account.0)])?;
     let results = db.batch(vec![rows, pending]).await?;
     let in_flight = results[1].results::<Count>()?.first().map_or(0, |c| c.n);
-    let records = results[0]
-        .results::<PushRow>()?
+    let rollups = results[0]
+        .results::<MinuteRow>()?
         .into_iter()
-        .filter_map(|r| {
-            let status = serde_json::from_value(serde_json::Value::String(r.status)).ok()?;
-            Some(PushRecord {
-                at: r.created_at,
-                status,
-                storefront_id: r.storefront_id,
-                storefront: r.storefront.unwrap_or_default(),
-                changed_at: r.changed_at,
-            })
-        })
-        .collect();
-    Ok((records, in_flight))
+        .map(MinuteRow::into_rollup)
+        .collect::<Result<_, _>>()?;
+    Ok((rollups, in_flight))
 }
 
 /// One history row to write.
