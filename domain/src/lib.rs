@@ -11,6 +11,7 @@ pub mod api;
 pub mod bulk_job;
 pub mod channel;
 pub mod connector;
+pub mod constraint;
 pub mod created_via;
 pub mod csv_export;
 pub mod csv_import;

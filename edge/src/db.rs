@@ -34,5 +34,5 @@ pub fn flag(value: bool) -> JsValue {
 /// write guards) rather than failing for the database's own reasons. Only a refusal may be
 /// read as "already done" or "taken"; anything else is answered as the error it is.
 pub fn refused_by_constraint(error: &worker::Error) -> bool {
-    error.to_string().contains("constraint failed")
+    tally_domain::constraint::refused_by_constraint(&error.to_string())
 }
