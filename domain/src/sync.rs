@@ -288,6 +288,18 @@ pub struct DirtyProduct {
 }
 
 impl DirtyProduct {
+    /// The message that delivers one of this product's outbox entries at `attempt`.
+    pub fn message(&self, outbox_id: i64, attempt: u32) -> SyncMessage {
+        SyncMessage::ProductChanged {
+            account_id: self.account_id,
+            product_id: self.product_id,
+            outbox_id,
+            attempt,
+        }
+    }
+}
+
+impl DirtyProduct {
     /// The entry whose history rows describe this round: the newest one.
     pub fn lead(&self) -> (i64, u32) {
         self.entries
@@ -319,6 +331,35 @@ pub fn coalesce<'a>(messages: impl IntoIterator<Item = &'a SyncMessage>) -> Vec<
         }
     }
     dirty
+}
+
+/// The messages that put `products` back on the queue as they came, for an invocation that
+/// ran out of time or statements before their round: first deliveries packed, later attempts
+/// one message each (their attempt number decides backoff and the dead letter). Received
+/// again, they [`coalesce`] to the same products with the same attempts, so a hand-back never
+/// counts as a failed attempt.
+pub fn handed_back(products: &[DirtyProduct]) -> Vec<SyncMessage> {
+    let mut messages = Vec::new();
+    let mut first: Vec<(AccountId, Vec<(ProductId, i64)>)> = Vec::new();
+    for d in products {
+        for &(outbox_id, attempt) in &d.entries {
+            if attempt > 1 {
+                messages.push(d.message(outbox_id, attempt));
+                continue;
+            }
+            match first
+                .iter_mut()
+                .find(|(account, _)| *account == d.account_id)
+            {
+                Some((_, entries)) => entries.push((d.product_id, outbox_id)),
+                None => first.push((d.account_id, vec![(d.product_id, outbox_id)])),
+            }
+        }
+    }
+    for (account, entries) in first {
+        messages.extend(messages_for(account, &entries));
+    }
+    messages
 }
 
 /// Splits a batch's dirty products into engine rounds of at most `size` products of one
@@ -420,6 +461,41 @@ mod tests {
         for message in &latency_sensitive {
             assert!(!message.is_background_job(), "{message:?}");
         }
+    }
+
+    #[test]
+    fn a_round_handed_back_comes_back_as_it_went_with_no_attempt_spent() {
+        let dirty = vec![
+            DirtyProduct {
+                account_id: AccountId(1),
+                product_id: ProductId(10),
+                entries: vec![(100, 1), (101, 1)],
+            },
+            DirtyProduct {
+                account_id: AccountId(1),
+                product_id: ProductId(11),
+                entries: vec![(102, 4)],
+            },
+            DirtyProduct {
+                account_id: AccountId(2),
+                product_id: ProductId(20),
+                entries: vec![(200, 1)],
+            },
+        ];
+        let messages = handed_back(&dirty);
+        assert!(
+            messages.contains(&dirty[1].message(102, 4)),
+            "a retry keeps its own message and attempt: {messages:?}"
+        );
+        assert_eq!(
+            messages.len(),
+            3,
+            "account 1's first deliveries go packed in one message: {messages:?}"
+        );
+        let mut again = coalesce(&messages);
+        again.sort_by_key(|d| d.product_id.0);
+        assert_eq!(again, dirty);
+        assert!(handed_back(&[]).is_empty());
     }
 
     #[test]

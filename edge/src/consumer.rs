@@ -24,7 +24,7 @@ use tally_domain::connector::Failure;
 use tally_domain::retry;
 use tally_domain::round::{self, EntryStatus, Next};
 use tally_domain::storefront::StorefrontKind;
-use tally_domain::sync::{coalesce, messages_for, rounds, DirtyProduct, SyncMessage, SyncStatus};
+use tally_domain::sync::{coalesce, handed_back, rounds, SyncMessage, SyncStatus};
 use tally_domain::{AccountId, ProductId};
 use worker::{Env, Message, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
 
@@ -93,27 +93,6 @@ const PRODUCTS_PER_ROUND: usize = 50;
 /// rest of its batch back to the queue: invocations stay short (`wrangler dev`'s queue stops
 /// delivering for good after a consumer invocation that ran long).
 const INVOCATION_BUDGET_MS: i64 = 5_000;
-
-/// The messages that put `products` back on the queue as they came: first deliveries packed,
-/// later attempts one message each (their attempt number decides backoff and the dead letter).
-fn handed_back(products: &[DirtyProduct]) -> Vec<SyncMessage> {
-    let Some(account) = products.first().map(|d| d.account_id) else {
-        return Vec::new();
-    };
-    let mut first = Vec::new();
-    let mut messages = Vec::new();
-    for d in products {
-        for &(outbox_id, attempt) in &d.entries {
-            if attempt <= 1 {
-                first.push((d.product_id, outbox_id));
-            } else {
-                messages.push(change(d, outbox_id, attempt));
-            }
-        }
-    }
-    messages.extend(messages_for(account, &first));
-    messages
-}
 
 /// What a product's messages need after its round, sent together at the end of the batch (one
 /// queue call per hundred messages, not one per product).
@@ -203,11 +182,11 @@ async fn push_changes(env: &Env, changes: &[&Message<SyncMessage>]) {
                 }) => {
                     follow_ups
                         .later
-                        .push((change(d, *outbox_id, *attempt), *delay_s));
+                        .push((d.message(*outbox_id, *attempt), *delay_s));
                     follow_ups.later_for.push(key);
                 }
                 Some(Next::DeadLetter { outbox_id, attempt }) => {
-                    follow_ups.dead.push(change(d, *outbox_id, *attempt));
+                    follow_ups.dead.push(d.message(*outbox_id, *attempt));
                     follow_ups.dead_for.push(key);
                 }
                 _ => {
@@ -235,15 +214,6 @@ async fn push_changes(env: &Env, changes: &[&Message<SyncMessage>]) {
             message,
             failed.map_or(Ok(()), |e| Err(ApiError::Internal(e))),
         );
-    }
-}
-
-fn change(d: &DirtyProduct, outbox_id: i64, attempt: u32) -> SyncMessage {
-    SyncMessage::ProductChanged {
-        account_id: d.account_id,
-        product_id: d.product_id,
-        outbox_id,
-        attempt,
     }
 }
 
