@@ -12,6 +12,10 @@
 //! What happens next for each product (acknowledge, retry later, dead-letter) goes back to the
 //! consumer, which owns the queue messages.
 //!
+//! `run` reads as those steps, each a method of `Work` (the round's decisions so far and the
+//! writes not yet sent), with a D1 batch where the order matters: the *sent* lines before any
+//! storefront is called, the outcomes after.
+//!
 //! This module is the shell: reads, writes and their order. Every decision (which entry leads,
 //! push or wait and why, what an answer means, which entries close) is in `tally_domain::round`
 //! and `tally_domain::sync`, unit-tested there; the storefront calls are in `push`.
@@ -103,279 +107,381 @@ pub struct Round {
 
 /// Runs one round for `dirty` (all of one account) and says what to do next per product.
 pub async fn run(env: &Env, account: AccountId, dirty: &[DirtyProduct]) -> Result<Round, ApiError> {
-    let mut statements = 0;
-    let next = run_counted(env, account, dirty, &mut statements).await?;
-    Ok(Round { next, statements })
-}
-
-async fn run_counted(
-    env: &Env,
-    account: AccountId,
-    dirty: &[DirtyProduct],
-    statements: &mut usize,
-) -> Result<BTreeMap<i64, Next>, ApiError> {
     let db = env.d1(DB)?;
     let tuning = Tuning::from_env(env);
     let now = now_ms();
     let rows = outbox::find_many(&db, account, &all_entry_ids(dirty)).await?;
-    *statements += 1;
-    let entries: Vec<Entry> = rows.iter().map(OutboxRow::entry).collect();
-    let mut next: BTreeMap<i64, Next> =
-        dirty.iter().map(|d| (d.product_id.0, Next::Done)).collect();
-    // Per product still to do: its deliveries and the entry the round runs as.
-    let leads: BTreeMap<i64, (&DirtyProduct, &OutboxRow, u32)> = dirty
-        .iter()
-        .filter_map(|d| {
-            let (id, attempt) = round::lead_entry(d, &entries)?;
-            let lead = rows.iter().find(|r| r.id == id)?;
-            Some((d.product_id.0, (d, lead, attempt)))
-        })
-        .collect();
-    // Entries this batch names that are closed already (a repeat, or a round that raced this
-    // one): a placeholder a late round wrote for them has no outcome coming.
-    let closed_before: Vec<i64> = entries
-        .iter()
-        .filter(|e| e.status != EntryStatus::Pending)
-        .map(|e| e.id)
-        .collect();
-    if leads.is_empty() {
-        if !closed_before.is_empty() {
-            let writes = history::settle_placeholders(&db, account, &closed_before)?;
-            *statements += writes.len();
-            db.batch(writes).await?;
-        }
-        return Ok(next);
+    let mut work = Work::new(db, account, dirty, &rows)?;
+    work.statements += 1;
+    if work.leads.is_empty() {
+        // Every entry named is settled: only placeholders of closed entries to tidy.
+        work.settle_placeholders(Vec::new())?;
+        work.flush().await?;
+        return Ok(work.done());
     }
-    let product_ids: Vec<i64> = leads.keys().copied().collect();
-    let token = hex(&crypto::random_bytes::<12>()?);
+    let product_ids: Vec<i64> = work.leads.keys().copied().collect();
     let lease_until = now + LEASE_TIMEOUTS * tuning.fetch_timeout_ms as i64;
-    let claim = listings::claim(&db, account, &product_ids, &token, now, lease_until).await?;
-    *statements += listings::CLAIM_STATEMENTS;
+    let claim = listings::claim(
+        &work.db,
+        account,
+        &product_ids,
+        &work.token,
+        now,
+        lease_until,
+    )
+    .await?;
+    work.statements += listings::CLAIM_STATEMENTS;
 
-    let mut writes: Vec<D1PreparedStatement> = Vec::new();
-    for &(pid, quantity) in &claim.busy {
-        // Another round holds a listing: it may have read the quantity before this change.
-        let Some(&(_, lead, attempt)) = leads.get(&pid) else {
-            continue;
-        };
-        next.insert(
-            pid,
-            Next::Retry {
-                outbox_id: lead.id,
-                attempt,
-                delay_s: BUSY_DELAY_S,
-            },
-        );
-        let line = queued(
-            "Queued behind a push already on its way to a storefront; this change follows it \
-             in a moment.",
-        );
-        writes.push(history::insert(
-            &db,
-            &product_record(account, lead, attempt, pid, quantity, now, line),
-        )?);
-    }
-    for &(pid, quantity) in &claim.unlisted {
-        let Some(&(_, lead, attempt)) = leads.get(&pid) else {
-            continue;
-        };
-        let entry = no_listings_entry(quantity);
-        let line = Line {
-            status: entry.status,
-            message: &entry.message,
-            action: entry.action.as_deref(),
-            answer: None,
-            failure: None,
-        };
-        writes.push(history::insert(
-            &db,
-            &product_record(account, lead, attempt, pid, quantity, now, line),
-        )?);
-    }
-
-    // Plan every claimed listing of a product that is not waiting on a busy one.
-    let mut to_push: Vec<Planned> = Vec::new();
-    for row in claim.claimed {
-        let pid = row.product_id;
-        let Some(&(product, lead, attempt)) = leads.get(&pid) else {
-            continue;
-        };
-        let forced_by = round::forced_by(product, &entries);
-        let state = ListingState {
-            listing_id: row.id,
-            rules: row.effective_rules(),
-            pushed_version: row.pushed_version,
-            pushed_quantity: row.pushed_quantity,
-            pushed_outbox: row.pushed_outbox,
-        };
-        match plan_listing(row.quantity, row.version, &state, forced_by) {
-            // A retry re-plans every listing; those that landed on an earlier attempt need no
-            // new line in the history.
-            ListingPlan::UpToDate(_) if attempt > 1 => writes.push(release(&db, row.id, &token)?),
-            ListingPlan::UpToDate(quantity) => {
-                let message = format!(
-                    "{} already shows {} for this change: nothing to send.",
-                    row.storefront_name, quantity.quantity
-                );
-                let line = Line {
-                    status: SyncStatus::Skipped,
-                    message: &message,
-                    action: None,
-                    answer: None,
-                    failure: None,
-                };
-                writes.push(history::insert(
-                    &db,
-                    &record(account, lead, attempt, &row, &quantity, now, line),
-                )?);
-                writes.push(release(&db, row.id, &token)?);
-            }
-            ListingPlan::Push(quantity) => {
-                let clock = row.push_clock();
-                let kind = row.kind()?;
-                let spacing = tuning
-                    .push_spacing_ms
-                    .unwrap_or_else(|| round::spacing_ms(kind, &clock, now));
-                match round::wait(&clock, kind, forced_by.is_some(), now, spacing) {
-                    // Deferred, not failed: the same attempt comes back when the wait is over
-                    // and pushes whatever the quantity is then (its outcome replaces this row).
-                    Some(wait) => {
-                        let message = wait.message(&row.storefront_name);
-                        let line = queued(&message);
-                        writes.push(history::insert(
-                            &db,
-                            &record(account, lead, attempt, &row, &quantity, now, line),
-                        )?);
-                        writes.push(release(&db, row.id, &token)?);
-                        let wanted = Next::Retry {
-                            outbox_id: lead.id,
-                            attempt,
-                            delay_s: wait.delay_s(),
-                        };
-                        follow(&mut next, pid, wanted);
-                    }
-                    None => to_push.push(Planned {
-                        outbox: lead,
-                        row,
-                        quantity,
-                        attempt,
-                    }),
-                }
-            }
-        }
-    }
-
-    // The seller sees each push as `sent` while the storefront answers; the outcome replaces it.
-    for p in &to_push {
-        let message = format!(
-            "Sent {} to {}; waiting for its answer.",
-            p.quantity.quantity, p.row.storefront_name
-        );
-        let line = Line {
-            status: SyncStatus::Sent,
-            message: &message,
-            action: None,
-            answer: None,
-            failure: None,
-        };
-        writes.push(history::insert(
-            &db,
-            &record(account, p.outbox, p.attempt, &p.row, &p.quantity, now, line),
-        )?);
-    }
-    if !writes.is_empty() {
-        *statements += writes.len();
-        db.batch(std::mem::take(&mut writes)).await?;
-    }
+    work.behind_busy_listings(&claim.busy, now)?;
+    work.without_listings(&claim.unlisted, now)?;
+    let to_push = work.plan(claim.claimed, &tuning, now)?;
+    work.sent(&to_push, now)?;
+    work.flush().await?;
 
     // No request may still be in flight when the lease runs out: another round could then push
     // a newer quantity that this one's older request overwrites.
     let deadline = lease_until - 2 * tuning.fetch_timeout_ms as i64;
     let results = push::push_all(env, account, &to_push, tuning.fetch_timeout_ms, deadline).await;
     let finished = now_ms();
-    let jitter = random_unit()?;
-    for (planned, result) in to_push.iter().zip(results) {
-        let kind = planned.row.kind()?;
-        let outcome = match &result.outcome {
-            Ok(()) => round::succeeded(&planned.row.storefront_name, &planned.quantity),
-            Err(failure) => round::failed(
-                kind,
-                failure,
-                planned.outbox.id,
-                planned.attempt,
-                &tuning.policy,
-                jitter,
-            ),
-        };
-        let failure_json = result
-            .outcome
-            .as_ref()
-            .err()
-            .map(|f| serde_json::to_string(f).unwrap_or_default());
-        let line = Line {
-            status: outcome.status,
-            message: &outcome.message,
-            action: outcome.action.as_deref(),
-            answer: Some(&result.answer),
-            failure: failure_json.as_deref(),
-        };
-        writes.push(history::insert(
-            &db,
-            &record(
-                account,
+    work.answered(&to_push, &results, &tuning, finished)?;
+    work.settle(finished)?;
+    work.flush().await?;
+    Ok(work.done())
+}
+
+/// A product's part in the round: its deliveries, the outbox entry the round runs as, and the
+/// attempt that entry's delivery carried.
+type Lead<'a> = (&'a DirtyProduct, &'a OutboxRow, u32);
+
+/// What the steps of one round share: the decisions so far, and the writes not yet sent.
+struct Work<'a> {
+    db: D1Database,
+    account: AccountId,
+    /// The round's lease token on the listings it claims.
+    token: String,
+    /// Every entry the batch named, as the outbox has it.
+    entries: Vec<Entry>,
+    /// Per product still to do.
+    leads: BTreeMap<i64, Lead<'a>>,
+    /// Per product named: what the consumer does next.
+    next: BTreeMap<i64, Next>,
+    writes: Vec<D1PreparedStatement>,
+    /// D1 statements issued so far.
+    statements: usize,
+}
+
+impl<'a> Work<'a> {
+    fn new(
+        db: D1Database,
+        account: AccountId,
+        dirty: &'a [DirtyProduct],
+        rows: &'a [OutboxRow],
+    ) -> Result<Self, ApiError> {
+        let entries: Vec<Entry> = rows.iter().map(OutboxRow::entry).collect();
+        let leads = dirty
+            .iter()
+            .filter_map(|d| {
+                let (id, attempt) = round::lead_entry(d, &entries)?;
+                let lead = rows.iter().find(|r| r.id == id)?;
+                Some((d.product_id.0, (d, lead, attempt)))
+            })
+            .collect();
+        Ok(Work {
+            db,
+            account,
+            token: hex(&crypto::random_bytes::<12>()?),
+            entries,
+            leads,
+            next: dirty.iter().map(|d| (d.product_id.0, Next::Done)).collect(),
+            writes: Vec::new(),
+            statements: 0,
+        })
+    }
+
+    fn done(self) -> Round {
+        Round {
+            next: self.next,
+            statements: self.statements,
+        }
+    }
+
+    /// Sends the writes gathered so far as one D1 batch.
+    async fn flush(&mut self) -> Result<(), ApiError> {
+        if !self.writes.is_empty() {
+            self.statements += self.writes.len();
+            self.db.batch(std::mem::take(&mut self.writes)).await?;
+        }
+        Ok(())
+    }
+
+    /// Another round holds a listing of these products, and may have read the quantity before
+    /// this change: they try again in a moment, at the same attempt.
+    fn behind_busy_listings(&mut self, busy: &[(i64, i64)], now: i64) -> Result<(), ApiError> {
+        for &(pid, quantity) in busy {
+            let Some(&(_, lead, attempt)) = self.leads.get(&pid) else {
+                continue;
+            };
+            self.next.insert(
+                pid,
+                Next::Retry {
+                    outbox_id: lead.id,
+                    attempt,
+                    delay_s: BUSY_DELAY_S,
+                },
+            );
+            let line = queued(
+                "Queued behind a push already on its way to a storefront; this change follows \
+                 it in a moment.",
+            );
+            let row = product_record(self.account, lead, attempt, pid, quantity, now, line);
+            self.writes.push(history::insert(&self.db, &row)?);
+        }
+        Ok(())
+    }
+
+    /// Products with no listing a push reaches: one line saying so.
+    fn without_listings(&mut self, unlisted: &[(i64, i64)], now: i64) -> Result<(), ApiError> {
+        for &(pid, quantity) in unlisted {
+            let Some(&(_, lead, attempt)) = self.leads.get(&pid) else {
+                continue;
+            };
+            let entry = no_listings_entry(quantity);
+            let line = Line {
+                status: entry.status,
+                message: &entry.message,
+                action: entry.action.as_deref(),
+                answer: None,
+                failure: None,
+            };
+            let row = product_record(self.account, lead, attempt, pid, quantity, now, line);
+            self.writes.push(history::insert(&self.db, &row)?);
+        }
+        Ok(())
+    }
+
+    /// Plans every claimed listing: up to date (released), waiting out its spacing or daily
+    /// cap (released, the same attempt comes back), or to push now (returned).
+    fn plan(
+        &mut self,
+        claimed: Vec<ListingRow>,
+        tuning: &Tuning,
+        now: i64,
+    ) -> Result<Vec<Planned<'a>>, ApiError> {
+        let mut to_push = Vec::new();
+        for row in claimed {
+            let pid = row.product_id;
+            let Some(&(product, lead, attempt)) = self.leads.get(&pid) else {
+                continue;
+            };
+            let forced_by = round::forced_by(product, &self.entries);
+            let state = ListingState {
+                listing_id: row.id,
+                rules: row.effective_rules(),
+                pushed_version: row.pushed_version,
+                pushed_quantity: row.pushed_quantity,
+                pushed_outbox: row.pushed_outbox,
+            };
+            match plan_listing(row.quantity, row.version, &state, forced_by) {
+                // A retry re-plans every listing; those that landed on an earlier attempt need
+                // no new line in the history.
+                ListingPlan::UpToDate(_) if attempt > 1 => {
+                    self.writes.push(release(&self.db, row.id, &self.token)?);
+                }
+                ListingPlan::UpToDate(quantity) => {
+                    let message = format!(
+                        "{} already shows {} for this change: nothing to send.",
+                        row.storefront_name, quantity.quantity
+                    );
+                    let line = Line {
+                        status: SyncStatus::Skipped,
+                        message: &message,
+                        action: None,
+                        answer: None,
+                        failure: None,
+                    };
+                    let entry = record(self.account, lead, attempt, &row, &quantity, now, line);
+                    self.writes.push(history::insert(&self.db, &entry)?);
+                    self.writes.push(release(&self.db, row.id, &self.token)?);
+                }
+                ListingPlan::Push(quantity) => {
+                    let clock = row.push_clock();
+                    let kind = row.kind()?;
+                    let spacing = tuning
+                        .push_spacing_ms
+                        .unwrap_or_else(|| round::spacing_ms(kind, &clock, now));
+                    match round::wait(&clock, kind, forced_by.is_some(), now, spacing) {
+                        // Deferred, not failed: the same attempt comes back when the wait is
+                        // over and pushes whatever the quantity is then (its outcome replaces
+                        // this row).
+                        Some(wait) => {
+                            let message = wait.message(&row.storefront_name);
+                            let line = queued(&message);
+                            let entry =
+                                record(self.account, lead, attempt, &row, &quantity, now, line);
+                            self.writes.push(history::insert(&self.db, &entry)?);
+                            self.writes.push(release(&self.db, row.id, &self.token)?);
+                            let wanted = Next::Retry {
+                                outbox_id: lead.id,
+                                attempt,
+                                delay_s: wait.delay_s(),
+                            };
+                            follow(&mut self.next, pid, wanted);
+                        }
+                        None => to_push.push(Planned {
+                            outbox: lead,
+                            row,
+                            quantity,
+                            attempt,
+                        }),
+                    }
+                }
+            }
+        }
+        Ok(to_push)
+    }
+
+    /// The seller sees each push as `sent` while the storefront answers; the outcome replaces
+    /// it.
+    fn sent(&mut self, to_push: &[Planned<'a>], now: i64) -> Result<(), ApiError> {
+        for p in to_push {
+            let message = format!(
+                "Sent {} to {}; waiting for its answer.",
+                p.quantity.quantity, p.row.storefront_name
+            );
+            let line = Line {
+                status: SyncStatus::Sent,
+                message: &message,
+                action: None,
+                answer: None,
+                failure: None,
+            };
+            let entry = record(
+                self.account,
+                p.outbox,
+                p.attempt,
+                &p.row,
+                &p.quantity,
+                now,
+                line,
+            );
+            self.writes.push(history::insert(&self.db, &entry)?);
+        }
+        Ok(())
+    }
+
+    /// Each storefront's answer: the history's outcome, what the listing was last told (or
+    /// its lease released), and the product's follow-up (see `round::succeeded`/`failed`).
+    fn answered(
+        &mut self,
+        to_push: &[Planned<'a>],
+        results: &[connector::ItemResult],
+        tuning: &Tuning,
+        finished: i64,
+    ) -> Result<(), ApiError> {
+        let jitter = random_unit()?;
+        for (planned, result) in to_push.iter().zip(results) {
+            let kind = planned.row.kind()?;
+            let outcome = match &result.outcome {
+                Ok(()) => round::succeeded(&planned.row.storefront_name, &planned.quantity),
+                Err(failure) => round::failed(
+                    kind,
+                    failure,
+                    planned.outbox.id,
+                    planned.attempt,
+                    &tuning.policy,
+                    jitter,
+                ),
+            };
+            let failure_json = result
+                .outcome
+                .as_ref()
+                .err()
+                .map(|f| serde_json::to_string(f).unwrap_or_default());
+            let line = Line {
+                status: outcome.status,
+                message: &outcome.message,
+                action: outcome.action.as_deref(),
+                answer: Some(&result.answer),
+                failure: failure_json.as_deref(),
+            };
+            let entry = record(
+                self.account,
                 planned.outbox,
                 planned.attempt,
                 &planned.row,
                 &planned.quantity,
                 finished,
                 line,
-            ),
-        )?);
-        match &result.outcome {
-            Ok(()) => {
-                // A platform that accepts only for processing is read back later.
-                let verify_at = connector::verify_after_ms(kind)
-                    .map(|delay| finished + tuning.verify_after_ms.unwrap_or(delay));
-                writes.push(pushed(&db, planned, finished, &token, verify_at)?);
-            }
-            Err(failure) => {
-                writes.push(release(&db, planned.row.id, &token)?);
-                if matches!(failure, Failure::KeyRefused { .. }) {
-                    writes.push(next_key_round(&db, planned.row.id)?);
+            );
+            self.writes.push(history::insert(&self.db, &entry)?);
+            match &result.outcome {
+                Ok(()) => {
+                    // A platform that accepts only for processing is read back later.
+                    let verify_at = connector::verify_after_ms(kind)
+                        .map(|delay| finished + tuning.verify_after_ms.unwrap_or(delay));
+                    self.writes
+                        .push(pushed(&self.db, planned, finished, &self.token, verify_at)?);
                 }
-                if matches!(failure, Failure::CapReached { .. }) {
-                    writes.push(cap_used_up(&db, &planned.row, finished)?);
+                Err(failure) => {
+                    self.writes
+                        .push(release(&self.db, planned.row.id, &self.token)?);
+                    if matches!(failure, Failure::KeyRefused { .. }) {
+                        self.writes.push(next_key_round(&self.db, planned.row.id)?);
+                    }
+                    if matches!(failure, Failure::CapReached { .. }) {
+                        self.writes
+                            .push(cap_used_up(&self.db, &planned.row, finished)?);
+                    }
                 }
             }
+            follow(&mut self.next, planned.row.product_id, outcome.next);
         }
-        follow(&mut next, planned.row.product_id, outcome.next);
+        Ok(())
     }
 
-    // Settle the outbox (see `round::settle`); placeholder rows of closed entries go (see
-    // `history::settle_placeholders`).
-    let mut closed: Vec<i64> = closed_before;
-    for (pid, &(product, lead, _)) in &leads {
-        let settlement = round::settle(product, lead.id, &next[pid], finished);
-        writes.push(outbox::close(
-            &db,
-            account,
-            &settlement.close,
-            EntryStatus::Done,
-            finished,
-        )?);
-        if let Some(p) = settlement.postpone {
-            writes.push(outbox::postpone(&db, account, p.id, p.until, p.attempt)?);
+    /// Settles the outbox (see `round::settle`): entries closed or postponed to their retry.
+    fn settle(&mut self, finished: i64) -> Result<(), ApiError> {
+        let mut closed = Vec::new();
+        let leads: Vec<(i64, Lead<'a>)> = self.leads.iter().map(|(k, v)| (*k, *v)).collect();
+        for (pid, (product, lead, _)) in leads {
+            let settlement = round::settle(product, lead.id, &self.next[&pid], finished);
+            self.writes.push(outbox::close(
+                &self.db,
+                self.account,
+                &settlement.close,
+                EntryStatus::Done,
+                finished,
+            )?);
+            if let Some(p) = settlement.postpone {
+                self.writes.push(outbox::postpone(
+                    &self.db,
+                    self.account,
+                    p.id,
+                    p.until,
+                    p.attempt,
+                )?);
+            }
+            closed.extend(settlement.close);
         }
-        closed.extend(settlement.close);
+        self.settle_placeholders(closed)
     }
-    if !closed.is_empty() {
-        writes.extend(history::settle_placeholders(&db, account, &closed)?);
+
+    /// Placeholder rows of closed entries go (see `history::settle_placeholders`): those this
+    /// round closed, and those the batch named that were closed before it (a repeat, or a
+    /// round that raced this one), for which a late round may have written a placeholder.
+    fn settle_placeholders(&mut self, mut closed: Vec<i64>) -> Result<(), ApiError> {
+        closed.extend(
+            self.entries
+                .iter()
+                .filter(|e| e.status != EntryStatus::Pending)
+                .map(|e| e.id),
+        );
+        if !closed.is_empty() {
+            let writes = history::settle_placeholders(&self.db, self.account, &closed)?;
+            self.writes.extend(writes);
+        }
+        Ok(())
     }
-    if !writes.is_empty() {
-        *statements += writes.len();
-        db.batch(writes).await?;
-    }
-    Ok(next)
 }
 
 /// Records `wanted` as a product's follow-up, keeping the stronger of it and what is there.
