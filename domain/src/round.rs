@@ -297,10 +297,64 @@ pub const STATEMENTS_PER_INVOCATION: usize = 800;
 /// writes, its outbox close), before a round of the invocation has shown the real count.
 pub const STATEMENTS_PER_PRODUCT_GUESS: usize = 6;
 
-/// Whether a round expected to issue `expected` statements may start after `used`: the first
-/// round of an invocation always does (a round is the least work there is).
-pub fn room_for(used: usize, expected: usize) -> bool {
-    used == 0 || used + expected <= STATEMENTS_PER_INVOCATION
+/// Wall time after which a consumer invocation starts no more work and hands the rest of its
+/// batch back to the queue: invocations stay short (`wrangler dev`'s queue stops delivering for
+/// good after a consumer invocation that ran long, and a short one frees its slot for others).
+pub const INVOCATION_MS: i64 = 5_000;
+
+/// What one consumer invocation may still spend on a kind of work: wall time since it started
+/// and D1 statements. The first piece of work under a budget always starts (a round, one
+/// message: the least work there is), so every invocation makes progress; after that, work
+/// starts only while both last, and what does not start goes back to the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvocationBudget {
+    started: i64,
+    limit_ms: i64,
+    limit_statements: usize,
+    spent: usize,
+    ran: bool,
+}
+
+impl InvocationBudget {
+    /// A budget of `limit_ms` from `started` and `limit_statements`, nothing spent yet.
+    pub fn new(started: i64, limit_ms: i64, limit_statements: usize) -> Self {
+        InvocationBudget {
+            started,
+            limit_ms,
+            limit_statements,
+            spent: 0,
+            ran: false,
+        }
+    }
+
+    /// Whether work expected to issue `expected` statements may start at `now`.
+    pub fn allows(&self, now: i64, expected: usize) -> bool {
+        !self.ran
+            || (now - self.started <= self.limit_ms
+                && self.spent + expected <= self.limit_statements)
+    }
+
+    /// Records work that ran and the statements it issued.
+    pub fn spend(&mut self, statements: usize) {
+        self.spent += statements;
+        self.ran = true;
+    }
+
+    /// Statements spent so far.
+    pub fn spent(&self) -> usize {
+        self.spent
+    }
+
+    /// The budget for the invocation's next kind of work: the same clock and statements spent,
+    /// wider limits, and its own first piece of work guaranteed.
+    pub fn then(self, limit_ms: i64, limit_statements: usize) -> Self {
+        InvocationBudget {
+            limit_ms,
+            limit_statements,
+            ran: false,
+            ..self
+        }
+    }
 }
 
 /// What a round does with one product's outbox entries once it knows what comes next.
@@ -576,11 +630,42 @@ mod tests {
     }
 
     #[test]
-    fn an_invocation_starts_rounds_only_while_its_statements_last() {
-        assert!(room_for(0, 5_000), "the first round always runs");
-        assert!(room_for(500, 300));
-        assert!(!room_for(500, 301));
-        assert!(!room_for(STATEMENTS_PER_INVOCATION, 1));
+    fn an_invocation_starts_work_only_while_its_time_and_statements_last() {
+        let mut budget = InvocationBudget::new(1_000, INVOCATION_MS, STATEMENTS_PER_INVOCATION);
+        assert!(
+            budget.allows(1_000 + 60_000, 5_000),
+            "the first piece of work always runs"
+        );
+        budget.spend(500);
+        assert!(budget.allows(1_000, 300));
+        assert!(!budget.allows(1_000, 301), "over the statements");
+        assert!(
+            !budget.allows(1_000 + INVOCATION_MS + 1, 1),
+            "over the time"
+        );
+        budget.spend(300);
+        assert!(!budget.allows(1_000, 1));
+        assert_eq!(budget.spent(), 800);
+    }
+
+    #[test]
+    fn the_next_kind_of_work_shares_the_clock_and_the_statements_spent() {
+        // Other messages get half; product rounds the rest of the whole.
+        let mut others = InvocationBudget::new(0, INVOCATION_MS / 2, STATEMENTS_PER_INVOCATION / 2);
+        others.spend(390);
+        assert!(!others.allows(10, 25));
+        let mut rounds = others.then(INVOCATION_MS, STATEMENTS_PER_INVOCATION);
+        assert!(
+            rounds.allows(INVOCATION_MS * 2, 900),
+            "its first round still runs"
+        );
+        rounds.spend(300);
+        assert!(rounds.allows(10, 110));
+        assert!(!rounds.allows(10, 111), "390 + 300 + 111 is over 800");
+        assert!(
+            !rounds.allows(INVOCATION_MS + 1, 1),
+            "the clock started with the invocation"
+        );
     }
 
     #[test]

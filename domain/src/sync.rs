@@ -96,6 +96,27 @@ impl SyncMessage {
         }
     }
 
+    /// About how many D1 statements handling this message issues, for the consumer's
+    /// invocation budget ([`crate::round::InvocationBudget`]). Product changes are counted by
+    /// the engine's rounds themselves. A poll that finds many new orders can issue more; the
+    /// guess keeps a batch of them from starting together.
+    pub fn statements_guess(&self) -> usize {
+        match self {
+            SyncMessage::ProductChanged { .. } | SyncMessage::ProductsChanged { .. } => 0,
+            SyncMessage::Ping { .. } => 1,
+            SyncMessage::Verify { .. } => 10,
+            // One stored order applied: the order, its lines' ledger rows and products, its
+            // outbox entries, the inbox row.
+            SyncMessage::Delivery { .. } => 25,
+            SyncMessage::Poll { .. } => 100,
+            // A job delivery works for about a second: its steps' own budget.
+            SyncMessage::BulkJob { .. }
+            | SyncMessage::CatalogueRead { .. }
+            | SyncMessage::ResyncJob { .. } => 100,
+            SyncMessage::UploadJob { .. } => 200,
+        }
+    }
+
     /// Whether this message is about changed products (handled by the sync engine).
     pub fn is_product_change(&self) -> bool {
         matches!(

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use tally_domain::connector::Failure;
 use tally_domain::retry;
-use tally_domain::round::{self, EntryStatus, Next};
+use tally_domain::round::{self, EntryStatus, InvocationBudget, Next};
 use tally_domain::storefront::StorefrontKind;
 use tally_domain::sync::{coalesce, handed_back, rounds, SyncMessage, SyncStatus};
 use tally_domain::{AccountId, ProductId};
@@ -59,13 +59,45 @@ pub async fn handle_batch(batch: MessageBatch<SyncMessage>, env: &Env) {
         }
         return;
     }
-    // Product changes go through the engine together, so a burst coalesces; the rest one by one.
+    // Product changes go through the engine together, so a burst coalesces; the rest one by one,
+    // first, within half the invocation's budget, so neither can crowd the other out.
     let (changes, others): (Vec<_>, Vec<_>) =
         messages.iter().partition(|m| m.body().is_product_change());
+    let mut budget = InvocationBudget::new(
+        now_ms(),
+        round::INVOCATION_MS / 2,
+        round::STATEMENTS_PER_INVOCATION / 2,
+    );
+    let mut later = Vec::new();
     for message in others {
+        let guess = message.body().statements_guess();
+        if !budget.allows(now_ms(), guess) {
+            later.push(message);
+            continue;
+        }
         settle(message, handle(message.body(), env).await);
+        budget.spend(guess);
     }
-    push_changes(env, &changes).await;
+    hand_back(env, &later).await;
+    let budget = budget.then(round::INVOCATION_MS, round::STATEMENTS_PER_INVOCATION);
+    push_changes(env, &changes, budget).await;
+}
+
+/// Puts messages this invocation will not start back on their queue as fresh copies (a
+/// hand-back is not a failed delivery, so it must not count towards `max_retries`); if that
+/// send fails, the queue delivers the originals again instead.
+async fn hand_back(env: &Env, messages: &[&Message<SyncMessage>]) {
+    if messages.is_empty() {
+        return;
+    }
+    let copies = messages.iter().map(|m| m.body().clone()).collect();
+    match outbox::send_all(env, copies).await {
+        Ok(()) => messages.iter().for_each(|m| m.ack()),
+        Err(e) => {
+            worker::console_warn!("handing back {} messages failed: {e}", messages.len());
+            messages.iter().for_each(|m| m.retry());
+        }
+    }
 }
 
 /// Acks a handled message; a failure to handle it is retried by the queue (and dead-lettered
@@ -88,11 +120,6 @@ fn settle(message: &Message<SyncMessage>, outcome: Result<(), ApiError>) {
 /// rounds of this many, so no round's reads and writes grow without bound (about 300 D1
 /// statements for products with one listing each; see `round::STATEMENTS_PER_INVOCATION`).
 const PRODUCTS_PER_ROUND: usize = 50;
-
-/// Wall time after which a consumer invocation stops starting engine rounds and hands the
-/// rest of its batch back to the queue: invocations stay short (`wrangler dev`'s queue stops
-/// delivering for good after a consumer invocation that ran long).
-const INVOCATION_BUDGET_MS: i64 = 5_000;
 
 /// What a product's messages need after its round, sent together at the end of the batch (one
 /// queue call per hundred messages, not one per product).
@@ -132,21 +159,20 @@ impl FollowUps {
 /// [`PRODUCTS_PER_ROUND`] products), then acts on what it decided for each product: done,
 /// re-send later with the next attempt, or dead-letter. A message is acked once every product
 /// it names is settled; otherwise the queue delivers it again (a repeat is harmless).
-async fn push_changes(env: &Env, changes: &[&Message<SyncMessage>]) {
+async fn push_changes(env: &Env, changes: &[&Message<SyncMessage>], mut budget: InvocationBudget) {
     let dirty = coalesce(changes.iter().map(|m| m.body()));
     // Per product: settled, or why not.
     let mut settled: HashMap<(AccountId, ProductId), Result<(), String>> = HashMap::new();
     let mut follow_ups = FollowUps::default();
-    let started = now_ms();
-    // D1 statements this invocation has issued, and the most one round took.
-    let (mut statements, mut largest_round) = (0, 0);
+    // The most statements one round took so far: the next one's expected cost.
+    let mut largest_round = 0;
     for round in rounds(&dirty, PRODUCTS_PER_ROUND) {
         let Some(account) = round.first().map(|d| d.account_id) else {
             continue;
         };
         let round = round.as_slice();
         let expected = largest_round.max(round.len() * round::STATEMENTS_PER_PRODUCT_GUESS);
-        if now_ms() - started > INVOCATION_BUDGET_MS || !round::room_for(statements, expected) {
+        if !budget.allows(now_ms(), expected) {
             // Long enough (or enough D1 statements) for one invocation: the rest goes back on
             // the queue as fresh messages (same entries and attempts), so nothing counts as a
             // failure. Each product's message is acked only once they are sent.
@@ -161,11 +187,13 @@ async fn push_changes(env: &Env, changes: &[&Message<SyncMessage>]) {
         }
         let next = match engine::run(env, account, round).await {
             Ok(done) => {
-                statements += done.statements;
+                budget.spend(done.statements);
                 largest_round = largest_round.max(done.statements);
                 done.next
             }
             Err(e) => {
+                // What it issued before failing is not known: count what it was expected to.
+                budget.spend(expected);
                 for d in round {
                     settled.insert((account, d.product_id), Err(e.to_string()));
                 }
