@@ -79,6 +79,7 @@ fn main() {
         a_file_that_zeroes_many_products_needs_confirmation,
         a_large_file_applies_as_a_background_job_with_progress_and_every_row_once,
         a_free_account_meets_its_plan_limits_with_a_403_that_says_what_to_do,
+        a_free_account_never_runs_more_bulk_jobs_at_once_than_its_plan_allows,
         the_openapi_document_covers_every_route_and_matches_real_answers,
         generated_requests_get_no_server_error_and_only_documented_statuses,
     ];
@@ -2025,6 +2026,97 @@ async fn a_free_account_meets_its_plan_limits_with_a_403_that_says_what_to_do(ap
     assert_eq!(applied.status, 200, "{}", applied.body);
     let again = upload(&seller, "sku,quantity,name\nQ-X,1,Quota X\n").await;
     assert_eq!(again.status, 201, "applying one made room: {}", again.body);
+}
+
+/// Eight bulk jobs started at once over 10,000 products: those accepted never ran more than
+/// the plan's limit at the same time (each job's life is created_at to its final updated_at),
+/// the rest got a 403 naming the limit, and once they finish a new one is accepted.
+async fn a_free_account_never_runs_more_bulk_jobs_at_once_than_its_plan_allows(api: Api) {
+    use tally_domain::account::Plan;
+    let seller = api.new_account("Busy Bees").await;
+    let limit = Plan::Free.limits().running_jobs as usize;
+    let mut csv = String::from("sku,quantity,name\n");
+    for i in 0..10_000 {
+        csv.push_str(&format!("BEE-{i:05},{},Bee {i}\n", i % 7));
+    }
+    let staged = upload(&seller, &csv).await;
+    assert_eq!(staged.status, 201, "{}", staged.body);
+    let id = staged.body["id"].as_i64().unwrap_or_default();
+    let apply = seller
+        .send_json("POST", &format!("/api/v1/uploads/{id}/apply"), &json!({}))
+        .await;
+    assert!(apply.status == 200 || apply.status == 202, "{}", apply.body);
+    eventually(
+        "the file to be applied",
+        Duration::from_secs(60),
+        || async {
+            let upload = seller.get(&format!("/api/v1/uploads/{id}")).await;
+            (upload.body["status"] == "applied").then_some(())
+        },
+    )
+    .await;
+
+    let start = || async {
+        seller
+            .send_json(
+                "POST",
+                "/api/v1/bulk-jobs",
+                &json!({ "action": "auto_sync_on", "filter": {} }),
+            )
+            .await
+    };
+    let answers = futures::future::join_all((0..8).map(|_| start())).await;
+    let mut accepted = Vec::new();
+    for answer in &answers {
+        match answer.status {
+            202 => accepted.push(answer.body["id"].as_i64().unwrap_or_default()),
+            403 => {
+                assert_eq!(
+                    answer.body["error"]["code"], "plan_limit",
+                    "{}",
+                    answer.body
+                );
+                let message = answer.body["error"]["message"].as_str().unwrap_or_default();
+                assert!(message.contains("bulk jobs running at once"), "{message}");
+            }
+            other => panic!("a job start answered {other}: {}", answer.body),
+        }
+    }
+    assert!(!accepted.is_empty(), "the first start is always accepted");
+    let mut lives = Vec::new();
+    for id in &accepted {
+        let job = eventually(
+            "each accepted job to finish",
+            Duration::from_secs(120),
+            || async {
+                let job = seller.get(&format!("/api/v1/bulk-jobs/{id}")).await;
+                (job.body["status"] != "running").then_some(job.body)
+            },
+        )
+        .await;
+        assert_eq!(job["status"], "finished", "{job}");
+        let life = (job["created_at"].as_i64(), job["updated_at"].as_i64());
+        lives.push((life.0.unwrap_or_default(), life.1.unwrap_or_default()));
+    }
+    let most_at_once = lives
+        .iter()
+        .map(|(from, _)| lives.iter().filter(|(a, b)| a <= from && from < b).count())
+        .max()
+        .unwrap_or_default();
+    println!(
+        "{} of 8 starts accepted, at most {most_at_once} running at once",
+        accepted.len()
+    );
+    assert!(
+        most_at_once <= limit,
+        "{most_at_once} jobs ran at once on a plan that allows {limit}: {lives:?}"
+    );
+    let again = start().await;
+    assert_eq!(
+        again.status, 202,
+        "a finished job frees its place: {}",
+        again.body
+    );
 }
 
 async fn a_good_inventory_file_is_previewed_then_applied_once(api: Api) {
