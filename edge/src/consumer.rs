@@ -20,6 +20,7 @@ use crate::upload_job;
 use crate::verify;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use tally_domain::bulk_job::JobStatus;
 use tally_domain::connector::Failure;
 use tally_domain::retry;
 use tally_domain::round::{self, EntryStatus, InvocationBudget, Next};
@@ -307,7 +308,7 @@ async fn run_bulk_job(env: &Env, account: AccountId, job_id: i64) -> Result<(), 
         let Some(job) = bulk_jobs::find(&db, account, job_id).await? else {
             return Ok(());
         };
-        if job.status != "running" {
+        if job.status() != JobStatus::Running {
             return Ok(());
         }
         match bulk_jobs::advance(&db, &job, now_ms()).await? {

@@ -37,9 +37,14 @@ impl JobRow {
         serde_json::from_str(&self.filter).unwrap_or_default()
     }
 
+    /// Where the job stands.
+    pub fn status(&self) -> JobStatus {
+        JobStatus::from_stored(&self.status)
+    }
+
     /// The API's view, with an ETA from the rate so far.
     pub fn view(&self, now: i64) -> BulkJob {
-        let status = JobStatus::from_stored(&self.status);
+        let status = self.status();
         let (done, total) = (self.done.max(0) as u64, self.total.max(0) as u64);
         BulkJob {
             id: self.id,

@@ -312,10 +312,13 @@ pub fn settle_placeholders(
             "DELETE FROM sync_history WHERE {which} AND status = 'queued'"
         ))
         .bind(&[int(account.0), text(&ids)])?,
+        // The message is written whole from the row's own columns, so settling twice gives the
+        // same words (no reading of the old message to see whether it was done).
         db.prepare(format!(
-            "UPDATE sync_history SET message = message || ' No answer was recorded (the worker \
-             restarted); a later attempt pushed the current quantity.' \
-             WHERE {which} AND status = 'sent' AND message NOT LIKE '%No answer was recorded%'"
+            "UPDATE sync_history SET message = 'Sent ' || quantity || ' to ' || \
+               ifnull(storefront, 'the storefront') || '; no answer was recorded (the worker \
+               restarted). A later attempt pushed the current quantity.' \
+             WHERE {which} AND status = 'sent'"
         ))
         .bind(&[int(account.0), text(&ids)])?,
     ])
