@@ -5,6 +5,7 @@ use super::Count;
 use crate::db::{int, opt_int, opt_text, text};
 use crate::error::ApiError;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use tally_domain::api::SyncHistoryEntry;
 use tally_domain::sync::{SyncStatus, SyncTrigger};
 use tally_domain::sync_health::MinuteRollup;
@@ -161,9 +162,14 @@ struct MinuteRow {
 
 impl MinuteRow {
     fn into_rollup(self) -> Result<MinuteRollup, ApiError> {
-        let latencies = serde_json::from_str(&self.latencies).map_err(|e| {
+        let counted: BTreeMap<usize, i64> = serde_json::from_str(&self.latencies).map_err(|e| {
             ApiError::Internal(format!("push_minutes latencies `{}`: {e}", self.latencies))
         })?;
+        // The triggers never take a count below zero; read defensively all the same.
+        let latencies = counted
+            .into_iter()
+            .map(|(bucket, n)| (bucket, u64::try_from(n).unwrap_or(0)))
+            .collect();
         Ok(MinuteRollup {
             minute: self.minute,
             storefront_id: self.storefront_id,
