@@ -69,6 +69,17 @@ fn first_attempt() -> u32 {
     1
 }
 
+/// Fresh changes written together in more than this many (a file's rows, a re-sync, a settings
+/// change over many products) are pushed from the bulk lane; fewer (an adjustment, an order,
+/// Sync Now's at most 250) from the sync queue itself. So a change a seller is watching never
+/// waits behind the thousands of messages of another seller's file.
+pub const BULK_LANE_ABOVE: usize = 250;
+
+/// Whether `entries` changes written together go on the bulk lane.
+pub fn goes_in_bulk(entries: usize) -> bool {
+    entries > BULK_LANE_ABOVE
+}
+
 /// Products one [`SyncMessage::ProductsChanged`] names: a 100,000-row file is 4,000 messages,
 /// not 100,000. Small enough that a full batch (100 messages, 2,500 products) is a few seconds
 /// of work for one consumer invocation: `wrangler dev`'s queue stops delivering for good when an
@@ -482,6 +493,14 @@ mod tests {
         for message in &latency_sensitive {
             assert!(!message.is_background_job(), "{message:?}");
         }
+    }
+
+    #[test]
+    fn only_changes_written_in_their_hundreds_take_the_bulk_lane() {
+        assert!(!goes_in_bulk(1), "an adjustment or an order");
+        assert!(!goes_in_bulk(250), "Sync Now on a full page");
+        assert!(goes_in_bulk(251));
+        assert!(goes_in_bulk(5_000), "a step of a file");
     }
 
     #[test]

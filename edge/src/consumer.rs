@@ -5,7 +5,7 @@
 //! every write is idempotent: a handled outbox entry is skipped, history rows are unique per
 //! (outbox entry, listing).
 
-use crate::bindings::{DB, KV, SYNC_DLQ_NAME};
+use crate::bindings::{producer_of, DB, KV, SYNC_DLQ_NAME};
 use crate::catalogue_job;
 use crate::clock::{now_ms, Budget};
 use crate::deliveries;
@@ -45,7 +45,10 @@ pub struct LastPing {
 
 /// Handles one batch from the sync queue or its dead-letter queue.
 pub async fn handle_batch(batch: MessageBatch<SyncMessage>, env: &Env) {
-    let dead_letters = batch.queue() == SYNC_DLQ_NAME;
+    let queue = batch.queue();
+    let dead_letters = queue == SYNC_DLQ_NAME;
+    // What this invocation does not start goes back to the queue it came from.
+    let back_to = producer_of(&queue);
     let mut messages = Vec::new();
     for raw in batch.raw_iter() {
         // A body that does not parse will never parse: ack it so it cannot block the queue.
@@ -64,10 +67,13 @@ pub async fn handle_batch(batch: MessageBatch<SyncMessage>, env: &Env) {
     // first, within half the invocation's budget, so neither can crowd the other out.
     let (changes, others): (Vec<_>, Vec<_>) =
         messages.iter().partition(|m| m.body().is_product_change());
+    // Half the budget when product changes wait their turn too (the sync queue), all of it
+    // when the batch holds nothing else (the jobs queue).
+    let share = if changes.is_empty() { 1 } else { 2 };
     let mut budget = InvocationBudget::new(
         now_ms(),
-        round::INVOCATION_MS / 2,
-        round::STATEMENTS_PER_INVOCATION / 2,
+        round::INVOCATION_MS / share,
+        round::STATEMENTS_PER_INVOCATION / share as usize,
     );
     let mut later = Vec::new();
     for message in others {
@@ -79,20 +85,24 @@ pub async fn handle_batch(batch: MessageBatch<SyncMessage>, env: &Env) {
         settle(message, handle(message.body(), env).await);
         budget.spend(guess);
     }
-    hand_back(env, &later).await;
+    hand_back(env, back_to, &later).await;
     let budget = budget.then(round::INVOCATION_MS, round::STATEMENTS_PER_INVOCATION);
-    push_changes(env, &changes, budget).await;
+    push_changes(env, &changes, budget, back_to).await;
 }
 
 /// Puts messages this invocation will not start back on their queue as fresh copies (a
 /// hand-back is not a failed delivery, so it must not count towards `max_retries`); if that
-/// send fails, the queue delivers the originals again instead.
-async fn hand_back(env: &Env, messages: &[&Message<SyncMessage>]) {
+/// send fails, the queue delivers the originals again instead. A copy starts its retry count
+/// afresh (the `worker` crate does not expose a message's attempts, so one that failed before
+/// cannot be told apart); each kind handed back here is also resumed by the cron from D1
+/// (stalled deliveries, jobs, due polls and read-backs; a health ping is simply asked again), so
+/// none depends on the count.
+async fn hand_back(env: &Env, queue: &str, messages: &[&Message<SyncMessage>]) {
     if messages.is_empty() {
         return;
     }
     let copies = messages.iter().map(|m| m.body().clone()).collect();
-    match outbox::send_all(env, copies).await {
+    match outbox::send_all_to(env, queue, copies).await {
         Ok(()) => messages.iter().for_each(|m| m.ack()),
         Err(e) => {
             worker::console_warn!("handing back {} messages failed: {e}", messages.len());
@@ -124,11 +134,14 @@ const PRODUCTS_PER_ROUND: usize = 50;
 
 /// What a product's messages need after its round, sent together at the end of the batch (one
 /// queue call per hundred messages, not one per product).
-#[derive(Default)]
 struct FollowUps {
     /// (message, delay in seconds) for the sync queue, and the products they carry on.
     later: Vec<(SyncMessage, u32)>,
     later_for: Vec<(AccountId, ProductId)>,
+    /// Rounds this invocation did not start, for the queue the batch came from (`back_to`).
+    back: Vec<SyncMessage>,
+    back_for: Vec<(AccountId, ProductId)>,
+    back_to: &'static str,
     /// Messages for the dead-letter queue, and their products.
     dead: Vec<SyncMessage>,
     dead_for: Vec<(AccountId, ProductId)>,
@@ -147,6 +160,12 @@ impl FollowUps {
         for key in self.later_for {
             settled.insert(key, sent.clone());
         }
+        let sent = outbox::send_all_to(env, self.back_to, self.back)
+            .await
+            .map_err(|e| format!("handing back: {e}"));
+        for key in self.back_for {
+            settled.insert(key, sent.clone());
+        }
         let sent = outbox::dead_letter_all(env, self.dead)
             .await
             .map_err(|e| format!("dead-lettering: {e}"));
@@ -160,11 +179,24 @@ impl FollowUps {
 /// [`PRODUCTS_PER_ROUND`] products), then acts on what it decided for each product: done,
 /// re-send later with the next attempt, or dead-letter. A message is acked once every product
 /// it names is settled; otherwise the queue delivers it again (a repeat is harmless).
-async fn push_changes(env: &Env, changes: &[&Message<SyncMessage>], mut budget: InvocationBudget) {
+async fn push_changes(
+    env: &Env,
+    changes: &[&Message<SyncMessage>],
+    mut budget: InvocationBudget,
+    back_to: &'static str,
+) {
     let dirty = coalesce(changes.iter().map(|m| m.body()));
     // Per product: settled, or why not.
     let mut settled: HashMap<(AccountId, ProductId), Result<(), String>> = HashMap::new();
-    let mut follow_ups = FollowUps::default();
+    let mut follow_ups = FollowUps {
+        later: Vec::new(),
+        later_for: Vec::new(),
+        back: Vec::new(),
+        back_for: Vec::new(),
+        back_to,
+        dead: Vec::new(),
+        dead_for: Vec::new(),
+    };
     // The most statements one round took so far: the next one's expected cost.
     let mut largest_round = 0;
     for round in rounds(&dirty, PRODUCTS_PER_ROUND) {
@@ -177,12 +209,9 @@ async fn push_changes(env: &Env, changes: &[&Message<SyncMessage>], mut budget: 
             // Long enough (or enough D1 statements) for one invocation: the rest goes back on
             // the queue as fresh messages (same entries and attempts), so nothing counts as a
             // failure. Each product's message is acked only once they are sent.
-            let messages = handed_back(round);
+            follow_ups.back.extend(handed_back(round));
             follow_ups
-                .later
-                .extend(messages.into_iter().map(|m| (m, 0)));
-            follow_ups
-                .later_for
+                .back_for
                 .extend(round.iter().map(|d| (account, d.product_id)));
             continue;
         }

@@ -1,13 +1,13 @@
 //! The `sync_outbox` table: quantity changes waiting to be pushed, and sending them to the queue.
 
 use super::Count;
-use crate::bindings::{JOBS_QUEUE, SYNC_DLQ, SYNC_QUEUE};
+use crate::bindings::{BULK_SYNC_QUEUE, JOBS_QUEUE, SYNC_DLQ, SYNC_QUEUE};
 use crate::db::{int, text};
 use crate::error::ApiError;
 use serde::Deserialize;
 use tally_domain::api::PushOutcome;
 use tally_domain::round::{Entry, EntryStatus};
-use tally_domain::sync::{messages_for, SyncMessage, SyncTrigger};
+use tally_domain::sync::{goes_in_bulk, messages_for, SyncMessage, SyncTrigger};
 use tally_domain::{AccountId, ProductId};
 use worker::{BatchMessageBuilder, D1Database, D1PreparedStatement, D1Result, Env, MessageBuilder};
 
@@ -175,13 +175,30 @@ pub async fn queued_since(
         .results::<Queued>()?)
 }
 
-/// Sends the messages that deliver freshly queued entries (packed when there are many).
+/// Sends the messages that deliver freshly queued entries (packed when there are many), from
+/// the bulk lane when they are many (see `sync::goes_in_bulk`). A failed send loses nothing:
+/// the entries stay pending and the cron sends them again.
 pub async fn send_queued(env: &Env, account: AccountId, queued: &[Queued]) {
     let entries: Vec<(ProductId, i64)> = queued
         .iter()
         .map(|q| (ProductId(q.product_id), q.id))
         .collect();
-    send_many(env, messages_for(account, &entries)).await;
+    let messages = messages_for(account, &entries);
+    if !goes_in_bulk(entries.len()) {
+        return send_many(env, messages).await;
+    }
+    if let Err(e) = send_all_to(env, BULK_SYNC_QUEUE, messages).await {
+        worker::console_warn!("bulk lane send failed, cron will re-send: {e}");
+    }
+}
+
+/// Sends many messages to the queue bound as `binding`, in batches of at most 100.
+pub async fn send_all_to(
+    env: &Env,
+    binding: &str,
+    messages: Vec<SyncMessage>,
+) -> Result<(), ApiError> {
+    send_batches(env, binding, messages.into_iter().map(|m| (m, 0)).collect()).await
 }
 
 /// One entry of the account, if it exists there.
