@@ -345,6 +345,49 @@ impl Api {
         .await
     }
 
+    /// Uploads an inventory file and applies it, waiting (at most `within`) until every row has
+    /// landed; the upload's id.
+    pub async fn apply_file(&self, csv: &str, within: std::time::Duration) -> i64 {
+        let staged = self
+            .send_raw(
+                "POST",
+                "/api/v1/uploads",
+                "text/csv",
+                csv.as_bytes().to_vec(),
+            )
+            .await;
+        assert_eq!(staged.status, 201, "{}", staged.body);
+        let id = staged.body["id"].as_i64().expect("an upload id");
+        let apply = self
+            .send_json(
+                "POST",
+                &format!("/api/v1/uploads/{id}/apply"),
+                &serde_json::json!({}),
+            )
+            .await;
+        assert!(apply.status == 200 || apply.status == 202, "{}", apply.body);
+        crate::eventually("the file to be applied", within, || async {
+            let upload = self.get(&format!("/api/v1/uploads/{id}")).await;
+            (upload.body["status"] == "applied").then_some(())
+        })
+        .await;
+        id
+    }
+
+    /// Starts a bulk job (`body`: its action and filter) and waits (at most `within`) until it
+    /// has finished; its id.
+    pub async fn finish_bulk_job(&self, body: &Value, within: std::time::Duration) -> i64 {
+        let job = self.send_json("POST", "/api/v1/bulk-jobs", body).await;
+        assert_eq!(job.status, 202, "{}", job.body);
+        let id = job.body["id"].as_i64().expect("a job id");
+        crate::eventually("the bulk job to finish", within, || async {
+            let now = self.get(&format!("/api/v1/bulk-jobs/{id}")).await;
+            (now.body["status"] == "finished").then_some(())
+        })
+        .await;
+        id
+    }
+
     /// The sync history of one product.
     pub async fn history_of(&self, id: i64) -> SyncHistoryPage {
         let answer = self

@@ -2039,22 +2039,7 @@ async fn a_free_account_never_runs_more_bulk_jobs_at_once_than_its_plan_allows(a
     for i in 0..10_000 {
         csv.push_str(&format!("BEE-{i:05},{},Bee {i}\n", i % 7));
     }
-    let staged = upload(&seller, &csv).await;
-    assert_eq!(staged.status, 201, "{}", staged.body);
-    let id = staged.body["id"].as_i64().unwrap_or_default();
-    let apply = seller
-        .send_json("POST", &format!("/api/v1/uploads/{id}/apply"), &json!({}))
-        .await;
-    assert!(apply.status == 200 || apply.status == 202, "{}", apply.body);
-    eventually(
-        "the file to be applied",
-        Duration::from_secs(60),
-        || async {
-            let upload = seller.get(&format!("/api/v1/uploads/{id}")).await;
-            (upload.body["status"] == "applied").then_some(())
-        },
-    )
-    .await;
+    seller.apply_file(&csv, Duration::from_secs(60)).await;
 
     let start = || async {
         seller

@@ -175,32 +175,11 @@ async fn a_quiet_seller_is_heard_during_a_flood() {
         }
         csv
     };
-    let created = start_apply(&flooder, file(100)).await;
-    settle(
-        &flooder,
-        &worker.base_url,
-        created,
-        Duration::from_secs(120),
-    )
-    .await;
-    let job = flooder
-        .send_json(
-            "POST",
-            "/api/v1/bulk-jobs",
-            &json!({ "action": "auto_sync_on", "filter": { "q": "FLOOD-" } }),
-        )
+    flooder
+        .apply_file(&file(100), Duration::from_secs(120))
         .await;
-    assert_eq!(job.status, 202, "{}", job.body);
-    let job = job.body["id"].as_i64().unwrap_or_default();
-    eventually(
-        "the bulk job to finish",
-        Duration::from_secs(60),
-        || async {
-            let now = flooder.get(&format!("/api/v1/bulk-jobs/{job}")).await;
-            (now.body["status"] == "finished").then_some(())
-        },
-    )
-    .await;
+    let on = json!({ "action": "auto_sync_on", "filter": { "q": "FLOOD-" } });
+    flooder.finish_bulk_job(&on, Duration::from_secs(60)).await;
     let flood_woo = connect(flooder.clone()).await;
     let mut hot = Vec::new();
     for i in 0..10 {
