@@ -348,6 +348,21 @@ impl Api {
     /// Uploads an inventory file and applies it, waiting (at most `within`) until every row has
     /// landed; the upload's id.
     pub async fn apply_file(&self, csv: &str, within: std::time::Duration) -> i64 {
+        let id = self.stage_file(csv).await;
+        let apply = self
+            .send_json(
+                "POST",
+                &format!("/api/v1/uploads/{id}/apply"),
+                &serde_json::json!({}),
+            )
+            .await;
+        assert!(apply.status == 200 || apply.status == 202, "{}", apply.body);
+        self.file_applied(id, within).await;
+        id
+    }
+
+    /// Uploads an inventory file (checked and staged, not applied); the upload's id.
+    pub async fn stage_file(&self, csv: &str) -> i64 {
         let staged = self
             .send_raw(
                 "POST",
@@ -357,21 +372,16 @@ impl Api {
             )
             .await;
         assert_eq!(staged.status, 201, "{}", staged.body);
-        let id = staged.body["id"].as_i64().expect("an upload id");
-        let apply = self
-            .send_json(
-                "POST",
-                &format!("/api/v1/uploads/{id}/apply"),
-                &serde_json::json!({}),
-            )
-            .await;
-        assert!(apply.status == 200 || apply.status == 202, "{}", apply.body);
+        staged.body["id"].as_i64().expect("an upload id")
+    }
+
+    /// Waits (at most `within`) until upload `id` has been applied: the job runs on the queue.
+    pub async fn file_applied(&self, id: i64, within: std::time::Duration) {
         crate::eventually("the file to be applied", within, || async {
             let upload = self.get(&format!("/api/v1/uploads/{id}")).await;
             (upload.body["status"] == "applied").then_some(())
         })
         .await;
-        id
     }
 
     /// Starts a bulk job (`body`: its action and filter) and waits (at most `within`) until it

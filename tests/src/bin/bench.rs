@@ -19,6 +19,9 @@ use tally_tests::worker::TestWorker;
 
 const PRODUCTS: u32 = 100_000;
 
+/// The longest a 100,000-row file may take to apply before the bench gives up.
+const FILE_WAIT: Duration = Duration::from_secs(600);
+
 fn main() {
     let worker = TestWorker::start();
     let rt = tokio::runtime::Runtime::new().expect("a tokio runtime");
@@ -139,12 +142,12 @@ async fn run(worker: &TestWorker) {
     let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let watcher = watch_rss(done.clone());
     let started = Instant::now();
-    let id = upload(&api, &csv).await;
+    let id = api.stage_file(&csv).await;
     let uploaded = started.elapsed();
     let started = Instant::now();
     apply(&api, id).await;
     let answered = started.elapsed();
-    applied(&api, id).await;
+    api.file_applied(id, FILE_WAIT).await;
     let apply = started.elapsed();
     done.store(true, std::sync::atomic::Ordering::Relaxed);
     let peak_kb = watcher.join().unwrap_or(0);
@@ -216,10 +219,12 @@ async fn pushes_at_file_scale(worker: &TestWorker, dir: &TempDir, api: &Api) {
     sandbox.clear_calls(Kind::Woocommerce).await;
 
     let wanted = |i: u32| i64::from(1_000 + (i * 11) % 500);
-    let id = upload(api, &inventory_file(|i| 1_000 + (i * 11) % 500)).await;
+    let id = api
+        .stage_file(&inventory_file(|i| 1_000 + (i * 11) % 500))
+        .await;
     let started = Instant::now();
     apply(api, id).await;
-    applied(api, id).await;
+    api.file_applied(id, FILE_WAIT).await;
     let file_applied = started.elapsed();
     // The storefront, read every second until it holds the whole file (the cron runs as it
     // would every minute in production, to re-send anything a restart left behind).
@@ -269,20 +274,6 @@ fn inventory_file(quantity: impl Fn(u32) -> u32) -> String {
     csv
 }
 
-/// Uploads (checks and stages) `csv`; the upload's id.
-async fn upload(api: &Api, csv: &str) -> i64 {
-    let upload = api
-        .send_raw(
-            "POST",
-            "/api/v1/uploads",
-            "text/csv",
-            csv.as_bytes().to_vec(),
-        )
-        .await;
-    assert_eq!(upload.status, 201, "{}", upload.body);
-    upload.body["id"].as_i64().unwrap()
-}
-
 /// Starts applying upload `id`.
 async fn apply(api: &Api, id: i64) {
     let applied = api
@@ -297,15 +288,4 @@ async fn apply(api: &Api, id: i64) {
         "a big file applies in the background: {}",
         applied.body
     );
-}
-
-/// Waits until upload `id` is applied: the job runs on the queue consumer.
-async fn applied(api: &Api, id: i64) {
-    loop {
-        let now = api.get(&format!("/api/v1/uploads/{id}")).await;
-        if now.body["status"] == "applied" {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
