@@ -134,6 +134,7 @@ const PRODUCTS_PER_ROUND: usize = 50;
 
 /// What a product's messages need after its round, sent together at the end of the batch (one
 /// queue call per hundred messages, not one per product).
+#[derive(Default)]
 struct FollowUps {
     /// (message, delay in seconds) for the sync queue, and the products they carry on.
     later: Vec<(SyncMessage, u32)>,
@@ -189,13 +190,8 @@ async fn push_changes(
     // Per product: settled, or why not.
     let mut settled: HashMap<(AccountId, ProductId), Result<(), String>> = HashMap::new();
     let mut follow_ups = FollowUps {
-        later: Vec::new(),
-        later_for: Vec::new(),
-        back: Vec::new(),
-        back_for: Vec::new(),
         back_to,
-        dead: Vec::new(),
-        dead_for: Vec::new(),
+        ..FollowUps::default()
     };
     // The most statements one round took so far: the next one's expected cost.
     let mut largest_round = 0;

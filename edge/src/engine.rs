@@ -442,8 +442,8 @@ impl<'a> Work<'a> {
     /// Settles the outbox (see `round::settle`): entries closed or postponed to their retry.
     fn settle(&mut self, finished: i64) -> Result<(), ApiError> {
         let mut closed = Vec::new();
-        let leads: Vec<(i64, Lead<'a>)> = self.leads.iter().map(|(k, v)| (*k, *v)).collect();
-        for (pid, (product, lead, _)) in leads {
+        // The leads are not needed after the round settles.
+        for (pid, (product, lead, _)) in std::mem::take(&mut self.leads) {
             let settlement = round::settle(product, lead.id, &self.next[&pid], finished);
             self.writes.push(outbox::close(
                 &self.db,
